@@ -1,0 +1,45 @@
+# The two commands of the README: `make demo` and `make test`.
+# Each builds the virtual environment itself on a fresh machine.
+
+VENV    := .venv
+PY      := $(VENV)/bin/python
+STAMP   := $(VENV)/.installed
+SUDO    := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
+CHROMIUM := /usr/bin/chromium
+
+.PHONY: demo test lint venv browser bench clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	python3 -c 'import sys; assert sys.version_info >= (3, 12), "demandsim needs Python >= 3.12 (see .python-version)"'
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+# Debian's Chromium drives the dashboard test (Playwright cannot download browsers here).
+browser: $(CHROMIUM)
+
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check sim analysis tests benchmarks
+	$(VENV)/bin/ruff format --check sim analysis tests benchmarks
+	$(VENV)/bin/mypy
+
+test: $(STAMP) browser lint
+	$(VENV)/bin/pytest -q
+
+demo: $(STAMP)
+	$(VENV)/bin/demandsim compare baseline insensitive-platform --reps 20 --steps 260 --out out/demo
+	$(VENV)/bin/demandsim report out/demo
+	@echo "Open out/demo/report.html in a browser."
+
+bench: $(STAMP)
+	$(PY) -m benchmarks.run
+
+clean:
+	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,158 @@
+"""Sensitivity: how fast the focal firm's records reflect what changed (DESIGN §2).
+
+Each change in the truth that the focal firm's standard cares about is an event
+with a true step; it is detected when the firm's records first reflect it (a
+correct, recorded read at a contact, or a sale of its own). Per event type we
+report the share detected within the horizon H — over events at least H steps
+old — and the detection lag's median and 90th percentile by the Kaplan–Meier
+estimator, so events still undetected at the end count as censored rather than
+being dropped (dropping them would flatter an insensitive platform). An event
+overwritten by a newer change before it was seen counts as missed.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+EVENT_TYPES = (
+    "latent_to_active",
+    "upmarket",
+    "complement",
+    "supplier_failure",
+    "competitor_launch",
+    "complaint",
+)
+EV = {name: i for i, name in enumerate(EVENT_TYPES)}
+
+
+class _Grow:
+    """An int64 array indexed by step that grows as the run goes on."""
+
+    def __init__(self, rows: int, size: int = 512) -> None:
+        self.a = np.zeros((rows, size), dtype=np.int64)
+
+    def ensure(self, n: int) -> None:
+        if n >= self.a.shape[1]:
+            new = np.zeros((self.a.shape[0], max(n + 1, 2 * self.a.shape[1])), dtype=np.int64)
+            new[:, : self.a.shape[1]] = self.a
+            self.a = new
+
+
+class DetectionTracker:
+    """Pending events per (customer, category) and lag statistics per event type."""
+
+    def __init__(self, n: int, n_categories: int, horizon: int) -> None:
+        self.horizon = horizon
+        K = len(EVENT_TYPES)
+        self.pend_type = np.full((n, n_categories), -1, dtype=np.int8)
+        self.pend_t = np.zeros((n, n_categories), dtype=np.int32)
+        self.events = _Grow(K)  # [type, t_event] -> count
+        self.pending = _Grow(K)  # [type, t_event] -> still undetected
+        self.within = _Grow(K)  # [type, t_event] -> detected within H
+        self.det_lag = _Grow(K)  # [type, lag] -> detected with that lag
+        self.cens_lag = _Grow(K)  # [type, duration] -> missed (overwritten) after that long
+
+    # ------------------------------------------------------------ recording
+    def occur(self, kind: int, flat_idx: np.ndarray, now: int) -> None:
+        """Events of one type happened now at (customer*C + category) positions."""
+        if flat_idx.size == 0:
+            return
+        pt = self.pend_type.reshape(-1)
+        ptt = self.pend_t.reshape(-1)
+        old = flat_idx[pt[flat_idx] >= 0]
+        if old.size:
+            self._censor(pt[old].astype(np.int64), now - ptt[old].astype(np.int64), ptt[old])
+        pt[flat_idx] = kind
+        ptt[flat_idx] = now
+        self.add_events(kind, flat_idx.size, now)
+
+    def add_events(self, kind: int, count: int, now: int) -> None:
+        for g in (self.events, self.pending):
+            g.ensure(now)
+            g.a[kind, now] += count
+
+    def _censor(self, kinds: np.ndarray, durations: np.ndarray, t_events: np.ndarray) -> None:
+        self.cens_lag.ensure(int(durations.max(initial=0)))
+        np.add.at(self.cens_lag.a, (kinds, durations), 1)
+        np.add.at(self.pending.a, (kinds, t_events.astype(np.int64)), -1)
+
+    def detect(self, flat_idx: np.ndarray, now: int) -> None:
+        """The records now reflect the truth at these positions."""
+        if flat_idx.size == 0:
+            return
+        pt = self.pend_type.reshape(-1)
+        hit = flat_idx[pt[flat_idx] >= 0]
+        if hit.size == 0:
+            return
+        kinds = pt[hit].astype(np.int64)
+        t_ev = self.pend_t.reshape(-1)[hit].astype(np.int64)
+        self.record_detection(kinds, t_ev, now)
+        pt[hit] = -1
+
+    def record_detection(self, kinds: np.ndarray, t_events: np.ndarray, now: int) -> None:
+        lags = now - t_events
+        self.det_lag.ensure(int(lags.max(initial=0)))
+        np.add.at(self.det_lag.a, (kinds, lags), 1)
+        np.add.at(self.pending.a, (kinds, t_events), -1)
+        ok = lags <= self.horizon
+        np.add.at(self.within.a, (kinds[ok], t_events[ok]), 1)
+
+    # ------------------------------------------------------------ statistics
+    def _km(self, kinds: list[int], now: int) -> tuple[float, float]:
+        """Kaplan–Meier median and p90 of the detection lag over the given types."""
+        size = now + 2
+        for g in (self.det_lag, self.cens_lag, self.pending):
+            g.ensure(size)
+        det = self.det_lag.a[kinds, :size].sum(axis=0)
+        cens = self.cens_lag.a[kinds, :size].sum(axis=0).copy()
+        pend = self.pending.a[kinds, : now + 1].sum(axis=0)  # by event step
+        # still pending since t_event: censored at duration now - t_event
+        cens[now - np.arange(now + 1)] += pend
+        total = det.sum() + cens.sum()
+        if total == 0:
+            return math.nan, math.nan
+        at_risk = total - np.concatenate([[0], np.cumsum(det + cens)[:-1]])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            hazard = np.where(at_risk > 0, det / np.maximum(at_risk, 1), 0.0)
+        surv = np.cumprod(1.0 - hazard)
+        med = np.flatnonzero(surv <= 0.5)
+        p90 = np.flatnonzero(surv <= 0.1)
+        return (float(med[0]) if med.size else math.nan, float(p90[0]) if p90.size else math.nan)
+
+    def detected_share(self, kinds: list[int], now: int) -> float:
+        """Share of events at least H steps old that were detected within H."""
+        last = now - self.horizon
+        if last < 0:
+            return math.nan
+        self.events.ensure(now)
+        self.within.ensure(now)
+        ev = self.events.a[kinds, : last + 1].sum()
+        if ev == 0:
+            return math.nan
+        return float(self.within.a[kinds, : last + 1].sum() / ev)
+
+    def lag_median(self, kinds: list[int], now: int) -> float:
+        return self._km(kinds, now)[0]
+
+    def table(self, now: int) -> dict[str, dict[str, Any]]:
+        """The sensitivity table: per event type, events, detected share, lags."""
+        out: dict[str, dict[str, Any]] = {}
+        self.events.ensure(now)
+        self.within.ensure(now)
+        for name, k in EV.items():
+            med, p90 = self._km([k], now)
+            last = now - self.horizon
+            eligible = int(self.events.a[k, : last + 1].sum()) if last >= 0 else 0
+            within = int(self.within.a[k, : last + 1].sum()) if last >= 0 else 0
+            out[name] = {
+                "events": int(self.events.a[k, : now + 1].sum()),
+                "eligible": eligible,
+                "detected_within_h": within,
+                "detected_share": within / eligible if eligible else math.nan,
+                "lag_median": med,
+                "lag_p90": p90,
+            }
+        return out

@@ -1,0 +1,191 @@
+"""Firms: ``mesa.Agent``s with a portfolio, a marketing platform's records and a
+value-transfer chain.
+
+A firm never reads ground truth for its decisions: its records (what it last saw
+of each customer, and when) are all its targeting, planning and complaint
+handling know (DESIGN §2a). Records change only through its own contacts (read
+with the platform's strength, lost to feedback-link defects) and its own sales.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import mesa
+import numpy as np
+
+from sim.market import Market
+from sim.scenario import CHAIN_LINKS, Firm
+
+if TYPE_CHECKING:
+    from sim.model import DemandModel
+
+LINK = {name: i for i, name in enumerate(CHAIN_LINKS)}
+#: links acting at a contact (a defect means no offer reaches the customer)
+CONTACT_LINKS = (LINK["needs_identification"], LINK["product_communication"])
+#: links acting when a customer buys (a defect loses the sale)
+SALE_LINKS = (LINK["order_fulfilment"], LINK["channel"], LINK["training_promotion"])
+#: links acting after a sale (a defect raises a complaint)
+AFTER_SALE_LINKS = (LINK["delivery_installation"], LINK["use_assistance"])
+
+
+@dataclass
+class Records:
+    """What a firm believes about each customer (N,) / (N, C)."""
+
+    covered: np.ndarray  # (N,) bool: in the platform
+    known: np.ndarray  # (N,) bool: any record at all (covered or ever sold to)
+    need: np.ndarray  # (N, C) int8 believed need state
+    tier: np.ndarray  # (N, C) int8 believed desired tier
+    supplier: np.ndarray  # (N, C) int8 believed supplier
+    seen: np.ndarray  # (N,) int32 step of the last contact (-1 never)
+
+
+@dataclass
+class Launch:
+    """A product launch and its evaluation."""
+
+    firm: str
+    category: str
+    tier: str
+    step: int
+    kind: str  # "initial-scheduled", "scripted" or "planned"
+    window: int
+    target: int
+    cell: tuple[int, int] = (0, 0)
+    adopters: int = 0
+
+    def outcome(self, now: int) -> str:
+        if self.adopters >= self.target:
+            return "success"
+        return "failure" if now >= self.step + self.window else "pending"
+
+    def as_dict(self, now: int) -> dict[str, Any]:
+        return {
+            "firm": self.firm,
+            "category": self.category,
+            "tier": self.tier,
+            "step": self.step,
+            "kind": self.kind,
+            "window": self.window,
+            "adopters": self.adopters,
+            "target": self.target,
+            "outcome": self.outcome(now),
+        }
+
+
+@dataclass
+class Development:
+    cell: tuple[int, int]
+    started: int
+    ready: int
+    cost_per_step: float
+
+
+class FirmAgent(mesa.Agent):
+    """One firm: portfolio, platform records, strategy state and accounts."""
+
+    model: DemandModel
+
+    def __init__(self, model: DemandModel, index: int, spec: Firm, market: Market) -> None:
+        super().__init__(model)
+        self.index = index
+        self.spec = spec
+        self.name = spec.name
+        C, T = market.n_categories, market.n_tiers
+        self.has = np.zeros((C, T), dtype=bool)
+        self.price = market.default_price.copy()
+        self.quality = market.default_quality.copy()
+        self.launched_at = np.full((C, T), -1, dtype=np.int64)
+        self.records: Records | None = None
+        self.chain_opp = np.zeros(len(CHAIN_LINKS), dtype=np.int64)
+        self.chain_def = np.zeros(len(CHAIN_LINKS), dtype=np.int64)
+        d = np.array([getattr(spec.chain, k) for k in CHAIN_LINKS], dtype=np.float64)
+        self.defect_rate = d
+        self.above = np.zeros((C, T), dtype=np.int64)
+        self.below = np.zeros((C, T), dtype=np.int64)
+        self.developing: list[Development] = []
+        self.launches: list[Launch] = []
+        self.revenue = 0.0
+        self.contact_cost = 0.0
+        self.development_cost = 0.0
+        self.step_revenue = 0.0
+        self.step_cost = 0.0
+        self.contacts = 0
+        self.sales = 0
+        self.step_sales = 0
+        self.planning_events: list[dict[str, Any]] = []
+        # standard: which segments / cells the firm targets
+        std = spec.platform.standard
+        self.std_segments = np.array(
+            [not std.segments or s in std.segments for s in market.seg_names], dtype=bool
+        )
+        cell = np.zeros((C, T), dtype=bool)
+        for c in range(C):
+            if std.categories and market.category_names[c] not in std.categories:
+                continue
+            for k in range(int(market.tier_count[c])):
+                cell[c, k] = not std.tiers or market.tier_names[c][k] in std.tiers
+        self.std_cells = cell
+        self.offers = self.offer_tier()
+
+    # ---------------------------------------------------------------- portfolio
+    def add_product(self, c: int, k: int, price: float, quality: float, now: int) -> None:
+        self.has[c, k] = True
+        if price >= 0:
+            self.price[c, k] = price
+        if quality >= 0:
+            self.quality[c, k] = quality
+        self.launched_at[c, k] = now
+        self.offers = self.offer_tier()
+
+    def retire_product(self, c: int, k: int) -> None:
+        self.has[c, k] = False
+        self.offers = self.offer_tier()
+
+    def offer_tier(self) -> np.ndarray:
+        """(C, T): the tier this firm offers a customer desiring each tier (-1: none).
+
+        The closest tier it sells; on a tie, the lower (cheaper) one.
+        """
+        C, T = self.has.shape
+        k = np.arange(T)
+        dist = np.abs(k[None, :] - k[:, None]) * 2 + (k[None, :] > k[:, None])  # (desired, offered)
+        out = np.full((C, T), -1, dtype=np.int64)
+        for c in range(C):
+            if not self.has[c].any():
+                continue
+            d = np.where(self.has[c][None, :], dist, 10**6)
+            out[c] = d.argmin(axis=1)
+        return out
+
+    # ---------------------------------------------------------------- chain
+    def run_links(self, links: tuple[int, ...], u: np.ndarray) -> np.ndarray:
+        """Pass items through consecutive chain links with one uniform each.
+
+        The first link fails with its defect rate; an item that passes goes on to
+        the next. Counts opportunities and defects per link. Returns the index of
+        the failed link for each item (-1: passed all).
+        """
+        failed = np.full(u.shape, -1, dtype=np.int64)
+        lo = np.zeros(u.shape, dtype=np.float64)
+        survive = 1.0
+        alive = np.ones(u.shape, dtype=bool)
+        n_alive = int(u.size)
+        for link in links:
+            d = self.defect_rate[link]
+            self.chain_opp[link] += n_alive
+            hi = lo + survive * d
+            hit = alive & (u < hi)
+            nd = int(hit.sum())
+            self.chain_def[link] += nd
+            failed[hit] = link
+            alive &= ~hit
+            n_alive -= nd
+            lo = hi
+            survive *= 1.0 - d
+        return failed
+
+    def step(self) -> None:  # pragma: no cover - the model wires the rules in order
+        """Firms do not act on their own: ``DemandModel.step`` calls the rules."""

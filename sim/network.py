@@ -1,0 +1,181 @@
+"""The word-of-mouth network, held as CSR arrays (indptr, indices).
+
+Large graphs are built directly as arrays, never node by node: Watts–Strogatz
+(Watts & Strogatz 1998) by rewiring a ring lattice in one vectorised pass,
+Erdős–Rényi as G(n, m) by sampling pairs, Barabási–Albert (1999) by the
+Batagelj–Brandes (2005) edge-copying construction resolved with pointer jumping.
+"Mean-field" materialises no edges at all: a customer's neighbour is a customer
+drawn uniformly from the whole population. A user's edge list or GraphML file is
+read with networkx.
+
+Word of mouth samples one neighbour per customer per step; the chance that the
+sampled neighbour is served by a firm is exactly the share of the customer's
+neighbours served by it, so the imitation term q x share holds in expectation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from sim.errors import InputError
+from sim.scenario import Network as NetworkSpec
+
+
+@dataclass
+class Graph:
+    """A customer network. ``indptr is None`` means complete (mean-field) mixing."""
+
+    n: int
+    indptr: np.ndarray | None
+    indices: np.ndarray | None
+
+    @property
+    def mean_field(self) -> bool:
+        return self.indptr is None
+
+    @property
+    def edges(self) -> int:
+        """Undirected edges (0 for mean-field, which stores none)."""
+        return 0 if self.indices is None else int(self.indices.size // 2)
+
+    def degrees(self) -> np.ndarray:
+        if self.indptr is None:
+            return np.full(self.n, self.n - 1, dtype=np.int64)
+        return np.diff(self.indptr)
+
+    def sample_neighbours(self, u: np.ndarray, nodes: np.ndarray | None = None) -> np.ndarray:
+        """One uniformly chosen neighbour for each of ``nodes`` (default: every customer),
+        from uniforms ``u`` of the same length; -1 for an isolated customer."""
+        if self.indptr is None or self.indices is None:
+            return np.minimum((u * self.n).astype(np.int64), self.n - 1)
+        if nodes is None:
+            nodes = np.arange(self.n)
+        start = self.indptr[nodes]
+        deg = self.indptr[nodes + 1] - start
+        pick = start + np.minimum((u * deg).astype(np.int64), np.maximum(deg - 1, 0))
+        out = np.where(deg > 0, self.indices[np.minimum(pick, self.indices.size - 1)], -1)
+        return out.astype(np.int64, copy=False)
+
+    def to_networkx(self):  # type: ignore[no-untyped-def]
+        """The graph as a networkx Graph (small populations only: for views and tests)."""
+        import networkx as nx
+
+        g = nx.Graph()
+        g.add_nodes_from(range(self.n))
+        if self.indptr is None or self.indices is None:
+            return nx.complete_graph(self.n)
+        src = np.repeat(np.arange(self.n), np.diff(self.indptr))
+        mask = src < self.indices
+        g.add_edges_from(zip(src[mask].tolist(), self.indices[mask].tolist(), strict=True))
+        return g
+
+
+def csr_from_edges(n: int, a: np.ndarray, b: np.ndarray) -> Graph:
+    """Undirected simple graph from edge endpoint arrays: self-loops and duplicates
+    dropped, both directions stored."""
+    a = np.asarray(a, dtype=np.int64)
+    b = np.asarray(b, dtype=np.int64)
+    keep = a != b
+    lo = np.minimum(a[keep], b[keep])
+    hi = np.maximum(a[keep], b[keep])
+    key = np.unique(lo * n + hi)
+    lo, hi = key // n, key % n
+    rows = np.concatenate([lo, hi])
+    cols = np.concatenate([hi, lo])
+    order = np.argsort(rows, kind="stable")
+    idx_dtype = np.int32 if n < 2**31 else np.int64
+    indices = cols[order].astype(idx_dtype)
+    counts = np.bincount(rows, minlength=n)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(counts, out=indptr[1:])
+    return Graph(n, indptr, indices)
+
+
+def watts_strogatz(n: int, degree: int, rewire: float, rng: np.random.Generator) -> Graph:
+    """Ring lattice of ``degree`` (rounded down to even) neighbours, each edge's far
+    end rewired to a uniform node with probability ``rewire``."""
+    half = max(1, min(degree // 2, (n - 1) // 2))
+    src = np.repeat(np.arange(n, dtype=np.int64), half)
+    off = np.tile(np.arange(1, half + 1, dtype=np.int64), n)
+    dst = (src + off) % n
+    u = rng.random(src.size)
+    new = rng.integers(0, n, size=src.size)
+    dst = np.where(u < rewire, new, dst)
+    return csr_from_edges(n, src, dst)
+
+
+def erdos_renyi(n: int, degree: int, rng: np.random.Generator) -> Graph:
+    """G(n, m) with m = n * degree / 2 pairs drawn uniformly (self-loops and repeats dropped)."""
+    m = int(round(n * degree / 2))
+    a = rng.integers(0, n, size=m)
+    b = rng.integers(0, n, size=m)
+    return csr_from_edges(n, a, b)
+
+
+def barabasi_albert(n: int, degree: int, rng: np.random.Generator) -> Graph:
+    """Preferential attachment with m = degree / 2 edges per new node (Batagelj–Brandes).
+
+    Entry 2k of the edge list is the new node, entry 2k+1 copies a uniformly chosen
+    earlier entry; copying an even entry picks that node, an odd one repeats the
+    copy. The copies are resolved for all edges at once by pointer jumping.
+    """
+    m = max(1, degree // 2)
+    if n <= 1:
+        return csr_from_edges(n, np.empty(0), np.empty(0))
+    k = np.arange((n - 1) * m, dtype=np.int64)
+    node = 1 + k // m
+    pos = 2 * k  # position of the even entry (the new node)
+    r = (rng.random(k.size) * pos).astype(np.int64)  # uniform in [0, pos)
+    ptr = r.copy()
+    ptr[0] = 0
+    # odd position p = 2j+1 copies r[j]; follow until an even position is reached
+    odd = (ptr & 1) == 1
+    while odd.any():
+        ptr[odd] = r[(ptr[odd] - 1) // 2]
+        odd = (ptr & 1) == 1
+    target = 1 + (ptr // 2) // m
+    target[0] = 0
+    target = np.where(ptr == 0, 0, target)
+    # even position 0 is node 1's first entry; position 2j holds node 1 + j // m
+    return csr_from_edges(n, node, target)
+
+
+def read_file(path: str, n: int) -> Graph:
+    """Read an edge list or GraphML file; nodes are relabelled 0..n-1 in file order."""
+    import networkx as nx
+
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"network.path = {path!r}: no such file")
+    try:
+        if p.suffix.lower() in (".graphml", ".xml"):
+            g = nx.read_graphml(p)
+        else:
+            g = nx.read_edgelist(p, delimiter="," if p.suffix.lower() == ".csv" else None, data=False)
+    except Exception as exc:  # networkx raises many types for malformed files
+        raise InputError(
+            f"network.path = {path!r}: cannot be read as an edge list or GraphML ({exc.__class__.__name__})"
+        ) from None
+    if g.number_of_nodes() != n:
+        raise InputError(
+            f"network.path = {path!r}: the graph has {g.number_of_nodes()} nodes; expected run.customers = {n}"
+        )
+    index = {node: i for i, node in enumerate(g.nodes())}
+    edges = np.array([(index[a], index[b]) for a, b in g.edges()], dtype=np.int64).reshape(-1, 2)
+    return csr_from_edges(n, edges[:, 0], edges[:, 1])
+
+
+def build(spec: NetworkSpec, n: int, rng: np.random.Generator) -> Graph:
+    """Build the network a scenario asks for."""
+    if spec.kind == "mean-field":
+        return Graph(n, None, None)
+    if spec.kind == "watts-strogatz":
+        return watts_strogatz(n, spec.degree, spec.rewire, rng)
+    if spec.kind == "erdos-renyi":
+        return erdos_renyi(n, spec.degree, rng)
+    if spec.kind == "barabasi-albert":
+        return barabasi_albert(n, spec.degree, rng)
+    return read_file(spec.path, n)

@@ -1,0 +1,127 @@
+"""The marketing platform (seed 004; DESIGN §2): coverage, density, strength,
+targeting — and the records it keeps.
+
+Each step every firm contacts some of the customers in its platform: with
+"homogeneous group" targeting each covered customer with probability ``density``;
+with "personalized" targeting the same expected number of contacts is spread by
+the records, a customer whose record shows an open need (latent or active)
+weighing ``focus`` times one whose record does not. A contact refreshes the
+record: each fact is read correctly with probability ``strength`` and reaches the
+records unless the feedback link fails. A contact to a customer with an active
+need also carries an offer, which reaches the customer unless the
+needs-identification or product-communication link fails.
+
+Draws per firm per step are fixed-shape (one uniform per customer for the
+contact, one per customer and category for the read and for the offer's links),
+so changing one firm's parameters moves no other process's random numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.firms import CONTACT_LINKS, LINK, FirmAgent, Records
+from sim.state import ACTIVE, LATENT, CustomerState
+
+
+@dataclass
+class Contacts:
+    """One firm's contacts this step."""
+
+    p: np.ndarray  # (N,) contact probability
+    contacted: np.ndarray  # (N,) bool
+    offered: np.ndarray  # (N, C) bool: an offer reached a customer with an active need
+    read_ok: np.ndarray  # flat (customer*C + category) positions whose facts reached the records
+
+
+def init_records(
+    firm: FirmAgent, state: CustomerState, coverage_u: np.ndarray
+) -> Records:
+    """Build the platform at step 0: covered customers' records hold the truth."""
+    p = firm.spec.platform
+    eligible = firm.std_segments[state.segment]
+    covered = eligible & (coverage_u < p.coverage)
+    own = (state.supplier == firm.index).any(axis=1) & (state.need == 3).any(axis=1)
+    known = covered | own
+    need = np.where(known[:, None], state.need, 0).astype(np.int8)
+    tier = np.where(known[:, None], state.tier, 0).astype(np.int8)
+    sup = np.where(known[:, None], state.supplier, -1).astype(np.int8)
+    seen = np.where(known, 0, -1).astype(np.int32)
+    return Records(covered=covered, known=known, need=need, tier=tier, supplier=sup, seen=seen)
+
+
+def contact_probability(firm: FirmAgent, rec: Records) -> np.ndarray:
+    """Per-customer chance of a contact this step, from the records only."""
+    p = firm.spec.platform
+    n = rec.covered.size
+    n_cov = int(rec.covered.sum())
+    if n_cov == 0 or p.density == 0:
+        return np.zeros(n, dtype=np.float32)
+    if p.targeting == "homogeneous":
+        return np.where(rec.covered, np.float32(p.density), np.float32(0.0))
+    std_c = firm.std_cells.any(axis=1)  # categories in the standard
+    open_need = ((rec.need == LATENT) | (rec.need == ACTIVE))[:, std_c].any(axis=1)
+    w = np.where(rec.covered, np.where(open_need, p.focus, 1.0), 0.0)
+    scale = p.density * n_cov / w.sum()
+    return np.minimum(w * scale, 1.0).astype(np.float32)
+
+
+def platform_step(
+    firm: FirmAgent,
+    state: CustomerState,
+    now: int,
+    rng: np.random.Generator,
+) -> Contacts:
+    """Contacts, record refreshes and offers of one firm for one step."""
+    rec = firm.records
+    assert rec is not None
+    n, C = state.need.shape
+    u_contact = rng.random(n, dtype=np.float32)
+    u_read = rng.random((n, C), dtype=np.float32)
+    u_link = rng.random((n, C), dtype=np.float32)
+    p = contact_probability(firm, rec)
+    contacted = u_contact < p
+    ci = np.flatnonzero(contacted)
+    firm.contacts += ci.size
+    spec = firm.spec.platform
+    cost = ci.size * spec.cost_per_contact + int(rec.covered.sum()) * spec.cost_per_record
+    firm.contact_cost += cost
+    firm.step_cost += cost
+
+    # --- reading: strength, then the feedback link (conditional uniform, no extra draw)
+    flat = (ci[:, None] * C + np.arange(C)[None, :]).reshape(-1)
+    u = u_read.reshape(-1)[flat]
+    correct = u < spec.strength
+    fb = LINK["feedback"]
+    firm.chain_opp[fb] += int(correct.sum())
+    cond = u / max(spec.strength, 1e-12)
+    lost = correct & (cond < firm.defect_rate[fb])
+    firm.chain_def[fb] += int(lost.sum())
+    ok = flat[correct & ~lost]
+    rec.need.reshape(-1)[ok] = state.need.reshape(-1)[ok]
+    rec.tier.reshape(-1)[ok] = state.tier.reshape(-1)[ok]
+    rec.supplier.reshape(-1)[ok] = state.supplier.reshape(-1)[ok]
+    rec.seen[ci] = now
+    rec.known[ci] = True
+
+    # --- offers to active needs in categories the firm sells
+    offered = np.zeros((n, C), dtype=bool)
+    sells = firm.has.any(axis=1)
+    act = flat[(state.need.reshape(-1)[flat] == ACTIVE) & sells[flat % C]]
+    if act.size:
+        failed = firm.run_links(CONTACT_LINKS, u_link.reshape(-1)[act])
+        offered.reshape(-1)[act[failed < 0]] = True
+    return Contacts(p=p, contacted=contacted, offered=offered, read_ok=ok)
+
+
+def record_sales(firm: FirmAgent, state: CustomerState, flat_idx: np.ndarray, now: int) -> None:
+    """A firm knows its own sales: the buyer's record for that category is the truth."""
+    rec = firm.records
+    assert rec is not None
+    C = state.need.shape[1]
+    rec.need.reshape(-1)[flat_idx] = state.need.reshape(-1)[flat_idx]
+    rec.tier.reshape(-1)[flat_idx] = state.tier.reshape(-1)[flat_idx]
+    rec.supplier.reshape(-1)[flat_idx] = firm.index
+    rec.known[flat_idx // C] = True

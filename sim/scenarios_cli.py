@@ -1,0 +1,168 @@
+"""``demandsim scenarios list | show | validate``: the scenario library from the shell.
+
+Also home of the small helpers other commands share for bad input: ``--set``
+parsing and ``input_errors()``, which turns an ``InputError`` into a one-line
+click error with exit code 2 (so the exit code is 2 under click's test runner as
+well as under ``sim.cli.main``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import typing
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import click
+
+from sim.errors import InputError
+
+
+class BadInput(click.ClickException):
+    """Bad input, reported as one line with exit code 2."""
+
+    exit_code = 2
+
+
+@contextlib.contextmanager
+def input_errors() -> Iterator[None]:
+    """Report any ``InputError`` raised inside as a one-line click error (exit 2)."""
+    try:
+        yield
+    except InputError as exc:
+        raise BadInput(str(exc).replace("\n", " ")) from None
+
+
+def parse_sets(items: Iterable[str]) -> dict[str, Any]:
+    """Parse repeated ``--set key=value`` options (each may hold ``a=1; b=2``)."""
+    from sim.scenario import parse_override_list
+
+    out: dict[str, Any] = {}
+    for item in items:
+        if "=" not in item:
+            raise InputError(f"--set {item!r}: expected key=value, e.g. focal.platform.density=0.2")
+        out.update(parse_override_list(item))
+    return out
+
+
+def first_line(text: str, width: int = 100) -> str:
+    """The first line of a description, cut at its first sentence if it is long."""
+    line = text.strip().splitlines()[0].strip() if text.strip() else ""
+    if len(line) <= width:
+        return line
+    for mark in ("? ", ". "):
+        cut = line.find(mark)
+        if 0 < cut < width:
+            return line[: cut + 1]
+    return line[: width - 1].rstrip() + "…"
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        if value and isinstance(value[0], dict):
+            return f"[{len(value)} table(s)]"
+        return "[" + ", ".join(_fmt(v) for v in value) + "]"
+    return str(value)
+
+
+def _plain(obj: Any) -> Any:
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: _plain(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, tuple | list):
+        return [_plain(v) for v in obj]
+    return obj
+
+
+def iter_values(
+    obj: Any, default: Any, prefix: str = "", pattern: str = ""
+) -> Iterator[tuple[str, str, Any, Any, dataclasses.Field[Any]]]:
+    """Yield (dotted name, schema name with ``N``, value, default, field) for every leaf
+    of a loaded scenario; an empty list of tables is yielded as one leaf."""
+    cls = type(obj)
+    hints = typing.get_type_hints(cls)
+    for f in dataclasses.fields(cls):
+        tp = hints[f.name]
+        name, pat = f"{prefix}{f.name}", f"{pattern}{f.name}"
+        value, dvalue = getattr(obj, f.name), getattr(default, f.name)
+        if dataclasses.is_dataclass(tp):
+            yield from iter_values(value, dvalue, name + ".", pat + ".")
+            continue
+        if typing.get_origin(tp) is tuple:
+            inner = typing.get_args(tp)[0]
+            if dataclasses.is_dataclass(inner):
+                if not value:
+                    yield name, pat, [], _plain(dvalue), f
+                for i, item in enumerate(value):
+                    ditem = dvalue[i] if i < len(dvalue) else typing.cast(type, inner)()
+                    yield from iter_values(item, ditem, f"{name}.{i}.", f"{pat}.N.")
+                continue
+        yield name, pat, _plain(value), _plain(dvalue), f
+
+
+@click.group("scenarios")
+def scenarios() -> None:
+    """List, show and validate scenarios (bundled names or TOML files)."""
+
+
+@scenarios.command("list")
+def list_cmd() -> None:
+    """Print every bundled scenario with the first line of its description."""
+    from sim.scenario import ScenarioError, bundled_names, load_scenario
+
+    names = bundled_names()
+    width = max((len(n) for n in names), default=0)
+    for name in names:
+        try:
+            text = first_line(load_scenario(name).run.description) or "(no description)"
+        except ScenarioError as exc:
+            text = f"(invalid: {exc})"
+        click.echo(f"{name:<{width}}  {text}")
+
+
+@scenarios.command("show")
+@click.argument("scenario")
+@click.option(
+    "--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override a field (repeatable)."
+)
+def show(scenario: str, sets: tuple[str, ...]) -> None:
+    """Print every field of SCENARIO with its value, default, allowed values and description.
+
+    Fields whose value differs from the default are marked with '*'.
+    """
+    from sim.scenario import Scenario, iter_fields, load_scenario
+
+    with input_errors():
+        sc = load_scenario(scenario, overrides=parse_sets(sets))
+    info = {name: (desc, allowed) for name, _tp, _d, desc, allowed in iter_fields()}
+    click.echo(f"# {sc.run.name}: {first_line(sc.run.description) or '(no description)'}")
+    section = None
+    for name, pat, value, default, f in iter_values(sc, Scenario()):
+        top = name.split(".")[0]
+        if top != section:
+            section = top
+            click.echo(f"\n[{top}]")
+        desc, allowed = info.get(pat, (f.metadata.get("desc", ""), "a list of tables"))
+        mark = "*" if value != default else " "
+        click.echo(f"{mark} {name} = {_fmt(value)}")
+        click.echo(f"      default {_fmt(default)}; {allowed}. {desc}")
+
+
+@scenarios.command("validate")
+@click.argument("file")
+@click.option(
+    "--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override a field (repeatable)."
+)
+def validate(file: str, sets: tuple[str, ...]) -> None:
+    """Load FILE (a path or bundled name) and print OK, or the one-line error (exit 2)."""
+    from sim.scenario import load_scenario
+
+    with input_errors():
+        sc = load_scenario(file, overrides=parse_sets(sets))
+    where = file if Path(file).suffix == ".toml" else f"{file} (bundled)"
+    click.echo(f"OK {where}: scenario {sc.run.name!r}")

@@ -1,0 +1,133 @@
+"""The customers: one struct of arrays, one row per customer (DESIGN §5).
+
+Per customer and category: the need state (none / latent / active / served),
+the desired tier, the supplier (for an active need: the incumbent, if any), the
+tier held, time in consumption, satisfaction, and an open complaint. Ground truth
+lives here; firms only see it through their records (``sim.platform``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from sim.market import Market
+
+NONE, LATENT, ACTIVE, SERVED = 0, 1, 2, 3
+NEED_STATES = ("none", "latent", "active", "served")
+NO_FIRM = -1
+#: complaint_t of a customer with no complaint
+NEVER = np.iinfo(np.int32).min // 2
+
+
+@dataclass
+class CustomerState:
+    """Ground truth about every customer. Arrays are (N,) or (N, C)."""
+
+    segment: np.ndarray  # (N,) int8
+    need: np.ndarray  # (N, C) int8, one of NONE/LATENT/ACTIVE/SERVED
+    tier: np.ndarray  # (N, C) int8 desired tier
+    supplier: np.ndarray  # (N, C) int8 current (served) or last (active) supplier, -1 none
+    held: np.ndarray  # (N, C) int8 tier of the product held, -1 none
+    age: np.ndarray  # (N, C) int16 steps in consumption
+    satisfaction: np.ndarray  # (N, C) float32 in [0, 1]
+    complaint: np.ndarray  # (N, C) int8 firm complained about, -1 none
+    complaint_t: np.ndarray  # (N, C) int32 step the complaint was raised
+
+    @property
+    def n(self) -> int:
+        return int(self.need.shape[0])
+
+    def nbytes(self) -> int:
+        return sum(getattr(self, f.name).nbytes for f in fields(self))
+
+    def check(self) -> None:
+        """Invariants (used by tests): states valid, served needs have a supplier."""
+        assert ((self.need >= NONE) & (self.need <= SERVED)).all()
+        served = self.need == SERVED
+        assert (self.supplier[served] >= 0).all()
+        assert (self.held[served] >= 0).all()
+
+
+def satisfaction_of(quality: np.ndarray, held: np.ndarray, desired: np.ndarray) -> np.ndarray:
+    """Satisfaction with a product: its quality less 0.2 per tier of misfit."""
+    return np.clip(quality - 0.2 * np.abs(held.astype(np.float32) - desired), 0.0, 1.0).astype(np.float32)
+
+
+def initial_state(
+    n: int,
+    market: Market,
+    init_shares: tuple[float, float, float],
+    offer_tier: np.ndarray,
+    firm_weight: np.ndarray,
+    quality_table: np.ndarray,
+    rng: np.random.Generator,
+) -> CustomerState:
+    """Draw the starting market.
+
+    Args:
+        n: customers.
+        market: compiled market.
+        init_shares: shares of needs (latent, active, served) at step 0.
+        offer_tier: (F, C, T) the tier each firm would sell for each desired tier, -1 none.
+        firm_weight: (F,) relative initial shares of the firms.
+        quality_table: (F, C, T) quality of each firm's product per cell.
+        rng: the ``init`` stream.
+    """
+    C, T = market.n_categories, market.n_tiers
+    F = offer_tier.shape[0]
+    seg = np.searchsorted(np.cumsum(market.seg_share), rng.random(n), side="right")
+    seg = np.minimum(seg, len(market.seg_share) - 1).astype(np.int8)
+    # desired tier per category from the segment's mix
+    cum = np.cumsum(market.seg_tier_mix, axis=2)[seg]  # (N, C, T)
+    u = rng.random((n, C))
+    tier = (u[:, :, None] > cum).sum(axis=2)
+    tier = np.minimum(tier, market.tier_count[None, :] - 1).astype(np.int8)
+    # need state
+    lat, act, srv = init_shares
+    u = rng.random((n, C))
+    need = np.full((n, C), NONE, dtype=np.int8)
+    need[u < lat + act + srv] = LATENT
+    need[u < act + srv] = ACTIVE
+    need[u < srv] = SERVED
+    # complement categories start without needs unless opened later
+    need[:, market.is_complement] = np.where(
+        need[:, market.is_complement] == SERVED, NONE, need[:, market.is_complement]
+    )
+    # initial supplier among firms offering something for the desired tier
+    u_sup = rng.random((n, C))
+    u_age = rng.random((n, C))
+    supplier = np.full((n, C), NO_FIRM, dtype=np.int8)
+    held = np.full((n, C), -1, dtype=np.int8)
+    rows = np.arange(n)
+    for c in range(C):
+        offers = offer_tier[:, c, :][:, tier[:, c]]  # (F, N)
+        w = np.where(offers >= 0, firm_weight[:, None], 0.0)  # (F, N)
+        tot = w.sum(axis=0)
+        pick = (u_sup[:, c][None, :] * tot[None, :] > np.cumsum(w, axis=0)).sum(axis=0)
+        pick = np.minimum(pick, F - 1)
+        can = tot > 0
+        served = (need[:, c] == SERVED) & can
+        need[(need[:, c] == SERVED) & ~can, c] = ACTIVE
+        supplier[served, c] = pick[served]
+        held[served, c] = offers[pick, rows][served]
+    age = (u_age * market.lifetime[None, :]).astype(np.int16)
+    age[need != SERVED] = 0
+    q = np.where(
+        need == SERVED,
+        quality_table[np.maximum(supplier, 0), np.arange(C)[None, :], np.maximum(held, 0)],
+        0.5,
+    )
+    sat = np.where(need == SERVED, satisfaction_of(q, np.maximum(held, 0), tier), 0.5).astype(np.float32)
+    return CustomerState(
+        segment=seg,
+        need=need,
+        tier=tier,
+        supplier=supplier,
+        held=held,
+        age=age,
+        satisfaction=sat,
+        complaint=np.full((n, C), NO_FIRM, dtype=np.int8),
+        complaint_t=np.full((n, C), NEVER, dtype=np.int32),
+    )

@@ -1,0 +1,116 @@
+"""Product strategy from beliefs (DESIGN §3, "Firms").
+
+A firm counts, in its records only, the customers it believes want a cell of its
+standard that it does not sell (an open need there, or one served by a rival). That count
+reaches product planning through the hand-off link (each believed need is lost
+with the link's defect rate). When the believed unmet share of known customers
+stays above the threshold for ``persistence_steps`` consecutive steps, the firm
+starts a development; the product launches after the lead time, its cost spread
+over it. A product whose cell's believed demand stays below the retirement
+threshold is withdrawn. Launches are evaluated against their adoption target.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.firms import LINK, Development, FirmAgent, Launch
+from sim.market import Market
+from sim.state import ACTIVE, LATENT, SERVED
+
+
+def believed_demand(firm: FirmAgent, market: Market) -> tuple[np.ndarray, np.ndarray, int]:
+    """Believed customers per cell (C, T) that the firm does not serve (open needs, or
+    served by someone else), believed customers with any need there, and the number
+    of customers the firm knows at all."""
+    rec = firm.records
+    assert rec is not None
+    C, T = market.n_categories, market.n_tiers
+    known = int(rec.known.sum())
+    cell = np.arange(C)[None, :] * T + rec.tier.astype(np.int64)
+    open_m = (rec.need == LATENT) | (rec.need == ACTIVE)
+    served = rec.need == SERVED
+    any_m = open_m | served
+    open_m |= served & (rec.supplier != firm.index)
+    open_c = np.bincount(cell[open_m], minlength=C * T).reshape(C, T)
+    any_c = np.bincount(cell[any_m], minlength=C * T).reshape(C, T)
+    return open_c, any_c, known
+
+
+def launch_target(firm: FirmAgent, n_customers: int) -> int:
+    """Adopters a launch needs within its window to count as a success."""
+    return max(1, int(round(firm.spec.strategy.launch_target * n_customers)))
+
+
+def plan(firm: FirmAgent, market: Market, now: int, n_customers: int, rng: np.random.Generator) -> None:
+    """One step of product planning for a firm."""
+    spec = firm.spec.strategy
+    # developments ready to launch
+    for dev in [d for d in firm.developing if d.ready <= now]:
+        c, k = dev.cell
+        firm.add_product(c, k, -1.0, -1.0, now)
+        firm.developing.remove(dev)
+        firm.launches.append(
+            Launch(
+                firm=firm.name,
+                category=market.category_names[c],
+                tier=market.tier_names[c][k],
+                step=now,
+                kind="planned",
+                window=spec.evaluation_steps,
+                target=launch_target(firm, n_customers),
+                cell=(c, k),
+            )
+        )
+    for dev in firm.developing:
+        firm.development_cost += dev.cost_per_step
+        firm.step_cost += dev.cost_per_step
+    if not spec.enabled:
+        return
+    open_c, any_c, known = believed_demand(firm, market)
+    # the hand-off to product planning loses each believed need with its defect rate
+    link = LINK["handoff_to_design"]
+    passed = rng.binomial(open_c, 1.0 - firm.defect_rate[link])
+    firm.chain_opp[link] += int(open_c.sum())
+    firm.chain_def[link] += int((open_c - passed).sum())
+    share = passed / max(known, 1)
+    developing = np.zeros_like(firm.has)
+    for d in firm.developing:
+        developing[d.cell] = True
+    candidate = firm.std_cells & ~firm.has & ~developing & (share > spec.threshold)
+    firm.above = np.where(candidate, firm.above + 1, 0)
+    for c, k in zip(*np.nonzero(firm.above >= spec.persistence_steps), strict=True):
+        lead = spec.lead_time_steps
+        firm.developing.append(
+            Development(
+                cell=(int(c), int(k)),
+                started=now,
+                ready=now + lead,
+                cost_per_step=spec.development_cost / max(lead, 1),
+            )
+        )
+        if lead == 0:
+            firm.development_cost += spec.development_cost
+            firm.step_cost += spec.development_cost
+        firm.planning_events.append(
+            {"step": now, "event": "development", "category": market.category_names[c], "tier": market.tier_names[c][k]}
+        )
+        firm.above[c, k] = 0
+    if spec.retire_threshold > 0:
+        low = firm.has & (any_c / max(known, 1) < spec.retire_threshold)
+        firm.below = np.where(low, firm.below + 1, 0)
+        for c, k in zip(*np.nonzero(firm.below >= spec.persistence_steps), strict=True):
+            if firm.has[c].sum() > 1:
+                firm.retire_product(int(c), int(k))
+                firm.planning_events.append(
+                    {"step": now, "event": "retire", "category": market.category_names[c], "tier": market.tier_names[c][k]}
+                )
+            firm.below[c, k] = 0
+
+
+def count_adopters(firm: FirmAgent, tiers: np.ndarray, cats: np.ndarray, now: int) -> None:
+    """Credit this step's sales to the launches still inside their evaluation window."""
+    for launch in firm.launches:
+        if launch.step <= now < launch.step + launch.window:
+            c, k = launch.cell
+            launch.adopters += int(((cats == c) & (tiers == k)).sum())
