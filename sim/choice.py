@@ -53,7 +53,7 @@ def choice_step(
     """Expose active customers to offers, let them choose, and book the sales."""
     n, C = state.need.shape
     F = len(firms)
-    u_nbr = rng.random(n)
+    u_nbr: np.ndarray = rng.random((n,))
     u_wom = rng.random((n, C), dtype=np.float32)
     u_choice = rng.random((n, C))
     u_sale = rng.random((n, C), dtype=np.float32)
@@ -72,7 +72,9 @@ def choice_step(
     has_nbr = nbr >= 0
     nb = np.where(has_nbr, nbr, 0) * C + cat
     nb_sup = np.where(has_nbr & (need[nb] == SERVED), state.supplier.reshape(-1)[nb], NO_FIRM)
-    nb_bad = np.where(has_nbr & unresolved.reshape(-1)[nb], state.complaint.reshape(-1)[nb], NO_FIRM)
+    nb_bad = np.where(
+        has_nbr & unresolved.reshape(-1)[nb], state.complaint.reshape(-1)[nb], NO_FIRM
+    )
 
     exposed = np.zeros((act.size, F), dtype=bool)
     util = np.full((act.size, F), -np.inf)
@@ -135,7 +137,12 @@ def choice_step(
 
 
 def _book(
-    state: CustomerState, firm: FirmAgent, pos: np.ndarray, tiers: np.ndarray, complaint: np.ndarray, now: int
+    state: CustomerState,
+    firm: FirmAgent,
+    pos: np.ndarray,
+    tiers: np.ndarray,
+    complaint: np.ndarray,
+    now: int,
 ) -> None:
     C = state.need.shape[1]
     cat = pos % C

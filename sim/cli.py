@@ -18,10 +18,22 @@ from sim.errors import InputError
 # name -> ("module:attribute", short help shown by --help without importing the module)
 COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("sim.cli_run:run", "Run a scenario and write its time series, summary and plots."),
-    "compare": ("analysis.cli_compare:compare", "Paired comparison of two scenarios (common random numbers)."),
-    "report": ("analysis.cli_compare:report", "Write a self-contained HTML report for a run or comparison."),
-    "sweep": ("analysis.cli_sweep:sweep", "Run a parameter sweep, locally or on a Dask cluster (resumable)."),
-    "analyze": ("analysis.cli_sweep:analyze", "Sensitivity indices (Sobol, Morris) of a finished sweep."),
+    "compare": (
+        "analysis.cli_compare:compare",
+        "Paired comparison of two scenarios (common random numbers).",
+    ),
+    "report": (
+        "analysis.cli_compare:report",
+        "Write a self-contained HTML report for a run or comparison.",
+    ),
+    "sweep": (
+        "analysis.cli_sweep:sweep",
+        "Run a parameter sweep, locally or on a Dask cluster (resumable).",
+    ),
+    "analyze": (
+        "analysis.cli_sweep:analyze",
+        "Sensitivity indices (Sobol, Morris) of a finished sweep.",
+    ),
     "dashboard": ("analysis.dashboard_cli:dashboard", "Start the browser dashboard for a class."),
     "scenarios": ("sim.scenarios_cli:scenarios", "List, show and validate scenarios."),
 }

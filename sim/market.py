@@ -32,7 +32,9 @@ class Market:
     default_quality: np.ndarray  # (C, T)
     lifetime: np.ndarray  # (C,) steps
     p_fail: np.ndarray  # (C,) per-step base failure probability
-    complement_target: np.ndarray  # (C,) index of the complement category opened by a failure here, -1 none
+    complement_target: (
+        np.ndarray
+    )  # (C,) index of the complement category opened by a failure here, -1 none
     is_complement: np.ndarray  # (C,) bool
     # segments
     seg_share: np.ndarray  # (S,)
@@ -87,7 +89,7 @@ def compile_market(sc: Scenario) -> Market:
         default_price=price,
         default_quality=qual,
         lifetime=np.array([c.lifetime_steps for c in cats], dtype=np.int64),
-        p_fail=per_step([c.failure_rate for c in cats], spy),
+        p_fail=per_step(np.array([c.failure_rate for c in cats]), spy),
         complement_target=comp_target,
         is_complement=is_comp,
         seg_share=np.array([s.share for s in sc.segments]),

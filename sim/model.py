@@ -154,7 +154,9 @@ class DemandModel(mesa.Model):
 
         mask = self._focal_should_market()
         self.ledger.open(mask)
-        contacts = [platform_step(f, st, now, self.streams.platform(f.name)) for f in self.firm_list]
+        contacts = [
+            platform_step(f, st, now, self.streams.platform(f.name)) for f in self.firm_list
+        ]
         tr.detect(contacts[0].read_ok, now)
         self._detect_competitor_launches(contacts[0].read_ok, now)
         for f, c in zip(self.firm_list, contacts, strict=True):
@@ -164,7 +166,15 @@ class DemandModel(mesa.Model):
         self.ledger.mark_effective(contacts[0].offered & exact)
 
         sales = choice_step(
-            st, m, self.firm_list, contacts, self.graph, self.spec.choice, self.spec.wom, unresolved, now,
+            st,
+            m,
+            self.firm_list,
+            contacts,
+            self.graph,
+            self.spec.choice,
+            self.spec.wom,
+            unresolved,
+            now,
             self.streams["behaviour"],
         )
         for f, s in zip(self.firm_list, sales, strict=True):
@@ -200,7 +210,7 @@ class DemandModel(mesa.Model):
             return
         # fixed-shape draw for supplier failures, only on steps that have one
         st, m = self.state, self.market
-        for step, fi, e in due:
+        for _step, fi, e in due:
             firm = self.firm_list[fi]
             kind = getattr(e, "kind", "launch")
             if kind == "launch":
@@ -228,7 +238,9 @@ class DemandModel(mesa.Model):
                 st.age.reshape(-1)[idx] = 0
                 if fi != 0:
                     self.tracker.occur(EV["supplier_failure"], self._in_focal_standard(idx), now)
-                firm.planning_events.append({"step": now, "event": "supplier_failure", "customers": int(idx.size)})
+                firm.planning_events.append(
+                    {"step": now, "event": "supplier_failure", "customers": int(idx.size)}
+                )
         self._scheduled = [e for e in self._scheduled if e[0] != now]
         self._after_launches(now)
 
@@ -277,7 +289,9 @@ class DemandModel(mesa.Model):
         firm = np.maximum(st.complaint, 0)
         age = now - st.complaint_t.astype(np.int64)
         win = self._windows()[firm]
-        dur = np.array([f.spec.complaint_duration_steps for f in self.firm_list], dtype=np.int64)[firm]
+        dur = np.array([f.spec.complaint_duration_steps for f in self.firm_list], dtype=np.int64)[
+            firm
+        ]
         expired = has & (age > win + dur)
         if expired.any():
             st.complaint[expired] = NO_FIRM
@@ -326,7 +340,9 @@ class DemandModel(mesa.Model):
         cs = self.contraction_state
         if now >= self.spec.contraction.warmup_steps:
             contraction_update(cs, weighted, now, self.spec.contraction)
-        mdens = led.effective_total / led.opportunities_total if led.opportunities_total else math.nan
+        mdens = (
+            led.effective_total / led.opportunities_total if led.opportunities_total else math.nan
+        )
         d_ppm = dpmo(led.defects_total, led.opportunities_total)
         all_k = list(range(len(EVENT_TYPES)))
         cum_profit = f.revenue - f.contact_cost - f.development_cost
@@ -338,7 +354,9 @@ class DemandModel(mesa.Model):
             "omission_defects": led.step_omission,
             "marketing_density": mdens,
             "marketing_density_step": (
-                1 - led.step_defects / led.step_opportunities if led.step_opportunities else math.nan
+                1 - led.step_defects / led.step_opportunities
+                if led.step_opportunities
+                else math.nan
             ),
             "dpmo": d_ppm,
             "sigma_level": sigma_level(d_ppm),
@@ -394,7 +412,9 @@ class DemandModel(mesa.Model):
             "steps": now,
             "customers": self.n,
             "marketing_density": (
-                led.effective_total / led.opportunities_total if led.opportunities_total else math.nan
+                led.effective_total / led.opportunities_total
+                if led.opportunities_total
+                else math.nan
             ),
             "dpmo": d_ppm,
             "sigma_level": sigma_level(d_ppm),
@@ -424,7 +444,9 @@ class DemandModel(mesa.Model):
             "launches": launches,
             "detection": self.tracker.table(now),
             "chain": chain,
-            "planning": [dict(e, firm=firm.name) for firm in self.firm_list for e in firm.planning_events],
+            "planning": [
+                dict(e, firm=firm.name) for firm in self.firm_list for e in firm.planning_events
+            ],
         }
         return out
 
@@ -433,7 +455,9 @@ def _metric(model: DemandModel, key: str) -> float:
     return model._metrics.get(key, math.nan)
 
 
-def run_scenario(scenario: Scenario | str, seed: int | None = None, steps: int | None = None) -> tuple[dict[str, Any], pd.DataFrame]:
+def run_scenario(
+    scenario: Scenario | str, seed: int | None = None, steps: int | None = None
+) -> tuple[dict[str, Any], pd.DataFrame]:
     """Run one scenario and return (summary, time series)."""
     model = DemandModel(scenario, rng=seed)
     model.run(model.spec.run.steps if steps is None else steps)

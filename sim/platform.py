@@ -36,9 +36,7 @@ class Contacts:
     read_ok: np.ndarray  # flat (customer*C + category) positions whose facts reached the records
 
 
-def init_records(
-    firm: FirmAgent, state: CustomerState, coverage_u: np.ndarray
-) -> Records:
+def init_records(firm: FirmAgent, state: CustomerState, coverage_u: np.ndarray) -> Records:
     """Build the platform at step 0: covered customers' records hold the truth."""
     p = firm.spec.platform
     eligible = firm.std_segments[state.segment]

@@ -72,9 +72,14 @@ class Category:
     qualities: tuple[float, ...] = spec(
         None, "Default quality per tier, 0..1.", 0.0, 1.0, factory=lambda: (0.6, 0.7, 0.8)
     )
-    lifetime_steps: int = spec(156, "Steps until a product wears out and must be replaced.", 1, 100000)
+    lifetime_steps: int = spec(
+        156, "Steps until a product wears out and must be replaced.", 1, 100000
+    )
     failure_rate: float = spec(
-        0.15, "Annual hazard that a product fails before wear-out (scaled by 1.5 - quality).", 0.0, 50.0
+        0.15,
+        "Annual hazard that a product fails before wear-out (scaled by 1.5 - quality).",
+        0.0,
+        50.0,
     )
     complement_of: str = spec(
         "", "Name of the category whose product failures open latent needs here ('' = none)."
@@ -86,34 +91,61 @@ class Segment:
     name: str = spec("mainstream", "Segment name.")
     share: float = spec(1.0, "Share of the population in this segment.", 0.0, 1.0)
     tier_mix: tuple[float, ...] = spec(
-        None, "Starting desired-tier distribution (entry first).", 0.0, 1.0, factory=lambda: (0.5, 0.35, 0.15)
+        None,
+        "Starting desired-tier distribution (entry first).",
+        0.0,
+        1.0,
+        factory=lambda: (0.5, 0.35, 0.15),
     )
     upmarket_rate: float = spec(
-        0.3, "Base annual hazard that a served customer's desired tier moves up one tier.", 0.0, 50.0
+        0.3,
+        "Base annual hazard that a served customer's desired tier moves up one tier.",
+        0.0,
+        50.0,
     )
     complement_propensity: float = spec(
-        0.3, "Chance that a product failure opens a latent need in the complement category.", 0.0, 1.0
+        0.3,
+        "Chance that a product failure opens a latent need in the complement category.",
+        0.0,
+        1.0,
     )
     price_sensitivity: float = spec(1.0, "Weight of price in the customer's choice.", 0.0, 100.0)
 
 
 @dataclass(frozen=True)
 class Demand:
-    emergence_rate: float = spec(1.0, "Annual hazard of a need emerging (none -> latent).", 0.0, 1000.0)
-    activation_rate: float = spec(4.0, "Annual hazard of latent demand becoming real (latent -> active).", 0.0, 1000.0)
-    expiry_rate: float = spec(2.0, "Annual hazard that an active, unserved need lapses (active -> none).", 0.0, 1000.0)
+    emergence_rate: float = spec(
+        1.0, "Annual hazard of a need emerging (none -> latent).", 0.0, 1000.0
+    )
+    activation_rate: float = spec(
+        4.0, "Annual hazard of latent demand becoming real (latent -> active).", 0.0, 1000.0
+    )
+    expiry_rate: float = spec(
+        2.0, "Annual hazard that an active, unserved need lapses (active -> none).", 0.0, 1000.0
+    )
     initial_active: float = spec(0.1, "Share of needs active at step 0.", 0.0, 1.0)
     initial_served: float = spec(0.5, "Share of needs served at step 0.", 0.0, 1.0)
     initial_latent: float = spec(0.2, "Share of needs latent at step 0.", 0.0, 1.0)
     age_gain: float = spec(
-        1.0, "How much the upmarket hazard grows per year of consumption (x(1 + gain*years)).", 0.0, 100.0
+        1.0,
+        "How much the upmarket hazard grows per year of consumption (x(1 + gain*years)).",
+        0.0,
+        100.0,
     )
     satisfaction_gain: float = spec(
-        1.0, "How much the upmarket hazard grows with satisfaction (x(1 + gain*(s - 0.5))).", 0.0, 2.0
+        1.0,
+        "How much the upmarket hazard grows with satisfaction (x(1 + gain*(s - 0.5))).",
+        0.0,
+        2.0,
     )
-    churn_rate: float = spec(0.2, "Annual hazard that a served customer leaves its supplier.", 0.0, 100.0)
+    churn_rate: float = spec(
+        0.2, "Annual hazard that a served customer leaves its supplier.", 0.0, 100.0
+    )
     complaint_churn: float = spec(
-        5.0, "Multiplier on the churn hazard while a complaint about the supplier is unresolved.", 1.0, 1000.0
+        5.0,
+        "Multiplier on the churn hazard while a complaint about the supplier is unresolved.",
+        1.0,
+        1000.0,
     )
 
 
@@ -126,24 +158,39 @@ class Network:
     )
     degree: int = spec(10, "Mean degree (even for watts-strogatz).", 1, 10000)
     rewire: float = spec(0.1, "Watts-Strogatz rewiring probability.", 0.0, 1.0)
-    path: str = spec("", "Edge list (.txt/.csv/.edgelist) or GraphML (.graphml) file, for kind = 'file'.")
+    path: str = spec(
+        "", "Edge list (.txt/.csv/.edgelist) or GraphML (.graphml) file, for kind = 'file'."
+    )
 
 
 @dataclass(frozen=True)
 class WordOfMouth:
-    q: float = spec(0.1, "Imitation coefficient per step: exposure chance q x share of neighbours served.", 0.0, 1.0)
+    q: float = spec(
+        0.1,
+        "Imitation coefficient per step: exposure chance q x share of neighbours served.",
+        0.0,
+        1.0,
+    )
     complaint_penalty: float = spec(
-        2.0, "Utility lost by a firm when the customer's neighbour has an unresolved complaint about it.", 0.0, 100.0
+        2.0,
+        "Utility lost by a firm when the customer's neighbour has an unresolved complaint about it.",
+        0.0,
+        100.0,
     )
 
 
 @dataclass(frozen=True)
 class Choice:
-    fit: float = spec(2.0, "Utility lost per tier between the offer and the desired tier.", 0.0, 100.0)
+    fit: float = spec(
+        2.0, "Utility lost per tier between the offer and the desired tier.", 0.0, 100.0
+    )
     quality: float = spec(3.0, "Utility per unit of quality.", 0.0, 100.0)
     loyalty: float = spec(1.0, "Utility bonus of the incumbent supplier.", 0.0, 100.0)
     outside_utility: float = spec(
-        -1.0, "Utility of not buying this step (very negative: an exposed customer always buys).", -1000.0, 1000.0
+        -1.0,
+        "Utility of not buying this step (very negative: an exposed customer always buys).",
+        -1000.0,
+        1000.0,
     )
 
 
@@ -152,7 +199,9 @@ class Product:
     category: str = spec("core", "Category of the product.")
     tier: str = spec("entry", "Tier of the product, one of the category's tiers.")
     price: float = spec(-1.0, "Price (-1 = the category's default for the tier).", -1.0, 1e9)
-    quality: float = spec(-1.0, "Quality 0..1 (-1 = the category's default for the tier).", -1.0, 1.0)
+    quality: float = spec(
+        -1.0, "Quality 0..1 (-1 = the category's default for the tier).", -1.0, 1.0
+    )
     launch_step: int = spec(0, "Step at which the product is on the market.", 0, 1000000)
 
 
@@ -172,8 +221,15 @@ class Standard:
 
 @dataclass(frozen=True)
 class Platform:
-    coverage: float = spec(0.8, "Share of the standard's customers who are in the platform.", 0.0, 1.0)
-    density: float = spec(0.1, "Chance per step that a covered customer is contacted and the record refreshed.", 0.0, 1.0)
+    coverage: float = spec(
+        0.8, "Share of the standard's customers who are in the platform.", 0.0, 1.0
+    )
+    density: float = spec(
+        0.1,
+        "Chance per step that a covered customer is contacted and the record refreshed.",
+        0.0,
+        1.0,
+    )
     strength: float = spec(0.8, "Chance that a contact reads a changed fact correctly.", 0.0, 1.0)
     targeting: str = spec(
         "personalized",
@@ -181,28 +237,50 @@ class Platform:
         choices=("homogeneous", "personalized"),
     )
     focus: float = spec(
-        4.0, "Personalized targeting: contact weight of a believed open need relative to others.", 1.0, 1000.0
+        4.0,
+        "Personalized targeting: contact weight of a believed open need relative to others.",
+        1.0,
+        1000.0,
     )
     cost_per_contact: float = spec(0.02, "Cost of one contact.", 0.0, 1e6)
-    cost_per_record: float = spec(0.001, "Cost per step of keeping one covered customer's record.", 0.0, 1e6)
+    cost_per_record: float = spec(
+        0.001, "Cost per step of keeping one covered customer's record.", 0.0, 1e6
+    )
     standard: Standard = field(default_factory=Standard, metadata={"desc": "The firm's standard."})
 
 
 @dataclass(frozen=True)
 class Strategy:
-    enabled: bool = spec(True, "Whether the firm plans products from its beliefs (false = frozen portfolio).")
+    enabled: bool = spec(
+        True, "Whether the firm plans products from its beliefs (false = frozen portfolio)."
+    )
     threshold: float = spec(
-        0.05, "Believed unmet demand in a cell, as a share of known records, that triggers development.", 0.0, 1.0
+        0.05,
+        "Believed unmet demand in a cell, as a share of known records, that triggers development.",
+        0.0,
+        1.0,
     )
-    persistence_steps: int = spec(8, "Steps the believed unmet demand must stay above the threshold.", 1, 10000)
+    persistence_steps: int = spec(
+        8, "Steps the believed unmet demand must stay above the threshold.", 1, 10000
+    )
     lead_time_steps: int = spec(26, "Development lead time.", 0, 10000)
-    development_cost: float = spec(200.0, "Cost of one development, spread over the lead time.", 0.0, 1e12)
-    retire_threshold: float = spec(
-        0.0, "Retire a product when believed demand for its cell stays below this share (0 = never).", 0.0, 1.0
+    development_cost: float = spec(
+        200.0, "Cost of one development, spread over the lead time.", 0.0, 1e12
     )
-    evaluation_steps: int = spec(26, "Window after a launch over which its adoption is evaluated.", 1, 10000)
+    retire_threshold: float = spec(
+        0.0,
+        "Retire a product when believed demand for its cell stays below this share (0 = never).",
+        0.0,
+        1.0,
+    )
+    evaluation_steps: int = spec(
+        26, "Window after a launch over which its adoption is evaluated.", 1, 10000
+    )
     launch_target: float = spec(
-        0.01, "Adopters within the window, as a share of customers, for a launch to count as a success.", 0.0, 1.0
+        0.01,
+        "Adopters within the window, as a share of customers, for a launch to count as a success.",
+        0.0,
+        1.0,
     )
 
 
@@ -214,34 +292,53 @@ class FirmEvent:
     tier: str = spec("premium", "Launch: tier.")
     price: float = spec(-1.0, "Launch: price (-1 = default).", -1.0, 1e9)
     quality: float = spec(-1.0, "Launch: quality (-1 = default).", -1.0, 1.0)
-    share: float = spec(0.5, "Supplier failure: share of the firm's customers whose need turns active.", 0.0, 1.0)
-
+    share: float = spec(
+        0.5, "Supplier failure: share of the firm's customers whose need turns active.", 0.0, 1.0
+    )
 
 
 @dataclass(frozen=True)
 class Chain:
-    needs_identification: float = spec(0.01, "Defect rate: the need is misread at the contact (no offer).", 0.0, 1.0)
-    handoff_to_design: float = spec(0.02, "Defect rate: a believed need does not reach product planning.", 0.0, 1.0)
-    order_fulfilment: float = spec(0.005, "Defect rate: the order is not supplied correctly (sale lost).", 0.0, 1.0)
-    product_communication: float = spec(0.01, "Defect rate: the offer is not understood (no offer).", 0.0, 1.0)
+    needs_identification: float = spec(
+        0.01, "Defect rate: the need is misread at the contact (no offer).", 0.0, 1.0
+    )
+    handoff_to_design: float = spec(
+        0.02, "Defect rate: a believed need does not reach product planning.", 0.0, 1.0
+    )
+    order_fulfilment: float = spec(
+        0.005, "Defect rate: the order is not supplied correctly (sale lost).", 0.0, 1.0
+    )
+    product_communication: float = spec(
+        0.01, "Defect rate: the offer is not understood (no offer).", 0.0, 1.0
+    )
     channel: float = spec(0.005, "Defect rate: the channel fails to sell (sale lost).", 0.0, 1.0)
-    training_promotion: float = spec(0.005, "Defect rate: sales staff or promotion fail (sale lost).", 0.0, 1.0)
-    delivery_installation: float = spec(0.01, "Defect rate: delivery or installation fails (complaint).", 0.0, 1.0)
+    training_promotion: float = spec(
+        0.005, "Defect rate: sales staff or promotion fail (sale lost).", 0.0, 1.0
+    )
+    delivery_installation: float = spec(
+        0.01, "Defect rate: delivery or installation fails (complaint).", 0.0, 1.0
+    )
     use_assistance: float = spec(0.01, "Defect rate: use assistance fails (complaint).", 0.0, 1.0)
-    feedback: float = spec(0.02, "Defect rate: what a contact saw does not reach the records.", 0.0, 1.0)
+    feedback: float = spec(
+        0.02, "Defect rate: what a contact saw does not reach the records.", 0.0, 1.0
+    )
 
 
 @dataclass(frozen=True)
 class Firm:
     name: str = spec("focal", "Firm name.")
-    initial_share: float = spec(1.0, "Relative weight of the firm among initial suppliers.", 0.0, 1000.0)
+    initial_share: float = spec(
+        1.0, "Relative weight of the firm among initial suppliers.", 0.0, 1000.0
+    )
     products: tuple[Product, ...] = field(
         default_factory=lambda: (Product(tier="entry"), Product(tier="standard")),
         metadata={"desc": "Portfolio at the start (and scheduled launches via launch_step)."},
     )
     platform: Platform = field(default_factory=Platform, metadata={"desc": "Marketing platform."})
     strategy: Strategy = field(default_factory=Strategy, metadata={"desc": "Product strategy."})
-    chain: Chain = field(default_factory=Chain, metadata={"desc": "Value-transfer chain defect rates."})
+    chain: Chain = field(
+        default_factory=Chain, metadata={"desc": "Value-transfer chain defect rates."}
+    )
     events: tuple[FirmEvent, ...] = field(
         default_factory=tuple, metadata={"desc": "Scripted launches and supplier failures."}
     )
@@ -249,7 +346,10 @@ class Firm:
         4, "A complaint detected within this many steps is resolved.", 0, 10000
     )
     complaint_duration_steps: int = spec(
-        26, "Steps an unresolved complaint keeps raising churn and spreading word of mouth.", 1, 10000
+        26,
+        "Steps an unresolved complaint keeps raising churn and spreading word of mouth.",
+        1,
+        10000,
     )
 
 
@@ -265,14 +365,21 @@ class Run:
     steps_per_year: int = spec(52, "Steps per year (52: a step is a week).", 1, 100000)
     seed: int = spec(0, "Default seed.", 0, 2**63 - 1)
     detection_horizon_steps: int = spec(
-        8, "Horizon H: an event counts as detected if the records reflect it within H steps.", 1, 100000
+        8,
+        "Horizon H: an event counts as detected if the records reflect it within H steps.",
+        1,
+        100000,
     )
 
 
 @dataclass(frozen=True)
 class Contraction:
-    drop: float = spec(0.2, "Fall below the trailing peak of alignment-weighted served demand.", 0.0, 1.0)
-    consecutive_steps: int = spec(13, "Consecutive steps below for the contraction flag.", 1, 100000)
+    drop: float = spec(
+        0.2, "Fall below the trailing peak of alignment-weighted served demand.", 0.0, 1.0
+    )
+    consecutive_steps: int = spec(
+        13, "Consecutive steps below for the contraction flag.", 1, 100000
+    )
     warmup_steps: int = spec(13, "Steps before the trailing peak starts to be tracked.", 0, 100000)
 
 
@@ -317,8 +424,12 @@ class Scenario:
         ),
         metadata={"desc": "Competing firms (same mechanism, own parameters)."},
     )
-    contraction: Contraction = field(default_factory=Contraction, metadata={"desc": "Contraction rule."})
-    compare: Compare = field(default_factory=Compare, metadata={"desc": "The scenario's own comparison."})
+    contraction: Contraction = field(
+        default_factory=Contraction, metadata={"desc": "Contraction rule."}
+    )
+    compare: Compare = field(
+        default_factory=Compare, metadata={"desc": "The scenario's own comparison."}
+    )
 
     # ---- derived helpers (no validation here: the schema is already valid)
     @property
@@ -373,7 +484,9 @@ def _base_name(tp: Any) -> str:
         return f"a list of {_base_name(inner)}"
     if dataclasses.is_dataclass(tp):
         return "a table"
-    return {int: "an integer", float: "a number", bool: "true or false", str: "a string"}.get(tp, str(tp))
+    return {int: "an integer", float: "a number", bool: "true or false", str: "a string"}.get(
+        tp, str(tp)
+    )
 
 
 def _check_scalar(path: str, value: Any, tp: Any, f: dataclasses.Field[Any]) -> Any:
@@ -458,7 +571,9 @@ def parse_value(text: str) -> Any:
 
 def _apply_override(raw: dict[str, Any], key: str, value: Any, defaults: dict[str, Any]) -> None:
     if not key or any(not p for p in key.split(".")):
-        raise ScenarioError(f"--set {key!r}: expected a dotted field name such as focal.platform.density")
+        raise ScenarioError(
+            f"--set {key!r}: expected a dotted field name such as focal.platform.density"
+        )
     parts = key.split(".")
     node: Any = raw
     dnode: Any = defaults
@@ -522,7 +637,9 @@ def read_toml(name_or_path: str | Path) -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"scenario {str(path)!r}: cannot be read ({exc.__class__.__name__})") from None
+        raise ScenarioError(
+            f"scenario {str(path)!r}: cannot be read ({exc.__class__.__name__})"
+        ) from None
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -615,16 +732,22 @@ def _cross_check(sc: Scenario) -> None:
             if e.kind == "launch":
                 _check_cell(sc, f"{where}.events.{ei}", e.category, e.tier)
         std = firm.platform.standard
-        for s in std.segments:
-            if s not in seg_names:
-                raise ScenarioError(f"{where}.platform.standard.segments: {s!r}: expected one of {seg_names}")
-        for c in std.categories:
-            if c not in names:
-                raise ScenarioError(f"{where}.platform.standard.categories: {c!r}: expected one of {names}")
+        for seg_name in std.segments:
+            if seg_name not in seg_names:
+                raise ScenarioError(
+                    f"{where}.platform.standard.segments: {seg_name!r}: expected one of {seg_names}"
+                )
+        for cat_name in std.categories:
+            if cat_name not in names:
+                raise ScenarioError(
+                    f"{where}.platform.standard.categories: {cat_name!r}: expected one of {names}"
+                )
         all_tiers = {t for c in sc.categories for t in c.tiers}
         for t in std.tiers:
             if t not in all_tiers:
-                raise ScenarioError(f"{where}.platform.standard.tiers: {t!r}: expected one of {sorted(all_tiers)}")
+                raise ScenarioError(
+                    f"{where}.platform.standard.tiers: {t!r}: expected one of {sorted(all_tiers)}"
+                )
     for side in ("a", "b"):
         text = getattr(sc.compare, side)
         if text:
@@ -651,12 +774,16 @@ def parse_override_list(text: str) -> dict[str, Any]:
             continue
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
-            raise ScenarioError(f"--set {item!r}: expected key=value, e.g. focal.platform.density=0.2")
+            raise ScenarioError(
+                f"--set {item!r}: expected key=value, e.g. focal.platform.density=0.2"
+            )
         out[key.strip()] = parse_value(value.strip())
     return out
 
 
-def iter_fields(cls: type = Scenario, prefix: str = "") -> typing.Iterator[tuple[str, Any, Any, str, str]]:
+def iter_fields(
+    cls: type = Scenario, prefix: str = ""
+) -> typing.Iterator[tuple[str, Any, Any, str, str]]:
     """Yield (dotted name, type, default, description, allowed) for every leaf field.
 
     Lists of tables are shown with ``.N.`` in their dotted name.
@@ -666,7 +793,7 @@ def iter_fields(cls: type = Scenario, prefix: str = "") -> typing.Iterator[tuple
         tp = hints[f.name]
         name = f"{prefix}{f.name}"
         default = (
-            f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
+            f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc,operator]
         )
         if dataclasses.is_dataclass(tp):
             yield from iter_fields(typing.cast(type, tp), name + ".")

@@ -47,16 +47,10 @@ def parse_sets(items: Iterable[str]) -> dict[str, Any]:
     return out
 
 
-def first_line(text: str, width: int = 100) -> str:
-    """The first line of a description, cut at its first sentence if it is long."""
-    line = text.strip().splitlines()[0].strip() if text.strip() else ""
-    if len(line) <= width:
-        return line
-    for mark in ("? ", ". "):
-        cut = line.find(mark)
-        if 0 < cut < width:
-            return line[: cut + 1]
-    return line[: width - 1].rstrip() + "…"
+def first_line(text: str) -> str:
+    """The first line of a description (scenario files put their question there)."""
+    stripped = text.strip()
+    return stripped.splitlines()[0].strip() if stripped else ""
 
 
 def _fmt(value: Any) -> str:

@@ -52,7 +52,9 @@ class CustomerState:
 
 def satisfaction_of(quality: np.ndarray, held: np.ndarray, desired: np.ndarray) -> np.ndarray:
     """Satisfaction with a product: its quality less 0.2 per tier of misfit."""
-    return np.clip(quality - 0.2 * np.abs(held.astype(np.float32) - desired), 0.0, 1.0).astype(np.float32)
+    return np.clip(quality - 0.2 * np.abs(held.astype(np.float32) - desired), 0.0, 1.0).astype(
+        np.float32
+    )
 
 
 def initial_state(
@@ -75,7 +77,7 @@ def initial_state(
         quality_table: (F, C, T) quality of each firm's product per cell.
         rng: the ``init`` stream.
     """
-    C, T = market.n_categories, market.n_tiers
+    C = market.n_categories
     F = offer_tier.shape[0]
     seg = np.searchsorted(np.cumsum(market.seg_share), rng.random(n), side="right")
     seg = np.minimum(seg, len(market.seg_share) - 1).astype(np.int8)
@@ -119,7 +121,9 @@ def initial_state(
         quality_table[np.maximum(supplier, 0), np.arange(C)[None, :], np.maximum(held, 0)],
         0.5,
     )
-    sat = np.where(need == SERVED, satisfaction_of(q, np.maximum(held, 0), tier), 0.5).astype(np.float32)
+    sat = np.where(need == SERVED, satisfaction_of(q, np.maximum(held, 0), tier), 0.5).astype(
+        np.float32
+    )
     return CustomerState(
         segment=seg,
         need=need,

@@ -1,7 +1,8 @@
 """Product strategy from beliefs (DESIGN §3, "Firms").
 
-A firm counts, in its records only, the customers it believes want a cell of its
-standard that it does not sell (an open need there, or one served by a rival). That count
+A firm counts, in its records only, the customers it believes want each cell of
+its standard (a latent, active or served need there); in a cell it does not sell,
+that is demand it does not meet. That count
 reaches product planning through the hand-off link (each believed need is lost
 with the link's defect rate). When the believed unmet share of known customers
 stays above the threshold for ``persistence_steps`` consecutive steps, the firm
@@ -19,22 +20,16 @@ from sim.market import Market
 from sim.state import ACTIVE, LATENT, SERVED
 
 
-def believed_demand(firm: FirmAgent, market: Market) -> tuple[np.ndarray, np.ndarray, int]:
-    """Believed customers per cell (C, T) that the firm does not serve (open needs, or
-    served by someone else), believed customers with any need there, and the number
-    of customers the firm knows at all."""
+def believed_demand(firm: FirmAgent, market: Market) -> tuple[np.ndarray, int]:
+    """Believed customers per cell (C, T) with a need there (latent, active or served,
+    by anyone), and the number of customers the firm knows at all."""
     rec = firm.records
     assert rec is not None
     C, T = market.n_categories, market.n_tiers
     known = int(rec.known.sum())
     cell = np.arange(C)[None, :] * T + rec.tier.astype(np.int64)
-    open_m = (rec.need == LATENT) | (rec.need == ACTIVE)
-    served = rec.need == SERVED
-    any_m = open_m | served
-    open_m |= served & (rec.supplier != firm.index)
-    open_c = np.bincount(cell[open_m], minlength=C * T).reshape(C, T)
-    any_c = np.bincount(cell[any_m], minlength=C * T).reshape(C, T)
-    return open_c, any_c, known
+    want = (rec.need == LATENT) | (rec.need == ACTIVE) | (rec.need == SERVED)
+    return np.bincount(cell[want], minlength=C * T).reshape(C, T), known
 
 
 def launch_target(firm: FirmAgent, n_customers: int) -> int:
@@ -42,7 +37,9 @@ def launch_target(firm: FirmAgent, n_customers: int) -> int:
     return max(1, int(round(firm.spec.strategy.launch_target * n_customers)))
 
 
-def plan(firm: FirmAgent, market: Market, now: int, n_customers: int, rng: np.random.Generator) -> None:
+def plan(
+    firm: FirmAgent, market: Market, now: int, n_customers: int, rng: np.random.Generator
+) -> None:
     """One step of product planning for a firm."""
     spec = firm.spec.strategy
     # developments ready to launch
@@ -67,12 +64,12 @@ def plan(firm: FirmAgent, market: Market, now: int, n_customers: int, rng: np.ra
         firm.step_cost += dev.cost_per_step
     if not spec.enabled:
         return
-    open_c, any_c, known = believed_demand(firm, market)
+    wanted, known = believed_demand(firm, market)
     # the hand-off to product planning loses each believed need with its defect rate
     link = LINK["handoff_to_design"]
-    passed = rng.binomial(open_c, 1.0 - firm.defect_rate[link])
-    firm.chain_opp[link] += int(open_c.sum())
-    firm.chain_def[link] += int((open_c - passed).sum())
+    passed = rng.binomial(wanted, 1.0 - firm.defect_rate[link])
+    firm.chain_opp[link] += int(wanted.sum())
+    firm.chain_def[link] += int((wanted - passed).sum())
     share = passed / max(known, 1)
     developing = np.zeros_like(firm.has)
     for d in firm.developing:
@@ -93,17 +90,27 @@ def plan(firm: FirmAgent, market: Market, now: int, n_customers: int, rng: np.ra
             firm.development_cost += spec.development_cost
             firm.step_cost += spec.development_cost
         firm.planning_events.append(
-            {"step": now, "event": "development", "category": market.category_names[c], "tier": market.tier_names[c][k]}
+            {
+                "step": now,
+                "event": "development",
+                "category": market.category_names[c],
+                "tier": market.tier_names[c][k],
+            }
         )
         firm.above[c, k] = 0
     if spec.retire_threshold > 0:
-        low = firm.has & (any_c / max(known, 1) < spec.retire_threshold)
+        low = firm.has & (passed / max(known, 1) < spec.retire_threshold)
         firm.below = np.where(low, firm.below + 1, 0)
         for c, k in zip(*np.nonzero(firm.below >= spec.persistence_steps), strict=True):
             if firm.has[c].sum() > 1:
                 firm.retire_product(int(c), int(k))
                 firm.planning_events.append(
-                    {"step": now, "event": "retire", "category": market.category_names[c], "tier": market.tier_names[c][k]}
+                    {
+                        "step": now,
+                        "event": "retire",
+                        "category": market.category_names[c],
+                        "tier": market.tier_names[c][k],
+                    }
                 )
             firm.below[c, k] = 0
 

@@ -1,0 +1,110 @@
+"""Plain-text tables of a run's outcomes, as the command line prints them: the
+headline numbers, the sensitivity table and the value-transfer-chain table."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+
+def fmt(v: Any, digits: int = 3) -> str:
+    """A number for a table: NaN/None as '-', large numbers with separators."""
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "-"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, int):
+        return f"{v:,}"
+    if isinstance(v, float):
+        if abs(v) >= 1000:
+            return f"{v:,.0f}"
+        return f"{v:.{digits}f}"
+    return str(v)
+
+
+def render(headers: Sequence[str], rows: Sequence[Sequence[Any]], title: str = "") -> str:
+    """Align a table: first column left, the others right."""
+    cells = [[str(h) for h in headers]] + [
+        [fmt(c) if not isinstance(c, str) else c for c in r] for r in rows
+    ]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    lines = []
+    if title:
+        lines.append(title)
+    for j, r in enumerate(cells):
+        parts = [r[0].ljust(widths[0])] + [r[i].rjust(widths[i]) for i in range(1, len(r))]
+        lines.append("  ".join(parts).rstrip())
+        if j == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def headline_table(s: dict[str, Any]) -> str:
+    """The run's headline outcomes."""
+    onset = s.get("contraction_onset")
+    rows = [
+        ("opportunities", s["opportunities"]),
+        ("marketing density", s["marketing_density"]),
+        ("DPMO", s["dpmo"]),
+        ("sigma level (shifted)", s["sigma_level"]),
+        (
+            "defects: exclusion / omission",
+            f"{s['exclusion_defects']:,} / {s['omission_defects']:,}",
+        ),
+        ("market share (final)", s["market_share_final"]),
+        ("alignment (final)", s["alignment_final"]),
+        ("revenue", s["revenue_total"]),
+        ("profit", s["profit_total"]),
+        ("strategic contraction", "no" if onset is None else f"yes, onset at step {onset}"),
+        (
+            "launches (focal): success / failure",
+            f"{s.get('launch_successes', 0)} / {s.get('launch_failures', 0)} of {s.get('launch_count', 0)}",
+        ),
+    ]
+    return render(
+        ("outcome", "value"),
+        rows,
+        title=f"{s['scenario']}: {s['customers']:,} customers, {s['steps']} steps, seed {s['seed']}",
+    )
+
+
+def sensitivity_table(s: dict[str, Any], horizon: int | None = None) -> str:
+    """Per event type: events, share detected within H, detection lag median and p90."""
+    h = f" (H = {horizon} steps)" if horizon is not None else ""
+    rows = [
+        (
+            name.replace("_", " "),
+            d["events"],
+            d["detected_share"],
+            d["lag_median"],
+            d["lag_p90"],
+        )
+        for name, d in s["detection"].items()
+    ]
+    return render(
+        ("event", "events", "detected within H", "lag median", "lag p90"),
+        rows,
+        title=f"Platform sensitivity{h}; lags in steps, '-' = not reached",
+    )
+
+
+def chain_table(s: dict[str, Any]) -> str:
+    """Per link of the value-transfer chain: opportunities, defects, DPMO, sigma, FPY; RTY."""
+    rows = [
+        (
+            name.replace("_", " "),
+            d["opportunities"],
+            d["defects"],
+            d["dpmo"],
+            d["sigma_level"],
+            d["fpy"],
+        )
+        for name, d in s["chain"].items()
+    ]
+    rows.append(("rolled throughput yield", "", "", "", "", s["rty"]))
+    return render(
+        ("link", "opportunities", "defects", "DPMO", "sigma (shifted)", "FPY"),
+        rows,
+        title="Value-transfer chain (focal firm)",
+    )

@@ -1,0 +1,79 @@
+"""Small scenario builders shared by the model tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from sim.scenario import CHAIN_LINKS, Scenario, build_scenario
+
+NO_DEFECTS = {link: 0.0 for link in CHAIN_LINKS}
+
+
+def merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for k, v in extra.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = merge(out[k], v)
+        else:
+            out[k] = v
+    return out
+
+
+def bass_scenario(p: float, q: float, n: int = 2000) -> Scenario:
+    """One firm, one category, one tier, mean-field, every need active at step 0."""
+    return build_scenario(
+        {
+            "run": {"name": "bass", "customers": n},
+            "categories": [
+                {
+                    "name": "core",
+                    "tiers": ["only"],
+                    "prices": [1.0],
+                    "qualities": [0.8],
+                    "lifetime_steps": 100000,
+                    "failure_rate": 0.0,
+                }
+            ],
+            "segments": [{"name": "all", "share": 1.0, "tier_mix": [1.0], "upmarket_rate": 0.0}],
+            "demand": {
+                "initial_active": 1.0,
+                "initial_served": 0.0,
+                "initial_latent": 0.0,
+                "emergence_rate": 0.0,
+                "activation_rate": 0.0,
+                "expiry_rate": 0.0,
+                "churn_rate": 0.0,
+            },
+            "network": {"kind": "mean-field"},
+            "wom": {"q": q},
+            "choice": {"outside_utility": -1000.0},
+            "focal": {
+                "products": [{"category": "core", "tier": "only"}],
+                "platform": {
+                    "coverage": 1.0,
+                    "density": p,
+                    "strength": 1.0,
+                    "targeting": "homogeneous",
+                },
+                "strategy": {"enabled": False},
+                "chain": NO_DEFECTS,
+            },
+            "competitors": [],
+        }
+    )
+
+
+def bass_curve(p: float, q: float, steps: int) -> np.ndarray:
+    """The discrete Bass recursion F(n+1) = F(n) + (1 - F(n))(p + qF(n)), F(0) = 0."""
+    f = np.zeros(steps + 1)
+    for i in range(steps):
+        f[i + 1] = f[i] + (1 - f[i]) * (p + q * f[i])
+    return f
+
+
+def small(name: str = "baseline", n: int = 2000, **overrides: Any) -> Scenario:
+    from sim.scenario import load_scenario
+
+    return load_scenario(name, overrides={"run.customers": n, **overrides})
