@@ -76,14 +76,23 @@ def choice_step(
         has_nbr & unresolved.reshape(-1)[nb], state.complaint.reshape(-1)[nb], NO_FIRM
     )
 
-    exposed = np.zeros((act.size, F), dtype=bool)
+    any_exposed = np.zeros(act.size, dtype=bool)
     util = np.full((act.size, F), -np.inf)
     offer = np.full((act.size, F), -1, dtype=np.int64)
     seg = state.segment[cust]
     ps = market.seg_price_sens[seg]
     uw = u_wom.reshape(-1)[act]
+    T = market.n_tiers
+    cell = cat * T + desired  # (category, desired tier) as a flat index into (C, T) tables
+    dist = np.abs(np.arange(T)[None, :] - np.arange(T)[:, None])  # (desired, offered)
     for f, firm in enumerate(firms):
-        ot = firm.offers[cat, desired]  # (M,)
+        # per (category, desired tier): the offer, and its fit + quality utility and price
+        ot_table = firm.offers
+        k_table = np.maximum(ot_table, 0)
+        cats = np.arange(C)[:, None]
+        misfit = dist[np.arange(T)[None, :], k_table]
+        fit_quality = -choice.fit * misfit + choice.quality * firm.quality[cats, k_table]
+        ot = ot_table.reshape(-1)[cell]  # (M,)
         sells = ot >= 0
         by_contact = contacts[f].offered.reshape(-1)[act]
         p_c = contacts[f].p[cust].astype(np.float64)
@@ -91,27 +100,32 @@ def choice_step(
         by_wom = (nb_sup == f) & not_contacted & (uw < wom.q / np.maximum(1.0 - p_c, 1e-12))
         by_inc = incumbent == f
         e = sells & (by_contact | by_wom | by_inc)
-        exposed[:, f] = e
-        k = np.maximum(ot, 0)
+        any_exposed |= e
         v = (
-            -choice.fit * np.abs(k - desired)
-            + choice.quality * firm.quality[cat, k]
-            - ps * firm.price[cat, k]
+            fit_quality.reshape(-1)[cell]
+            - ps * firm.price[cats, k_table].reshape(-1)[cell]
             + choice.loyalty * by_inc
             - wom.complaint_penalty * (nb_bad == f)
         )
         util[:, f] = np.where(e, v, -np.inf)
         offer[:, f] = ot
-    rows = np.flatnonzero(exposed.any(axis=1))
+    rows = np.flatnonzero(any_exposed)
     if rows.size == 0:
         return empty
     util = util[rows]
     allu = np.concatenate([util, np.full((rows.size, 1), choice.outside_utility)], axis=1)
-    allu -= allu.max(axis=1, keepdims=True)
+    # row-wise reductions over the few firms, column by column (same values, faster)
+    top = allu[:, 0].copy()
+    for j in range(1, F + 1):
+        np.maximum(top, allu[:, j], out=top)
+    allu -= top[:, None]
     w = np.exp(allu)
     cum = np.cumsum(w, axis=1)
     cum /= cum[:, -1:]
-    pick = (u_choice.reshape(-1)[act[rows]][:, None] > cum).sum(axis=1)
+    uc = u_choice.reshape(-1)[act[rows]]
+    pick = np.zeros(rows.size, dtype=np.int64)
+    for j in range(F + 1):
+        pick += uc > cum[:, j]
     pick = np.minimum(pick, F)
 
     out: list[Sales] = []

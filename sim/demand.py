@@ -107,13 +107,14 @@ def demand_step(
     tier = state.tier.reshape(-1)
     sat = state.satisfaction.reshape(-1)
     cs = flat_c[served_i]
-    np.add(age, 1, out=age, where=(need == SERVED) & (age < np.iinfo(np.int16).max))
+    age += (need == SERVED) & (age < np.iinfo(np.int16).max)  # ages served needs, capped
     q = quality_table[sup[served_i], cs, held[served_i]]
     p_fail = market.p_fail[cs] * (1.5 - q)
     failed_m = v1[served_i] < p_fail
     worn_m = ~failed_m & (age[served_i] >= market.lifetime[cs])
     gone = failed_m | worn_m
-    p_ch = params.p_churn * np.where(unresolved.reshape(-1)[served_i], params.complaint_churn, 1.0)
+    churn_gain = np.array([1.0, params.complaint_churn])  # a look-up beats np.where on scalars
+    p_ch = params.p_churn * np.take(churn_gain, unresolved.reshape(-1)[served_i].view(np.uint8))
     churn_m = ~gone & (u_churn.reshape(-1)[served_i] < np.minimum(p_ch, 1.0))
     gone |= churn_m
     seg = state.segment[served_i // C]

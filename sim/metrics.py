@@ -45,10 +45,10 @@ class OpportunityLedger:
     def close(self, should: np.ndarray, covered: np.ndarray) -> None:
         """Close the opportunities that no longer should be open, and count them."""
         closing = self.open_m & ~should
-        n_close = int(closing.sum())
-        eff = int((closing & self.effective).sum())
+        n_close = int(np.count_nonzero(closing))
+        eff = int(np.count_nonzero(closing & self.effective))
         defect = closing & ~self.effective
-        excl = int((defect & ~covered[:, None]).sum())
+        excl = int(np.count_nonzero(defect & ~covered[:, None]))
         n_def = n_close - eff
         self.step_opportunities = n_close
         self.step_defects = n_def

@@ -29,7 +29,7 @@ from sim.platform import init_records, platform_step, record_sales
 from sim.quality import dpmo, first_pass_yield, rolled_throughput_yield, sigma_level
 from sim.rng import Streams
 from sim.scenario import CHAIN_LINKS, Scenario, load_scenario
-from sim.state import ACTIVE, NO_FIRM, SERVED, initial_state, satisfaction_of
+from sim.state import ACTIVE, NO_FIRM, SERVED, count_cells, initial_state, satisfaction_of
 from sim.strategy import count_adopters, launch_target, plan
 
 
@@ -97,6 +97,7 @@ class DemandModel(mesa.Model):
         self.tracker = DetectionTracker(n, m.n_categories, sc.run.detection_horizon_steps)
         self.ledger = OpportunityLedger(n, m.n_categories)
         self._competitor_launches: list[tuple[int, int, int, int]] = []  # firm, c, k, step
+        self._pending_launches: list[tuple[int, int, int, int]] = []  # ... not yet detected
         self.contraction_state = {"peak": 0.0, "streak": 0, "onset": None, "active": False}
         self.churn_total = 0
         self.step_churn = 0
@@ -104,7 +105,7 @@ class DemandModel(mesa.Model):
         self.complaints_resolved = 0
         self._metrics: dict[str, float] = {}
         self._compute_metrics()
-        self.datacollector = mesa.DataCollector(
+        self.datacollector = _RowCollector(
             model_reporters={k: partial(_metric, key=k) for k in self._metrics}
         )
         self.datacollector.collect(self)
@@ -250,11 +251,10 @@ class DemandModel(mesa.Model):
                 if launch.step == now and (fi, *launch.cell, now) not in self._competitor_launches:
                     self._competitor_launches.append((fi, *launch.cell, now))
                     self.tracker.add_events(EV["competitor_launch"], 1, now)
-                    self._pending_launches = getattr(self, "_pending_launches", [])
                     self._pending_launches.append((fi, *launch.cell, now))
 
     def _detect_competitor_launches(self, read_ok: np.ndarray, now: int) -> None:
-        pending = getattr(self, "_pending_launches", [])
+        pending = self._pending_launches
         if not pending or read_ok.size == 0:
             return
         st = self.state
@@ -283,20 +283,20 @@ class DemandModel(mesa.Model):
         Escalated complaints expire after the firm's complaint duration.
         """
         st = self.state
-        has = st.complaint >= 0
-        if not has.any():
-            return has
-        firm = np.maximum(st.complaint, 0)
-        age = now - st.complaint_t.astype(np.int64)
+        out = np.zeros(st.complaint.shape, dtype=bool)
+        # complaints are rare: work on the positions that hold one
+        idx = np.flatnonzero(st.complaint.reshape(-1) >= 0)
+        if idx.size == 0:
+            return out
+        firm = st.complaint.reshape(-1)[idx].astype(np.int64)
+        age = now - st.complaint_t.reshape(-1)[idx].astype(np.int64)
         win = self._windows()[firm]
-        dur = np.array([f.spec.complaint_duration_steps for f in self.firm_list], dtype=np.int64)[
-            firm
-        ]
-        expired = has & (age > win + dur)
-        if expired.any():
-            st.complaint[expired] = NO_FIRM
-            has &= ~expired
-        return has & (age > win)
+        durations = [f.spec.complaint_duration_steps for f in self.firm_list]
+        dur = np.array(durations, dtype=np.int64)[firm]
+        expired = age > win + dur
+        st.complaint.reshape(-1)[idx[expired]] = NO_FIRM
+        out.reshape(-1)[idx[~expired & (age > win)]] = True
+        return out
 
     def _handle_complaints(self, firm: FirmAgent, read_ok: np.ndarray, now: int) -> None:
         """A complaint the firm's records pick up is resolved (late ones too)."""
@@ -316,10 +316,15 @@ class DemandModel(mesa.Model):
 
     # ------------------------------------------------------------------ measuring
     def _focal_should_market(self) -> np.ndarray:
-        st, f = self.state, self.focal
-        C = self.market.n_categories
-        in_std = f.std_cells[np.arange(C)[None, :], st.tier] & f.std_segments[st.segment][:, None]
-        return (st.need == ACTIVE) & in_std
+        st, f, m = self.state, self.focal, self.market
+        out = st.need == ACTIVE
+        # per category through the (T,) table, skipping whatever the standard fully covers
+        for c in range(m.n_categories):
+            if not f.std_cells[c, : m.tier_count[c]].all():
+                out[:, c] &= f.std_cells[c][st.tier[:, c]]
+        if not f.std_segments.all():
+            out &= f.std_segments[st.segment][:, None]
+        return out
 
     def _compute_metrics(self) -> None:
         st, m, f = self.state, self.market, self.focal
@@ -327,13 +332,12 @@ class DemandModel(mesa.Model):
         now = self.t
         led = self.ledger
         served = st.need == SERVED
-        demand_m = served | (st.need == ACTIVE)
-        cell = np.arange(C)[None, :] * T + st.tier.astype(np.int64)
-        D = np.bincount(cell[demand_m], minlength=C * T).reshape(C, T).astype(np.float64)
+        # need states are NONE..SERVED, so active | served is need >= ACTIVE
+        D = count_cells(st.tier, st.need >= ACTIVE, T).astype(np.float64)
         total_d = D.sum()
         alignment = float((D * f.has).sum() / total_d) if total_d else math.nan
-        sup = st.supplier[served].astype(np.int64)
-        per_firm = np.bincount(sup, minlength=len(self.firm_list))
+        sup = (st.supplier + np.int8(1)) * served  # supplier + 1 where served, 0 elsewhere
+        per_firm = np.array([np.count_nonzero(sup == i + 1) for i in range(len(self.firm_list))])
         n_served = max(int(per_firm.sum()), 1)
         focal_served = int(per_firm[0])
         weighted = focal_served * (alignment if alignment == alignment else 0.0)
@@ -346,6 +350,7 @@ class DemandModel(mesa.Model):
         d_ppm = dpmo(led.defects_total, led.opportunities_total)
         all_k = list(range(len(EVENT_TYPES)))
         cum_profit = f.revenue - f.contact_cost - f.development_cost
+        lags = self.tracker.lag_medians([all_k] + [[k] for k in EV.values()], now)
         row: dict[str, float] = {
             "step": now,
             "opportunities": led.step_opportunities,
@@ -361,7 +366,7 @@ class DemandModel(mesa.Model):
             "dpmo": d_ppm,
             "sigma_level": sigma_level(d_ppm),
             "detected_share": self.tracker.detected_share(all_k, now),
-            "detection_lag_median": self.tracker.lag_median(all_k, now),
+            "detection_lag_median": lags[0],
             "alignment": alignment,
             "market_share": focal_served / n_served,
             "revenue": f.step_revenue,
@@ -380,9 +385,8 @@ class DemandModel(mesa.Model):
                 key = f"{m.category_names[c]}_{m.tier_names[c][k]}"
                 row[f"demand_{key}"] = D[c, k] / total_d if total_d else 0.0
                 row[f"product_{key}"] = int(f.has[c, k])
-        if now == 0 or now % 1 == 0:
-            for name, k in EV.items():
-                row[f"lag_{name}"] = self.tracker.lag_median([k], now) if now else math.nan
+        for name, lag in zip(EV, lags[1:], strict=True):
+            row[f"lag_{name}"] = lag if now else math.nan
         self._metrics = row
 
     def summary(self) -> dict[str, Any]:
@@ -453,6 +457,20 @@ class DemandModel(mesa.Model):
 
 def _metric(model: DemandModel, key: str) -> float:
     return model._metrics.get(key, math.nan)
+
+
+class _RowCollector(mesa.DataCollector):
+    """A ``mesa.DataCollector`` whose model reporters are the keys of the model's metric
+    row. ``collect`` reads the row once instead of calling one reporter and deep-copying
+    its value per column (the values are plain numbers): the same table, without data
+    collection dominating a step of a small market."""
+
+    def collect(self, model: DemandModel) -> None:  # type: ignore[override]
+        if hasattr(self, "_collection_steps"):
+            self._collection_steps.append(model.time)
+        row = model._metrics
+        for var, values in self.model_vars.items():
+            values.append(row.get(var, math.nan))
 
 
 def run_scenario(

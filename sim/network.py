@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -76,45 +77,60 @@ class Graph:
 def csr_from_edges(n: int, a: np.ndarray, b: np.ndarray) -> Graph:
     """Undirected simple graph from edge endpoint arrays: self-loops and duplicates
     dropped, both directions stored."""
-    # Row r lists its neighbours above r in ascending order, then those below r in
-    # ascending order. Both halves come from sorting int64 pair keys (a plain sort:
-    # far faster than np.unique's hashing or a stable argsort at millions of edges),
-    # and are placed by counting sort, with no (2m,) int64 temporaries.
-    a = np.asarray(a, dtype=np.int64)
-    b = np.asarray(b, dtype=np.int64)
+    return _csr_from_keys(
+        n, _pair_keys(n, np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64))
+    )
+
+
+def _pair_keys(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Keys ``lo * n + hi`` of the pairs that are not self-loops.
+
+    Callers pass the result straight on, so that no frame keeps the unfiltered keys alive.
+    """
     keep = a != b
-    lo = np.minimum(a[keep], b[keep])
-    hi = np.maximum(a[keep], b[keep])
-    del keep
-    key = lo * n + hi
-    del lo, hi
+    key = np.minimum(a, b).astype(np.int64)
+    key *= n
+    key += np.maximum(a, b)
+    return key[keep]
+
+
+def _csr_from_keys(n: int, key: np.ndarray) -> Graph:
+    """CSR arrays from int64 pair keys ``lo * n + hi`` (lo < hi), which it sorts in place.
+
+    Row r lists its neighbours above r in ascending order, then those below r in
+    ascending order. Both halves come from plain sorts of int64 keys (far faster than
+    np.unique's hashing or a stable argsort at millions of edges) and are laid into
+    the rows through a boolean mask of the upper slots, so that no (2m,) int64
+    temporary is ever made: the build peaks near 30 bytes per edge.
+    """
     key.sort()
     if key.size:
         key = key[np.concatenate(([True], key[1:] != key[:-1]))]
-    idx_dtype = np.int32 if n < 2**31 else np.int64
-    lo = (key // n).astype(idx_dtype)
-    hi = (key - lo.astype(np.int64) * n).astype(idx_dtype)
+    idx_dtype: np.dtype[Any] = np.dtype(np.int32 if n < 2**31 else np.int64)
     m = key.size
-    up = np.bincount(lo, minlength=n)  # neighbours above each node
-    counts = up + np.bincount(hi, minlength=n)
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(counts, out=indptr[1:])
-    indices = np.empty(2 * m, dtype=idx_dtype)
-    rank = np.arange(m, dtype=np.int64)
-    start = np.zeros(n + 1, dtype=np.int64)
-    # upper halves: pairs sorted by (lo, hi) are already grouped by lo
-    np.cumsum(up, out=start[1:])
-    indices[indptr[lo] + (rank - start[lo])] = hi
-    # lower halves: the same pairs sorted by (hi, lo)
-    key = hi.astype(np.int64) * n + lo
-    del lo, hi
-    key.sort()
-    hi_s = (key // n).astype(idx_dtype)
-    lo_s = (key - hi_s.astype(np.int64) * n).astype(idx_dtype)
+    lo = np.empty(m, dtype=idx_dtype)
+    hi = np.empty(m, dtype=idx_dtype)
+    np.floor_divide(key, n, out=lo, casting="unsafe")
+    np.remainder(key, n, out=hi, casting="unsafe")
     del key
-    down = counts - up
-    np.cumsum(down, out=start[1:])
-    indices[indptr[hi_s] + up[hi_s] + (rank - start[hi_s])] = lo_s
+    up = np.bincount(lo, minlength=n)  # neighbours above each node
+    down = np.bincount(hi, minlength=n)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(up + down, out=indptr[1:])
+    # the first up[r] slots of row r take the upper half, the rest the lower half
+    upper = np.repeat(np.tile(np.array([True, False]), n), np.stack([up, down], axis=1).reshape(-1))
+    del up, down
+    indices = np.empty(2 * m, dtype=idx_dtype)
+    indices[upper] = hi  # pairs sorted by (lo, hi) are grouped by lo already
+    key = hi.astype(np.int64)
+    del hi
+    key *= n
+    key += lo
+    key.sort()  # the same pairs by (hi, lo)
+    np.remainder(key, n, out=lo, casting="unsafe")
+    del key
+    np.invert(upper, out=upper)
+    indices[upper] = lo
     return Graph(n, indptr, indices)
 
 
@@ -122,17 +138,21 @@ def watts_strogatz(n: int, degree: int, rewire: float, rng: np.random.Generator)
     """Ring lattice of ``degree`` (rounded down to even) neighbours, each edge's far
     end rewired to a uniform node with probability ``rewire``."""
     half = max(1, min(degree // 2, (n - 1) // 2))
-    node = np.arange(n, dtype=np.int64)
-    src = np.repeat(node, half)
-    dst = (node[:, None] + np.arange(1, half + 1, dtype=np.int64)[None, :]).reshape(-1)
+    return _csr_from_keys(n, _ring_keys(n, half, rewire, rng))
+
+
+def _ring_keys(n: int, half: int, rewire: float, rng: np.random.Generator) -> np.ndarray:
+    """Pair keys of the rewired ring lattice (int32 node arrays: little memory at 10^6 nodes)."""
+    m = n * half
+    rewired = rng.random(m) < rewire
+    new = rng.integers(0, n, size=m)
+    idx_dtype: np.dtype[Any] = np.dtype(np.int32 if n < 2**31 else np.int64)
+    node = np.arange(n, dtype=idx_dtype)
+    dst = (node[:, None] + np.arange(1, half + 1, dtype=idx_dtype)[None, :]).reshape(-1)
     dst[dst >= n] -= n  # (src + offset) mod n, as offset < n
-    u = rng.random(src.size)
-    new = rng.integers(0, n, size=src.size)
-    rewired = u < rewire
-    del u
     dst[rewired] = new[rewired]
     del new, rewired
-    return csr_from_edges(n, src, dst)
+    return _pair_keys(n, np.repeat(node, half), dst)
 
 
 def erdos_renyi(n: int, degree: int, rng: np.random.Generator) -> Graph:

@@ -17,7 +17,7 @@ import numpy as np
 
 from sim.firms import LINK, Development, FirmAgent, Launch
 from sim.market import Market
-from sim.state import ACTIVE, LATENT, SERVED
+from sim.state import NONE, count_cells
 
 
 def believed_demand(firm: FirmAgent, market: Market) -> tuple[np.ndarray, int]:
@@ -25,11 +25,9 @@ def believed_demand(firm: FirmAgent, market: Market) -> tuple[np.ndarray, int]:
     by anyone), and the number of customers the firm knows at all."""
     rec = firm.records
     assert rec is not None
-    C, T = market.n_categories, market.n_tiers
-    known = int(rec.known.sum())
-    cell = np.arange(C)[None, :] * T + rec.tier.astype(np.int64)
-    want = (rec.need == LATENT) | (rec.need == ACTIVE) | (rec.need == SERVED)
-    return np.bincount(cell[want], minlength=C * T).reshape(C, T), known
+    known = int(np.count_nonzero(rec.known))
+    # need states are NONE..SERVED, so latent | active | served is need != NONE
+    return count_cells(rec.tier, rec.need != NONE, market.n_tiers), known
 
 
 def launch_target(firm: FirmAgent, n_customers: int) -> int:

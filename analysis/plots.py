@@ -1,0 +1,219 @@
+"""Plots of runs and comparisons as PNG files (matplotlib, no display needed).
+
+Figures are built with ``matplotlib.figure.Figure`` directly (the Agg canvas), so
+nothing here touches pyplot's global state or the process-wide backend. Every
+file is written atomically.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from sim.io import atomic_write_bytes
+
+# Series worth a plot, with their plain titles and y-axis labels.
+SERIES: dict[str, tuple[str, str]] = {
+    "market_share": ("Focal market share", "share of served needs"),
+    "marketing_density": ("Marketing density (cumulative)", "effectively marketed / opportunities"),
+    "sigma_level": ("Sigma level (shifted, cumulative)", "sigma (1.5σ shift)"),
+    "cum_profit": ("Cumulative profit", "money"),
+    "alignment": ("Alignment of portfolio and demand", "share of demand in served cells"),
+    "detected_share": ("Events detected within the horizon (cumulative)", "share"),
+    "adopters": ("Focal adopters", "customers"),
+}
+
+COMPARE_SERIES: tuple[str, ...] = (
+    "market_share",
+    "marketing_density",
+    "sigma_level",
+    "cum_profit",
+    "alignment",
+)
+
+_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf")
+
+
+def _save(fig: Figure, path: Path) -> Path:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
+    atomic_write_bytes(path, buf.getvalue())
+    return path
+
+
+def _fig(title: str, ylabel: str, size: tuple[float, float] = (7.0, 3.6)) -> tuple[Figure, Any]:
+    fig = Figure(figsize=size)
+    ax = fig.add_subplot()
+    ax.set_title(title, fontsize=10 if len(title) > 60 else 12)
+    ax.set_xlabel("step")
+    ax.set_ylabel(ylabel)
+    ax.grid(True, alpha=0.3)
+    return fig, ax
+
+
+def _steps(ts: pd.DataFrame) -> np.ndarray:
+    return ts["step"].to_numpy() if "step" in ts.columns else np.arange(len(ts))
+
+
+def _with_cum_profit(ts: pd.DataFrame) -> pd.DataFrame:
+    if "cum_profit" not in ts.columns and "profit" in ts.columns:
+        ts = ts.assign(cum_profit=ts["profit"].cumsum())
+    return ts
+
+
+def plot_run(ts: pd.DataFrame, out_dir: str | Path) -> list[Path]:
+    """Write the key series of one run as PNG files into ``out_dir``.
+
+    Args:
+        ts: the run's time series (one row per step, model output columns).
+        out_dir: folder for the files (created if needed).
+
+    Returns:
+        The paths written: market shares, marketing density and detection, sigma
+        level, cumulative profit, alignment with the contraction flag, and the
+        demand structure against the portfolio (when those columns exist).
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    ts = _with_cum_profit(ts)
+    x = _steps(ts)
+    paths: list[Path] = []
+
+    shares = [c for c in ts.columns if c.startswith("share_")]
+    if shares or "market_share" in ts.columns:
+        fig, ax = _fig("Market shares", "share of served needs")
+        for i, c in enumerate(shares or ["market_share"]):
+            ax.plot(x, ts[c], label=c.removeprefix("share_"), color=_COLORS[i % len(_COLORS)])
+        ax.legend(loc="best", fontsize=8)
+        paths.append(_save(fig, out / "market_share.png"))
+
+    present = [c for c in ("marketing_density", "detected_share") if c in ts.columns]
+    if present:
+        fig, ax = _fig("Marketing density and detection (cumulative)", "share")
+        for i, c in enumerate(present):
+            ax.plot(x, ts[c], label=c.replace("_", " "), color=_COLORS[i])
+        ax.set_ylim(0, 1.02)
+        ax.legend(loc="best", fontsize=8)
+        paths.append(_save(fig, out / "marketing_density.png"))
+
+    for col, name in (("sigma_level", "sigma_level.png"), ("cum_profit", "cum_profit.png")):
+        if col in ts.columns:
+            title, ylabel = SERIES[col]
+            fig, ax = _fig(title, ylabel)
+            ax.plot(x, ts[col], color=_COLORS[0])
+            paths.append(_save(fig, out / name))
+
+    if "alignment" in ts.columns:
+        title, ylabel = SERIES["alignment"]
+        fig, ax = _fig(title, ylabel)
+        ax.plot(x, ts["alignment"], color=_COLORS[0], label="alignment")
+        if "contraction" in ts.columns:
+            flag = ts["contraction"].fillna(0).to_numpy(dtype=float) > 0
+            if flag.any():
+                ax.fill_between(
+                    x,
+                    0,
+                    1,
+                    where=flag,
+                    color=_COLORS[1],
+                    alpha=0.15,
+                    transform=ax.get_xaxis_transform(),
+                    label="contraction flagged",
+                )
+        ax.legend(loc="best", fontsize=8)
+        paths.append(_save(fig, out / "alignment.png"))
+
+    structure = plot_structure(ts, out / "demand_structure.png")
+    if structure is not None:
+        paths.append(structure)
+    return paths
+
+
+def plot_structure(ts: pd.DataFrame, path: Path) -> Path | None:
+    """Demand share per (category, tier) cell over time; a thick line where the
+    focal firm sells the cell, a thin dashed one where it does not."""
+    cells = [c.removeprefix("demand_") for c in ts.columns if c.startswith("demand_")]
+    if not cells:
+        return None
+    x = _steps(ts)
+    fig, ax = _fig(
+        "Demand structure vs focal portfolio (thick: sold by the focal firm; dashed: not sold)",
+        "share of all needs",
+        size=(7.0, 4.0),
+    )
+    for i, cell in enumerate(cells):
+        y = ts[f"demand_{cell}"].to_numpy(dtype=float)
+        color = _COLORS[i % len(_COLORS)]
+        prod = ts.get(f"product_{cell}")
+        if prod is None:
+            ax.plot(x, y, color=color, label=cell)
+            continue
+        sold = prod.fillna(0).to_numpy(dtype=float) > 0
+        ax.plot(
+            x, np.where(sold, y, np.nan), color=color, lw=2.5, label=cell if sold.any() else None
+        )
+        ax.plot(
+            x,
+            np.where(sold, np.nan, y),
+            color=color,
+            lw=1,
+            ls="--",
+            label=None if sold.any() else cell,
+        )
+    ax.legend(loc="best", fontsize=7, ncol=2)
+    return _save(fig, path)
+
+
+def plot_compare(
+    band_a: pd.DataFrame,
+    band_b: pd.DataFrame,
+    label_a: str,
+    label_b: str,
+    out_dir: str | Path,
+    diffs: dict[str, pd.DataFrame] | None = None,
+    series: Sequence[str] = COMPARE_SERIES,
+) -> list[Path]:
+    """Overlay the mean of each key series of both sides with its 95% band.
+
+    Args:
+        band_a, band_b: output of ``analysis.compare.mean_band`` for each side.
+        label_a, label_b: legend labels.
+        out_dir: folder for the PNG files.
+        diffs: optional paired differences (``analysis.compare.paired_band``) per
+            column, each drawn as its own plot of B - A with its band.
+        series: columns to overlay (missing ones are skipped).
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths: list[Path] = []
+    for col in series:
+        if col not in band_a.columns or col not in band_b.columns:
+            continue
+        title, ylabel = SERIES.get(col, (col.replace("_", " "), col))
+        fig, ax = _fig(f"{title}: mean and 95% band over replications", ylabel)
+        for band, label, color in ((band_a, label_a, _COLORS[0]), (band_b, label_b, _COLORS[1])):
+            x = band["step"].to_numpy()
+            ax.plot(x, band[col], color=color, label=label)
+            ax.fill_between(x, band[f"{col}_lo"], band[f"{col}_hi"], color=color, alpha=0.2, lw=0)
+        ax.legend(loc="best", fontsize=8)
+        paths.append(_save(fig, out / f"compare_{_slug(col)}.png"))
+    for col, d in (diffs or {}).items():
+        title, ylabel = SERIES.get(col, (col.replace("_", " "), col))
+        fig, ax = _fig(f"{title}: paired difference {label_b} − {label_a} (95% band)", ylabel)
+        x = d["step"].to_numpy()
+        ax.plot(x, d["diff"], color=_COLORS[3])
+        ax.fill_between(x, d["lo"], d["hi"], color=_COLORS[3], alpha=0.25, lw=0)
+        ax.axhline(0.0, color="black", lw=0.8)
+        paths.append(_save(fig, out / f"diff_{_slug(col)}.png"))
+    return paths
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text)
