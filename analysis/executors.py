@@ -1,0 +1,195 @@
+"""Where sweep runs execute: local worker processes or an existing Dask cluster.
+
+Both executors take a list of tasks and yield each run's record as soon as it
+finishes, in whatever order runs finish. They never write files: the driver does,
+so a cluster does not need to share a file system with it. Every task is a pure
+function call (``analysis.sweep.execute_run``), so a run repeated after a lost
+worker gives the same record.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+from collections.abc import Callable, Iterator
+from typing import Any, Protocol
+
+from sim.errors import InputError
+
+Task = dict[str, Any]
+Record = dict[str, Any]
+
+# Threads per worker process: runs are the unit of parallelism, not BLAS.
+_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+class Executor(Protocol):
+    description: str
+    workers: int
+
+    def run(self, fn: Callable[[Task], Record], tasks: list[Task]) -> Iterator[Record]: ...
+
+    def close(self) -> None: ...
+
+
+def default_workers() -> int:
+    """The cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _init_worker() -> None:
+    import signal
+
+    for var in _THREAD_VARS:
+        os.environ.setdefault(var, "1")
+    # Ctrl-C is the driver's to handle: it stops the workers itself.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _stop_workers(pool: Any) -> None:
+    """Terminate a pool's worker processes now (runs in flight are abandoned)."""
+    terminate = getattr(pool, "terminate_workers", None)  # Python >= 3.14
+    if terminate is not None:
+        terminate()
+        return
+    for proc in list((getattr(pool, "_processes", None) or {}).values()):
+        proc.terminate()
+
+
+class LocalExecutor:
+    """A pool of local worker processes (``forkserver`` on Linux, else ``spawn``).
+
+    The start method is chosen for this pool only; the global default is left alone
+    (on Linux the fork server is asked to preload the model, which saves every worker
+    process its own import).
+    If a worker process dies (killed, out of memory), the pool is started again for
+    the runs that had not finished, up to ``restarts`` times.
+    """
+
+    def __init__(self, workers: int | None = None, restarts: int = 3) -> None:
+        self.workers = workers or default_workers()
+        if self.workers < 1:
+            raise InputError(f"--workers {self.workers}: expected a positive integer")
+        self.restarts = restarts
+        method = "forkserver" if sys.platform.startswith("linux") else "spawn"
+        self._ctx = multiprocessing.get_context(method)
+        if method == "forkserver":
+            # Import the model once in the fork server, not once per worker process.
+            self._ctx.set_forkserver_preload(["analysis.sweep", "sim.model"])
+        self.description = f"local, {self.workers} worker process{'es' if self.workers > 1 else ''}"
+
+    def run(self, fn: Callable[[Task], Record], tasks: list[Task]) -> Iterator[Record]:
+        from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+        from concurrent.futures.process import BrokenProcessPool
+
+        pending = {t["run_id"]: t for t in tasks}
+        attempts = 0
+        while pending:
+            broken = False
+            pool = ProcessPoolExecutor(
+                max_workers=self.workers, mp_context=self._ctx, initializer=_init_worker
+            )
+            try:
+                futures = {pool.submit(fn, t): rid for rid, t in pending.items()}
+                remaining = set(futures)
+                while remaining:
+                    done, remaining = wait(remaining, return_when=FIRST_COMPLETED)
+                    for fut in sorted(done, key=lambda f: futures[f]):
+                        try:
+                            record = fut.result()
+                        except BrokenProcessPool:
+                            broken = True
+                            continue
+                        pending.pop(futures[fut], None)
+                        yield record
+                    if broken:
+                        break
+            except BaseException:  # interrupted, or the consumer stopped: stop the workers
+                _stop_workers(pool)
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
+            finally:
+                pool.shutdown(wait=not broken, cancel_futures=True)
+            if broken:
+                attempts += 1
+                if attempts > self.restarts:
+                    raise RuntimeError(
+                        f"worker processes died {attempts} times; {len(pending)} runs not done "
+                        "(run the sweep again to resume)"
+                    )
+
+    def close(self) -> None:
+        """Nothing to release: each ``run`` owns its pool."""
+
+
+class DaskExecutor:
+    """Runs on an existing Dask cluster (``tcp://host:port``).
+
+    Each run is submitted under its run id as the task key, so the scheduler never
+    confuses two runs and never merges them. A worker lost mid-run is handled by the
+    scheduler, which runs the task again elsewhere; a task that kills workers
+    repeatedly comes back as a failed run.
+    """
+
+    def __init__(self, address: str, timeout: float | None = None) -> None:
+        try:
+            import dask
+            from distributed import Client
+        except ImportError:  # pragma: no cover - a declared dependency
+            raise InputError("--scheduler: the 'distributed' package is not installed") from None
+        if timeout is None:  # Dask's own setting (DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT)
+            timeout = dask.utils.parse_timedelta(
+                dask.config.get("distributed.comm.timeouts.connect")
+            )
+        try:
+            self.client = Client(address, timeout=timeout, set_as_default=False)
+        except (OSError, TimeoutError) as exc:
+            msg = " ".join(str(exc).split())[:200]
+            raise InputError(f"--scheduler {address!r}: cannot connect ({msg})") from None
+        info = self.client.scheduler_info()
+        self.workers = len(info.get("workers", {}))
+        self.address = address
+        self.description = f"Dask cluster {address}, {self.workers} workers"
+
+    def run(self, fn: Callable[[Task], Record], tasks: list[Task]) -> Iterator[Record]:
+        from distributed import as_completed
+
+        keys = [f"demandsim-run-{t['run_id']}" for t in tasks]
+        futures = self.client.map(fn, tasks, key=keys, pure=False)
+        by_key = {f.key: t["run_id"] for f, t in zip(futures, tasks, strict=True)}
+        try:
+            for fut in as_completed(futures, loop=self.client.loop):
+                rid = by_key[fut.key]
+                try:
+                    record = fut.result()
+                except Exception as exc:  # lost workers beyond the scheduler's retries
+                    line = " ".join(f"{exc.__class__.__name__}: {exc}".split())[:500]
+                    record = {
+                        "run_id": rid,
+                        "status": "error",
+                        "error": line,
+                        "traceback": None,
+                        "outcomes": {},
+                        "timeseries": None,
+                        "seconds": 0.0,
+                    }
+                fut.release()
+                yield record
+        finally:
+            self.client.cancel([f for f in futures if not f.done()])
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def make_executor(workers: int | None, scheduler: str | None) -> Executor:
+    """The Dask executor if a scheduler address is given (or in DASK_SCHEDULER_ADDRESS),
+    else local worker processes."""
+    address = scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS") or None
+    if address:
+        return DaskExecutor(address)
+    return LocalExecutor(workers)

@@ -1,0 +1,1 @@
+"""Fixed workloads, the per-agent Mesa peer, and the benchmark runner."""
