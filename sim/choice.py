@@ -26,6 +26,7 @@ from sim.firms import AFTER_SALE_LINKS, SALE_LINKS, FirmAgent
 from sim.market import Market
 from sim.network import Graph
 from sim.platform import Contacts
+from sim.rng import uniform_f32_at
 from sim.scenario import Choice, WordOfMouth
 from sim.state import ACTIVE, NO_FIRM, SERVED, CustomerState, satisfaction_of
 
@@ -53,22 +54,23 @@ def choice_step(
     """Expose active customers to offers, let them choose, and book the sales."""
     n, C = state.need.shape
     F = len(firms)
-    u_nbr: np.ndarray = rng.random((n,))
-    u_wom = rng.random((n, C), dtype=np.float32)
-    u_choice = rng.random((n, C))
-    u_sale = rng.random((n, C), dtype=np.float32)
-    empty = [Sales(np.empty(0, np.int64), np.empty(0, np.int64)) for _ in firms]
-
     need = state.need.reshape(-1)
     act = np.flatnonzero(need == ACTIVE)
+    cust = act // C
+    # the same four blocks are drawn every step, in this order; each is cut down to the
+    # active needs at once, so that no two full blocks are alive together (memory)
+    u_nbr = rng.random((n,))[cust]
+    uw = uniform_f32_at(rng, n * C, act)
+    u_pick = rng.random((n, C)).reshape(-1)[act]
+    u_sale = uniform_f32_at(rng, n * C, act)
+    empty = [Sales(np.empty(0, np.int64), np.empty(0, np.int64)) for _ in firms]
     if act.size == 0:
         return empty
-    cust = act // C
     cat = act % C
     desired = state.tier.reshape(-1)[act].astype(np.int64)
     incumbent = state.supplier.reshape(-1)[act].astype(np.int64)
 
-    nbr = graph.sample_neighbours(u_nbr[cust], cust)
+    nbr = graph.sample_neighbours(u_nbr, cust)
     has_nbr = nbr >= 0
     nb = np.where(has_nbr, nbr, 0) * C + cat
     nb_sup = np.where(has_nbr & (need[nb] == SERVED), state.supplier.reshape(-1)[nb], NO_FIRM)
@@ -77,11 +79,11 @@ def choice_step(
     )
 
     any_exposed = np.zeros(act.size, dtype=bool)
-    util = np.full((act.size, F), -np.inf)
-    offer = np.full((act.size, F), -1, dtype=np.int64)
+    # one row per firm (contiguous), one column per active need
+    util = np.full((F, act.size), -np.inf)
+    offer = np.full((F, act.size), -1, dtype=np.int64)
     seg = state.segment[cust]
     ps = market.seg_price_sens[seg]
-    uw = u_wom.reshape(-1)[act]
     T = market.n_tiers
     cell = cat * T + desired  # (category, desired tier) as a flat index into (C, T) tables
     dist = np.abs(np.arange(T)[None, :] - np.arange(T)[:, None])  # (desired, offered)
@@ -107,25 +109,25 @@ def choice_step(
             + choice.loyalty * by_inc
             - wom.complaint_penalty * (nb_bad == f)
         )
-        util[:, f] = np.where(e, v, -np.inf)
-        offer[:, f] = ot
+        util[f] = np.where(e, v, -np.inf)
+        offer[f] = ot
     rows = np.flatnonzero(any_exposed)
     if rows.size == 0:
         return empty
-    util = util[rows]
-    allu = np.concatenate([util, np.full((rows.size, 1), choice.outside_utility)], axis=1)
-    # row-wise reductions over the few firms, column by column (same values, faster)
-    top = allu[:, 0].copy()
+    util = util[:, rows]
+    allu = np.concatenate([util, np.full((1, rows.size), choice.outside_utility)], axis=0)
+    # reductions over the few firms (and the outside option), row by row
+    top = allu[0].copy()
     for j in range(1, F + 1):
-        np.maximum(top, allu[:, j], out=top)
-    allu -= top[:, None]
+        np.maximum(top, allu[j], out=top)
+    allu -= top[None, :]
     w = np.exp(allu)
-    cum = np.cumsum(w, axis=1)
-    cum /= cum[:, -1:]
-    uc = u_choice.reshape(-1)[act[rows]]
+    cum = np.cumsum(w, axis=0)
+    cum /= cum[-1:]
+    uc = u_pick[rows]
     pick = np.zeros(rows.size, dtype=np.int64)
     for j in range(F + 1):
-        pick += uc > cum[:, j]
+        pick += uc > cum[j]
     pick = np.minimum(pick, F)
 
     out: list[Sales] = []
@@ -135,11 +137,11 @@ def choice_step(
             out.append(Sales(np.empty(0, np.int64), np.empty(0, np.int64)))
             continue
         pos = act[chosen]
-        u = u_sale.reshape(-1)[pos].astype(np.float64)
+        u = u_sale[chosen].astype(np.float64)
         failed = firm.run_links(SALE_LINKS, u)
         okm = failed < 0
         pos, u = pos[okm], u[okm]
-        tiers = offer[chosen[okm], f]
+        tiers = offer[f, chosen[okm]]
         # the position of u inside the passing band is again uniform: after-sale links
         d = firm.defect_rate[list(SALE_LINKS)]
         b = 1.0 - np.prod(1.0 - d)

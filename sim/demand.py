@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.market import Market, per_step
+from sim.rng import uniform_f32_at
 from sim.scenario import Scenario
 from sim.state import ACTIVE, LATENT, NO_FIRM, NONE, SERVED, CustomerState
 
@@ -62,6 +63,14 @@ class DemandEvents:
     expired: np.ndarray  # active need lapsed
 
 
+def _split(flat: np.ndarray, C: int) -> tuple[np.ndarray, np.ndarray]:
+    """(customer, category) of flat (customer * C + category) positions; shifts and masks
+    when C is a power of two (int64 division is slow)."""
+    if C & (C - 1) == 0:
+        return flat >> (C.bit_length() - 1), flat & (C - 1)
+    return flat // C, flat % C
+
+
 def demand_step(
     state: CustomerState,
     market: Market,
@@ -84,19 +93,22 @@ def demand_step(
         rng: the ``demand`` stream; behaviour_rng: the ``behaviour`` stream (churn).
     """
     n, C = state.need.shape
-    u1 = rng.random((n, C), dtype=np.float32)
-    u2 = rng.random((n, C), dtype=np.float32)
-    u_churn = behaviour_rng.random((n, C), dtype=np.float32)
     need = state.need.reshape(-1)
-    flat_c = np.tile(np.arange(C), n)
-    v1 = u1.reshape(-1)
-
-    none_i = np.flatnonzero(need == NONE)
     latent_i = np.flatnonzero(need == LATENT)
     active_i = np.flatnonzero(need == ACTIVE)
     served_i = np.flatnonzero(need == SERVED)
 
-    emerged = none_i[v1[none_i] < params.p_emerge[flat_c[none_i]]]
+    u1 = rng.random((n, C), dtype=np.float32)
+    # the second draw and the churn draw matter for served needs only: keep just those
+    u2 = uniform_f32_at(rng, n * C, served_i)
+    u_churn = uniform_f32_at(behaviour_rng, n * C, served_i)
+    v1 = u1.reshape(-1)
+
+    fresh = state.need == NONE
+    for c in range(C):  # column by column: broadcasting over a length-C axis is slow
+        fresh[:, c] &= u1[:, c] < params.p_emerge[c]
+    emerged = np.flatnonzero(fresh)
+    del fresh
     activated = latent_i[v1[latent_i] < params.p_activate]
     expired = active_i[v1[active_i] < params.p_expire]
 
@@ -106,24 +118,46 @@ def demand_step(
     age = state.age.reshape(-1)
     tier = state.tier.reshape(-1)
     sat = state.satisfaction.reshape(-1)
-    cs = flat_c[served_i]
+    # (the served block works in place and drops what it no longer needs: at 10^6
+    # customers each float64 temporary here is 8 MB)
+    cust_s, cs = _split(served_i, C)
     age += (need == SERVED) & (age < np.iinfo(np.int16).max)  # ages served needs, capped
-    q = quality_table[sup[served_i], cs, held[served_i]]
-    p_fail = market.p_fail[cs] * (1.5 - q)
+    age_s = age[served_i]
+    # quality (then 1.5 - quality) through one flat index: faster than a 3-axis gather
+    T = quality_table.shape[2]
+    p_fail = np.take(quality_table, (sup[served_i].astype(np.intp) * C + cs) * T + held[served_i])
+    np.subtract(1.5, p_fail, out=p_fail)
+    p_fail *= market.p_fail[cs]
     failed_m = v1[served_i] < p_fail
-    worn_m = ~failed_m & (age[served_i] >= market.lifetime[cs])
+    worn_m = ~failed_m & (age_s >= market.lifetime[cs])
     gone = failed_m | worn_m
-    churn_gain = np.array([1.0, params.complaint_churn])  # a look-up beats np.where on scalars
-    p_ch = params.p_churn * np.take(churn_gain, unresolved.reshape(-1)[served_i].view(np.uint8))
-    churn_m = ~gone & (u_churn.reshape(-1)[served_i] < np.minimum(p_ch, 1.0))
+    # churn, raised where a complaint about the supplier is unresolved (few positions)
+    p_ch = np.full(served_i.size, min(params.p_churn, 1.0))
+    hot = np.flatnonzero(unresolved)
+    hot = hot[need[hot] == SERVED]
+    p_ch[np.searchsorted(served_i, hot)] = min(params.p_churn * params.complaint_churn, 1.0)
+    churn_m = ~gone & (u_churn < p_ch)
+    del p_ch, u_churn
     gone |= churn_m
-    seg = state.segment[served_i // C]
-    base = market.seg_up_rate[seg]
-    years_gain = 1.0 + params.age_gain_per_step * age[served_i]
-    sat_gain = np.maximum(0.0, 1.0 + params.satisfaction_gain * (sat[served_i] - 0.5))
-    p_up = -np.expm1(-base * years_gain * sat_gain)
+    p_up = market.seg_up_rate[state.segment[cust_s]]  # base, then the hazard
+    del cust_s
+    years_gain = age_s * params.age_gain_per_step
+    years_gain += 1.0
+    sat_gain = sat[served_i]  # float32, as numpy computes 1 + gain * (s - 0.5) from it
+    sat_gain -= 0.5
+    sat_gain *= params.satisfaction_gain
+    sat_gain += 1.0
+    np.maximum(sat_gain, 0.0, out=sat_gain)
+    np.negative(p_up, out=p_up)
+    p_up *= years_gain
+    p_up *= sat_gain
+    del years_gain, sat_gain
+    np.expm1(p_up, out=p_up)
+    np.negative(p_up, out=p_up)
     top = market.tier_count[cs] - 1
-    up_m = ~gone & (u2.reshape(-1)[served_i] < p_up) & (tier[served_i] < top)
+    del cs
+    up_m = ~gone & (u2 < p_up) & (tier[served_i] < top)
+    del p_up, top, u2
 
     failed = served_i[failed_m]
     worn = served_i[worn_m]
@@ -133,7 +167,7 @@ def demand_step(
     # complement: a failure opens a latent need in the complement category with the
     # segment's propensity (the conditional position of u1 inside the failure band is
     # itself uniform, so no extra draw is needed)
-    comp_target = market.complement_target[flat_c[failed]]
+    comp_target = market.complement_target[failed % C]
     cond = v1[failed] / np.maximum(p_fail[failed_m], 1e-12)
     prop = market.seg_complement[state.segment[failed // C]]
     opens = (comp_target >= 0) & (cond < prop)
@@ -155,7 +189,7 @@ def demand_step(
         age[idx] = 0
     tier[upmarket] = tier[upmarket] + 1
     fsup = sup[upmarket]
-    can = has_product[fsup, flat_c[upmarket], tier[upmarket]]
+    can = has_product[fsup, upmarket % C, tier[upmarket]]
     unserved = upmarket[~can]
     need[unserved] = ACTIVE
     held[unserved] = -1

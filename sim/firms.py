@@ -169,16 +169,20 @@ class FirmAgent(mesa.Agent):
         the failed link for each item (-1: passed all).
         """
         failed = np.full(u.shape, -1, dtype=np.int64)
-        lo = np.zeros(u.shape, dtype=np.float64)
+        # the band edges are the same for every item: float64 scalars (numpy scalars, so
+        # that float32 uniforms are compared in float64, as against an array)
+        lo = np.float64(0.0)
         survive = 1.0
         alive = np.ones(u.shape, dtype=bool)
         n_alive = int(u.size)
         for link in links:
             d = self.defect_rate[link]
             self.chain_opp[link] += n_alive
+            if n_alive == 0:
+                continue
             hi = lo + survive * d
             hit = alive & (u < hi)
-            nd = int(hit.sum())
+            nd = int(np.count_nonzero(hit))
             self.chain_def[link] += nd
             failed[hit] = link
             alive &= ~hit

@@ -44,11 +44,13 @@ class OpportunityLedger:
 
     def close(self, should: np.ndarray, covered: np.ndarray) -> None:
         """Close the opportunities that no longer should be open, and count them."""
-        closing = self.open_m & ~should
-        n_close = int(np.count_nonzero(closing))
-        eff = int(np.count_nonzero(closing & self.effective))
-        defect = closing & ~self.effective
-        excl = int(np.count_nonzero(defect & ~covered[:, None]))
+        # few opportunities close in a step: count them at their flat positions
+        closing = np.flatnonzero(self.open_m & ~should)
+        was_effective = self.effective.reshape(-1)[closing]
+        n_close = int(closing.size)
+        eff = int(np.count_nonzero(was_effective))
+        uncovered = ~covered[closing // self.open_m.shape[1]]
+        excl = int(np.count_nonzero(~was_effective & uncovered))
         n_def = n_close - eff
         self.step_opportunities = n_close
         self.step_defects = n_def
@@ -59,8 +61,8 @@ class OpportunityLedger:
         self.defects_total += n_def
         self.exclusion_total += excl
         self.omission_total += n_def - excl
-        self.open_m &= ~closing
-        self.effective &= ~closing
+        np.put(self.open_m, closing, False)
+        np.put(self.effective, closing, False)
 
 
 def contraction_update(cs: dict[str, Any], weighted: float, now: int, rule: Contraction) -> None:

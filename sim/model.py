@@ -163,8 +163,11 @@ class DemandModel(mesa.Model):
         for f, c in zip(self.firm_list, contacts, strict=True):
             self._handle_complaints(f, c.read_ok, now)
         C = m.n_categories
-        exact = self.focal.has[np.arange(C)[None, :], st.tier]
-        self.ledger.mark_effective(contacts[0].offered & exact)
+        # offers that match the desired tier exactly (few: looked up where offered only)
+        offered = np.flatnonzero(contacts[0].offered)
+        exact = np.zeros(st.need.shape, dtype=bool)
+        exact.reshape(-1)[offered[self.focal.has[offered % C, st.tier.reshape(-1)[offered]]]] = True
+        self.ledger.mark_effective(exact)
 
         sales = choice_step(
             st,

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.firms import CONTACT_LINKS, LINK, FirmAgent, Records
+from sim.rng import uniform_f32_at
 from sim.state import ACTIVE, LATENT, CustomerState
 
 
@@ -88,8 +89,6 @@ def platform_step(
     assert rec is not None
     n, C = state.need.shape
     u_contact = rng.random(n, dtype=np.float32)
-    u_read = rng.random((n, C), dtype=np.float32)
-    u_link = rng.random((n, C), dtype=np.float32)
     p = contact_probability(firm, rec)
     contacted = u_contact < p
     ci = np.flatnonzero(contacted)
@@ -101,7 +100,8 @@ def platform_step(
 
     # --- reading: strength, then the feedback link (conditional uniform, no extra draw)
     flat = (ci[:, None] * C + np.arange(C)[None, :]).reshape(-1)
-    u = u_read.reshape(-1)[flat]
+    # the (N, C) read block, converted only where a contact reads
+    u = uniform_f32_at(rng, n * C, flat)
     correct = u < spec.strength
     fb = LINK["feedback"]
     firm.chain_opp[fb] += int(correct.sum())
@@ -119,8 +119,9 @@ def platform_step(
     offered = np.zeros((n, C), dtype=bool)
     sells = firm.has.any(axis=1)
     act = flat[(state.need.reshape(-1)[flat] == ACTIVE) & sells[flat % C]]
+    u_link = uniform_f32_at(rng, n * C, act)  # the (N, C) link block, where offered
     if act.size:
-        failed = firm.run_links(CONTACT_LINKS, u_link.reshape(-1)[act])
+        failed = firm.run_links(CONTACT_LINKS, u_link)
         offered.reshape(-1)[act[failed < 0]] = True
     return Contacts(p=p, contacted=contacted, offered=offered, read_ok=ok)
 

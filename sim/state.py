@@ -19,6 +19,8 @@ NEED_STATES = ("none", "latent", "active", "served")
 NO_FIRM = -1
 #: complaint_t of a customer with no complaint
 NEVER = np.iinfo(np.int32).min // 2
+#: customers per block where the initial draw builds (firms x customers) temporaries
+_BLOCK = 1 << 16
 
 
 @dataclass
@@ -123,28 +125,31 @@ def initial_state(
     u_age = rng.random((n, C))
     supplier = np.full((n, C), NO_FIRM, dtype=np.int8)
     held = np.full((n, C), -1, dtype=np.int8)
-    rows = np.arange(n)
+    # per category and block of customers: the (F, block) temporaries stay small
     for c in range(C):
-        offers = offer_tier[:, c, :][:, tier[:, c]]  # (F, N)
-        w = np.where(offers >= 0, firm_weight[:, None], 0.0)  # (F, N)
-        tot = w.sum(axis=0)
-        pick = (u_sup[:, c][None, :] * tot[None, :] > np.cumsum(w, axis=0)).sum(axis=0)
-        pick = np.minimum(pick, F - 1)
-        can = tot > 0
-        served = (need[:, c] == SERVED) & can
-        need[(need[:, c] == SERVED) & ~can, c] = ACTIVE
-        supplier[served, c] = pick[served]
-        held[served, c] = offers[pick, rows][served]
+        for lo in range(0, n, _BLOCK):
+            part = slice(lo, min(lo + _BLOCK, n))
+            offers = offer_tier[:, c, :][:, tier[part, c]]  # (F, block)
+            w = np.where(offers >= 0, firm_weight[:, None], 0.0)
+            tot = w.sum(axis=0)
+            pick = (u_sup[part, c][None, :] * tot[None, :] > np.cumsum(w, axis=0)).sum(axis=0)
+            pick = np.minimum(pick, F - 1)
+            can = tot > 0
+            need_c = need[part, c]  # views: assignments below write into the state
+            served = (need_c == SERVED) & can
+            need_c[(need_c == SERVED) & ~can] = ACTIVE
+            supplier[part, c][served] = pick[served]
+            held[part, c][served] = offers[pick, np.arange(pick.size)][served]
+    del u_sup
     age = (u_age * market.lifetime[None, :]).astype(np.int16)
+    del u_age
     age[need != SERVED] = 0
-    q = np.where(
-        need == SERVED,
-        quality_table[np.maximum(supplier, 0), np.arange(C)[None, :], np.maximum(held, 0)],
-        0.5,
-    )
-    sat = np.where(need == SERVED, satisfaction_of(q, np.maximum(held, 0), tier), 0.5).astype(
-        np.float32
-    )
+    sat = np.full((n, C), 0.5, dtype=np.float32)
+    for c in range(C):
+        served = need[:, c] == SERVED
+        held_c = np.maximum(held[:, c], 0)
+        q = np.where(served, quality_table[np.maximum(supplier[:, c], 0), c, held_c], 0.5)
+        sat[:, c] = np.where(served, satisfaction_of(q, held_c, tier[:, c]), 0.5)
     return CustomerState(
         segment=seg,
         need=need,

@@ -1,0 +1,406 @@
+"""Run the fixed workloads, the engine and the per-agent peer, and record the table.
+
+    python -m benchmarks.run                      # all workloads, peer at 1k and 10k
+    python -m benchmarks.run --sizes 1k,10k --peer-sizes 10k --steps 52
+
+Every workload runs in its own subprocess, so peak memory (``ru_maxrss``) belongs to
+that workload alone. A child reports the resident memory after its imports
+(the interpreter, numpy, pandas, Mesa) and the peak; the model's own memory is the
+difference. Wall and CPU time are both shown: the machine may be shared, and CPU
+time is what the code itself costs. The table is printed and written to
+``benchmarks/results.md`` together with the machine it ran on and the targets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+RESULTS = HERE / "results.md"
+
+#: targets of the performance issue
+TARGET_RATIO_10K = 200.0
+TARGET_RATE_1M = 10e6
+TARGET_WALL_1M = 60.0
+TARGET_BYTES_PER_CUSTOMER = 200
+TARGET_BYTES_PER_EDGE = 16
+TARGET_NETWORK_1M = 5.0
+TARGET_HELP = 0.3
+
+
+# --------------------------------------------------------------------------- children
+
+
+def _rss_now_kb() -> int:
+    with open("/proc/self/status", encoding="ascii") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def _cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def child_engine(customers: int, steps: int, seed: int) -> dict[str, Any]:
+    """One engine run: set-up (network timed on its own), steps, peak memory."""
+    import numpy  # noqa: F401  (imports belong to the baseline, not to the model)
+    import pandas  # noqa: F401
+
+    import sim.model
+    import sim.network
+    from benchmarks.workloads import workload
+
+    spec = workload(customers, steps)
+    base_kb = _rss_now_kb()
+    timing: dict[str, float] = {}
+    build = sim.network.build
+
+    def timed_build(*args: Any, **kwargs: Any) -> Any:
+        t = time.perf_counter()
+        c = _cpu()
+        g = build(*args, **kwargs)
+        timing["network_s"] = time.perf_counter() - t
+        timing["network_cpu_s"] = _cpu() - c
+        return g
+
+    sim.network.build = timed_build  # type: ignore[assignment]
+    t0, c0 = time.perf_counter(), _cpu()
+    model = sim.model.DemandModel(spec, rng=seed)
+    t1, c1 = time.perf_counter(), _cpu()
+    model.run(steps)
+    t2, c2 = time.perf_counter(), _cpu()
+    ts = model.datacollector.get_model_vars_dataframe()
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {
+        "impl": "engine",
+        "customers": customers,
+        "steps": steps,
+        "edges": model.graph.edges,
+        "setup_s": t1 - t0,
+        "setup_cpu_s": c1 - c0,
+        "run_s": t2 - t1,
+        "run_cpu_s": c2 - c1,
+        "base_kb": base_kb,
+        "peak_kb": peak_kb,
+        "market_share_final": float(ts["market_share"].iloc[-1]),
+        **timing,
+    }
+
+
+def child_peer(customers: int, steps: int, seed: int) -> dict[str, Any]:
+    """One run of the per-agent Mesa peer on the same workload."""
+    import numpy  # noqa: F401
+    import pandas  # noqa: F401
+
+    from benchmarks.peer import PeerModel
+    from benchmarks.workloads import workload
+
+    spec = workload(customers, steps)
+    base_kb = _rss_now_kb()
+    t0, c0 = time.perf_counter(), _cpu()
+    model = PeerModel(spec, seed)
+    t1, c1 = time.perf_counter(), _cpu()
+    model.run(steps)
+    t2, c2 = time.perf_counter(), _cpu()
+    ts = model.datacollector.get_model_vars_dataframe()
+    return {
+        "impl": "peer",
+        "customers": customers,
+        "steps": steps,
+        "edges": None,
+        "setup_s": t1 - t0,
+        "setup_cpu_s": c1 - c0,
+        "run_s": t2 - t1,
+        "run_cpu_s": c2 - c1,
+        "base_kb": base_kb,
+        "peak_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        "market_share_final": float(ts["market_share"].iloc[-1]),
+    }
+
+
+def child_profile(customers: int, steps: int, seed: int) -> dict[str, Any]:
+    """Where the engine's step time goes: cProfile on process CPU time over ``steps``."""
+    import cProfile
+    import pstats
+
+    import sim.model
+    from benchmarks.workloads import workload
+
+    model = sim.model.DemandModel(workload(customers, steps), rng=seed)
+    prof = cProfile.Profile(time.process_time)
+    prof.runcall(model.run, steps)
+    stats = pstats.Stats(prof).stats  # type: ignore[attr-defined]
+    rows = []
+    for (path, line, fn), (_, ncalls, tottime, cumtime, _) in stats.items():
+        where = f"{Path(path).parent.name}/{Path(path).name}:{line}({fn})" if line else fn
+        rows.append({"where": where, "calls": ncalls, "own_s": tottime, "cum_s": cumtime})
+    rows.sort(key=lambda r: -r["own_s"])
+    total = sum(r["own_s"] for r in rows)
+    return {"customers": customers, "steps": steps, "total_s": total, "top": rows[:18]}
+
+
+# --------------------------------------------------------------------------- parent
+
+
+def _spawn(impl: str, customers: int, steps: int, seed: int) -> dict[str, Any]:
+    cmd = [sys.executable, "-m", "benchmarks.run", "--child", impl, "--customers", str(customers)]
+    cmd += ["--steps", str(steps), "--seed", str(seed)]
+    env = dict(
+        os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
+    )
+    t = time.perf_counter()
+    out = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    if out.returncode != 0:
+        raise RuntimeError(f"{impl} {customers}: child failed\n{out.stderr}")
+    row: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    row["process_s"] = time.perf_counter() - t
+    return row
+
+
+def help_time(repeats: int = 5) -> float:
+    """Median wall time of ``demandsim --help`` (a fresh interpreter each time)."""
+    exe = Path(sys.executable).parent / "demandsim"
+    cmd = [str(exe), "--help"] if exe.exists() else [sys.executable, "-m", "sim.cli", "--help"]
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        subprocess.run(cmd, cwd=ROOT, capture_output=True, check=True)
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def machine() -> dict[str, str]:
+    cpu = platform.processor() or "?"
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as fh:
+            names = [ln.split(":", 1)[1].strip() for ln in fh if ln.startswith("model name")]
+        cpu = names[0] if names else cpu
+    except OSError:
+        pass
+    mem = "?"
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            kb = int(fh.readline().split()[1])
+        mem = f"{kb / 2**20:.1f} GiB"
+    except OSError:
+        pass
+    import mesa
+    import numpy
+
+    return {
+        "cpu": cpu,
+        "cores": str(os.cpu_count()),
+        "memory": mem,
+        "os": f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+        "numpy": numpy.__version__,
+        "mesa": mesa.__version__,
+        "load": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+    }
+
+
+def rate(row: dict[str, Any], cpu: bool = False) -> float:
+    return float(row["customers"] * row["steps"] / row["run_cpu_s" if cpu else "run_s"])
+
+
+def _mb(kb: float) -> str:
+    return f"{kb / 1024:.0f}"
+
+
+def render(
+    rows: list[dict[str, Any]],
+    info: dict[str, str],
+    help_s: float,
+    note: str,
+    profile: dict[str, Any] | None = None,
+) -> str:
+    """The results as Markdown: machine, table, ratios, targets."""
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Recorded {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')} with `python -m benchmarks.run`"
+        + (f" ({note})" if note else "")
+        + ".",
+        "",
+        "Machine: "
+        + ", ".join(f"{k} {v}" for k, v in info.items() if k != "load")
+        + f"; load average when the run began: {info['load']}.",
+        "",
+        "| workload | impl | customers | steps | edges | customer-steps/s (wall) | customer-steps/s (CPU) "
+        "| set-up s | network s | run s (wall) | run s (CPU) | total s | peak RSS MB | model MB "
+        "| bytes/customer |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        model_kb = r["peak_kb"] - r["base_kb"]
+        edges = r["edges"]
+        lines.append(
+            f"| {r['name']} | {r['impl']} | {r['customers']:,} | {r['steps']} | "
+            f"{f'{edges:,}' if edges is not None else '-'} | {rate(r):,.0f} | {rate(r, cpu=True):,.0f} | "
+            f"{r['setup_s']:.2f} | {r.get('network_s', float('nan')):.2f} | {r['run_s']:.2f} | "
+            f"{r['run_cpu_s']:.2f} | {r['setup_s'] + r['run_s']:.2f} | {_mb(r['peak_kb'])} | "
+            f"{_mb(model_kb)} | {model_kb * 1024 / r['customers']:.0f} |"
+        )
+    lines += ["", "Model MB is the peak resident memory less the memory after imports.", ""]
+    ratios = []
+    by = {(r["name"], r["impl"]): r for r in rows}
+    for name in dict.fromkeys(r["name"] for r in rows):
+        e, p = by.get((name, "engine")), by.get((name, "peer"))
+        if e and p:
+            ratios.append((name, rate(e) / rate(p), rate(e, True) / rate(p, True)))
+    if ratios:
+        lines += ["| workload | engine / peer (wall) | engine / peer (CPU) |", "|---|---:|---:|"]
+        lines += [f"| {n} | {w:,.0f}x | {c:,.0f}x |" for n, w, c in ratios]
+        lines.append("")
+    lines += [f"`demandsim --help`: {help_s:.3f} s (median of 5).", ""]
+    lines += ["## Targets", ""] + [f"- {t}" for t in check_targets(rows, help_s)] + [""]
+    if profile:
+        per_step = profile["total_s"] / profile["steps"]
+        lines += [
+            f"## Where the time goes: {profile['name']}, {profile['steps']} steps",
+            "",
+            f"cProfile on process CPU time: {per_step * 1000:.0f} ms per step in all "
+            "(the profiler adds a little). Own time per function, largest first; "
+            "`Generator.random` and `random_raw` are the fixed-shape random draws.",
+            "",
+            "| function | calls | own ms/step | with callees ms/step |",
+            "|---|---:|---:|---:|",
+        ]
+        for r in profile["top"]:
+            lines.append(
+                f"| `{r['where']}` | {r['calls']} | {r['own_s'] / profile['steps'] * 1000:.1f} "
+                f"| {r['cum_s'] / profile['steps'] * 1000:.1f} |"
+            )
+        lines.append("")
+    lines += [
+        "## Notes",
+        "",
+        "- numba: not used. The engine is numpy only; see docs/performance.md for why and "
+        "for what a compiled step would need.",
+        "- The machine is shared: compare ratios within one run, and CPU time where wall "
+        "time is disturbed by other work (the load average above).",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def check_targets(rows: list[dict[str, Any]], help_s: float) -> list[str]:
+    """Each target of the issue, met or missed, with the measured number."""
+    out = []
+    by = {(r["name"], r["impl"]): r for r in rows}
+
+    def mark(ok: bool) -> str:
+        return "met" if ok else "MISSED"
+
+    e10, p10 = by.get(("10k", "engine")), by.get(("10k", "peer"))
+    if e10 and p10:
+        ratio = rate(e10) / rate(p10)
+        out.append(
+            f"{mark(ratio >= TARGET_RATIO_10K)}: >= {TARGET_RATIO_10K:.0f}x the peer at 10k: {ratio:,.0f}x"
+        )
+    e1m = by.get(("1M", "engine"))
+    if e1m:
+        r = rate(e1m)
+        out.append(f"{mark(r >= TARGET_RATE_1M)}: >= 10M customer-steps/s at 1M: {r / 1e6:.2f}M")
+        total = e1m["setup_s"] + e1m["run_s"]
+        out.append(
+            f"{mark(total < TARGET_WALL_1M)}: 1M x {e1m['steps']} in < 60 s with set-up: {total:.1f} s"
+        )
+        budget = TARGET_BYTES_PER_CUSTOMER * e1m["customers"] + TARGET_BYTES_PER_EDGE * e1m["edges"]
+        used = (e1m["peak_kb"] - e1m["base_kb"]) * 1024
+        out.append(
+            f"{mark(used <= budget)}: peak memory <= 200 B/customer + 16 B/edge "
+            f"({budget / 2**20:.0f} MB): model {used / 2**20:.0f} MB (whole process {e1m['peak_kb'] / 1024:.0f} MB)"
+        )
+        out.append(
+            f"{mark(e1m.get('network_s', 1e9) < TARGET_NETWORK_1M)}: 1M-customer network in < 5 s: "
+            f"{e1m.get('network_s', float('nan')):.2f} s"
+        )
+    out.append(f"{mark(help_s < TARGET_HELP)}: `demandsim --help` < 0.3 s: {help_s:.3f} s")
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    from benchmarks.workloads import SEED, SIZES, STEPS
+
+    ap = argparse.ArgumentParser(
+        prog="python -m benchmarks.run", description=__doc__.split("\n")[0]
+    )
+    ap.add_argument("--sizes", default=",".join(SIZES), help="engine workloads (default: all)")
+    ap.add_argument(
+        "--peer-sizes", default="1k,10k", help="workloads also run by the peer ('' = none)"
+    )
+    ap.add_argument("--steps", type=int, default=STEPS)
+    ap.add_argument("--seed", type=int, default=SEED)
+    ap.add_argument(
+        "--out", default=str(RESULTS), help="Markdown file to write ('' = do not write)"
+    )
+    ap.add_argument(
+        "--profile",
+        default="1M:20",
+        help="workload:steps to profile (cProfile, CPU time) into the results ('' = none)",
+    )
+    ap.add_argument("--child", choices=("engine", "peer", "profile"), help=argparse.SUPPRESS)
+    ap.add_argument("--customers", type=int, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.child:
+        fn = {"engine": child_engine, "peer": child_peer, "profile": child_profile}[args.child]
+        print(json.dumps(fn(args.customers, args.steps, args.seed)))
+        return 0
+    info = machine()
+    sizes = [s for s in args.sizes.split(",") if s]
+    peer_sizes = [s for s in args.peer_sizes.split(",") if s]
+    for s in sizes + peer_sizes:
+        if s not in SIZES:
+            ap.error(f"unknown workload {s!r}; known: {', '.join(SIZES)}")
+    rows = []
+    for name in dict.fromkeys(sizes + peer_sizes):
+        for impl in ("engine", "peer"):
+            if (impl == "engine" and name not in sizes) or (
+                impl == "peer" and name not in peer_sizes
+            ):
+                continue
+            print(f"running {impl} {name} ...", file=sys.stderr, flush=True)
+            row = _spawn(impl, SIZES[name], args.steps, args.seed)
+            row["name"] = name
+            rows.append(row)
+            print(
+                f"  {rate(row):,.0f} customer-steps/s, set-up {row['setup_s']:.2f} s, "
+                f"run {row['run_s']:.2f} s, peak {row['peak_kb'] / 1024:.0f} MB",
+                file=sys.stderr,
+                flush=True,
+            )
+    profile = None
+    if args.profile:
+        name, _, k = args.profile.partition(":")
+        if name not in SIZES:
+            ap.error(f"unknown workload {name!r} in --profile")
+        print(f"profiling engine {name} ...", file=sys.stderr, flush=True)
+        profile = _spawn("profile", SIZES[name], int(k or 20), args.seed)
+        profile["name"] = name
+    help_s = help_time()
+    note = "" if args.steps == STEPS else f"{args.steps} steps"
+    text = render(rows, info, help_s, note, profile)
+    print(text)
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
