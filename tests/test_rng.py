@@ -9,7 +9,9 @@ import pytest
 from sim.rng import _RAW_FROM, Streams, uniform_f32_at
 
 
-@pytest.mark.parametrize("count", [0, 10, _RAW_FROM - 1, _RAW_FROM, _RAW_FROM + 1, 3 * _RAW_FROM + 7])
+@pytest.mark.parametrize(
+    "count", [0, 10, _RAW_FROM - 1, _RAW_FROM, _RAW_FROM + 1, 3 * _RAW_FROM + 7]
+)
 @pytest.mark.parametrize("pending", [False, True])
 def test_uniform_f32_at_matches_the_block_draw(count: int, pending: bool) -> None:
     rng = np.random.default_rng(count * 2 + pending)
@@ -19,7 +21,11 @@ def test_uniform_f32_at_matches_the_block_draw(count: int, pending: bool) -> Non
         if pending:  # an odd float32 draw leaves half of a 64-bit output pending
             a.random(3, dtype=np.float32)
             b.random(3, dtype=np.float32)
-        at = rng.integers(0, max(count, 1), size=rng.integers(0, 50)) if count else np.empty(0, np.intp)
+        at = (
+            rng.integers(0, max(count, 1), size=rng.integers(0, 50))
+            if count
+            else np.empty(0, np.intp)
+        )
         if count and trial == 0:
             at = np.array([0, count - 1, 0, count // 2])  # both ends, repeats, unsorted
         expected = a.random(count, dtype=np.float32)[at]
