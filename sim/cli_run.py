@@ -10,20 +10,6 @@ from typing import Any
 import click
 
 
-def parse_sets(sets: tuple[str, ...]) -> dict[str, Any]:
-    """``--set key=value`` options into an overrides dict (one-line errors)."""
-    from sim.errors import InputError
-    from sim.scenario import parse_value
-
-    out: dict[str, Any] = {}
-    for item in sets:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise InputError(f"--set {item!r}: expected key=value, e.g. focal.platform.density=0.2")
-        out[key.strip()] = parse_value(value.strip())
-    return out
-
-
 def show_progress() -> bool:
     return sys.stderr.isatty() or os.environ.get("DEMANDSIM_PROGRESS") == "1"
 
@@ -65,6 +51,7 @@ def run(
     plots: all of them or, if interrupted, none.
     """
     from sim.scenario import load_scenario
+    from sim.scenarios_cli import parse_sets
 
     sc = load_scenario(scenario, overrides=parse_sets(sets))
     seed0 = sc.run.seed if seed is None else seed
