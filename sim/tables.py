@@ -23,6 +23,11 @@ def fmt(v: Any, digits: int = 3) -> str:
     return str(v)
 
 
+def _steps(v: Any) -> str:
+    """A lag in whole steps ('-' when not reached)."""
+    return "-" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.0f}"
+
+
 def render(headers: Sequence[str], rows: Sequence[Sequence[Any]], title: str = "") -> str:
     """Align a table: first column left, the others right."""
     cells = [[str(h) for h in headers]] + [
@@ -77,8 +82,8 @@ def sensitivity_table(s: dict[str, Any], horizon: int | None = None) -> str:
             name.replace("_", " "),
             d["events"],
             d["detected_share"],
-            d["lag_median"],
-            d["lag_p90"],
+            _steps(d["lag_median"]),
+            _steps(d["lag_p90"]),
         )
         for name, d in s["detection"].items()
     ]
