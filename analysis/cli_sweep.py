@@ -50,8 +50,17 @@ def sweep(
     Exit 0 when every run succeeded, 1 when some runs failed (recorded with their
     error), 2 on bad input.
     """
-    from analysis.sweep import run_sweep
+    import os
 
+    from analysis.sweep import run_sweep
+    from sim.errors import InputError
+
+    address = scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS")
+    if workers is not None and address:
+        raise InputError(
+            f"--workers {workers}: the sweep runs on the Dask cluster at {address}, whose workers "
+            "are its own; drop --workers, or the scheduler to run locally"
+        )
     res = run_sweep(
         spec,
         out,

@@ -232,3 +232,33 @@ def test_a_scenario_path_is_relative_to_the_spec(tmp_path: Path) -> None:
     )
     spec = load_spec(tmp_path / "spec.toml")
     assert spec.base["run"]["customers"] == 321 and spec.base["run"]["name"] == "mine"
+
+
+def test_workers_and_a_scheduler_together_are_refused(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sim.cli",
+            "sweep",
+            "sweeps/small-grid.toml",
+            "--out",
+            str(out),
+            "--workers",
+            "2",
+            "--scheduler",
+            "tcp://127.0.0.1:9",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert (
+        len(lines) == 1
+        and "--workers 2: the sweep runs on the Dask cluster at tcp://127.0.0.1:9" in lines[0]
+    )
+    assert not out.exists()
