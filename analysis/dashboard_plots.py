@@ -20,17 +20,11 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
+from sim.detection import EVENT_TYPES
+
 if TYPE_CHECKING:
     from analysis.dashboard import PairedRun
 
-EVENT_TYPES: tuple[str, ...] = (
-    "latent_to_active",
-    "upmarket",
-    "complement",
-    "supplier_failure",
-    "competitor_launch",
-    "complaint",
-)
 EVENT_LABELS: dict[str, str] = {
     "latent_to_active": "need\nreal",
     "upmarket": "up-\nmarket",

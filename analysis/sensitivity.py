@@ -26,6 +26,19 @@ class SweepFolderError(InputError):
     """A sweep folder that cannot be analysed as asked, in one line."""
 
 
+def _finite(y: Any) -> Any:
+    """The outputs as float64, refused if any is NaN or infinite (SALib would
+    silently return meaningless indices)."""
+    import numpy as np
+
+    y = np.asarray(y, dtype=np.float64)
+    if not np.isfinite(y).all():
+        raise SweepFolderError(
+            "outputs contain NaN or infinity; SALib would return meaningless indices"
+        )
+    return y
+
+
 def ishigami_runner(scenario: Any, seed: int, steps: int) -> tuple[dict[str, Any], None]:
     """A known-answer stand-in for the model, for checking a sweep set-up end to end.
 
@@ -156,11 +169,7 @@ def sobol_indices(
     import pandas as pd
     from SALib.analyze import sobol
 
-    y = np.asarray(y, dtype=np.float64)
-    if not np.isfinite(y).all():
-        raise SweepFolderError(
-            "outputs contain NaN or infinity; SALib would return meaningless indices"
-        )
+    y = _finite(y)
     si = sobol.analyze(
         problem,
         y,
@@ -208,11 +217,7 @@ def morris_indices(
     import pandas as pd
     from SALib.analyze import morris
 
-    y = np.asarray(y, dtype=np.float64)
-    if not np.isfinite(y).all():
-        raise SweepFolderError(
-            "outputs contain NaN or infinity; SALib would return meaningless indices"
-        )
+    y = _finite(y)
     si = morris.analyze(
         problem,
         np.asarray(x, dtype=np.float64),

@@ -39,8 +39,8 @@ from sim.schema import (  # noqa: F401  (the schema is part of this module's int
     Standard,
     Strategy,
     WordOfMouth,
-    _to_plain,
     spec,
+    to_plain,
 )
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
@@ -247,7 +247,7 @@ def read_toml(name_or_path: str | Path) -> dict[str, Any]:
 def build_scenario(data: dict[str, Any], overrides: dict[str, Any] | None = None) -> Scenario:
     """Validate plain data (plus dotted overrides) into a Scenario."""
     raw = _deep_copy(data)
-    defaults = _to_plain(Scenario())
+    defaults = to_plain(Scenario())
     for key, value in (overrides or {}).items():
         if isinstance(value, str):
             value = parse_value(value) if _looks_typed(value) else value
@@ -402,4 +402,4 @@ def iter_fields(
             if dataclasses.is_dataclass(inner):
                 yield from iter_fields(typing.cast(type, inner), name + ".N.")
                 continue
-        yield name, tp, _to_plain(default), f.metadata.get("desc", ""), _allowed(f, tp)
+        yield name, tp, to_plain(default), f.metadata.get("desc", ""), _allowed(f, tp)

@@ -19,6 +19,7 @@ from typing import Any
 import click
 
 from sim.errors import InputError
+from sim.schema import to_plain
 
 
 class BadInput(click.ClickException):
@@ -66,14 +67,6 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
-def _plain(obj: Any) -> Any:
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {f.name: _plain(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
-    if isinstance(obj, tuple | list):
-        return [_plain(v) for v in obj]
-    return obj
-
-
 def iter_values(
     obj: Any, default: Any, prefix: str = "", pattern: str = ""
 ) -> Iterator[tuple[str, str, Any, Any, dataclasses.Field[Any]]]:
@@ -92,12 +85,12 @@ def iter_values(
             inner = typing.get_args(tp)[0]
             if dataclasses.is_dataclass(inner):
                 if not value:
-                    yield name, pat, [], _plain(dvalue), f
+                    yield name, pat, [], to_plain(dvalue), f
                 for i, item in enumerate(value):
                     ditem = dvalue[i] if i < len(dvalue) else typing.cast(type, inner)()
                     yield from iter_values(item, ditem, f"{name}.{i}.", f"{pat}.N.")
                 continue
-        yield name, pat, _plain(value), _plain(dvalue), f
+        yield name, pat, to_plain(value), to_plain(dvalue), f
 
 
 @click.group("scenarios")

@@ -429,12 +429,13 @@ class Scenario:
 
     def to_dict(self) -> dict[str, Any]:
         """The scenario as plain data (TOML-ready)."""
-        return _to_plain(self)
+        return to_plain(self)
 
 
-def _to_plain(obj: Any) -> Any:
+def to_plain(obj: Any) -> Any:
+    """A dataclass tree as plain dicts and lists (TOML- and JSON-ready)."""
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {f.name: _to_plain(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+        return {f.name: to_plain(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
     if isinstance(obj, tuple | list):
-        return [_to_plain(v) for v in obj]
+        return [to_plain(v) for v in obj]
     return obj

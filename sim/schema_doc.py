@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.scenario import SCENARIO_DIR, Scenario, iter_fields
+from sim.schema import to_plain
 
 ROOT = Path(__file__).resolve().parent.parent
 MARKDOWN_PATH = ROOT / "docs" / "scenario-format.md"
@@ -104,19 +105,11 @@ def _section_desc(top: str) -> str:
     return ""  # pragma: no cover - every top-level name is a field
 
 
-def _plain(obj: Any) -> Any:
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {f.name: _plain(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
-    if isinstance(obj, tuple | list):
-        return [_plain(v) for v in obj]
-    return obj
-
-
 def _field_default(f: dataclasses.Field[Any]) -> Any:
     if f.default is not dataclasses.MISSING:
-        return _plain(f.default)
+        return to_plain(f.default)
     if f.default_factory is not dataclasses.MISSING:
-        return _plain(f.default_factory())
+        return to_plain(f.default_factory())
     return None  # pragma: no cover - every schema field has a default
 
 

@@ -10,6 +10,17 @@ from sim.scenario import CHAIN_LINKS, Scenario, build_scenario
 
 NO_DEFECTS = {link: 0.0 for link in CHAIN_LINKS}
 
+#: Debian's Chromium, as the browser tests launch it (Playwright cannot download one here)
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+
 
 def merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     out = dict(base)

@@ -28,19 +28,11 @@ import pytest
 
 from analysis import dashboard as dash
 from sim.scenario import build_scenario, bundled_names, load_scenario, read_toml
+from tests.helpers import CHROMIUM, CHROMIUM_ARGS
 
 REPO = Path(__file__).resolve().parents[1]
 DEMANDSIM = Path(sys.executable).parent / "demandsim"
 ARTIFACTS = REPO / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 CUSTOMERS = 1000
 
 
