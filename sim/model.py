@@ -96,8 +96,8 @@ class DemandModel(mesa.Model):
         self.demand_params = DemandParams.from_scenario(sc, m)
         self.tracker = DetectionTracker(n, m.n_categories, sc.run.detection_horizon_steps)
         self.ledger = OpportunityLedger(n, m.n_categories)
-        self._competitor_launches: list[tuple[int, int, int, int]] = []  # firm, c, k, step
-        self._pending_launches: list[tuple[int, int, int, int]] = []  # ... not yet detected
+        # competitors' launches not yet detected: (firm, category, tier, step)
+        self._pending_launches: list[tuple[int, int, int, int]] = []
         self.contraction_state = {"peak": 0.0, "streak": 0, "onset": None, "active": False}
         self.churn_total = 0
         self.step_churn = 0
@@ -246,13 +246,13 @@ class DemandModel(mesa.Model):
                     {"step": now, "event": "supplier_failure", "customers": int(idx.size)}
                 )
         self._scheduled = [e for e in self._scheduled if e[0] != now]
-        self._after_launches(now)
 
     def _after_launches(self, now: int) -> None:
+        """Register this step's competitor launches (scripted or planned) as events for
+        the focal platform to detect; called once a step, after planning."""
         for fi, f in enumerate(self.firm_list[1:], start=1):
             for launch in f.launches:
-                if launch.step == now and (fi, *launch.cell, now) not in self._competitor_launches:
-                    self._competitor_launches.append((fi, *launch.cell, now))
+                if launch.step == now:
                     self.tracker.add_events(EV["competitor_launch"], 1, now)
                     self._pending_launches.append((fi, *launch.cell, now))
 
