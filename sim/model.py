@@ -40,6 +40,9 @@ class DemandModel(mesa.Model):
         scenario: a validated ``Scenario``, or a bundled name / TOML path.
         rng: the run's seed (an integer); defaults to the scenario's ``run.seed``.
         overrides: dotted-field overrides applied when ``scenario`` is a name or path.
+        engine: ``"compiled"`` (default) runs the per-customer rules as the compiled
+            loops of ``sim.compiled``; ``"numpy"`` runs the reference numpy rules. Both
+            give the same numbers (the tests compare them run for run).
     """
 
     def __init__(
@@ -47,7 +50,11 @@ class DemandModel(mesa.Model):
         scenario: Scenario | str | Path = "baseline",
         rng: int | None = None,
         overrides: dict[str, Any] | None = None,
+        *,
+        engine: str = "compiled",
     ) -> None:
+        if engine not in ENGINES:
+            raise ValueError(f"engine={engine!r}: must be one of {', '.join(ENGINES)}")
         if not isinstance(scenario, Scenario):
             scenario = load_scenario(scenario, overrides=overrides)
         elif overrides:
@@ -60,6 +67,8 @@ class DemandModel(mesa.Model):
         super().__init__(rng=seed)
         self.spec = scenario  # ours; mesa.Model.scenario is Mesa's own experiment record
         self.seed = seed
+        self.engine = engine
+        self._demand_step, self._platform_step, self._choice_step = _rules(engine)
         self.t = 0
         sc = scenario
         n = sc.run.customers
@@ -136,7 +145,7 @@ class DemandModel(mesa.Model):
         self._scripted_events(now)
         unresolved = self._unresolved(now)
         at_supplier = unresolved & (st.complaint == st.supplier)
-        ev = demand_step(
+        ev = self._demand_step(
             st,
             m,
             self.demand_params,
@@ -156,7 +165,8 @@ class DemandModel(mesa.Model):
         mask = self._focal_should_market()
         self.ledger.open(mask)
         contacts = [
-            platform_step(f, st, now, self.streams.platform(f.name)) for f in self.firm_list
+            self._platform_step(f, st, now, self.streams.platform(f.name))
+            for f in self.firm_list
         ]
         tr.detect(contacts[0].read_ok, now)
         self._detect_competitor_launches(contacts[0].read_ok, now)
@@ -169,7 +179,7 @@ class DemandModel(mesa.Model):
         exact.reshape(-1)[offered[self.focal.has[offered % C, st.tier.reshape(-1)[offered]]]] = True
         self.ledger.mark_effective(exact)
 
-        sales = choice_step(
+        sales = self._choice_step(
             st,
             m,
             self.firm_list,
@@ -456,6 +466,18 @@ class DemandModel(mesa.Model):
             ],
         }
         return out
+
+
+ENGINES = ("compiled", "numpy")
+
+
+def _rules(engine: str) -> tuple[Any, Any, Any]:
+    """(demand_step, platform_step, choice_step) of an engine."""
+    if engine == "numpy":
+        return demand_step, platform_step, choice_step
+    from sim import compiled
+
+    return compiled.demand_step, compiled.platform_step, compiled.choice_step
 
 
 def _metric(model: DemandModel, key: str) -> float:

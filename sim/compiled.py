@@ -1,0 +1,304 @@
+"""The three per-customer rules on the compiled kernels of ``sim.kernels``.
+
+Same arguments, same draws, same results as ``sim.demand.demand_step``,
+``sim.platform.platform_step`` and ``sim.choice.choice_step`` (the reference
+implementations); ``DemandModel`` uses these unless it is built with
+``engine="numpy"``. Per-firm tables that only change with the portfolio are kept on
+the firm (``FirmTables``) and rebuilt when its offers change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim import kernels as K
+from sim.choice import Sales
+from sim.demand import DemandEvents, DemandParams
+from sim.firms import AFTER_SALE_LINKS, CONTACT_LINKS, LINK, SALE_LINKS, FirmAgent
+from sim.market import Market
+from sim.network import Graph
+from sim.platform import Contacts
+from sim.pcg import RuleDraws
+from sim.scenario import Choice, WordOfMouth
+from sim.state import CustomerState
+
+
+def band_edges(defect_rate: np.ndarray, links: tuple[int, ...]) -> np.ndarray:
+    """Upper band edges of consecutive links, computed as ``FirmAgent.run_links`` does."""
+    lo = np.float64(0.0)
+    survive = 1.0
+    out = np.empty(len(links), dtype=np.float64)
+    for i, link in enumerate(links):
+        d = defect_rate[link]
+        hi = lo + survive * d
+        out[i] = hi
+        lo = hi
+        survive *= 1.0 - d
+    return out
+
+
+def demand_step(
+    state: CustomerState,
+    market: Market,
+    params: DemandParams,
+    has_product: np.ndarray,
+    quality_table: np.ndarray,
+    unresolved: np.ndarray,
+    rng: np.random.Generator,
+    behaviour_rng: np.random.Generator,
+) -> DemandEvents:
+    """``sim.demand.demand_step`` in one compiled pass."""
+    n, C = state.need.shape
+    dd, bd = RuleDraws(rng), RuleDraws(behaviour_rng)
+    c1, p1 = dd.f32(n * C)
+    c2, p2 = dd.f32(n * C)
+    cc, pc = bd.f32(n * C)
+    code = np.empty(n * C, dtype=np.int8)
+    counts = np.zeros(K.N_CODES, dtype=np.int64)
+    K.demand_kernel(
+        state.need,
+        state.tier,
+        state.supplier,
+        state.held,
+        state.age,
+        state.satisfaction,
+        state.segment,
+        unresolved,
+        c1,
+        p1,
+        c2,
+        p2,
+        dd.jt,
+        cc,
+        pc,
+        bd.jt,
+        params.p_emerge,
+        np.float32(params.p_activate),
+        np.float32(params.p_expire),
+        np.ascontiguousarray(quality_table, dtype=np.float64),
+        market.p_fail,
+        market.lifetime,
+        min(params.p_churn, 1.0),
+        min(params.p_churn * params.complaint_churn, 1.0),
+        market.seg_up_rate,
+        float(params.age_gain_per_step),
+        np.float32(params.satisfaction_gain),
+        market.tier_count,
+        market.complement_target,
+        market.seg_complement,
+        np.ascontiguousarray(has_product),
+        code,
+        counts,
+    )
+    dd.finish()
+    bd.finish()
+    ev = K.demand_events(code, counts, C, market.complement_target)
+    return DemandEvents(*ev)
+
+
+def _contact_table(firm: FirmAgent, n_cov: int, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """(kind per customer, contact probability per kind), as ``contact_probability``."""
+    p = firm.spec.platform
+    rec = firm.records
+    assert rec is not None
+    covered = rec.covered.view(np.uint8)
+    if n_cov == 0 or p.density == 0:
+        return covered, np.zeros(3, dtype=np.float32)
+    if p.targeting == "homogeneous":
+        return covered, np.array([0.0, p.density, 0.0], dtype=np.float32)
+    open_need = K.open_needs(rec.need, rec.covered, firm.std_cells.any(axis=1))
+    n_open = int(np.count_nonzero(open_need))
+    if float(p.focus).is_integer() and n_cov * p.focus < 2**52:
+        total = float(n_cov - n_open) + p.focus * n_open
+    else:  # numpy's pairwise sum, as the reference takes it
+        total = float(np.where(open_need, p.focus, np.where(rec.covered, 1.0, 0.0)).sum())
+    scale = p.density * n_cov / total
+    table = np.minimum(np.array([0.0, 1.0, p.focus]) * scale, 1.0).astype(np.float32)
+    return covered + open_need.view(np.uint8), table
+
+
+def platform_step(
+    firm: FirmAgent, state: CustomerState, now: int, rng: np.random.Generator
+) -> Contacts:
+    """``sim.platform.platform_step`` in one compiled pass."""
+    rec = firm.records
+    assert rec is not None
+    n, C = state.need.shape
+    spec = firm.spec.platform
+    draws = RuleDraws(rng)
+    cu, pu = draws.f32(n)
+    cr, pr = draws.f32(n * C)
+    cl, pl = draws.f32(n * C)
+    n_cov = int(np.count_nonzero(rec.covered))
+    kind, table = _contact_table(firm, n_cov, n)
+    p = np.empty(n, dtype=np.float32)
+    contacted = np.empty(n, dtype=bool)
+    offered = np.zeros((n, C), dtype=bool)
+    tallies = np.zeros(7, dtype=np.int64)
+    fb = LINK["feedback"]
+    read_ok = K.platform_kernel(
+        kind,
+        table,
+        cu,
+        pu,
+        cr,
+        pr,
+        cl,
+        pl,
+        draws.jt,
+        np.float32(spec.strength),
+        np.float32(max(spec.strength, 1e-12)),
+        float(firm.defect_rate[fb]),
+        band_edges(firm.defect_rate, CONTACT_LINKS),
+        firm.has.any(axis=1),
+        state.need,
+        state.tier,
+        state.supplier,
+        rec.need,
+        rec.tier,
+        rec.supplier,
+        rec.seen,
+        rec.known,
+        now,
+        p,
+        contacted,
+        offered,
+        tallies,
+    )
+    draws.finish()
+    n_con = int(tallies[0])
+    firm.contacts += n_con
+    cost = n_con * spec.cost_per_contact + n_cov * spec.cost_per_record
+    firm.contact_cost += cost
+    firm.step_cost += cost
+    firm.chain_opp[fb] += int(tallies[1])
+    firm.chain_def[fb] += int(tallies[2])
+    for k, link in enumerate(CONTACT_LINKS):
+        firm.chain_opp[link] += int(tallies[3 + 2 * k])
+        firm.chain_def[link] += int(tallies[4 + 2 * k])
+    return Contacts(p=p, contacted=contacted, offered=offered, read_ok=read_ok)
+
+
+@dataclass
+class _ChoiceTables:
+    offers: np.ndarray  # (F, C, T) int64
+    fitq: np.ndarray  # (F, C, T) float64
+    price_of: np.ndarray  # (F, C, T) float64
+    quality: np.ndarray  # (F, C, T) float64
+    sale_hi: np.ndarray  # (F, 3)
+    after_hi: np.ndarray  # (F, 2)
+    sale_b: np.ndarray  # (F,)
+
+
+def _choice_tables(firms: list[FirmAgent], choice: Choice) -> _ChoiceTables:
+    """The per-firm (category, desired tier) tables of the reference ``choice_step``."""
+    C, T = firms[0].has.shape
+    dist = np.abs(np.arange(T)[None, :] - np.arange(T)[:, None])
+    cats = np.arange(C)[:, None]
+    fitq, price_of, sale_hi, after_hi, sale_b = [], [], [], [], []
+    for firm in firms:
+        k_table = np.maximum(firm.offers, 0)
+        misfit = dist[np.arange(T)[None, :], k_table]
+        fitq.append(-choice.fit * misfit + choice.quality * firm.quality[cats, k_table])
+        price_of.append(firm.price[cats, k_table])
+        sale_hi.append(band_edges(firm.defect_rate, SALE_LINKS))
+        after_hi.append(band_edges(firm.defect_rate, AFTER_SALE_LINKS))
+        d = firm.defect_rate[list(SALE_LINKS)]
+        sale_b.append(1.0 - np.prod(1.0 - d))
+    return _ChoiceTables(
+        offers=np.stack([f.offers for f in firms]).astype(np.int64),
+        fitq=np.stack(fitq).astype(np.float64),
+        price_of=np.stack(price_of).astype(np.float64),
+        quality=np.stack([f.quality for f in firms]).astype(np.float64),
+        sale_hi=np.stack(sale_hi),
+        after_hi=np.stack(after_hi),
+        sale_b=np.array(sale_b, dtype=np.float64),
+    )
+
+
+_EMPTY = np.empty(0, dtype=np.int64)
+
+
+def choice_step(
+    state: CustomerState,
+    market: Market,
+    firms: list[FirmAgent],
+    contacts: list[Contacts],
+    graph: Graph,
+    choice: Choice,
+    wom: WordOfMouth,
+    unresolved: np.ndarray,
+    now: int,
+    rng: np.random.Generator,
+) -> list[Sales]:
+    """``sim.choice.choice_step`` in one compiled pass (and one over the sales)."""
+    n, C = state.need.shape
+    F = len(firms)
+    draws = RuleDraws(rng)
+    cn, pn = draws.f64(n)
+    cw, pw = draws.f32(n * C)
+    ck, pk = draws.f64(n * C)
+    cs, ps = draws.f32(n * C)
+    tb = _choice_tables(firms, choice)
+    indptr = _EMPTY if graph.indptr is None else graph.indptr
+    indices = _EMPTY if graph.indices is None else graph.indices
+    chain = np.zeros((F, 2, 5), dtype=np.int64)
+    pos, firm_of, tiers, comp = K.choice_kernel(
+        state.need,
+        state.tier,
+        state.supplier,
+        state.held,
+        state.age,
+        state.satisfaction,
+        state.complaint,
+        state.complaint_t,
+        state.segment,
+        unresolved,
+        indptr,
+        indices,
+        cn,
+        pn,
+        cw,
+        pw,
+        ck,
+        pk,
+        cs,
+        ps,
+        draws.jt,
+        tb.offers,
+        tb.fitq,
+        tb.price_of,
+        tb.quality,
+        tuple(c.p for c in contacts),
+        tuple(c.contacted for c in contacts),
+        tuple(c.offered for c in contacts),
+        market.seg_price_sens,
+        float(wom.q),
+        float(choice.loyalty),
+        float(wom.complaint_penalty),
+        float(choice.outside_utility),
+        tb.sale_hi,
+        tb.after_hi,
+        tb.sale_b,
+        now,
+        chain,
+    )
+    draws.finish()
+    links = SALE_LINKS + AFTER_SALE_LINKS
+    out: list[Sales] = []
+    for f, firm in enumerate(firms):
+        for k, link in enumerate(links):
+            firm.chain_opp[link] += int(chain[f, 0, k])
+            firm.chain_def[link] += int(chain[f, 1, k])
+        mine = firm_of == f
+        p_f, t_f = pos[mine], tiers[mine]
+        if p_f.size:
+            revenue = float(firm.price[p_f % C, t_f].sum())
+            firm.revenue += revenue
+            firm.step_revenue += revenue
+            firm.sales += p_f.size
+            firm.step_sales += p_f.size
+        out.append(Sales(p_f, t_f))
+    return out

@@ -1,0 +1,496 @@
+"""Compiled loops for the three per-customer rules (numba, cached on disk).
+
+Each kernel reads a customer's row once and does in one pass what the numpy rules in
+``sim.demand``, ``sim.platform`` and ``sim.choice`` do in 30–60 passes over the whole
+population. They are written to give the same numbers as those rules, which stay as
+the reference (``DemandModel(..., engine="numpy")``) and against which the tests
+compare them run for run:
+
+- every draw is the same draw: the fixed-shape blocks are drawn as before (the sparse
+  float32 blocks as raw PCG64 output, see ``sim.rng.raw_f32_block``) and converted
+  here only where read;
+- every cast numpy makes is made here: float32 uniforms compared with float32
+  probabilities where numpy compares them in float32 (a Python float against a
+  float32 array is a "weak" scalar, NEP 50), and in float64 where the other side is a
+  float64 array or a numpy float64 scalar; float32 arithmetic where numpy's is;
+- every decision is taken on the state as it was before the rule ran, as the numpy
+  rules do by computing all masks first and applying them after.
+
+The one thing not reproduced bit for bit is ``exp``/``expm1``: numpy uses its own
+vectorised implementations, these loops the C library's, and the two differ in the
+last binary place for a few per cent of arguments. A decision can change only when a
+uniform falls between the two values, which has a chance of about 10^-16 per
+comparison; the tests check that whole runs agree exactly.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from sim.pcg import f32_at, f64_at
+
+# demand event codes (per flat position)
+EV_ACTIVATED, EV_EXPIRED, EV_FAILED, EV_WORN, EV_CHURNED, EV_UP, EV_UP_UNSERVED = 1, 2, 3, 4, 5, 6, 7
+EV_FAILED_COMPLEMENT = 8  # a failure that also opened the complement need
+N_CODES = 9
+
+NONE, LATENT, ACTIVE, SERVED = 0, 1, 2, 3
+
+
+# ---------------------------------------------------------------------- demand
+@njit(cache=True, nogil=True)
+def demand_kernel(
+    need: np.ndarray,  # (N, C) int8, changed in place
+    tier: np.ndarray,  # (N, C) int8
+    sup: np.ndarray,  # (N, C) int8
+    held: np.ndarray,  # (N, C) int8
+    age: np.ndarray,  # (N, C) int16
+    sat: np.ndarray,  # (N, C) float32
+    segment: np.ndarray,  # (N,) int8
+    unresolved: np.ndarray,  # (N, C) bool
+    c1: np.ndarray,
+    p1: np.ndarray,  # the first demand block (N * C float32), a cursor
+    c2: np.ndarray,
+    p2: np.ndarray,  # the second demand block (upmarket)
+    jt_d: np.ndarray,  # the demand stream's jump table
+    cc: np.ndarray,
+    pc_: np.ndarray,  # the churn block (behaviour stream)
+    jt_b: np.ndarray,
+    p_emerge: np.ndarray,  # (C,) float32
+    p_activate: np.float32,
+    p_expire: np.float32,
+    quality: np.ndarray,  # (F, C, T) float64
+    p_fail_c: np.ndarray,  # (C,) float64
+    lifetime: np.ndarray,  # (C,) int64
+    p_churn: float,
+    p_churn_hot: float,
+    seg_up: np.ndarray,  # (S,) float64
+    age_gain: float,
+    sat_gain: np.float32,
+    tier_count: np.ndarray,  # (C,) int64
+    comp_target: np.ndarray,  # (C,) int64
+    seg_comp: np.ndarray,  # (S,) float64
+    has: np.ndarray,  # (F, C, T) bool
+    code: np.ndarray,  # (N * C,) int8 out: the event at each position
+    counts: np.ndarray,  # (N_CODES,) int64 out
+) -> None:
+    n, C = need.shape
+    pre = np.empty(C, dtype=np.int8)
+    opens = np.empty(C, dtype=np.int64)
+    half = np.float32(0.5)
+    one = np.float32(1.0)
+    zero = np.float32(0.0)
+    for i in range(n):
+        for c in range(C):
+            pre[c] = need[i, c]
+        n_open = 0
+        for c in range(C):
+            j = i * C + c
+            s = pre[c]
+            ev = 0
+            v = f32_at(c1, p1, jt_d, j)
+            if s == NONE:
+                if v < p_emerge[c]:
+                    need[i, c] = LATENT
+            elif s == LATENT:
+                if v < p_activate:
+                    need[i, c] = ACTIVE
+                    ev = EV_ACTIVATED
+            elif s == ACTIVE:
+                if v < p_expire:
+                    need[i, c] = NONE
+                    sup[i, c] = -1
+                    ev = EV_EXPIRED
+            else:  # served: failure, wear-out, churn, upmarket
+                a = age[i, c]
+                if a < 32767:
+                    a += 1
+                    age[i, c] = a
+                f = sup[i, c]
+                k = held[i, c]
+                pf = (1.5 - quality[f, c, k]) * p_fail_c[c]
+                if np.float64(v) < pf:
+                    ev = EV_FAILED
+                    tc = comp_target[c]
+                    if tc >= 0 and pre[tc] == NONE:
+                        cond = np.float64(v) / max(pf, 1e-12)
+                        if cond < seg_comp[segment[i]]:
+                            ev = EV_FAILED_COMPLEMENT
+                            opens[n_open] = tc
+                            n_open += 1
+                elif a >= lifetime[c]:
+                    ev = EV_WORN
+                else:
+                    pc = p_churn_hot if unresolved[i, c] else p_churn
+                    if np.float64(f32_at(cc, pc_, jt_b, j)) < pc:
+                        ev = EV_CHURNED
+                    elif tier[i, c] < tier_count[c] - 1:
+                        years = np.float64(a) * age_gain + 1.0
+                        sg = sat[i, c] - half
+                        sg = sg * sat_gain
+                        sg = sg + one
+                        if sg < zero:
+                            sg = zero
+                        t = -seg_up[segment[i]]
+                        t = t * years
+                        t = t * np.float64(sg)
+                        u2 = np.float64(f32_at(c2, p2, jt_d, j))
+                        # 1 - e^t < -t, and expm1 is faithful, so its rounded value is
+                        # at most -t: a uniform at or above -t cannot be below it
+                        if u2 < -t and u2 < -math.expm1(t):
+                            ev = EV_UP
+                            nt = tier[i, c] + 1
+                            tier[i, c] = nt
+                            if not has[f, c, nt]:
+                                ev = EV_UP_UNSERVED
+                                need[i, c] = ACTIVE
+                                held[i, c] = -1
+                                age[i, c] = 0
+                if ev == EV_FAILED or ev == EV_FAILED_COMPLEMENT or ev == EV_WORN:
+                    need[i, c] = ACTIVE
+                    held[i, c] = -1
+                    age[i, c] = 0
+                elif ev == EV_CHURNED:
+                    need[i, c] = ACTIVE
+                    sup[i, c] = -1
+                    held[i, c] = -1
+                    age[i, c] = 0
+            code[j] = ev
+            counts[ev] += 1
+        for q in range(n_open):
+            need[i, opens[q]] = LATENT
+
+
+@njit(cache=True, nogil=True)
+def demand_events(code: np.ndarray, counts: np.ndarray, C: int, comp_target: np.ndarray):  # type: ignore[no-untyped-def]
+    """The flat positions of each kind of event, in position order (as numpy's are)."""
+    activated = np.empty(counts[EV_ACTIVATED], np.int64)
+    expired = np.empty(counts[EV_EXPIRED], np.int64)
+    failed = np.empty(counts[EV_FAILED] + counts[EV_FAILED_COMPLEMENT], np.int64)
+    worn = np.empty(counts[EV_WORN], np.int64)
+    churned = np.empty(counts[EV_CHURNED], np.int64)
+    up = np.empty(counts[EV_UP] + counts[EV_UP_UNSERVED], np.int64)
+    unserved = np.empty(counts[EV_UP_UNSERVED], np.int64)
+    comp = np.empty(counts[EV_FAILED_COMPLEMENT], np.int64)
+    na = ne = nf = nw = nc = nu = nn = nk = 0
+    for j in range(code.size):
+        e = code[j]
+        if e == 0:
+            continue
+        if e == EV_ACTIVATED:
+            activated[na] = j
+            na += 1
+        elif e == EV_EXPIRED:
+            expired[ne] = j
+            ne += 1
+        elif e == EV_FAILED or e == EV_FAILED_COMPLEMENT:
+            failed[nf] = j
+            nf += 1
+            if e == EV_FAILED_COMPLEMENT:
+                comp[nk] = (j // C) * C + comp_target[j % C]
+                nk += 1
+        elif e == EV_WORN:
+            worn[nw] = j
+            nw += 1
+        elif e == EV_CHURNED:
+            churned[nc] = j
+            nc += 1
+        else:
+            up[nu] = j
+            nu += 1
+            if e == EV_UP_UNSERVED:
+                unserved[nn] = j
+                nn += 1
+    return activated, up, unserved, failed, worn, comp, churned, expired
+
+
+# ---------------------------------------------------------------------- platform
+@njit(cache=True, nogil=True)
+def open_needs(rec_need: np.ndarray, covered: np.ndarray, std_cat: np.ndarray) -> np.ndarray:
+    """(N,) bool: covered, with a believed latent or active need in a standard category."""
+    n, C = rec_need.shape
+    out = np.zeros(n, dtype=np.bool_)
+    for i in range(n):
+        if not covered[i]:
+            continue
+        for c in range(C):
+            if std_cat[c] and (rec_need[i, c] == LATENT or rec_need[i, c] == ACTIVE):
+                out[i] = True
+                break
+    return out
+
+
+@njit(cache=True, nogil=True)
+def platform_kernel(
+    kind: np.ndarray,  # (N,) uint8: 0 uncovered, 1 covered, 2 covered with an open need
+    table: np.ndarray,  # (3,) float32 contact probability per kind
+    cu: np.ndarray,
+    pu: np.ndarray,  # the contact block (N float32), a cursor
+    cr: np.ndarray,
+    pr: np.ndarray,  # the read block (N * C float32)
+    cl: np.ndarray,
+    pl: np.ndarray,  # the link block (N * C float32)
+    jt: np.ndarray,  # the platform stream's jump table
+    strength: np.float32,
+    strength_div: np.float32,
+    feedback: float,  # the feedback link's defect rate
+    link_hi: np.ndarray,  # (2,) float64 upper band edges of the contact links
+    sells: np.ndarray,  # (C,) bool: the firm sells something in the category
+    need: np.ndarray,  # (N, C) int8 truth
+    tier: np.ndarray,
+    sup: np.ndarray,
+    rec_need: np.ndarray,  # (N, C) int8 records, changed in place
+    rec_tier: np.ndarray,
+    rec_sup: np.ndarray,
+    seen: np.ndarray,  # (N,) int32
+    known: np.ndarray,  # (N,) bool
+    now: int,
+    p: np.ndarray,  # (N,) float32 out
+    contacted: np.ndarray,  # (N,) bool out
+    offered: np.ndarray,  # (N, C) bool out (all False on entry)
+    tallies: np.ndarray,  # (7,) int64 out, see below
+) -> np.ndarray:
+    """Contacts, record refreshes and offers of one firm. Returns the flat positions
+    whose facts reached the records. ``tallies``: contacts, feedback opportunities,
+    feedback defects, then opportunities and defects of the two contact links."""
+    n, C = need.shape
+    n_con = 0
+    for i in range(n):
+        pi = table[kind[i]]
+        p[i] = pi
+        hit = f32_at(cu, pu, jt, i) < pi
+        contacted[i] = hit
+        n_con += hit
+    read_ok = np.empty(n_con * C, dtype=np.int64)
+    n_ok = 0
+    n_correct = 0
+    n_lost = 0
+    opp0 = 0
+    def0 = 0
+    opp1 = 0
+    def1 = 0
+    for i in range(n):
+        if not contacted[i]:
+            continue
+        for c in range(C):
+            j = i * C + c
+            u = f32_at(cr, pr, jt, j)
+            if u < strength:
+                n_correct += 1
+                cond = u / strength_div
+                if np.float64(cond) < feedback:
+                    n_lost += 1
+                else:
+                    read_ok[n_ok] = j
+                    n_ok += 1
+                    rec_need[i, c] = need[i, c]
+                    rec_tier[i, c] = tier[i, c]
+                    rec_sup[i, c] = sup[i, c]
+        seen[i] = now
+        known[i] = True
+        for c in range(C):
+            if need[i, c] == ACTIVE and sells[c]:
+                j = i * C + c
+                ul = np.float64(f32_at(cl, pl, jt, j))
+                opp0 += 1
+                if ul < link_hi[0]:
+                    def0 += 1
+                    continue
+                opp1 += 1
+                if ul < link_hi[1]:
+                    def1 += 1
+                    continue
+                offered[i, c] = True
+    tallies[0] = n_con
+    tallies[1] = n_correct
+    tallies[2] = n_lost
+    tallies[3] = opp0
+    tallies[4] = def0
+    tallies[5] = opp1
+    tallies[6] = def1
+    return read_ok[:n_ok]
+
+
+# ---------------------------------------------------------------------- choice
+@njit(cache=True, nogil=True)
+def choice_kernel(
+    need: np.ndarray,  # (N, C) int8, changed in place by the sales
+    tier: np.ndarray,
+    sup: np.ndarray,
+    held: np.ndarray,
+    age: np.ndarray,
+    sat: np.ndarray,
+    complaint: np.ndarray,  # (N, C) int8
+    complaint_t: np.ndarray,  # (N, C) int32
+    segment: np.ndarray,
+    unresolved: np.ndarray,  # (N, C) bool
+    indptr: np.ndarray,  # CSR; an empty indptr means mean-field mixing
+    indices: np.ndarray,
+    cn: np.ndarray,
+    pn: np.ndarray,  # the neighbour block (N float64), a cursor
+    cw: np.ndarray,
+    pw: np.ndarray,  # the word-of-mouth block (N * C float32)
+    ck: np.ndarray,
+    pk_: np.ndarray,  # the pick block (N * C float64)
+    cs: np.ndarray,
+    ps_: np.ndarray,  # the sale block (N * C float32)
+    jt: np.ndarray,  # the behaviour stream's jump table
+    offers: np.ndarray,  # (F, C, T) int64 offered tier per desired tier, -1 none
+    fitq: np.ndarray,  # (F, C, T) float64 fit + quality utility of that offer
+    price_of: np.ndarray,  # (F, C, T) float64 its price
+    quality: np.ndarray,  # (F, C, T) float64 quality by tier held
+    p_contact: tuple,  # F arrays (N,) float32
+    contacted: tuple,  # F arrays (N,) bool
+    offered: tuple,  # F arrays (N, C) bool
+    price_sens: np.ndarray,  # (S,) float64
+    q: float,
+    loyalty: float,
+    penalty: float,
+    outside: float,
+    sale_hi: np.ndarray,  # (F, 3) float64 band edges of the sale links
+    after_hi: np.ndarray,  # (F, 2) float64 ... of the after-sale links
+    sale_b: np.ndarray,  # (F,) float64 the sale links' total defect band
+    now: int,
+    chain: np.ndarray,  # (F, 2, 5) int64 out: opportunities / defects of the 5 links
+):  # type: ignore[no-untyped-def]
+    """Exposure, logit choice and sales. Returns (positions, firm, tier, complaint) of
+    the completed sales, in position order."""
+    n, C = need.shape
+    F = offers.shape[0]
+    mean_field = indptr.size == 0
+    # 1) every active need picks on the state before any sale of this step
+    n_act = 0
+    for i in range(n):
+        for c in range(C):
+            if need[i, c] == ACTIVE:
+                n_act += 1
+    pos = np.empty(n_act, dtype=np.int64)
+    pick = np.empty(n_act, dtype=np.int64)
+    util = np.empty(F + 1, dtype=np.float64)
+    exposed = np.empty(F, dtype=np.bool_)
+    n_pick = 0
+    for i in range(n):
+        nbr = -2  # not looked up yet: only customers with an active need talk
+        for c in range(C):
+            if need[i, c] != ACTIVE:
+                continue
+            if nbr == -2:
+                if mean_field:
+                    nbr = min(np.int64(f64_at(cn, pn, jt, i) * n), n - 1)
+                else:
+                    start = indptr[i]
+                    deg = indptr[i + 1] - start
+                    if deg > 0:
+                        pk = start + min(np.int64(f64_at(cn, pn, jt, i) * deg), deg - 1)
+                        nbr = indices[min(pk, indices.size - 1)]
+                    else:
+                        nbr = -1
+            ps = price_sens[segment[i]]
+            j = i * C + c
+            desired = tier[i, c]
+            incumbent = sup[i, c]
+            nb_sup = -1
+            nb_bad = -1
+            if nbr >= 0:
+                if need[nbr, c] == SERVED:
+                    nb_sup = sup[nbr, c]
+                if unresolved[nbr, c]:
+                    nb_bad = complaint[nbr, c]
+            uw = np.float64(f32_at(cw, pw, jt, j))
+            any_e = False
+            for f in range(F):
+                e = False
+                if offers[f, c, desired] >= 0:
+                    if offered[f][i, c] or incumbent == f:
+                        e = True
+                    elif nb_sup == f and not contacted[f][i]:
+                        pc = np.float64(p_contact[f][i])
+                        e = uw < q / max(1.0 - pc, 1e-12)
+                exposed[f] = e
+                any_e = any_e or e
+            if not any_e:
+                continue
+            for f in range(F):
+                if exposed[f]:
+                    v = fitq[f, c, desired] - ps * price_of[f, c, desired]
+                    v = v + loyalty * (1.0 if incumbent == f else 0.0)
+                    v = v - penalty * (1.0 if nb_bad == f else 0.0)
+                    util[f] = v
+                else:
+                    util[f] = -np.inf
+            util[F] = outside
+            top = util[0]
+            for f in range(1, F + 1):
+                top = max(top, util[f])
+            cum = 0.0
+            for f in range(F + 1):
+                cum += math.exp(util[f] - top)
+                util[f] = cum  # cumulative weights, in place
+            uc = f64_at(ck, pk_, jt, j)
+            k = 0
+            for f in range(F + 1):
+                k += uc > util[f] / cum
+            k = min(k, F)
+            if k < F:
+                pos[n_pick] = j
+                pick[n_pick] = k
+                n_pick += 1
+    # 2) the sale links, then the after-sale links, then booking
+    out_pos = np.empty(n_pick, dtype=np.int64)
+    out_firm = np.empty(n_pick, dtype=np.int64)
+    out_tier = np.empty(n_pick, dtype=np.int64)
+    out_comp = np.empty(n_pick, dtype=np.bool_)
+    n_sold = 0
+    for r in range(n_pick):
+        j = pos[r]
+        f = pick[r]
+        u = np.float64(f32_at(cs, ps_, jt, j))
+        lost = False
+        for k in range(3):
+            chain[f, 0, k] += 1
+            if u < sale_hi[f, k]:
+                chain[f, 1, k] += 1
+                lost = True
+                break
+        if lost:
+            continue
+        i = j // C
+        c = j - i * C
+        t = offers[f, c, tier[i, c]]
+        b = sale_b[f]
+        v = (u - b) / max(1.0 - b, 1e-12)
+        comp = False
+        for k in range(2):
+            chain[f, 0, 3 + k] += 1
+            if v < after_hi[f, k]:
+                chain[f, 1, 3 + k] += 1
+                comp = True
+                break
+        out_pos[n_sold] = j
+        out_firm[n_sold] = f
+        out_tier[n_sold] = t
+        out_comp[n_sold] = comp
+        n_sold += 1
+    for r in range(n_sold):
+        j = out_pos[r]
+        i = j // C
+        c = j - i * C
+        f = out_firm[r]
+        t = out_tier[r]
+        need[i, c] = SERVED
+        sup[i, c] = f
+        held[i, c] = t
+        age[i, c] = 0
+        d = abs(np.float32(t) - np.float32(tier[i, c]))
+        s = quality[f, c, t] - np.float64(np.float32(0.2) * d)
+        s = min(max(s, 0.0), 1.0)
+        s32 = np.float32(s)
+        if out_comp[r]:
+            s32 = s32 * np.float32(0.5)
+            complaint[i, c] = f
+            complaint_t[i, c] = now
+        sat[i, c] = s32
+    return out_pos[:n_sold], out_firm[:n_sold], out_tier[:n_sold], out_comp[:n_sold]
