@@ -39,6 +39,20 @@ def band_edges(defect_rate: np.ndarray, links: tuple[int, ...]) -> np.ndarray:
     return out
 
 
+def scratch(state: CustomerState, name: str, shape: tuple[int, ...], dtype: type) -> np.ndarray:
+    """A work array kept with the state between steps (fresh large arrays cost page
+    faults every step); one set per model, so models in threads never share one."""
+    store: dict[str, np.ndarray] | None = getattr(state, "_scratch", None)
+    if store is None:
+        store = {}
+        state._scratch = store  # type: ignore[attr-defined]
+    a = store.get(name)
+    if a is None or a.shape != shape or a.dtype != dtype:
+        a = np.empty(shape, dtype=dtype)
+        store[name] = a
+    return a
+
+
 def demand_step(
     state: CustomerState,
     market: Market,
@@ -55,8 +69,14 @@ def demand_step(
     c1, p1 = dd.f32(n * C)
     c2, p2 = dd.f32(n * C)
     cc, pc = bd.f32(n * C)
-    code = np.empty(n * C, dtype=np.int8)
+    code = scratch(state, "code", (n * C,), np.int8)
     counts = np.zeros(K.N_CODES, dtype=np.int64)
+    # emergence, activation and expiry thresholds by (category, need state): float32,
+    # as numpy compares float32 uniforms with them; a served need never passes 0
+    thr = np.zeros((C, 4), dtype=np.float32)
+    thr[:, 0] = params.p_emerge
+    thr[:, 1] = np.float32(params.p_activate)
+    thr[:, 2] = np.float32(params.p_expire)
     K.demand_kernel(
         state.need,
         state.tier,
@@ -74,9 +94,7 @@ def demand_step(
         cc,
         pc,
         bd.jt,
-        params.p_emerge,
-        np.float32(params.p_activate),
-        np.float32(params.p_expire),
+        thr,
         np.ascontiguousarray(quality_table, dtype=np.float64),
         market.p_fail,
         market.lifetime,
@@ -89,16 +107,19 @@ def demand_step(
         market.complement_target,
         market.seg_complement,
         np.ascontiguousarray(has_product),
+        scratch(state, "u", (n * C,), np.float32),
+        scratch(state, "list_i", (n * C,), np.int32),
+        scratch(state, "list_c", (n * C,), np.int8),
         code,
         counts,
     )
     dd.finish()
     bd.finish()
-    ev = K.demand_events(code, counts, C, market.complement_target)
+    ev = K.demand_events(state.need, code, counts, market.complement_target)
     return DemandEvents(*ev)
 
 
-def _contact_table(firm: FirmAgent, n_cov: int, n: int) -> tuple[np.ndarray, np.ndarray]:
+def _contact_table(firm: FirmAgent, n_cov: int, kind: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(kind per customer, contact probability per kind), as ``contact_probability``."""
     p = firm.spec.platform
     rec = firm.records
@@ -108,15 +129,31 @@ def _contact_table(firm: FirmAgent, n_cov: int, n: int) -> tuple[np.ndarray, np.
         return covered, np.zeros(3, dtype=np.float32)
     if p.targeting == "homogeneous":
         return covered, np.array([0.0, p.density, 0.0], dtype=np.float32)
-    open_need = K.open_needs(rec.need, rec.covered, firm.std_cells.any(axis=1))
-    n_open = int(np.count_nonzero(open_need))
+    n_open = K.contact_kind(rec.need, rec.covered, firm.std_cells.any(axis=1), kind)
     if float(p.focus).is_integer() and n_cov * p.focus < 2**52:
         total = float(n_cov - n_open) + p.focus * n_open
     else:  # numpy's pairwise sum, as the reference takes it
-        total = float(np.where(open_need, p.focus, np.where(rec.covered, 1.0, 0.0)).sum())
+        total = float(np.choose(kind, [0.0, 1.0, p.focus]).sum())
     scale = p.density * n_cov / total
     table = np.minimum(np.array([0.0, 1.0, p.focus]) * scale, 1.0).astype(np.float32)
-    return covered + open_need.view(np.uint8), table
+    return kind, table
+
+
+def _contact_arrays(
+    state: CustomerState, firm: FirmAgent
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[np.ndarray]]:
+    """This step's (F, N) contact probabilities, (F, N) contacts and (F, N, C) offers of
+    all firms, written by each firm's platform step and read together by the choice."""
+    n, C = state.need.shape
+    F = len(firm.model.firm_list)
+    p = scratch(state, "contact_p", (F, n), np.float32)
+    contacted = scratch(state, "contacted", (F, n), np.bool_)
+    offered = scratch(state, "offered", (F, n, C), np.bool_)
+    views: list[np.ndarray] | None = getattr(state, "_contact_views", None)
+    if views is None or views[0].base is not p:
+        views = [p[f] for f in range(F)]
+        state._contact_views = views  # type: ignore[attr-defined]
+    return p, contacted, offered, views
 
 
 def platform_step(
@@ -132,10 +169,11 @@ def platform_step(
     cr, pr = draws.f32(n * C)
     cl, pl = draws.f32(n * C)
     n_cov = int(np.count_nonzero(rec.covered))
-    kind, table = _contact_table(firm, n_cov, n)
-    p = np.empty(n, dtype=np.float32)
-    contacted = np.empty(n, dtype=bool)
-    offered = np.zeros((n, C), dtype=bool)
+    kind, table = _contact_table(firm, n_cov, scratch(state, "kind", (n,), np.uint8))
+    P, CON, OFF, views = _contact_arrays(state, firm)
+    f = firm.index
+    p, contacted, offered = views[f], CON[f], OFF[f]
+    offered.fill(False)
     tallies = np.zeros(7, dtype=np.int64)
     fb = LINK["feedback"]
     read_ok = K.platform_kernel(
@@ -162,6 +200,8 @@ def platform_step(
         rec.seen,
         rec.known,
         now,
+        scratch(state, "u_contact", (n,), np.float32),
+        scratch(state, "who", (n,), np.int32),
         p,
         contacted,
         offered,
@@ -221,6 +261,21 @@ def _choice_tables(firms: list[FirmAgent], choice: Choice) -> _ChoiceTables:
 _EMPTY = np.empty(0, dtype=np.int64)
 
 
+def _stacked(state: CustomerState, contacts: list[Contacts]) -> tuple[np.ndarray, ...]:
+    """(p, contacted, offered) of all firms as (F, ...) arrays: the step's own arrays
+    when the contacts came from this module's ``platform_step``, else stacked."""
+    views = getattr(state, "_contact_views", None)
+    store = getattr(state, "_scratch", {})
+    if views is not None and len(views) == len(contacts):
+        if all(c.p is v for c, v in zip(contacts, views, strict=True)):
+            return store["contact_p"], store["contacted"], store["offered"]
+    return (
+        np.stack([c.p for c in contacts]),
+        np.stack([c.contacted for c in contacts]),
+        np.stack([c.offered for c in contacts]),
+    )
+
+
 def choice_step(
     state: CustomerState,
     market: Market,
@@ -271,9 +326,7 @@ def choice_step(
         tb.fitq,
         tb.price_of,
         tb.quality,
-        tuple(c.p for c in contacts),
-        tuple(c.contacted for c in contacts),
-        tuple(c.offered for c in contacts),
+        *_stacked(state, contacts),
         market.seg_price_sens,
         float(wom.q),
         float(choice.loyalty),
@@ -283,6 +336,8 @@ def choice_step(
         tb.after_hi,
         tb.sale_b,
         now,
+        scratch(state, "list_i", (n * C,), np.int32),
+        scratch(state, "list_c", (n * C,), np.int8),
         chain,
     )
     draws.finish()

@@ -1,26 +1,28 @@
 """Compiled loops for the three per-customer rules (numba, cached on disk).
 
-Each kernel reads a customer's row once and does in one pass what the numpy rules in
-``sim.demand``, ``sim.platform`` and ``sim.choice`` do in 30–60 passes over the whole
-population. They are written to give the same numbers as those rules, which stay as
-the reference (``DemandModel(..., engine="numpy")``) and against which the tests
-compare them run for run:
+Each kernel does in a few passes what the numpy rules in ``sim.demand``,
+``sim.platform`` and ``sim.choice`` do in 30–60 passes over the whole population,
+and they give the same numbers; those rules stay as the reference
+(``DemandModel(..., engine="numpy")``) and the tests compare the two run for run:
 
-- every draw is the same draw: the fixed-shape blocks are drawn as before (the sparse
-  float32 blocks as raw PCG64 output, see ``sim.rng.raw_f32_block``) and converted
-  here only where read;
-- every cast numpy makes is made here: float32 uniforms compared with float32
+- every draw is the same draw: the fixed-shape blocks are numpy's own, generated here
+  (``sim.pcg``) only where they are read, and each generator is left where numpy's
+  draws would leave it;
+- every cast numpy makes is made here: float32 uniforms are compared with float32
   probabilities where numpy compares them in float32 (a Python float against a
-  float32 array is a "weak" scalar, NEP 50), and in float64 where the other side is a
+  float32 array is a "weak" scalar, NEP 50), in float64 where the other side is a
   float64 array or a numpy float64 scalar; float32 arithmetic where numpy's is;
-- every decision is taken on the state as it was before the rule ran, as the numpy
-  rules do by computing all masks first and applying them after.
+- every decision is taken on the state before the rule ran, as the numpy rules do
+  by computing all their masks first and applying them after.
 
-The one thing not reproduced bit for bit is ``exp``/``expm1``: numpy uses its own
-vectorised implementations, these loops the C library's, and the two differ in the
-last binary place for a few per cent of arguments. A decision can change only when a
-uniform falls between the two values, which has a chance of about 10^-16 per
-comparison; the tests check that whole runs agree exactly.
+One thing is not reproduced bit for bit: ``exp``/``expm1`` here are the C library's,
+numpy's are its own vectorised ones, and the two differ in the last binary place for
+a few per cent of arguments. A decision changes only if a uniform falls between the
+two values, a chance of about 10^-16 per comparison.
+
+The loops avoid branching on the need state of each position (unpredictable, and so
+the largest cost on a modern CPU): each pass first lists the positions of interest
+without branches, then works through the list.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ import math
 import numpy as np
 from numba import njit
 
-from sim.pcg import f32_at, f64_at
+from sim.pcg import f32_at, f64_at, fill_f32
 
 # demand event codes (per flat position)
 EV_ACTIVATED, EV_EXPIRED, EV_FAILED, EV_WORN, EV_CHURNED, EV_UP, EV_UP_UNSERVED = 1, 2, 3, 4, 5, 6, 7
@@ -59,9 +61,7 @@ def demand_kernel(
     cc: np.ndarray,
     pc_: np.ndarray,  # the churn block (behaviour stream)
     jt_b: np.ndarray,
-    p_emerge: np.ndarray,  # (C,) float32
-    p_activate: np.float32,
-    p_expire: np.float32,
+    thr: np.ndarray,  # (C, 4) float32: emergence, activation, expiry by need state; 0 served
     quality: np.ndarray,  # (F, C, T) float64
     p_fail_c: np.ndarray,  # (C,) float64
     lifetime: np.ndarray,  # (C,) int64
@@ -74,99 +74,107 @@ def demand_kernel(
     comp_target: np.ndarray,  # (C,) int64
     seg_comp: np.ndarray,  # (S,) float64
     has: np.ndarray,  # (F, C, T) bool
+    u1: np.ndarray,  # (N * C,) float32 scratch
+    srv_i: np.ndarray,  # (N * C,) int32 scratch
+    srv_c: np.ndarray,  # (N * C,) int8 scratch
     code: np.ndarray,  # (N * C,) int8 out: the event at each position
     counts: np.ndarray,  # (N_CODES,) int64 out
 ) -> None:
     n, C = need.shape
-    pre = np.empty(C, dtype=np.int8)
-    opens = np.empty(C, dtype=np.int64)
+    fill_f32(c1, p1, jt_d, n * C, u1)
+    # pass 1: latent, active and unserved needs (rare events), and the list of served
+    ns = 0
+    for i in range(n):
+        for c in range(C):
+            j = i * C + c
+            s = need[i, c]
+            srv_i[ns] = i
+            srv_c[ns] = c
+            ns += s == SERVED
+            code[j] = 0
+            if u1[j] < thr[c, s]:
+                if s == NONE:
+                    need[i, c] = LATENT
+                elif s == LATENT:
+                    need[i, c] = ACTIVE
+                    code[j] = EV_ACTIVATED
+                    counts[EV_ACTIVATED] += 1
+                else:
+                    need[i, c] = NONE
+                    sup[i, c] = -1
+                    code[j] = EV_EXPIRED
+                    counts[EV_EXPIRED] += 1
+    # pass 2: served needs: failure, wear-out, churn, upmarket (in that precedence)
     half = np.float32(0.5)
     one = np.float32(1.0)
     zero = np.float32(0.0)
-    for i in range(n):
-        for c in range(C):
-            pre[c] = need[i, c]
-        n_open = 0
-        for c in range(C):
-            j = i * C + c
-            s = pre[c]
-            ev = 0
-            v = f32_at(c1, p1, jt_d, j)
-            if s == NONE:
-                if v < p_emerge[c]:
-                    need[i, c] = LATENT
-            elif s == LATENT:
-                if v < p_activate:
-                    need[i, c] = ACTIVE
-                    ev = EV_ACTIVATED
-            elif s == ACTIVE:
-                if v < p_expire:
-                    need[i, c] = NONE
-                    sup[i, c] = -1
-                    ev = EV_EXPIRED
-            else:  # served: failure, wear-out, churn, upmarket
-                a = age[i, c]
-                if a < 32767:
-                    a += 1
-                    age[i, c] = a
-                f = sup[i, c]
-                k = held[i, c]
-                pf = (1.5 - quality[f, c, k]) * p_fail_c[c]
-                if np.float64(v) < pf:
-                    ev = EV_FAILED
-                    tc = comp_target[c]
-                    if tc >= 0 and pre[tc] == NONE:
-                        cond = np.float64(v) / max(pf, 1e-12)
-                        if cond < seg_comp[segment[i]]:
-                            ev = EV_FAILED_COMPLEMENT
-                            opens[n_open] = tc
-                            n_open += 1
-                elif a >= lifetime[c]:
-                    ev = EV_WORN
-                else:
-                    pc = p_churn_hot if unresolved[i, c] else p_churn
-                    if np.float64(f32_at(cc, pc_, jt_b, j)) < pc:
-                        ev = EV_CHURNED
-                    elif tier[i, c] < tier_count[c] - 1:
-                        years = np.float64(a) * age_gain + 1.0
-                        sg = sat[i, c] - half
-                        sg = sg * sat_gain
-                        sg = sg + one
-                        if sg < zero:
-                            sg = zero
-                        t = -seg_up[segment[i]]
-                        t = t * years
-                        t = t * np.float64(sg)
-                        u2 = np.float64(f32_at(c2, p2, jt_d, j))
-                        # 1 - e^t < -t, and expm1 is faithful, so its rounded value is
-                        # at most -t: a uniform at or above -t cannot be below it
-                        if u2 < -t and u2 < -math.expm1(t):
-                            ev = EV_UP
-                            nt = tier[i, c] + 1
-                            tier[i, c] = nt
-                            if not has[f, c, nt]:
-                                ev = EV_UP_UNSERVED
-                                need[i, c] = ACTIVE
-                                held[i, c] = -1
-                                age[i, c] = 0
-                if ev == EV_FAILED or ev == EV_FAILED_COMPLEMENT or ev == EV_WORN:
-                    need[i, c] = ACTIVE
-                    held[i, c] = -1
-                    age[i, c] = 0
-                elif ev == EV_CHURNED:
-                    need[i, c] = ACTIVE
-                    sup[i, c] = -1
-                    held[i, c] = -1
-                    age[i, c] = 0
+    for r in range(ns):
+        i = np.int64(srv_i[r])
+        c = np.int64(srv_c[r])
+        j = i * C + c
+        a = age[i, c]
+        if a < 32767:
+            a += 1
+            age[i, c] = a
+        f = sup[i, c]
+        pf = (1.5 - quality[f, c, held[i, c]]) * p_fail_c[c]
+        v = np.float64(u1[j])
+        ev = 0
+        if v < pf:
+            ev = EV_FAILED
+            tc = comp_target[c]
+            # the complement cell must have had no need before the step: now none,
+            # and not because it expired in pass 1 (complements never emerge)
+            if tc >= 0 and need[i, tc] == NONE and code[i * C + tc] != EV_EXPIRED:
+                if v / max(pf, 1e-12) < seg_comp[segment[i]]:
+                    ev = EV_FAILED_COMPLEMENT
+        elif a >= lifetime[c]:
+            ev = EV_WORN
+        else:
+            pc = p_churn_hot if unresolved[i, c] else p_churn
+            if np.float64(f32_at(cc, pc_, jt_b, j)) < pc:
+                ev = EV_CHURNED
+            elif tier[i, c] < tier_count[c] - 1:
+                years = np.float64(a) * age_gain + 1.0
+                sg = sat[i, c] - half
+                sg = sg * sat_gain
+                sg = sg + one
+                if sg < zero:
+                    sg = zero
+                t = -seg_up[segment[i]]
+                t = t * years
+                t = t * np.float64(sg)
+                u2 = np.float64(f32_at(c2, p2, jt_d, j))
+                # 1 - e^t < -t and expm1 is faithful, so its rounded value is at most
+                # -t: a uniform at or above -t cannot fall below it
+                if u2 < -t and u2 < -math.expm1(t):
+                    ev = EV_UP
+                    nt = tier[i, c] + 1
+                    tier[i, c] = nt
+                    if not has[f, c, nt]:
+                        ev = EV_UP_UNSERVED
+                        need[i, c] = ACTIVE
+                        held[i, c] = -1
+                        age[i, c] = 0
+        if ev != 0:
+            if ev <= EV_WORN or ev == EV_FAILED_COMPLEMENT:
+                need[i, c] = ACTIVE
+                held[i, c] = -1
+                age[i, c] = 0
+            elif ev == EV_CHURNED:
+                need[i, c] = ACTIVE
+                sup[i, c] = -1
+                held[i, c] = -1
+                age[i, c] = 0
             code[j] = ev
             counts[ev] += 1
-        for q in range(n_open):
-            need[i, opens[q]] = LATENT
 
 
 @njit(cache=True, nogil=True)
-def demand_events(code: np.ndarray, counts: np.ndarray, C: int, comp_target: np.ndarray):  # type: ignore[no-untyped-def]
-    """The flat positions of each kind of event, in position order (as numpy's are)."""
+def demand_events(need: np.ndarray, code: np.ndarray, counts: np.ndarray, comp_target: np.ndarray):  # type: ignore[no-untyped-def]
+    """The flat positions of each kind of event, in position order (as numpy's are);
+    opens the complement needs (last, as the reference does)."""
+    C = need.shape[1]
     activated = np.empty(counts[EV_ACTIVATED], np.int64)
     expired = np.empty(counts[EV_EXPIRED], np.int64)
     failed = np.empty(counts[EV_FAILED] + counts[EV_FAILED_COMPLEMENT], np.int64)
@@ -176,6 +184,7 @@ def demand_events(code: np.ndarray, counts: np.ndarray, C: int, comp_target: np.
     unserved = np.empty(counts[EV_UP_UNSERVED], np.int64)
     comp = np.empty(counts[EV_FAILED_COMPLEMENT], np.int64)
     na = ne = nf = nw = nc = nu = nn = nk = 0
+    flat = need.reshape(-1)
     for j in range(code.size):
         e = code[j]
         if e == 0:
@@ -204,23 +213,28 @@ def demand_events(code: np.ndarray, counts: np.ndarray, C: int, comp_target: np.
             if e == EV_UP_UNSERVED:
                 unserved[nn] = j
                 nn += 1
+    for k in range(nk):
+        flat[comp[k]] = LATENT
     return activated, up, unserved, failed, worn, comp, churned, expired
 
 
 # ---------------------------------------------------------------------- platform
 @njit(cache=True, nogil=True)
-def open_needs(rec_need: np.ndarray, covered: np.ndarray, std_cat: np.ndarray) -> np.ndarray:
-    """(N,) bool: covered, with a believed latent or active need in a standard category."""
+def contact_kind(rec_need: np.ndarray, covered: np.ndarray, std_cat: np.ndarray, kind: np.ndarray) -> int:
+    """``kind`` (N,) uint8: 0 not covered, 1 covered, 2 covered with a believed latent
+    or active need in a standard category. Returns the number of kind 2."""
     n, C = rec_need.shape
-    out = np.zeros(n, dtype=np.bool_)
+    n_open = 0
     for i in range(n):
-        if not covered[i]:
-            continue
+        o = 0
         for c in range(C):
-            if std_cat[c] and (rec_need[i, c] == LATENT or rec_need[i, c] == ACTIVE):
-                out[i] = True
-                break
-    return out
+            x = rec_need[i, c]
+            o |= std_cat[c] & ((x == LATENT) | (x == ACTIVE))
+        cov = np.uint8(covered[i])
+        k2 = cov & np.uint8(o)
+        kind[i] = cov + k2
+        n_open += k2
+    return n_open
 
 
 @njit(cache=True, nogil=True)
@@ -248,6 +262,8 @@ def platform_kernel(
     seen: np.ndarray,  # (N,) int32
     known: np.ndarray,  # (N,) bool
     now: int,
+    u: np.ndarray,  # (N,) float32 scratch
+    who: np.ndarray,  # (N,) int32 scratch
     p: np.ndarray,  # (N,) float32 out
     contacted: np.ndarray,  # (N,) bool out
     offered: np.ndarray,  # (N, C) bool out (all False on entry)
@@ -257,12 +273,14 @@ def platform_kernel(
     whose facts reached the records. ``tallies``: contacts, feedback opportunities,
     feedback defects, then opportunities and defects of the two contact links."""
     n, C = need.shape
+    fill_f32(cu, pu, jt, n, u)
     n_con = 0
     for i in range(n):
         pi = table[kind[i]]
         p[i] = pi
-        hit = f32_at(cu, pu, jt, i) < pi
+        hit = u[i] < pi
         contacted[i] = hit
+        who[n_con] = i
         n_con += hit
     read_ok = np.empty(n_con * C, dtype=np.int64)
     n_ok = 0
@@ -272,16 +290,14 @@ def platform_kernel(
     def0 = 0
     opp1 = 0
     def1 = 0
-    for i in range(n):
-        if not contacted[i]:
-            continue
+    for r in range(n_con):
+        i = np.int64(who[r])
         for c in range(C):
             j = i * C + c
-            u = f32_at(cr, pr, jt, j)
-            if u < strength:
+            x = f32_at(cr, pr, jt, j)
+            if x < strength:
                 n_correct += 1
-                cond = u / strength_div
-                if np.float64(cond) < feedback:
+                if np.float64(x / strength_div) < feedback:
                     n_lost += 1
                 else:
                     read_ok[n_ok] = j
@@ -293,8 +309,7 @@ def platform_kernel(
         known[i] = True
         for c in range(C):
             if need[i, c] == ACTIVE and sells[c]:
-                j = i * C + c
-                ul = np.float64(f32_at(cl, pl, jt, j))
+                ul = np.float64(f32_at(cl, pl, jt, i * C + c))
                 opp0 += 1
                 if ul < link_hi[0]:
                     def0 += 1
@@ -342,9 +357,9 @@ def choice_kernel(
     fitq: np.ndarray,  # (F, C, T) float64 fit + quality utility of that offer
     price_of: np.ndarray,  # (F, C, T) float64 its price
     quality: np.ndarray,  # (F, C, T) float64 quality by tier held
-    p_contact: tuple,  # F arrays (N,) float32
-    contacted: tuple,  # F arrays (N,) bool
-    offered: tuple,  # F arrays (N, C) bool
+    p_contact: np.ndarray,  # (F, N) float32
+    contacted: np.ndarray,  # (F, N) bool
+    offered: np.ndarray,  # (F, N, C) bool
     price_sens: np.ndarray,  # (S,) float64
     q: float,
     loyalty: float,
@@ -354,6 +369,8 @@ def choice_kernel(
     after_hi: np.ndarray,  # (F, 2) float64 ... of the after-sale links
     sale_b: np.ndarray,  # (F,) float64 the sale links' total defect band
     now: int,
+    act_i: np.ndarray,  # (N * C,) int32 scratch
+    act_c: np.ndarray,  # (N * C,) int8 scratch
     chain: np.ndarray,  # (F, 2, 5) int64 out: opportunities / defects of the 5 links
 ):  # type: ignore[no-untyped-def]
     """Exposure, logit choice and sales. Returns (positions, firm, tier, complaint) of
@@ -361,83 +378,98 @@ def choice_kernel(
     n, C = need.shape
     F = offers.shape[0]
     mean_field = indptr.size == 0
-    # 1) every active need picks on the state before any sale of this step
-    n_act = 0
+    # the active needs, listed without branching on the state
+    na = 0
     for i in range(n):
         for c in range(C):
-            if need[i, c] == ACTIVE:
-                n_act += 1
-    pos = np.empty(n_act, dtype=np.int64)
-    pick = np.empty(n_act, dtype=np.int64)
+            act_i[na] = i
+            act_c[na] = c
+            na += need[i, c] == ACTIVE
+    # the neighbour each customer with an active need talks to, then what that
+    # neighbour's cell holds: a tight loop of independent loads, so the cache misses
+    # of the random look-ups overlap instead of queueing one by one
+    nb_of = np.empty(na, dtype=np.int64)
+    last = -1
+    nbr = -1
+    for r in range(na):
+        i = np.int64(act_i[r])
+        if i != last:  # one neighbour per customer and step
+            last = i
+            if mean_field:
+                nbr = min(np.int64(f64_at(cn, pn, jt, i) * n), n - 1)
+            else:
+                start = indptr[i]
+                deg = indptr[i + 1] - start
+                if deg > 0:
+                    k = start + min(np.int64(f64_at(cn, pn, jt, i) * deg), deg - 1)
+                    nbr = np.int64(indices[min(k, indices.size - 1)])
+                else:
+                    nbr = -1
+        nb_of[r] = nbr
+    nb_sup = np.empty(na, dtype=np.int8)
+    nb_bad = np.empty(na, dtype=np.int8)
+    for r in range(na):
+        b = nb_of[r]
+        c = np.int64(act_c[r])
+        bb = max(b, 0)
+        x = need[bb, c]
+        y = sup[bb, c]
+        z = unresolved[bb, c]
+        w = complaint[bb, c]
+        ok = b >= 0
+        nb_sup[r] = y if (ok and x == SERVED) else -1
+        nb_bad[r] = w if (ok and z) else -1
+    # 1) every active need picks, on the state before any sale of this step
+    pos = np.empty(na, dtype=np.int64)
+    pick = np.empty(na, dtype=np.int64)
     util = np.empty(F + 1, dtype=np.float64)
     exposed = np.empty(F, dtype=np.bool_)
     n_pick = 0
-    for i in range(n):
-        nbr = -2  # not looked up yet: only customers with an active need talk
-        for c in range(C):
-            if need[i, c] != ACTIVE:
-                continue
-            if nbr == -2:
-                if mean_field:
-                    nbr = min(np.int64(f64_at(cn, pn, jt, i) * n), n - 1)
-                else:
-                    start = indptr[i]
-                    deg = indptr[i + 1] - start
-                    if deg > 0:
-                        pk = start + min(np.int64(f64_at(cn, pn, jt, i) * deg), deg - 1)
-                        nbr = indices[min(pk, indices.size - 1)]
-                    else:
-                        nbr = -1
-            ps = price_sens[segment[i]]
-            j = i * C + c
-            desired = tier[i, c]
-            incumbent = sup[i, c]
-            nb_sup = -1
-            nb_bad = -1
-            if nbr >= 0:
-                if need[nbr, c] == SERVED:
-                    nb_sup = sup[nbr, c]
-                if unresolved[nbr, c]:
-                    nb_bad = complaint[nbr, c]
-            uw = np.float64(f32_at(cw, pw, jt, j))
-            any_e = False
-            for f in range(F):
-                e = False
-                if offers[f, c, desired] >= 0:
-                    if offered[f][i, c] or incumbent == f:
-                        e = True
-                    elif nb_sup == f and not contacted[f][i]:
-                        pc = np.float64(p_contact[f][i])
-                        e = uw < q / max(1.0 - pc, 1e-12)
-                exposed[f] = e
-                any_e = any_e or e
-            if not any_e:
-                continue
-            for f in range(F):
-                if exposed[f]:
-                    v = fitq[f, c, desired] - ps * price_of[f, c, desired]
-                    v = v + loyalty * (1.0 if incumbent == f else 0.0)
-                    v = v - penalty * (1.0 if nb_bad == f else 0.0)
-                    util[f] = v
-                else:
-                    util[f] = -np.inf
-            util[F] = outside
-            top = util[0]
-            for f in range(1, F + 1):
-                top = max(top, util[f])
-            cum = 0.0
-            for f in range(F + 1):
+    for r in range(na):
+        i = np.int64(act_i[r])
+        c = np.int64(act_c[r])
+        j = i * C + c
+        desired = tier[i, c]
+        incumbent = sup[i, c]
+        ns_ = nb_sup[r]
+        nbad = nb_bad[r]
+        any_e = False
+        for f in range(F):
+            e = False
+            if offers[f, c, desired] >= 0:
+                if offered[f, i, c] or incumbent == f:
+                    e = True
+                elif ns_ == f and not contacted[f, i]:
+                    uw = np.float64(f32_at(cw, pw, jt, j))
+                    e = uw < q / max(1.0 - np.float64(p_contact[f, i]), 1e-12)
+            exposed[f] = e
+            any_e |= e
+        if not any_e:
+            continue
+        top = outside
+        ps = price_sens[segment[i]]
+        for f in range(F):
+            if exposed[f]:
+                v = fitq[f, c, desired] - ps * price_of[f, c, desired]
+                v = v + loyalty * (1.0 if incumbent == f else 0.0)
+                v = v - penalty * (1.0 if nbad == f else 0.0)
+                util[f] = v
+                top = max(top, v)
+        util[F] = outside
+        cum = 0.0
+        for f in range(F + 1):
+            if f == F or exposed[f]:
                 cum += math.exp(util[f] - top)
-                util[f] = cum  # cumulative weights, in place
-            uc = f64_at(ck, pk_, jt, j)
-            k = 0
-            for f in range(F + 1):
-                k += uc > util[f] / cum
-            k = min(k, F)
-            if k < F:
-                pos[n_pick] = j
-                pick[n_pick] = k
-                n_pick += 1
+            util[f] = cum  # cumulative weights, in place (exp(-inf) = 0 adds nothing)
+        uc = f64_at(ck, pk_, jt, j)
+        k = 0
+        for f in range(F + 1):
+            k += uc > util[f] / cum
+        k = min(k, F)
+        if k < F:
+            pos[n_pick] = j
+            pick[n_pick] = k
+            n_pick += 1
     # 2) the sale links, then the after-sale links, then booking
     out_pos = np.empty(n_pick, dtype=np.int64)
     out_firm = np.empty(n_pick, dtype=np.int64)
@@ -459,7 +491,6 @@ def choice_kernel(
             continue
         i = j // C
         c = j - i * C
-        t = offers[f, c, tier[i, c]]
         b = sale_b[f]
         v = (u - b) / max(1.0 - b, 1e-12)
         comp = False
@@ -471,7 +502,7 @@ def choice_kernel(
                 break
         out_pos[n_sold] = j
         out_firm[n_sold] = f
-        out_tier[n_sold] = t
+        out_tier[n_sold] = offers[f, c, tier[i, c]]
         out_comp[n_sold] = comp
         n_sold += 1
     for r in range(n_sold):

@@ -47,10 +47,18 @@ class OpportunityLedger:
         # few opportunities close in a step: count them at their flat positions
         closing = np.flatnonzero(self.open_m & ~should)
         was_effective = self.effective.reshape(-1)[closing]
-        n_close = int(closing.size)
-        eff = int(np.count_nonzero(was_effective))
         uncovered = ~covered[closing // self.open_m.shape[1]]
-        excl = int(np.count_nonzero(~was_effective & uncovered))
+        self.count_closed(
+            int(closing.size),
+            int(np.count_nonzero(was_effective)),
+            int(np.count_nonzero(~was_effective & uncovered)),
+        )
+        np.put(self.open_m, closing, False)
+        np.put(self.effective, closing, False)
+
+    def count_closed(self, n_close: int, eff: int, excl: int) -> None:
+        """Book this step's closed opportunities: ``eff`` effectively marketed, ``excl``
+        exclusion defects (the customer outside the platform), the rest omissions."""
         n_def = n_close - eff
         self.step_opportunities = n_close
         self.step_defects = n_def
@@ -61,8 +69,6 @@ class OpportunityLedger:
         self.defects_total += n_def
         self.exclusion_total += excl
         self.omission_total += n_def - excl
-        np.put(self.open_m, closing, False)
-        np.put(self.effective, closing, False)
 
 
 def contraction_update(cs: dict[str, Any], weighted: float, now: int, rule: Contraction) -> None:

@@ -29,7 +29,8 @@ from sim.platform import init_records, platform_step, record_sales
 from sim.quality import dpmo, first_pass_yield, rolled_throughput_yield, sigma_level
 from sim.rng import Streams
 from sim.scenario import CHAIN_LINKS, Scenario, load_scenario
-from sim.state import ACTIVE, NO_FIRM, SERVED, count_cells, initial_state, satisfaction_of
+from sim import counts
+from sim.state import ACTIVE, NO_FIRM, SERVED, initial_state, satisfaction_of
 from sim.strategy import count_adopters, launch_target, plan
 
 
@@ -143,8 +144,7 @@ class DemandModel(mesa.Model):
             f.step_revenue = f.step_cost = 0.0
             f.step_sales = 0
         self._scripted_events(now)
-        unresolved = self._unresolved(now)
-        at_supplier = unresolved & (st.complaint == st.supplier)
+        unresolved, at_supplier = self._unresolved_pair(now)
         ev = self._demand_step(
             st,
             m,
@@ -162,8 +162,7 @@ class DemandModel(mesa.Model):
         tr.occur(EV["upmarket"], self._in_focal_standard(ev.upmarket), now)
         tr.occur(EV["complement"], self._in_focal_standard(ev.complement), now)
 
-        mask = self._focal_should_market()
-        self.ledger.open(mask)
+        self._ledger_open()
         contacts = [
             self._platform_step(f, st, now, self.streams.platform(f.name))
             for f in self.firm_list
@@ -173,11 +172,6 @@ class DemandModel(mesa.Model):
         for f, c in zip(self.firm_list, contacts, strict=True):
             self._handle_complaints(f, c.read_ok, now)
         C = m.n_categories
-        # offers that match the desired tier exactly (few: looked up where offered only)
-        offered = np.flatnonzero(contacts[0].offered)
-        exact = np.zeros(st.need.shape, dtype=bool)
-        exact.reshape(-1)[offered[self.focal.has[offered % C, st.tier.reshape(-1)[offered]]]] = True
-        self.ledger.mark_effective(exact)
 
         sales = self._choice_step(
             st,
@@ -202,7 +196,7 @@ class DemandModel(mesa.Model):
             if f is self.focal:
                 tr.detect(s.idx, now)
                 tr.occur(EV["complaint"], new_c, now)
-        self.ledger.close(self._focal_should_market(), self.focal.records.covered)  # type: ignore[union-attr]
+        self._ledger_close(contacts[0].offered)
         for f in self.firm_list:
             plan(f, m, now, self.n, self.streams.planning(f.name))
         self._after_launches(now)
@@ -311,6 +305,79 @@ class DemandModel(mesa.Model):
         out.reshape(-1)[idx[~expired & (age > win)]] = True
         return out
 
+    def _unresolved_pair(self, now: int) -> tuple[np.ndarray, np.ndarray]:
+        """(unresolved, unresolved and about the current supplier), both (N, C)."""
+        st = self.state
+        if self.engine == "numpy":
+            unresolved = self._unresolved(now)
+            return unresolved, unresolved & (st.complaint == st.supplier)
+        from sim.compiled import scratch
+
+        out = scratch(st, "unresolved", st.need.shape, np.bool_)
+        at_supplier = scratch(st, "at_supplier", st.need.shape, np.bool_)
+        counts.unresolved(
+            st.complaint,
+            st.complaint_t,
+            st.supplier,
+            self._windows(),
+            np.array([f.spec.complaint_duration_steps for f in self.firm_list], dtype=np.int64),
+            now,
+            out,
+            at_supplier,
+        )
+        return out, at_supplier
+
+    def _should_scratch(self) -> np.ndarray:
+        from sim.compiled import scratch
+
+        return scratch(self.state, "should", (self.state.need.size,), np.bool_)
+
+    def _ledger_open(self) -> None:
+        """Open an opportunity wherever the focal firm should market and none is open."""
+        if self.engine == "numpy":
+            self.ledger.open(self._focal_should_market())
+            return
+        st, f, led = self.state, self.focal, self.ledger
+        counts.ledger_open(
+            st.need,
+            st.tier,
+            st.segment,
+            f.std_cells,
+            f.std_segments,
+            led.open_m,
+            led.effective,
+            self._should_scratch(),
+        )
+
+    def _ledger_close(self, offered: np.ndarray) -> None:
+        """Mark the opportunities the focal firm's offers reached with a product at the
+        desired tier, then close those that should no longer be open, and count them."""
+        st, f, led = self.state, self.focal, self.ledger
+        covered = f.records.covered  # type: ignore[union-attr]
+        if self.engine == "numpy":
+            C = self.market.n_categories
+            # offers that match the desired tier exactly (few: looked up where offered)
+            at = np.flatnonzero(offered)
+            exact = np.zeros(st.need.shape, dtype=bool)
+            exact.reshape(-1)[at[f.has[at % C, st.tier.reshape(-1)[at]]]] = True
+            led.mark_effective(exact)
+            led.close(self._focal_should_market(), covered)
+            return
+        n_close, n_eff, n_excl = counts.ledger_close(
+            st.need,
+            st.tier,
+            st.segment,
+            f.std_cells,
+            f.std_segments,
+            offered,
+            f.has,
+            covered,
+            led.open_m,
+            led.effective,
+            self._should_scratch(),
+        )
+        led.count_closed(int(n_close), int(n_eff), int(n_excl))
+
     def _handle_complaints(self, firm: FirmAgent, read_ok: np.ndarray, now: int) -> None:
         """A complaint the firm's records pick up is resolved (late ones too)."""
         st = self.state
@@ -344,13 +411,11 @@ class DemandModel(mesa.Model):
         C, T = m.n_categories, m.n_tiers
         now = self.t
         led = self.ledger
-        served = st.need == SERVED
         # need states are NONE..SERVED, so active | served is need >= ACTIVE
-        D = count_cells(st.tier, st.need >= ACTIVE, T).astype(np.float64)
+        D = counts.cell_counts(st.tier, st.need, ACTIVE, T).astype(np.float64)
         total_d = D.sum()
         alignment = float((D * f.has).sum() / total_d) if total_d else math.nan
-        sup = (st.supplier + np.int8(1)) * served  # supplier + 1 where served, 0 elsewhere
-        per_firm = np.array([np.count_nonzero(sup == i + 1) for i in range(len(self.firm_list))])
+        per_firm = counts.served_by(st.need, st.supplier, len(self.firm_list))
         n_served = max(int(per_firm.sum()), 1)
         focal_served = int(per_firm[0])
         weighted = focal_served * (alignment if alignment == alignment else 0.0)

@@ -52,24 +52,6 @@ class CustomerState:
         assert (self.held[served] >= 0).all()
 
 
-def count_cells(tier: np.ndarray, counted: np.ndarray, n_tiers: int) -> np.ndarray:
-    """(C, T) number of customers per (category, tier) where ``counted`` holds.
-
-    ``tier`` and ``counted`` are (N, C). Counting each cell with ``count_nonzero`` on an
-    int8 code is several times faster than ``np.bincount``, which widens its input to
-    int64 first.
-    """
-    code = tier + np.int8(1)
-    code *= counted  # tier + 1 where counted, 0 elsewhere
-    C = tier.shape[1]
-    out = np.zeros((C, n_tiers), dtype=np.int64)
-    for c in range(C):
-        col = np.ascontiguousarray(code[:, c])
-        for k in range(n_tiers):
-            out[c, k] = np.count_nonzero(col == k + 1)
-    return out
-
-
 def satisfaction_of(quality: np.ndarray, held: np.ndarray, desired: np.ndarray) -> np.ndarray:
     """Satisfaction with a product: its quality less 0.2 per tier of misfit."""
     return np.clip(quality - 0.2 * np.abs(held.astype(np.float32) - desired), 0.0, 1.0).astype(

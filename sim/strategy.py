@@ -17,7 +17,8 @@ import numpy as np
 
 from sim.firms import LINK, Development, FirmAgent, Launch
 from sim.market import Market
-from sim.state import NONE, count_cells
+from sim.counts import cell_counts
+from sim.state import LATENT
 
 
 def believed_demand(firm: FirmAgent, market: Market) -> tuple[np.ndarray, int]:
@@ -26,8 +27,8 @@ def believed_demand(firm: FirmAgent, market: Market) -> tuple[np.ndarray, int]:
     rec = firm.records
     assert rec is not None
     known = int(np.count_nonzero(rec.known))
-    # need states are NONE..SERVED, so latent | active | served is need != NONE
-    return count_cells(rec.tier, rec.need != NONE, market.n_tiers), known
+    # need states are NONE..SERVED, so latent | active | served is need >= LATENT
+    return cell_counts(rec.tier, rec.need, LATENT, market.n_tiers), known
 
 
 def launch_target(firm: FirmAgent, n_customers: int) -> int:

@@ -1,0 +1,171 @@
+"""Compiled counting passes over the customers (numba, cached on disk): unresolved
+complaints, the focal firm's opportunity ledger, customers per cell and per supplier.
+
+Each is one pass over the flattened (N, C) state where the numpy code makes several;
+they count exactly what it counts (integers: there is nothing to round). The loops run
+over flat positions and keep the category in a counter, and use ``&``/``|`` on
+booleans rather than ``and``/``or``, so that they compile to straight-line code
+without unpredictable branches (a branch on a random need state costs more than the
+rest of the loop body).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+NONE, LATENT, ACTIVE, SERVED = 0, 1, 2, 3
+
+
+@njit(cache=True, nogil=True)
+def cell_counts(tier: np.ndarray, need: np.ndarray, lo: int, n_tiers: int) -> np.ndarray:
+    """(C, T) customers per (category, desired tier) whose need state is at least ``lo``."""
+    C = need.shape[1]
+    nf = need.reshape(-1)
+    tf = tier.reshape(-1)
+    T1 = n_tiers + 1
+    # four interleaved histograms: consecutive increments of one counter would wait
+    # on each other; slot 0 of each category counts the needs below ``lo``
+    h = np.zeros((4, C * T1), dtype=np.int64)
+    c = 0
+    for j in range(nf.size):
+        h[j & 3, c * T1 + (tf[j] + 1) * (nf[j] >= lo)] += 1
+        c += 1
+        if c == C:
+            c = 0
+    out = np.zeros((C, n_tiers), dtype=np.int64)
+    for c in range(C):
+        for k in range(n_tiers):
+            for r in range(4):
+                out[c, k] += h[r, c * T1 + k + 1]
+    return out
+
+
+@njit(cache=True, nogil=True)
+def served_by(need: np.ndarray, supplier: np.ndarray, n_firms: int) -> np.ndarray:
+    """(F,) served needs per supplier."""
+    nf = need.reshape(-1)
+    sf = supplier.reshape(-1)
+    h = np.zeros((4, n_firms + 1), dtype=np.int64)
+    for j in range(nf.size):
+        h[j & 3, (sf[j] + 1) * (nf[j] == SERVED)] += 1
+    out = np.zeros(n_firms, dtype=np.int64)
+    for f in range(n_firms):
+        out[f] = h[0, f + 1] + h[1, f + 1] + h[2, f + 1] + h[3, f + 1]
+    return out
+
+
+@njit(cache=True, nogil=True)
+def unresolved(
+    complaint: np.ndarray,  # (N, C) int8 firm complained about, -1 none; expired ones cleared
+    complaint_t: np.ndarray,  # (N, C) int32
+    supplier: np.ndarray,  # (N, C) int8
+    window: np.ndarray,  # (F,) int64 steps a firm has to pick a complaint up
+    duration: np.ndarray,  # (F,) int64 steps an escalated complaint lasts
+    now: int,
+    out: np.ndarray,  # (N, C) bool: unresolved
+    at_supplier: np.ndarray,  # (N, C) bool: ... about the current supplier
+) -> None:
+    """``DemandModel._unresolved`` and the at-supplier mask, in one pass."""
+    cf = complaint.reshape(-1)
+    tf = complaint_t.reshape(-1)
+    sf = supplier.reshape(-1)
+    of = out.reshape(-1)
+    af = at_supplier.reshape(-1)
+    of[:] = False
+    af[:] = False
+    for j in range(cf.size):
+        f = cf[j]
+        if f >= 0:  # rare: complaints are few
+            age = now - np.int64(tf[j])
+            if age > window[f] + duration[f]:
+                cf[j] = -1
+            elif age > window[f]:
+                of[j] = True
+                af[j] = f == sf[j]
+
+
+@njit(cache=True, nogil=True)
+def _should(
+    nf: np.ndarray, tf: np.ndarray, segment: np.ndarray, std: np.ndarray, std_seg: np.ndarray, C: int, out: np.ndarray
+) -> None:
+    """``DemandModel._focal_should_market`` into ``out`` (flat): an active need in the
+    focal firm's standard (segment and cell)."""
+    T = std.shape[1]
+    if std.all() and std_seg.all():  # the common case: a test of the need alone
+        for j in range(nf.size):
+            out[j] = nf[j] == ACTIVE
+        return
+    cells = std.reshape(-1)
+    c = 0
+    i = 0
+    for j in range(nf.size):
+        out[j] = (nf[j] == ACTIVE) & cells[c * T + tf[j]] & std_seg[segment[i]]
+        c += 1
+        if c == C:
+            c = 0
+            i += 1
+
+
+@njit(cache=True, nogil=True)
+def ledger_open(
+    need: np.ndarray,
+    tier: np.ndarray,
+    segment: np.ndarray,
+    std_cells: np.ndarray,  # (C, T) bool: the focal firm's standard
+    std_segments: np.ndarray,  # (S,) bool
+    open_m: np.ndarray,  # (N, C) bool, changed in place
+    effective: np.ndarray,  # (N, C) bool, changed in place
+    should: np.ndarray,  # (N * C,) bool scratch
+) -> None:
+    """``OpportunityLedger.open`` on the focal firm's should-market mask."""
+    _should(need.reshape(-1), tier.reshape(-1), segment, std_cells, std_segments, need.shape[1], should)
+    of = open_m.reshape(-1)
+    ef = effective.reshape(-1)
+    for j in range(of.size):
+        o = of[j]
+        new = should[j] & ~o
+        of[j] = o | new
+        ef[j] = ef[j] & ~new
+
+
+@njit(cache=True, nogil=True)
+def ledger_close(
+    need: np.ndarray,
+    tier: np.ndarray,
+    segment: np.ndarray,
+    std_cells: np.ndarray,
+    std_segments: np.ndarray,
+    offered: np.ndarray,  # (N, C) bool: the focal firm's offers this step
+    has: np.ndarray,  # (C, T) bool: the focal firm's portfolio
+    covered: np.ndarray,  # (N,) bool: in the focal platform
+    open_m: np.ndarray,
+    effective: np.ndarray,
+    should: np.ndarray,  # (N * C,) bool scratch
+) -> tuple[int, int, int]:
+    """``mark_effective`` with the offers that match the desired tier exactly, then
+    ``close``: returns (closed, closed effectively, closed as exclusion defects)."""
+    n, C = need.shape
+    T = has.shape[1]
+    nf = need.reshape(-1)
+    tf = tier.reshape(-1)
+    _should(nf, tf, segment, std_cells, std_segments, C, should)
+    of = open_m.reshape(-1)
+    ef = effective.reshape(-1)
+    off = offered.reshape(-1)
+    cells = has.reshape(-1)
+    n_close = 0
+    n_eff = 0
+    n_excl = 0
+    for j in range(nf.size):
+        if off[j]:  # few: the focal firm's offers this step
+            c = j % C
+            ef[j] = ef[j] | (of[j] & cells[c * T + tf[j]])
+        if of[j] & ~should[j]:  # few: the opportunities closing this step
+            e = ef[j]
+            n_close += 1
+            n_eff += e
+            n_excl += (~e) & (~covered[j // C])
+            of[j] = False
+            ef[j] = False
+    return n_close, n_eff, n_excl
