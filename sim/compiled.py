@@ -16,13 +16,14 @@ import numpy as np
 from sim import kernels as K
 from sim.choice import Sales
 from sim.demand import DemandEvents, DemandParams
-from sim.firms import AFTER_SALE_LINKS, CONTACT_LINKS, LINK, SALE_LINKS, FirmAgent
+from sim.counts import cell_counts
+from sim.firms import AFTER_SALE_LINKS, CONTACT_LINKS, LINK, SALE_LINKS, FirmAgent, Records
 from sim.market import Market
 from sim.network import Graph
 from sim.platform import Contacts
 from sim.pcg import RuleDraws
 from sim.scenario import Choice, WordOfMouth
-from sim.state import CustomerState
+from sim.state import LATENT, CustomerState
 
 
 def band_edges(defect_rate: np.ndarray, links: tuple[int, ...]) -> np.ndarray:
@@ -69,15 +70,13 @@ def demand_step(
     c1, p1 = dd.f32(n * C)
     c2, p2 = dd.f32(n * C)
     cc, pc = bd.f32(n * C)
-    code = scratch(state, "code", (n * C,), np.int8)
-    counts = np.zeros(K.N_CODES, dtype=np.int64)
     # emergence, activation and expiry thresholds by (category, need state): float32,
     # as numpy compares float32 uniforms with them; a served need never passes 0
     thr = np.zeros((C, 4), dtype=np.float32)
     thr[:, 0] = params.p_emerge
     thr[:, 1] = np.float32(params.p_activate)
     thr[:, 2] = np.float32(params.p_expire)
-    K.demand_kernel(
+    ev = K.demand_kernel(
         state.need,
         state.tier,
         state.supplier,
@@ -94,7 +93,7 @@ def demand_step(
         cc,
         pc,
         bd.jt,
-        thr,
+        thr.reshape(-1),
         np.ascontiguousarray(quality_table, dtype=np.float64),
         market.p_fail,
         market.lifetime,
@@ -107,36 +106,66 @@ def demand_step(
         market.complement_target,
         market.seg_complement,
         np.ascontiguousarray(has_product),
-        scratch(state, "u", (n * C,), np.float32),
         scratch(state, "list_i", (n * C,), np.int32),
         scratch(state, "list_c", (n * C,), np.int8),
-        code,
-        counts,
+        scratch(state, "u", (n * C,), np.float32),
+        scratch(state, "ev_pos", (n * C,), np.int32),
+        scratch(state, "ev_type", (n * C,), np.int8),
     )
     dd.finish()
     bd.finish()
-    ev = K.demand_events(state.need, code, counts, market.complement_target)
     return DemandEvents(*ev)
 
 
-def _contact_table(firm: FirmAgent, n_cov: int, kind: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(kind per customer, contact probability per kind), as ``contact_probability``."""
-    p = firm.spec.platform
+def keep_counts(firm: FirmAgent, market: Market) -> Records:
+    """Start keeping the firm's believed counts per cell and its customers' contact
+    kinds up to date (from here on only the compiled rules may change its records)."""
     rec = firm.records
     assert rec is not None
-    covered = rec.covered.view(np.uint8)
+    if rec.believed is None or rec.kind is None or rec.n_open is None:
+        rec.believed = cell_counts(rec.tier, rec.need, LATENT, market.n_tiers)
+        rec.kind = np.empty(rec.covered.size, dtype=np.uint8)
+        n_open = K.contact_kind(rec.need, rec.covered, firm.std_cells.any(axis=1), rec.kind)
+        rec.n_open = np.array([n_open], dtype=np.int64)
+    return rec
+
+
+def _contact_table(firm: FirmAgent, rec: Records, n_cov: int) -> np.ndarray:
+    """Contact probability per kind of customer, as ``contact_probability``."""
+    p = firm.spec.platform
+    assert rec.kind is not None and rec.n_open is not None
     if n_cov == 0 or p.density == 0:
-        return covered, np.zeros(3, dtype=np.float32)
-    if p.targeting == "homogeneous":
-        return covered, np.array([0.0, p.density, 0.0], dtype=np.float32)
-    n_open = K.contact_kind(rec.need, rec.covered, firm.std_cells.any(axis=1), kind)
+        return np.zeros(3, dtype=np.float32)
+    if p.targeting == "homogeneous":  # kinds 1 and 2 alike
+        return np.array([0.0, p.density, p.density], dtype=np.float32)
+    n_open = int(rec.n_open[0])
     if float(p.focus).is_integer() and n_cov * p.focus < 2**52:
         total = float(n_cov - n_open) + p.focus * n_open
     else:  # numpy's pairwise sum, as the reference takes it
-        total = float(np.choose(kind, [0.0, 1.0, p.focus]).sum())
+        total = float(np.choose(rec.kind, [0.0, 1.0, p.focus]).sum())
     scale = p.density * n_cov / total
-    table = np.minimum(np.array([0.0, 1.0, p.focus]) * scale, 1.0).astype(np.float32)
-    return kind, table
+    return np.minimum(np.array([0.0, 1.0, p.focus]) * scale, 1.0).astype(np.float32)
+
+
+def record_sales(firm: FirmAgent, state: CustomerState, flat_idx: np.ndarray, now: int) -> None:
+    """``sim.platform.record_sales``, keeping the firm's counts up to date."""
+    rec = keep_counts(firm, firm.model.market)
+    assert rec.kind is not None and rec.believed is not None and rec.n_open is not None
+    K.record_sales(
+        np.ascontiguousarray(flat_idx, dtype=np.int64),
+        firm.index,
+        state.need,
+        state.tier,
+        rec.need,
+        rec.tier,
+        rec.supplier,
+        rec.known,
+        rec.covered,
+        firm.std_cells.any(axis=1),
+        rec.believed,
+        rec.kind,
+        rec.n_open,
+    )
 
 
 def _contact_arrays(
@@ -168,16 +197,18 @@ def platform_step(
     cu, pu = draws.f32(n)
     cr, pr = draws.f32(n * C)
     cl, pl = draws.f32(n * C)
+    rec = keep_counts(firm, firm.model.market)
     n_cov = int(np.count_nonzero(rec.covered))
-    kind, table = _contact_table(firm, n_cov, scratch(state, "kind", (n,), np.uint8))
+    table = _contact_table(firm, rec, n_cov)
     P, CON, OFF, views = _contact_arrays(state, firm)
     f = firm.index
     p, contacted, offered = views[f], CON[f], OFF[f]
     offered.fill(False)
     tallies = np.zeros(7, dtype=np.int64)
     fb = LINK["feedback"]
+    assert rec.kind is not None and rec.believed is not None and rec.n_open is not None
     read_ok = K.platform_kernel(
-        kind,
+        rec.kind,
         table,
         cu,
         pu,
@@ -199,6 +230,10 @@ def platform_step(
         rec.supplier,
         rec.seen,
         rec.known,
+        rec.covered,
+        firm.std_cells.any(axis=1),
+        rec.believed,
+        rec.n_open,
         now,
         scratch(state, "u_contact", (n,), np.float32),
         scratch(state, "who", (n,), np.int32),

@@ -32,17 +32,56 @@ import math
 import numpy as np
 from numba import njit
 
-from sim.pcg import f32_at, f64_at, fill_f32
-
-# demand event codes (per flat position)
-EV_ACTIVATED, EV_EXPIRED, EV_FAILED, EV_WORN, EV_CHURNED, EV_UP, EV_UP_UNSERVED = 1, 2, 3, 4, 5, 6, 7
-EV_FAILED_COMPLEMENT = 8  # a failure that also opened the complement need
-N_CODES = 9
+from sim.pcg import _muladd128, _rotr, f32_at, f64_at, fill_f32
 
 NONE, LATENT, ACTIVE, SERVED = 0, 1, 2, 3
 
 
 # ---------------------------------------------------------------------- demand
+EXPIRING = 4  # an active need lapsing this step, until the end of the step's pass
+
+
+# demand event types
+E_ACTIVATED, E_UP, E_UNSERVED, E_FAILED, E_WORN, E_COMPLEMENT, E_CHURNED, E_EXPIRED = range(8)
+E_FAILED_COMPLEMENT = 8  # a failure that opened the complement need too
+
+
+@njit(cache=True, nogil=True)
+def _event_lists(ev_pos: np.ndarray, ev_type: np.ndarray, m: int, comp_target: np.ndarray, C: int):  # type: ignore[no-untyped-def]
+    """The first ``m`` recorded events as one list of flat positions per type."""
+    count = np.zeros(8, np.int64)
+    for k in range(m):
+        t = ev_type[k]
+        if t == E_FAILED_COMPLEMENT:
+            count[E_FAILED] += 1
+            count[E_COMPLEMENT] += 1
+        elif t == E_UNSERVED:
+            count[E_UP] += 1
+            count[E_UNSERVED] += 1
+        else:
+            count[t] += 1
+    out = [np.empty(count[t], np.int64) for t in range(8)]
+    fill = np.zeros(8, np.int64)
+    for k in range(m):
+        t = ev_type[k]
+        j = np.int64(ev_pos[k])
+        if t == E_FAILED_COMPLEMENT:
+            out[E_FAILED][fill[E_FAILED]] = j
+            fill[E_FAILED] += 1
+            i = j // C
+            out[E_COMPLEMENT][fill[E_COMPLEMENT]] = i * C + comp_target[j - i * C]
+            fill[E_COMPLEMENT] += 1
+        elif t == E_UNSERVED:
+            out[E_UP][fill[E_UP]] = j
+            fill[E_UP] += 1
+            out[E_UNSERVED][fill[E_UNSERVED]] = j
+            fill[E_UNSERVED] += 1
+        else:
+            out[t][fill[t]] = j
+            fill[t] += 1
+    return out
+
+
 @njit(cache=True, nogil=True)
 def demand_kernel(
     need: np.ndarray,  # (N, C) int8, changed in place
@@ -61,7 +100,7 @@ def demand_kernel(
     cc: np.ndarray,
     pc_: np.ndarray,  # the churn block (behaviour stream)
     jt_b: np.ndarray,
-    thr: np.ndarray,  # (C, 4) float32: emergence, activation, expiry by need state; 0 served
+    thr: np.ndarray,  # (C * 4,) float32: emergence, activation, expiry by state; 0 served
     quality: np.ndarray,  # (F, C, T) float64
     p_fail_c: np.ndarray,  # (C,) float64
     lifetime: np.ndarray,  # (C,) int64
@@ -74,66 +113,109 @@ def demand_kernel(
     comp_target: np.ndarray,  # (C,) int64
     seg_comp: np.ndarray,  # (S,) float64
     has: np.ndarray,  # (F, C, T) bool
-    u1: np.ndarray,  # (N * C,) float32 scratch
-    srv_i: np.ndarray,  # (N * C,) int32 scratch
-    srv_c: np.ndarray,  # (N * C,) int8 scratch
-    code: np.ndarray,  # (N * C,) int8 out: the event at each position
-    counts: np.ndarray,  # (N_CODES,) int64 out
-) -> None:
+    srv_i: np.ndarray,  # (N * C,) int32 scratch: the served needs' customers
+    srv_c: np.ndarray,  # (N * C,) int8 scratch: ... categories
+    srv_u: np.ndarray,  # (N * C,) float32 scratch: ... first uniforms
+    ev_pos: np.ndarray,  # (N * C,) int32 scratch: at most one event per position
+    ev_type: np.ndarray,  # (N * C,) int8 scratch
+):  # type: ignore[no-untyped-def]
+    """``sim.demand.demand_step``. Returns the event lists (flat positions, in
+    position order): activated, upmarket, upmarket unserved, failed, worn,
+    complement, churned, expired."""
     n, C = need.shape
-    fill_f32(c1, p1, jt_d, n * C, u1)
-    # pass 1: latent, active and unserved needs (rare events), and the list of served
-    ns = 0
-    for i in range(n):
-        for c in range(C):
-            j = i * C + c
-            s = need[i, c]
-            srv_i[ns] = i
-            srv_c[ns] = c
-            ns += s == SERVED
-            code[j] = 0
-            if u1[j] < thr[c, s]:
-                if s == NONE:
-                    need[i, c] = LATENT
-                elif s == LATENT:
-                    need[i, c] = ACTIVE
-                    code[j] = EV_ACTIVATED
-                    counts[EV_ACTIVATED] += 1
-                else:
-                    need[i, c] = NONE
-                    sup[i, c] = -1
-                    code[j] = EV_EXPIRED
-                    counts[EV_EXPIRED] += 1
-    # pass 2: served needs: failure, wear-out, churn, upmarket (in that precedence)
+    nf = need.reshape(-1)
+    m = 0  # events recorded
+    # one pass: the first uniform of every position, generated in order (two per
+    # PCG64 output); rare transitions of latent, active and unserved needs; and for a
+    # served need failure, wear-out, churn and upmarket (in that precedence)
+    hi = c1[0]
+    lo = c1[1]
+    off = p1[1]
+    a_hi, a_lo, k_hi, k_lo = jt_d[1, 0], jt_d[1, 1], jt_d[1, 2], jt_d[1, 3]
+    scale = np.float32(2.0**-24)
     half = np.float32(0.5)
     one = np.float32(1.0)
     zero = np.float32(0.0)
+    v = np.uint64(0)
+    j = 0
+    ns = 0
+    for i in range(n):
+        for c in range(C):
+            q = j - off
+            if q < 0:
+                word = c1[3]
+            elif q & 1 == 0:
+                hi, lo = _muladd128(a_hi, a_lo, hi, lo, k_hi, k_lo)
+                v = _rotr(hi ^ lo, hi >> np.uint64(58))
+                word = v & np.uint64(0xFFFFFFFF)
+            else:
+                word = v >> np.uint64(32)
+            x = np.float32(word >> np.uint64(8)) * scale
+            s = nf[j]
+            srv_i[ns] = i
+            srv_c[ns] = c
+            srv_u[ns] = x
+            ns += s == SERVED
+            if x < thr[c * 4 + s]:  # rare (never for a served need)
+                    if s == NONE:
+                        nf[j] = LATENT
+                    elif s == LATENT:
+                        nf[j] = ACTIVE
+                        ev_pos[m] = j
+                        ev_type[m] = E_ACTIVATED
+                        m += 1
+                    else:
+                        nf[j] = EXPIRING  # NONE at the end: failures must see it was active
+                        sup[i, c] = -1
+                        ev_pos[m] = j
+                        ev_type[m] = E_EXPIRED
+                        m += 1
+            j += 1
+    # pass 2: served needs: failure, wear-out, churn, upmarket (in that precedence)
     for r in range(ns):
         i = np.int64(srv_i[r])
         c = np.int64(srv_c[r])
         j = i * C + c
+        x = srv_u[r]
         a = age[i, c]
         if a < 32767:
             a += 1
             age[i, c] = a
         f = sup[i, c]
         pf = (1.5 - quality[f, c, held[i, c]]) * p_fail_c[c]
-        v = np.float64(u1[j])
-        ev = 0
-        if v < pf:
-            ev = EV_FAILED
+        v64 = np.float64(x)
+        if v64 < pf:  # failure
+            e = E_FAILED
             tc = comp_target[c]
-            # the complement cell must have had no need before the step: now none,
-            # and not because it expired in pass 1 (complements never emerge)
-            if tc >= 0 and need[i, tc] == NONE and code[i * C + tc] != EV_EXPIRED:
-                if v / max(pf, 1e-12) < seg_comp[segment[i]]:
-                    ev = EV_FAILED_COMPLEMENT
-        elif a >= lifetime[c]:
-            ev = EV_WORN
+            # the complement cell must have had no need before the step: cells
+            # after this one are untouched yet, earlier ones cannot have become
+            # NONE (complements never emerge; a lapsing one is marked EXPIRING)
+            if tc >= 0 and need[i, tc] == NONE:
+                if v64 / max(pf, 1e-12) < seg_comp[segment[i]]:
+                    e = E_FAILED_COMPLEMENT
+            ev_pos[m] = j
+            ev_type[m] = e
+            m += 1
+            need[i, c] = ACTIVE
+            held[i, c] = -1
+            age[i, c] = 0
+        elif a >= lifetime[c]:  # wear-out
+            ev_pos[m] = j
+            ev_type[m] = E_WORN
+            m += 1
+            need[i, c] = ACTIVE
+            held[i, c] = -1
+            age[i, c] = 0
         else:
             pc = p_churn_hot if unresolved[i, c] else p_churn
-            if np.float64(f32_at(cc, pc_, jt_b, j)) < pc:
-                ev = EV_CHURNED
+            if np.float64(f32_at(cc, pc_, jt_b, j)) < pc:  # churn
+                ev_pos[m] = j
+                ev_type[m] = E_CHURNED
+                m += 1
+                need[i, c] = ACTIVE
+                sup[i, c] = -1
+                held[i, c] = -1
+                age[i, c] = 0
             elif tier[i, c] < tier_count[c] - 1:
                 years = np.float64(a) * age_gain + 1.0
                 sg = sat[i, c] - half
@@ -145,77 +227,27 @@ def demand_kernel(
                 t = t * years
                 t = t * np.float64(sg)
                 u2 = np.float64(f32_at(c2, p2, jt_d, j))
-                # 1 - e^t < -t and expm1 is faithful, so its rounded value is at most
-                # -t: a uniform at or above -t cannot fall below it
+                # 1 - e^t < -t and expm1 is faithful, so its rounded value is at
+                # most -t: a uniform at or above -t cannot fall below it
                 if u2 < -t and u2 < -math.expm1(t):
-                    ev = EV_UP
                     nt = tier[i, c] + 1
                     tier[i, c] = nt
+                    ev_pos[m] = j
+                    ev_type[m] = E_UP
+                    m += 1
                     if not has[f, c, nt]:
-                        ev = EV_UP_UNSERVED
+                        ev_type[m - 1] = E_UNSERVED
                         need[i, c] = ACTIVE
                         held[i, c] = -1
                         age[i, c] = 0
-        if ev != 0:
-            if ev <= EV_WORN or ev == EV_FAILED_COMPLEMENT:
-                need[i, c] = ACTIVE
-                held[i, c] = -1
-                age[i, c] = 0
-            elif ev == EV_CHURNED:
-                need[i, c] = ACTIVE
-                sup[i, c] = -1
-                held[i, c] = -1
-                age[i, c] = 0
-            code[j] = ev
-            counts[ev] += 1
-
-
-@njit(cache=True, nogil=True)
-def demand_events(need: np.ndarray, code: np.ndarray, counts: np.ndarray, comp_target: np.ndarray):  # type: ignore[no-untyped-def]
-    """The flat positions of each kind of event, in position order (as numpy's are);
-    opens the complement needs (last, as the reference does)."""
-    C = need.shape[1]
-    activated = np.empty(counts[EV_ACTIVATED], np.int64)
-    expired = np.empty(counts[EV_EXPIRED], np.int64)
-    failed = np.empty(counts[EV_FAILED] + counts[EV_FAILED_COMPLEMENT], np.int64)
-    worn = np.empty(counts[EV_WORN], np.int64)
-    churned = np.empty(counts[EV_CHURNED], np.int64)
-    up = np.empty(counts[EV_UP] + counts[EV_UP_UNSERVED], np.int64)
-    unserved = np.empty(counts[EV_UP_UNSERVED], np.int64)
-    comp = np.empty(counts[EV_FAILED_COMPLEMENT], np.int64)
-    na = ne = nf = nw = nc = nu = nn = nk = 0
-    flat = need.reshape(-1)
-    for j in range(code.size):
-        e = code[j]
-        if e == 0:
-            continue
-        if e == EV_ACTIVATED:
-            activated[na] = j
-            na += 1
-        elif e == EV_EXPIRED:
-            expired[ne] = j
-            ne += 1
-        elif e == EV_FAILED or e == EV_FAILED_COMPLEMENT:
-            failed[nf] = j
-            nf += 1
-            if e == EV_FAILED_COMPLEMENT:
-                comp[nk] = (j // C) * C + comp_target[j % C]
-                nk += 1
-        elif e == EV_WORN:
-            worn[nw] = j
-            nw += 1
-        elif e == EV_CHURNED:
-            churned[nc] = j
-            nc += 1
-        else:
-            up[nu] = j
-            nu += 1
-            if e == EV_UP_UNSERVED:
-                unserved[nn] = j
-                nn += 1
-    for k in range(nk):
-        flat[comp[k]] = LATENT
-    return activated, up, unserved, failed, worn, comp, churned, expired
+    for k in range(m):
+        if ev_type[k] == E_EXPIRED:
+            nf[ev_pos[k]] = NONE
+    out = _event_lists(ev_pos, ev_type, m, comp_target, C)
+    comp = out[E_COMPLEMENT]
+    for k in range(comp.size):  # last, as the reference does
+        nf[comp[k]] = LATENT
+    return out
 
 
 # ---------------------------------------------------------------------- platform
@@ -224,17 +256,67 @@ def contact_kind(rec_need: np.ndarray, covered: np.ndarray, std_cat: np.ndarray,
     """``kind`` (N,) uint8: 0 not covered, 1 covered, 2 covered with a believed latent
     or active need in a standard category. Returns the number of kind 2."""
     n, C = rec_need.shape
+    rn = rec_need.reshape(-1)
     n_open = 0
     for i in range(n):
-        o = 0
+        k2 = np.uint8(0)
         for c in range(C):
-            x = rec_need[i, c]
-            o |= std_cat[c] & ((x == LATENT) | (x == ACTIVE))
-        cov = np.uint8(covered[i])
-        k2 = cov & np.uint8(o)
-        kind[i] = cov + k2
+            x = rn[i * C + c]
+            k2 |= np.uint8(std_cat[c] & ((x == LATENT) | (x == ACTIVE)))
+        k2 &= np.uint8(covered[i])
+        kind[i] = np.uint8(covered[i]) + k2
         n_open += k2
     return n_open
+
+
+@njit(inline="always")
+def _update_record(i, c, C, new_need, new_tier, rec_need, rec_tier, believed):  # type: ignore[no-untyped-def]
+    """Write one believed fact and keep the believed counts per cell."""
+    old = rec_need[i, c]
+    believed[c, rec_tier[i, c]] -= old >= LATENT
+    believed[c, new_tier] += new_need >= LATENT
+    rec_need[i, c] = new_need
+    rec_tier[i, c] = new_tier
+
+
+@njit(inline="always")
+def _update_kind(i, C, rec_need, covered, std_cat, kind, n_open):  # type: ignore[no-untyped-def]
+    """Recompute one customer's contact kind after its records changed."""
+    k2 = np.uint8(0)
+    for c in range(C):
+        x = rec_need[i, c]
+        k2 |= np.uint8(std_cat[c] & ((x == LATENT) | (x == ACTIVE)))
+    k2 &= np.uint8(covered[i])
+    n_open[0] += np.int64(k2) - np.int64(kind[i] == 2)
+    kind[i] = np.uint8(covered[i]) + k2
+
+
+@njit(cache=True, nogil=True)
+def record_sales(
+    pos: np.ndarray,  # flat positions sold by the firm
+    firm: int,
+    need: np.ndarray,
+    tier: np.ndarray,
+    rec_need: np.ndarray,
+    rec_tier: np.ndarray,
+    rec_sup: np.ndarray,
+    known: np.ndarray,
+    covered: np.ndarray,
+    std_cat: np.ndarray,
+    believed: np.ndarray,
+    kind: np.ndarray,
+    n_open: np.ndarray,
+) -> None:
+    """``sim.platform.record_sales``, keeping the believed counts and contact kinds."""
+    C = need.shape[1]
+    for r in range(pos.size):
+        j = pos[r]
+        i = j // C
+        c = j - i * C
+        _update_record(i, c, C, need[i, c], tier[i, c], rec_need, rec_tier, believed)
+        rec_sup[i, c] = firm
+        known[i] = True
+        _update_kind(i, C, rec_need, covered, std_cat, kind, n_open)
 
 
 @njit(cache=True, nogil=True)
@@ -261,6 +343,10 @@ def platform_kernel(
     rec_sup: np.ndarray,
     seen: np.ndarray,  # (N,) int32
     known: np.ndarray,  # (N,) bool
+    covered: np.ndarray,  # (N,) bool
+    std_cat: np.ndarray,  # (C,) bool: categories in the firm's standard
+    believed: np.ndarray,  # (C, T) int64 believed needs per cell, kept up to date
+    n_open: np.ndarray,  # (1,) int64 customers of kind 2, kept up to date
     now: int,
     u: np.ndarray,  # (N,) float32 scratch
     who: np.ndarray,  # (N,) int32 scratch
@@ -302,11 +388,11 @@ def platform_kernel(
                 else:
                     read_ok[n_ok] = j
                     n_ok += 1
-                    rec_need[i, c] = need[i, c]
-                    rec_tier[i, c] = tier[i, c]
+                    _update_record(i, c, C, need[i, c], tier[i, c], rec_need, rec_tier, believed)
                     rec_sup[i, c] = sup[i, c]
         seen[i] = now
         known[i] = True
+        _update_kind(i, C, rec_need, covered, std_cat, kind, n_open)
         for c in range(C):
             if need[i, c] == ACTIVE and sells[c]:
                 ul = np.float64(f32_at(cl, pl, jt, i * C + c))

@@ -69,7 +69,9 @@ class DemandModel(mesa.Model):
         self.spec = scenario  # ours; mesa.Model.scenario is Mesa's own experiment record
         self.seed = seed
         self.engine = engine
-        self._demand_step, self._platform_step, self._choice_step = _rules(engine)
+        self._demand_step, self._platform_step, self._choice_step, self._record_sales = _rules(
+            engine
+        )
         self.t = 0
         sc = scenario
         n = sc.run.customers
@@ -188,7 +190,7 @@ class DemandModel(mesa.Model):
         for f, s in zip(self.firm_list, sales, strict=True):
             if s.idx.size == 0:
                 continue
-            record_sales(f, st, s.idx, now)
+            self._record_sales(f, st, s.idx, now)
             count_adopters(f, s.tier, s.idx % C, now)
             new_c = s.idx[st.complaint.reshape(-1)[s.idx] == f.index]
             new_c = new_c[st.complaint_t.reshape(-1)[new_c] == now]
@@ -536,13 +538,13 @@ class DemandModel(mesa.Model):
 ENGINES = ("compiled", "numpy")
 
 
-def _rules(engine: str) -> tuple[Any, Any, Any]:
-    """(demand_step, platform_step, choice_step) of an engine."""
+def _rules(engine: str) -> tuple[Any, Any, Any, Any]:
+    """(demand_step, platform_step, choice_step, record_sales) of an engine."""
     if engine == "numpy":
-        return demand_step, platform_step, choice_step
+        return demand_step, platform_step, choice_step, record_sales
     from sim import compiled
 
-    return compiled.demand_step, compiled.platform_step, compiled.choice_step
+    return compiled.demand_step, compiled.platform_step, compiled.choice_step, compiled.record_sales
 
 
 def _metric(model: DemandModel, key: str) -> float:

@@ -27,6 +27,8 @@ def believed_demand(firm: FirmAgent, market: Market) -> tuple[np.ndarray, int]:
     rec = firm.records
     assert rec is not None
     known = int(np.count_nonzero(rec.known))
+    if rec.believed is not None:  # kept up to date as the records change
+        return rec.believed.copy(), known
     # need states are NONE..SERVED, so latent | active | served is need >= LATENT
     return cell_counts(rec.tier, rec.need, LATENT, market.n_tiers), known
 
