@@ -97,7 +97,9 @@ def choice_step(
         ot = ot_table.reshape(-1)[cell]  # (M,)
         sells = ot >= 0
         by_contact = contacts[f].offered.reshape(-1)[act]
-        p_c = contacts[f].p[cust].astype(np.float64)
+        p_all = contacts[f].p
+        assert p_all is not None
+        p_c = p_all[cust].astype(np.float64)
         not_contacted = ~contacts[f].contacted[cust]
         by_wom = (nb_sup == f) & not_contacted & (uw < wom.q / np.maximum(1.0 - p_c, 1e-12))
         by_inc = incumbent == f

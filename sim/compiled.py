@@ -117,14 +117,16 @@ def demand_step(
     return DemandEvents(*ev)
 
 
-def keep_counts(firm: FirmAgent, market: Market) -> Records:
+def keep_counts(firm: FirmAgent, state: CustomerState, market: Market) -> Records:
     """Start keeping the firm's believed counts per cell and its customers' contact
-    kinds up to date (from here on only the compiled rules may change its records)."""
+    kinds up to date (from here on only the compiled rules may change its records).
+    The kinds of all firms are rows of one (F, N) array, read together by the choice."""
     rec = firm.records
     assert rec is not None
     if rec.believed is None or rec.kind is None or rec.n_open is None:
+        F = len(firm.model.firm_list)
         rec.believed = cell_counts(rec.tier, rec.need, LATENT, market.n_tiers)
-        rec.kind = np.empty(rec.covered.size, dtype=np.uint8)
+        rec.kind = scratch(state, "kinds", (F, rec.covered.size), np.uint8)[firm.index]
         n_open = K.contact_kind(rec.need, rec.covered, firm.std_cells.any(axis=1), rec.kind)
         rec.n_open = np.array([n_open], dtype=np.int64)
     return rec
@@ -149,7 +151,7 @@ def _contact_table(firm: FirmAgent, rec: Records, n_cov: int) -> np.ndarray:
 
 def record_sales(firm: FirmAgent, state: CustomerState, flat_idx: np.ndarray, now: int) -> None:
     """``sim.platform.record_sales``, keeping the firm's counts up to date."""
-    rec = keep_counts(firm, firm.model.market)
+    rec = keep_counts(firm, state, firm.model.market)
     assert rec.kind is not None and rec.believed is not None and rec.n_open is not None
     K.record_sales(
         np.ascontiguousarray(flat_idx, dtype=np.int64),
@@ -168,21 +170,15 @@ def record_sales(firm: FirmAgent, state: CustomerState, flat_idx: np.ndarray, no
     )
 
 
-def _contact_arrays(
-    state: CustomerState, firm: FirmAgent
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[np.ndarray]]:
-    """This step's (F, N) contact probabilities, (F, N) contacts and (F, N, C) offers of
-    all firms, written by each firm's platform step and read together by the choice."""
+def _contact_arrays(state: CustomerState, F: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """This step's (F, N) contacts, (F, N, C) offers and (F, 3) contact probabilities
+    per kind of all firms, written by each firm's platform step and read together by
+    the choice."""
     n, C = state.need.shape
-    F = len(firm.model.firm_list)
-    p = scratch(state, "contact_p", (F, n), np.float32)
     contacted = scratch(state, "contacted", (F, n), np.bool_)
     offered = scratch(state, "offered", (F, n, C), np.bool_)
-    views: list[np.ndarray] | None = getattr(state, "_contact_views", None)
-    if views is None or views[0].base is not p:
-        views = [p[f] for f in range(F)]
-        state._contact_views = views  # type: ignore[attr-defined]
-    return p, contacted, offered, views
+    tables = scratch(state, "tables", (F, 3), np.float32)
+    return contacted, offered, tables
 
 
 def platform_step(
@@ -197,12 +193,12 @@ def platform_step(
     cu, pu = draws.f32(n)
     cr, pr = draws.f32(n * C)
     cl, pl = draws.f32(n * C)
-    rec = keep_counts(firm, firm.model.market)
+    rec = keep_counts(firm, state, firm.model.market)
     n_cov = int(np.count_nonzero(rec.covered))
-    table = _contact_table(firm, rec, n_cov)
-    P, CON, OFF, views = _contact_arrays(state, firm)
+    CON, OFF, TAB = _contact_arrays(state, len(firm.model.firm_list))
     f = firm.index
-    p, contacted, offered = views[f], CON[f], OFF[f]
+    contacted, offered, table = CON[f], OFF[f], TAB[f]
+    table[:] = _contact_table(firm, rec, n_cov)
     offered.fill(False)
     tallies = np.zeros(7, dtype=np.int64)
     fb = LINK["feedback"]
@@ -235,9 +231,7 @@ def platform_step(
         rec.believed,
         rec.n_open,
         now,
-        scratch(state, "u_contact", (n,), np.float32),
         scratch(state, "who", (n,), np.int32),
-        p,
         contacted,
         offered,
         tallies,
@@ -253,7 +247,9 @@ def platform_step(
     for k, link in enumerate(CONTACT_LINKS):
         firm.chain_opp[link] += int(tallies[3 + 2 * k])
         firm.chain_def[link] += int(tallies[4 + 2 * k])
-    return Contacts(p=p, contacted=contacted, offered=offered, read_ok=read_ok)
+    return Contacts(
+        p=None, contacted=contacted, offered=offered, read_ok=read_ok, kind=rec.kind, table=table
+    )
 
 
 @dataclass
@@ -297,18 +293,18 @@ _EMPTY = np.empty(0, dtype=np.int64)
 
 
 def _stacked(state: CustomerState, contacts: list[Contacts]) -> tuple[np.ndarray, ...]:
-    """(p, contacted, offered) of all firms as (F, ...) arrays: the step's own arrays
-    when the contacts came from this module's ``platform_step``, else stacked."""
-    views = getattr(state, "_contact_views", None)
+    """(kinds, tables, contacted, offered) of all firms as (F, ...) arrays: the step's
+    own arrays, which this module's ``platform_step`` wrote its contacts into."""
     store = getattr(state, "_scratch", {})
-    if views is not None and len(views) == len(contacts):
-        if all(c.p is v for c, v in zip(contacts, views, strict=True)):
-            return store["contact_p"], store["contacted"], store["offered"]
-    return (
-        np.stack([c.p for c in contacts]),
-        np.stack([c.contacted for c in contacts]),
-        np.stack([c.offered for c in contacts]),
-    )
+    arrays = tuple(store.get(k) for k in ("kinds", "tables", "contacted", "offered"))
+    F = len(contacts)
+    for f, c in enumerate(contacts):
+        for whole, part in zip(arrays, (c.kind, c.table, c.contacted, c.offered), strict=True):
+            if whole is None or part is None or whole.shape[0] != F:
+                raise ValueError("compiled choice_step needs compiled platform_step contacts")
+            if part.__array_interface__["data"][0] != whole[f].__array_interface__["data"][0]:
+                raise ValueError("compiled choice_step needs compiled platform_step contacts")
+    return arrays  # type: ignore[return-value]
 
 
 def choice_step(

@@ -86,28 +86,6 @@ def unresolved(
 
 
 @njit(cache=True, nogil=True)
-def _should(
-    nf: np.ndarray, tf: np.ndarray, segment: np.ndarray, std: np.ndarray, std_seg: np.ndarray, C: int, out: np.ndarray
-) -> None:
-    """``DemandModel._focal_should_market`` into ``out`` (flat): an active need in the
-    focal firm's standard (segment and cell)."""
-    T = std.shape[1]
-    if std.all() and std_seg.all():  # the common case: a test of the need alone
-        for j in range(nf.size):
-            out[j] = nf[j] == ACTIVE
-        return
-    cells = std.reshape(-1)
-    c = 0
-    i = 0
-    for j in range(nf.size):
-        out[j] = (nf[j] == ACTIVE) & cells[c * T + tf[j]] & std_seg[segment[i]]
-        c += 1
-        if c == C:
-            c = 0
-            i += 1
-
-
-@njit(cache=True, nogil=True)
 def ledger_open(
     need: np.ndarray,
     tier: np.ndarray,
@@ -116,23 +94,42 @@ def ledger_open(
     std_segments: np.ndarray,  # (S,) bool
     open_m: np.ndarray,  # (N, C) bool, changed in place
     effective: np.ndarray,  # (N, C) bool, changed in place
-    should: np.ndarray,  # (N * C,) bool scratch
 ) -> None:
-    """``OpportunityLedger.open`` on the focal firm's should-market mask."""
-    _should(need.reshape(-1), tier.reshape(-1), segment, std_cells, std_segments, need.shape[1], should)
+    """``OpportunityLedger.open`` on the focal firm's should-market mask: an active
+    need in its standard (segment and cell)."""
+    n, C = need.shape
+    T = std_cells.shape[1]
+    nf = need.reshape(-1)
     of = open_m.reshape(-1)
     ef = effective.reshape(-1)
-    for j in range(of.size):
+    if std_cells.all() and std_segments.all():  # the common case: straight-line code
+        for j in range(nf.size):
+            o = of[j]
+            new = (nf[j] == ACTIVE) & ~o
+            of[j] = o | new
+            ef[j] = ef[j] & ~new
+        return
+    tf = tier.reshape(-1)
+    std = std_cells.reshape(-1)
+    c = 0
+    i = 0
+    for j in range(nf.size):
+        should = (nf[j] == ACTIVE) & std[c * T + tf[j]] & std_segments[segment[i]]
         o = of[j]
-        new = should[j] & ~o
+        new = should & ~o
         of[j] = o | new
         ef[j] = ef[j] & ~new
+        c += 1
+        if c == C:
+            c = 0
+            i += 1
 
 
 @njit(cache=True, nogil=True)
 def ledger_close(
     need: np.ndarray,
     tier: np.ndarray,
+    supplier: np.ndarray,
     segment: np.ndarray,
     std_cells: np.ndarray,
     std_segments: np.ndarray,
@@ -141,31 +138,60 @@ def ledger_close(
     covered: np.ndarray,  # (N,) bool: in the focal platform
     open_m: np.ndarray,
     effective: np.ndarray,
-    should: np.ndarray,  # (N * C,) bool scratch
-) -> tuple[int, int, int]:
+    n_firms: int,
+):  # type: ignore[no-untyped-def]
     """``mark_effective`` with the offers that match the desired tier exactly, then
-    ``close``: returns (closed, closed effectively, closed as exclusion defects)."""
+    ``close``; and, in the same pass, the counts the step's metrics need. Returns
+    (closed, closed effectively, closed as exclusion defects, (C, T) active or served
+    needs per cell, (F,) served needs per supplier)."""
     n, C = need.shape
     T = has.shape[1]
+    T1 = T + 1
     nf = need.reshape(-1)
     tf = tier.reshape(-1)
-    _should(nf, tf, segment, std_cells, std_segments, C, should)
+    sf = supplier.reshape(-1)
     of = open_m.reshape(-1)
     ef = effective.reshape(-1)
     off = offered.reshape(-1)
     cells = has.reshape(-1)
+    std = std_cells.reshape(-1)
+    everyone = std_cells.all() and std_segments.all()
+    h = np.zeros((4, C * T1), dtype=np.int64)
+    hs = np.zeros((4, n_firms + 1), dtype=np.int64)
     n_close = 0
     n_eff = 0
     n_excl = 0
+    c = 0
+    i = 0
     for j in range(nf.size):
+        x = nf[j]
+        t = tf[j]
+        h[j & 3, c * T1 + (t + 1) * (x >= ACTIVE)] += 1
+        hs[j & 3, (sf[j] + 1) * (x == SERVED)] += 1
         if off[j]:  # few: the focal firm's offers this step
-            c = j % C
-            ef[j] = ef[j] | (of[j] & cells[c * T + tf[j]])
-        if of[j] & ~should[j]:  # few: the opportunities closing this step
-            e = ef[j]
-            n_close += 1
-            n_eff += e
-            n_excl += (~e) & (~covered[j // C])
-            of[j] = False
-            ef[j] = False
-    return n_close, n_eff, n_excl
+            ef[j] = ef[j] | (of[j] & cells[c * T + t])
+        if of[j]:  # the open opportunities: does each still stand?
+            should = x == ACTIVE
+            if should and not everyone:
+                should = std[c * T + t] & std_segments[segment[i]]
+            if not should:  # few: closing this step
+                e = ef[j]
+                n_close += 1
+                n_eff += e
+                n_excl += (~e) & (~covered[i])
+                of[j] = False
+                ef[j] = False
+        c += 1
+        if c == C:
+            c = 0
+            i += 1
+    cell = np.zeros((C, T), dtype=np.int64)
+    for c in range(C):
+        for k in range(T):
+            for r in range(4):
+                cell[c, k] += h[r, c * T1 + k + 1]
+    per_firm = np.zeros(n_firms, dtype=np.int64)
+    for f in range(n_firms):
+        for r in range(4):
+            per_firm[f] += hs[r, f + 1]
+    return n_close, n_eff, n_excl, cell, per_firm

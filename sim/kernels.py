@@ -32,7 +32,7 @@ import math
 import numpy as np
 from numba import njit
 
-from sim.pcg import _muladd128, _rotr, f32_at, f64_at, fill_f32
+from sim.pcg import _muladd128, _rotr, f32_at, f64_at
 
 NONE, LATENT, ACTIVE, SERVED = 0, 1, 2, 3
 
@@ -348,9 +348,7 @@ def platform_kernel(
     believed: np.ndarray,  # (C, T) int64 believed needs per cell, kept up to date
     n_open: np.ndarray,  # (1,) int64 customers of kind 2, kept up to date
     now: int,
-    u: np.ndarray,  # (N,) float32 scratch
     who: np.ndarray,  # (N,) int32 scratch
-    p: np.ndarray,  # (N,) float32 out
     contacted: np.ndarray,  # (N,) bool out
     offered: np.ndarray,  # (N, C) bool out (all False on entry)
     tallies: np.ndarray,  # (7,) int64 out, see below
@@ -359,15 +357,33 @@ def platform_kernel(
     whose facts reached the records. ``tallies``: contacts, feedback opportunities,
     feedback defects, then opportunities and defects of the two contact links."""
     n, C = need.shape
-    fill_f32(cu, pu, jt, n, u)
+    # the contact uniforms, generated in order: two per PCG64 output
     n_con = 0
-    for i in range(n):
-        pi = table[kind[i]]
-        p[i] = pi
-        hit = u[i] < pi
+    off = pu[1]
+    if off and n:
+        x = np.float32(cu[3] >> np.uint64(8)) * np.float32(2.0**-24)
+        hit = x < table[kind[0]]
+        contacted[0] = hit
+        who[0] = 0
+        n_con += hit
+    hi = cu[0]
+    lo = cu[1]
+    a_hi, a_lo, k_hi, k_lo = jt[1, 0], jt[1, 1], jt[1, 2], jt[1, 3]
+    scale = np.float32(2.0**-24)
+    for i in range(off, n, 2):
+        hi, lo = _muladd128(a_hi, a_lo, hi, lo, k_hi, k_lo)
+        v = _rotr(hi ^ lo, hi >> np.uint64(58))
+        x = np.float32((v & np.uint64(0xFFFFFFFF)) >> np.uint64(8)) * scale
+        hit = x < table[kind[i]]
         contacted[i] = hit
         who[n_con] = i
         n_con += hit
+        if i + 1 < n:
+            x = np.float32(v >> np.uint64(40)) * scale
+            hit = x < table[kind[i + 1]]
+            contacted[i + 1] = hit
+            who[n_con] = i + 1
+            n_con += hit
     read_ok = np.empty(n_con * C, dtype=np.int64)
     n_ok = 0
     n_correct = 0
@@ -443,7 +459,8 @@ def choice_kernel(
     fitq: np.ndarray,  # (F, C, T) float64 fit + quality utility of that offer
     price_of: np.ndarray,  # (F, C, T) float64 its price
     quality: np.ndarray,  # (F, C, T) float64 quality by tier held
-    p_contact: np.ndarray,  # (F, N) float32
+    kinds: np.ndarray,  # (F, N) uint8 contact kind of each customer per firm
+    tables: np.ndarray,  # (F, 3) float32 contact probability per kind
     contacted: np.ndarray,  # (F, N) bool
     offered: np.ndarray,  # (F, N, C) bool
     price_sens: np.ndarray,  # (S,) float64
@@ -527,7 +544,7 @@ def choice_kernel(
                     e = True
                 elif ns_ == f and not contacted[f, i]:
                     uw = np.float64(f32_at(cw, pw, jt, j))
-                    e = uw < q / max(1.0 - np.float64(p_contact[f, i]), 1e-12)
+                    e = uw < q / max(1.0 - np.float64(tables[f, kinds[f, i]]), 1e-12)
             exposed[f] = e
             any_e |= e
         if not any_e:

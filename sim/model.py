@@ -116,6 +116,7 @@ class DemandModel(mesa.Model):
         self.complaints_raised = 0
         self.complaints_resolved = 0
         self._metrics: dict[str, float] = {}
+        self._counts: tuple[np.ndarray, np.ndarray] | None = None
         self._compute_metrics()
         self.datacollector = _RowCollector(
             model_reporters={k: partial(_metric, key=k) for k in self._metrics}
@@ -329,11 +330,6 @@ class DemandModel(mesa.Model):
         )
         return out, at_supplier
 
-    def _should_scratch(self) -> np.ndarray:
-        from sim.compiled import scratch
-
-        return scratch(self.state, "should", (self.state.need.size,), np.bool_)
-
     def _ledger_open(self) -> None:
         """Open an opportunity wherever the focal firm should market and none is open."""
         if self.engine == "numpy":
@@ -348,7 +344,6 @@ class DemandModel(mesa.Model):
             f.std_segments,
             led.open_m,
             led.effective,
-            self._should_scratch(),
         )
 
     def _ledger_close(self, offered: np.ndarray) -> None:
@@ -365,9 +360,10 @@ class DemandModel(mesa.Model):
             led.mark_effective(exact)
             led.close(self._focal_should_market(), covered)
             return
-        n_close, n_eff, n_excl = counts.ledger_close(
+        n_close, n_eff, n_excl, cells, per_firm = counts.ledger_close(
             st.need,
             st.tier,
+            st.supplier,
             st.segment,
             f.std_cells,
             f.std_segments,
@@ -376,8 +372,9 @@ class DemandModel(mesa.Model):
             covered,
             led.open_m,
             led.effective,
-            self._should_scratch(),
+            len(self.firm_list),
         )
+        self._counts = (cells, per_firm)  # for this step's metrics (planning moves no need)
         led.count_closed(int(n_close), int(n_eff), int(n_excl))
 
     def _handle_complaints(self, firm: FirmAgent, read_ok: np.ndarray, now: int) -> None:
@@ -413,11 +410,15 @@ class DemandModel(mesa.Model):
         C, T = m.n_categories, m.n_tiers
         now = self.t
         led = self.ledger
-        # need states are NONE..SERVED, so active | served is need >= ACTIVE
-        D = counts.cell_counts(st.tier, st.need, ACTIVE, T).astype(np.float64)
+        if self._counts is not None:  # counted as the ledger closed, this step
+            cells, per_firm = self._counts
+            self._counts = None
+        else:  # need states are NONE..SERVED, so active | served is need >= ACTIVE
+            cells = counts.cell_counts(st.tier, st.need, ACTIVE, T)
+            per_firm = counts.served_by(st.need, st.supplier, len(self.firm_list))
+        D = cells.astype(np.float64)
         total_d = D.sum()
         alignment = float((D * f.has).sum() / total_d) if total_d else math.nan
-        per_firm = counts.served_by(st.need, st.supplier, len(self.firm_list))
         n_served = max(int(per_firm.sum()), 1)
         focal_served = int(per_firm[0])
         weighted = focal_served * (alignment if alignment == alignment else 0.0)

@@ -203,26 +203,3 @@ class RuleDraws:
         st["has_uint32"] = int(self.pending)
         st["uinteger"] = self.pend_val
         self.bg.state = st
-
-
-@njit(inline="always")
-def fill_f32(cur, pos, jt, count, out):  # type: ignore[no-untyped-def]
-    """The whole float32 block into ``out`` (for blocks read at every position: one
-    step per output instead of one per number)."""
-    off = pos[1]
-    if off and count:
-        out[0] = np.float32(cur[3] >> np.uint64(8)) * np.float32(2.0**-24)
-    hi = cur[0]
-    lo = cur[1]
-    a_hi, a_lo, c_hi, c_lo = jt[1, 0], jt[1, 1], jt[1, 2], jt[1, 3]
-    scale = np.float32(2.0**-24)
-    pairs = max(count - off, 0) // 2
-    for k in range(pairs):
-        hi, lo = _muladd128(a_hi, a_lo, hi, lo, c_hi, c_lo)
-        v = _rotr(hi ^ lo, hi >> np.uint64(58))
-        out[off + 2 * k] = np.float32((v & np.uint64(0xFFFFFFFF)) >> np.uint64(8)) * scale
-        out[off + 2 * k + 1] = np.float32(v >> np.uint64(40)) * scale
-    if (count - off) % 2 == 1:
-        hi, lo = _muladd128(a_hi, a_lo, hi, lo, c_hi, c_lo)
-        v = _rotr(hi ^ lo, hi >> np.uint64(58))
-        out[count - 1] = np.float32((v & np.uint64(0xFFFFFFFF)) >> np.uint64(8)) * scale

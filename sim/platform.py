@@ -31,10 +31,12 @@ from sim.state import ACTIVE, LATENT, CustomerState
 class Contacts:
     """One firm's contacts this step."""
 
-    p: np.ndarray  # (N,) contact probability
+    p: np.ndarray | None  # (N,) contact probability (None: ``table[kind]``)
     contacted: np.ndarray  # (N,) bool
     offered: np.ndarray  # (N, C) bool: an offer reached a customer with an active need
     read_ok: np.ndarray  # flat (customer*C + category) positions whose facts reached the records
+    kind: np.ndarray | None = None  # (N,) uint8 contact kind (the compiled rules)
+    table: np.ndarray | None = None  # (3,) float32 contact probability per kind
 
 
 def init_records(firm: FirmAgent, state: CustomerState, coverage_u: np.ndarray) -> Records:
