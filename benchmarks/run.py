@@ -1,10 +1,15 @@
 """Run the fixed workloads, the engine and the per-agent peer, and record the table.
 
     python -m benchmarks.run                      # all workloads, peer at 1k and 10k
-    python -m benchmarks.run --sizes 1k,10k --peer-sizes 10k --steps 52
+    python -m benchmarks.run --sizes 1k,10k --peer-sizes 10k --reference-sizes 10k --steps 52
 
-Every workload runs in its own subprocess, so peak memory (``ru_maxrss``) belongs to
-that workload alone. A child reports the resident memory after its imports
+Three implementations of the same rules run the same workloads: the engine (compiled
+rules, ``sim.compiled``), the engine with its numpy reference rules
+(``engine="numpy"``: what compiling bought) and the per-agent Mesa peer. Every
+workload runs in its own subprocess, so peak memory (``ru_maxrss``) belongs to
+that workload alone; before them one short run compiles the kernels into numba's
+on-disk cache (timed and reported), so every workload loads them from the cache as
+any later run does. A child reports the resident memory after its imports
 (the interpreter, numpy, pandas, Mesa) and the peak; the model's own memory is the
 difference. Wall and CPU time are both shown: the machine may be shared, and CPU
 time is what the code itself costs. The table is printed and written to
@@ -56,9 +61,10 @@ def _cpu() -> float:
     return r.ru_utime + r.ru_stime
 
 
-def child_engine(customers: int, steps: int, seed: int) -> dict[str, Any]:
+def child_engine(customers: int, steps: int, seed: int, engine: str = "compiled") -> dict[str, Any]:
     """One engine run: set-up (network timed on its own), steps, peak memory."""
-    import numpy  # noqa: F401  (imports belong to the baseline, not to the model)
+    import numba  # noqa: F401  (imports belong to the baseline, not to the model)
+    import numpy  # noqa: F401
     import pandas  # noqa: F401
 
     import sim.model
@@ -80,14 +86,14 @@ def child_engine(customers: int, steps: int, seed: int) -> dict[str, Any]:
 
     sim.network.build = timed_build  # type: ignore[assignment]
     t0, c0 = time.perf_counter(), _cpu()
-    model = sim.model.DemandModel(spec, rng=seed)
+    model = sim.model.DemandModel(spec, rng=seed, engine=engine)
     t1, c1 = time.perf_counter(), _cpu()
     model.run(steps)
     t2, c2 = time.perf_counter(), _cpu()
     ts = model.datacollector.get_model_vars_dataframe()
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return {
-        "impl": "engine",
+        "impl": "engine" if engine == "compiled" else "numpy rules",
         "customers": customers,
         "steps": steps,
         "edges": model.graph.edges,
@@ -157,6 +163,30 @@ def child_profile(customers: int, steps: int, seed: int) -> dict[str, Any]:
 # --------------------------------------------------------------------------- parent
 
 
+def child_reference(customers: int, steps: int, seed: int) -> dict[str, Any]:
+    """One run of the engine with its numpy reference rules."""
+    return child_engine(customers, steps, seed, engine="numpy")
+
+
+def child_warm(customers: int, steps: int, seed: int) -> dict[str, Any]:
+    """A short run that compiles the kernels into numba's cache (or loads them)."""
+    import sim.model
+    from benchmarks.workloads import workload
+
+    t = time.perf_counter()
+    sim.model.DemandModel(workload(customers, steps), rng=seed).run(steps)
+    return {"warm_s": time.perf_counter() - t}
+
+
+CHILDREN = {
+    "engine": child_engine,
+    "numpy rules": child_reference,
+    "peer": child_peer,
+    "profile": child_profile,
+    "warm": child_warm,
+}
+
+
 def _spawn(impl: str, customers: int, steps: int, seed: int) -> dict[str, Any]:
     cmd = [sys.executable, "-m", "benchmarks.run", "--child", impl, "--customers", str(customers)]
     cmd += ["--steps", str(steps), "--seed", str(seed)]
@@ -170,6 +200,15 @@ def _spawn(impl: str, customers: int, steps: int, seed: int) -> dict[str, Any]:
     row: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
     row["process_s"] = time.perf_counter() - t
     return row
+
+
+def _warm(clear: bool) -> float:
+    """Wall time of a short run in a fresh process; ``clear`` empties numba's cache of
+    the project's kernels first, so that the run compiles them."""
+    if clear:
+        for path in (ROOT / "sim" / "__pycache__").glob("*.nb[ci]"):
+            path.unlink()
+    return float(_spawn("warm", 1000, 2, 1)["process_s"])
 
 
 def help_time(repeats: int = 5) -> float:
@@ -228,6 +267,7 @@ def render(
     help_s: float,
     note: str,
     profile: dict[str, Any] | None = None,
+    warm: dict[str, Any] | None = None,
 ) -> str:
     """The results as Markdown: machine, table, ratios, targets."""
     lines = [
@@ -257,16 +297,24 @@ def render(
             f"{_mb(model_kb)} | {model_kb * 1024 / r['customers']:.0f} |"
         )
     lines += ["", "Model MB is the peak resident memory less the memory after imports.", ""]
-    ratios = []
     by = {(r["name"], r["impl"]): r for r in rows}
-    for name in dict.fromkeys(r["name"] for r in rows):
-        e, p = by.get((name, "engine")), by.get((name, "peer"))
-        if e and p:
-            ratios.append((name, rate(e) / rate(p), rate(e, True) / rate(p, True)))
-    if ratios:
-        lines += ["| workload | engine / peer (wall) | engine / peer (CPU) |", "|---|---:|---:|"]
-        lines += [f"| {n} | {w:,.0f}x | {c:,.0f}x |" for n, w, c in ratios]
-        lines.append("")
+    for other, title in (("peer", "engine / peer"), ("numpy rules", "engine / numpy rules")):
+        ratios = []
+        for name in dict.fromkeys(r["name"] for r in rows):
+            e, p = by.get((name, "engine")), by.get((name, other))
+            if e and p:
+                ratios.append((name, rate(e) / rate(p), rate(e, True) / rate(p, True)))
+        if ratios:
+            lines += [f"| workload | {title} (wall) | {title} (CPU) |", "|---|---:|---:|"]
+            lines += [f"| {n} | {w:,.1f}x | {c:,.1f}x |" for n, w, c in ratios]
+            lines.append("")
+    if warm:
+        lines += [
+            f"Compiling the kernels into numba's on-disk cache (first run of a fresh checkout, "
+            f"1k customers, 2 steps): {warm['first_s']:.1f} s; the same run with the cache: "
+            f"{warm['cached_s']:.1f} s. Every workload above loaded them from the cache.",
+            "",
+        ]
     lines += [f"`demandsim --help`: {help_s:.3f} s (median of 5).", ""]
     lines += ["## Targets", ""] + [f"- {t}" for t in check_targets(rows, help_s)] + [""]
     if profile:
@@ -275,8 +323,10 @@ def render(
             f"## Where the time goes: {profile['name']}, {profile['steps']} steps",
             "",
             f"cProfile on process CPU time: {per_step * 1000:.0f} ms per step in all "
-            "(the profiler adds a little). Own time per function, largest first; "
-            "`Generator.random` and `random_raw` are the fixed-shape random draws.",
+            "(the profiler adds a little). Own time per function, largest first. The "
+            "profiler does not see inside compiled code: a kernel's time is the own time "
+            "of the `sim/compiled.py` or `sim/model.py` function that calls it, random "
+            "draws included (they are generated inside the kernels).",
             "",
             "| function | calls | own ms/step | with callees ms/step |",
             "|---|---:|---:|---:|",
@@ -290,8 +340,11 @@ def render(
     lines += [
         "## Notes",
         "",
-        "- numba: not used. The engine is numpy only; see docs/performance.md for why and "
-        "for what a compiled step would need.",
+        "- numba: the per-customer rules (demand, platforms, choice) and the counting "
+        "passes (complaints, opportunity ledger, metrics) are compiled loops; the "
+        "`numpy rules` rows run the same model on the numpy reference rules, which give "
+        "the same numbers (tests/test_engines.py), so the engine / numpy rules ratio is "
+        "what compiling bought. See docs/performance.md.",
         "- The machine is shared: compare ratios within one run, and CPU time where wall "
         "time is disturbed by other work (the load average above).",
         "",
@@ -348,6 +401,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--steps", type=int, default=STEPS)
     ap.add_argument("--seed", type=int, default=SEED)
     ap.add_argument(
+        "--reference-sizes",
+        default="10k,1M",
+        help="workloads also run on the numpy reference rules ('' = none)",
+    )
+    ap.add_argument(
         "--out", default=str(RESULTS), help="Markdown file to write ('' = do not write)"
     )
     ap.add_argument(
@@ -355,25 +413,26 @@ def main(argv: list[str] | None = None) -> int:
         default="1M:20",
         help="workload:steps to profile (cProfile, CPU time) into the results ('' = none)",
     )
-    ap.add_argument("--child", choices=("engine", "peer", "profile"), help=argparse.SUPPRESS)
+    ap.add_argument("--child", choices=tuple(CHILDREN), help=argparse.SUPPRESS)
     ap.add_argument("--customers", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
-        fn = {"engine": child_engine, "peer": child_peer, "profile": child_profile}[args.child]
-        print(json.dumps(fn(args.customers, args.steps, args.seed)))
+        print(json.dumps(CHILDREN[args.child](args.customers, args.steps, args.seed)))
         return 0
     info = machine()
     sizes = [s for s in args.sizes.split(",") if s]
     peer_sizes = [s for s in args.peer_sizes.split(",") if s]
-    for s in sizes + peer_sizes:
+    ref_sizes = [s for s in args.reference_sizes.split(",") if s]
+    for s in sizes + peer_sizes + ref_sizes:
         if s not in SIZES:
             ap.error(f"unknown workload {s!r}; known: {', '.join(SIZES)}")
+    print("compiling the kernels (numba cache) ...", file=sys.stderr, flush=True)
+    warm = {"first_s": _warm(clear=True), "cached_s": _warm(clear=False)}
     rows = []
-    for name in dict.fromkeys(sizes + peer_sizes):
-        for impl in ("engine", "peer"):
-            if (impl == "engine" and name not in sizes) or (
-                impl == "peer" and name not in peer_sizes
-            ):
+    wanted = {"engine": sizes, "numpy rules": ref_sizes, "peer": peer_sizes}
+    for name in dict.fromkeys(sizes + ref_sizes + peer_sizes):
+        for impl in ("engine", "numpy rules", "peer"):
+            if name not in wanted[impl]:
                 continue
             print(f"running {impl} {name} ...", file=sys.stderr, flush=True)
             row = _spawn(impl, SIZES[name], args.steps, args.seed)
@@ -395,7 +454,7 @@ def main(argv: list[str] | None = None) -> int:
         profile["name"] = name
     help_s = help_time()
     note = "" if args.steps == STEPS else f"{args.steps} steps"
-    text = render(rows, info, help_s, note, profile)
+    text = render(rows, info, help_s, note, profile, warm)
     print(text)
     if args.out:
         Path(args.out).write_text(text, encoding="utf-8")

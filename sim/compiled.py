@@ -15,13 +15,13 @@ import numpy as np
 
 from sim import kernels as K
 from sim.choice import Sales
-from sim.demand import DemandEvents, DemandParams
 from sim.counts import cell_counts
+from sim.demand import DemandEvents, DemandParams
 from sim.firms import AFTER_SALE_LINKS, CONTACT_LINKS, LINK, SALE_LINKS, FirmAgent, Records
 from sim.market import Market
 from sim.network import Graph
-from sim.platform import Contacts
 from sim.pcg import RuleDraws
+from sim.platform import Contacts
 from sim.scenario import Choice, WordOfMouth
 from sim.state import LATENT, CustomerState
 
@@ -292,7 +292,9 @@ def _choice_tables(firms: list[FirmAgent], choice: Choice) -> _ChoiceTables:
 _EMPTY = np.empty(0, dtype=np.int64)
 
 
-def _stacked(state: CustomerState, contacts: list[Contacts]) -> tuple[np.ndarray, ...]:
+def _stacked(
+    state: CustomerState, contacts: list[Contacts]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(kinds, tables, contacted, offered) of all firms as (F, ...) arrays: the step's
     own arrays, which this module's ``platform_step`` wrote its contacts into."""
     store = getattr(state, "_scratch", {})
@@ -304,7 +306,7 @@ def _stacked(state: CustomerState, contacts: list[Contacts]) -> tuple[np.ndarray
                 raise ValueError("compiled choice_step needs compiled platform_step contacts")
             if part.__array_interface__["data"][0] != whole[f].__array_interface__["data"][0]:
                 raise ValueError("compiled choice_step needs compiled platform_step contacts")
-    return arrays  # type: ignore[return-value]
+    return arrays[0], arrays[1], arrays[2], arrays[3]  # type: ignore[return-value]
 
 
 def choice_step(
@@ -331,6 +333,7 @@ def choice_step(
     indptr = _EMPTY if graph.indptr is None else graph.indptr
     indices = _EMPTY if graph.indices is None else graph.indices
     chain = np.zeros((F, 2, 5), dtype=np.int64)
+    kinds, tables, contacted, offered = _stacked(state, contacts)
     pos, firm_of, tiers, comp = K.choice_kernel(
         state.need,
         state.tier,
@@ -357,7 +360,10 @@ def choice_step(
         tb.fitq,
         tb.price_of,
         tb.quality,
-        *_stacked(state, contacts),
+        kinds,
+        tables,
+        contacted,
+        offered,
         market.seg_price_sens,
         float(wom.q),
         float(choice.loyalty),

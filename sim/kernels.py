@@ -157,19 +157,19 @@ def demand_kernel(
             srv_u[ns] = x
             ns += s == SERVED
             if x < thr[c * 4 + s]:  # rare (never for a served need)
-                    if s == NONE:
-                        nf[j] = LATENT
-                    elif s == LATENT:
-                        nf[j] = ACTIVE
-                        ev_pos[m] = j
-                        ev_type[m] = E_ACTIVATED
-                        m += 1
-                    else:
-                        nf[j] = EXPIRING  # NONE at the end: failures must see it was active
-                        sup[i, c] = -1
-                        ev_pos[m] = j
-                        ev_type[m] = E_EXPIRED
-                        m += 1
+                if s == NONE:
+                    nf[j] = LATENT
+                elif s == LATENT:
+                    nf[j] = ACTIVE
+                    ev_pos[m] = j
+                    ev_type[m] = E_ACTIVATED
+                    m += 1
+                else:
+                    nf[j] = EXPIRING  # NONE at the end: failures must see it was active
+                    sup[i, c] = -1
+                    ev_pos[m] = j
+                    ev_type[m] = E_EXPIRED
+                    m += 1
             j += 1
     # pass 2: served needs: failure, wear-out, churn, upmarket (in that precedence)
     for r in range(ns):
@@ -190,9 +190,8 @@ def demand_kernel(
             # the complement cell must have had no need before the step: cells
             # after this one are untouched yet, earlier ones cannot have become
             # NONE (complements never emerge; a lapsing one is marked EXPIRING)
-            if tc >= 0 and need[i, tc] == NONE:
-                if v64 / max(pf, 1e-12) < seg_comp[segment[i]]:
-                    e = E_FAILED_COMPLEMENT
+            if tc >= 0 and need[i, tc] == NONE and v64 / max(pf, 1e-12) < seg_comp[segment[i]]:
+                e = E_FAILED_COMPLEMENT
             ev_pos[m] = j
             ev_type[m] = e
             m += 1
@@ -252,7 +251,9 @@ def demand_kernel(
 
 # ---------------------------------------------------------------------- platform
 @njit(cache=True, nogil=True)
-def contact_kind(rec_need: np.ndarray, covered: np.ndarray, std_cat: np.ndarray, kind: np.ndarray) -> int:
+def contact_kind(
+    rec_need: np.ndarray, covered: np.ndarray, std_cat: np.ndarray, kind: np.ndarray
+) -> int:
     """``kind`` (N,) uint8: 0 not covered, 1 covered, 2 covered with a believed latent
     or active need in a standard category. Returns the number of kind 2."""
     n, C = rec_need.shape

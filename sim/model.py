@@ -18,7 +18,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from sim import network
+from sim import counts, network
 from sim.choice import choice_step
 from sim.demand import DemandParams, demand_step
 from sim.detection import EV, EVENT_TYPES, DetectionTracker
@@ -29,7 +29,6 @@ from sim.platform import init_records, platform_step, record_sales
 from sim.quality import dpmo, first_pass_yield, rolled_throughput_yield, sigma_level
 from sim.rng import Streams
 from sim.scenario import CHAIN_LINKS, Scenario, load_scenario
-from sim import counts
 from sim.state import ACTIVE, NO_FIRM, SERVED, initial_state, satisfaction_of
 from sim.strategy import count_adopters, launch_target, plan
 
@@ -167,8 +166,7 @@ class DemandModel(mesa.Model):
 
         self._ledger_open()
         contacts = [
-            self._platform_step(f, st, now, self.streams.platform(f.name))
-            for f in self.firm_list
+            self._platform_step(f, st, now, self.streams.platform(f.name)) for f in self.firm_list
         ]
         tr.detect(contacts[0].read_ok, now)
         self._detect_competitor_launches(contacts[0].read_ok, now)

@@ -93,31 +93,3 @@ def uniform_f32_at(gen: np.random.Generator, count: int, at: np.ndarray) -> np.n
     out = bits.astype(np.float32)
     out *= np.float32(2.0**-24)
     return out
-
-
-def raw_f32_block(gen: np.random.Generator, count: int) -> tuple[np.ndarray, int, int]:
-    """The 32-bit words from which ``gen.random(count, dtype=np.float32)`` would be made,
-    leaving ``gen`` where that call would (see ``uniform_f32_at``).
-
-    Returns ``(words, off, first)``: word ``j`` is ``first`` if ``j < off``, else
-    ``words[j - off]``; uniform ``j`` is ``(word >> 8) * 2**-24``. Compiled rules
-    (``sim.kernels``) convert only the words they read.
-    """
-    bg = gen.bit_generator
-    if count < _RAW_FROM or not isinstance(bg, np.random.PCG64) or sys.byteorder != "little":
-        # the block itself, turned back into words exactly (24-bit values times 2**-24)
-        u = gen.random(count, dtype=np.float32)
-        u *= np.float32(2.0**24)
-        words = u.astype(np.uint32)
-        words <<= np.uint32(8)
-        return words, 0, 0
-    state = bg.state
-    pending = int(state["has_uint32"])
-    rest = count - pending
-    words = bg.random_raw((rest + 1) // 2).view(np.uint32)
-    after = bg.state
-    after["has_uint32"] = rest % 2
-    if words.size:
-        after["uinteger"] = int(words[-1])
-    bg.state = after
-    return words, pending, int(state["uinteger"]) if pending else 0

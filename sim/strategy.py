@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.counts import cell_counts
 from sim.firms import LINK, Development, FirmAgent, Launch
 from sim.market import Market
-from sim.counts import cell_counts
 from sim.state import LATENT
 
 
