@@ -264,6 +264,19 @@ class _ChoiceTables:
 
 
 def _choice_tables(firms: list[FirmAgent], choice: Choice) -> _ChoiceTables:
+    """The per-firm (category, desired tier) tables of the reference ``choice_step``,
+    rebuilt only when a portfolio changed."""
+    model = firms[0].model
+    key = (id(choice), *(f.portfolio_version for f in firms))
+    got = getattr(model, "_choice_tables", None)
+    if got is not None and got[0] == key:
+        return got[1]  # type: ignore[no-any-return]
+    tables = _build_choice_tables(firms, choice)
+    model._choice_tables = (key, tables)  # type: ignore[attr-defined]
+    return tables
+
+
+def _build_choice_tables(firms: list[FirmAgent], choice: Choice) -> _ChoiceTables:
     """The per-firm (category, desired tier) tables of the reference ``choice_step``."""
     C, T = firms[0].has.shape
     dist = np.abs(np.arange(T)[None, :] - np.arange(T)[:, None])

@@ -134,6 +134,9 @@ class FirmAgent(mesa.Agent):
                 cell[c, k] = not std.tiers or market.tier_names[c][k] in std.tiers
         self.std_cells = cell
         self.offers = self.offer_tier()
+        #: counts portfolio changes (tables derived from prices, qualities and offers
+        #: are rebuilt when it moves)
+        self.portfolio_version = 0
 
     # ---------------------------------------------------------------- portfolio
     def add_product(self, c: int, k: int, price: float, quality: float, now: int) -> None:
@@ -144,10 +147,12 @@ class FirmAgent(mesa.Agent):
             self.quality[c, k] = quality
         self.launched_at[c, k] = now
         self.offers = self.offer_tier()
+        self.portfolio_version += 1
 
     def retire_product(self, c: int, k: int) -> None:
         self.has[c, k] = False
         self.offers = self.offer_tier()
+        self.portfolio_version += 1
 
     def offer_tier(self) -> np.ndarray:
         """(C, T): the tier this firm offers a customer desiring each tier (-1: none).

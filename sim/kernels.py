@@ -42,43 +42,33 @@ EXPIRING = 4  # an active need lapsing this step, until the end of the step's pa
 
 
 # demand event types
-E_ACTIVATED, E_UP, E_UNSERVED, E_FAILED, E_WORN, E_COMPLEMENT, E_CHURNED, E_EXPIRED = range(8)
+E_ACTIVATED, E_UP, E_UNSERVED, E_FAILED, E_WORN, E_CHURNED, E_EXPIRED = 0, 1, 2, 3, 4, 6, 7
 E_FAILED_COMPLEMENT = 8  # a failure that opened the complement need too
 
 
 @njit(cache=True, nogil=True)
-def _event_lists(ev_pos: np.ndarray, ev_type: np.ndarray, m: int, comp_target: np.ndarray, C: int):  # type: ignore[no-untyped-def]
-    """The first ``m`` recorded events as one list of flat positions per type."""
-    count = np.zeros(8, np.int64)
-    for k in range(m):
-        t = ev_type[k]
-        if t == E_FAILED_COMPLEMENT:
-            count[E_FAILED] += 1
-            count[E_COMPLEMENT] += 1
-        elif t == E_UNSERVED:
-            count[E_UP] += 1
-            count[E_UNSERVED] += 1
-        else:
-            count[t] += 1
-    out = [np.empty(count[t], np.int64) for t in range(8)]
-    fill = np.zeros(8, np.int64)
-    for k in range(m):
-        t = ev_type[k]
-        j = np.int64(ev_pos[k])
-        if t == E_FAILED_COMPLEMENT:
-            out[E_FAILED][fill[E_FAILED]] = j
-            fill[E_FAILED] += 1
-            i = j // C
-            out[E_COMPLEMENT][fill[E_COMPLEMENT]] = i * C + comp_target[j - i * C]
-            fill[E_COMPLEMENT] += 1
-        elif t == E_UNSERVED:
-            out[E_UP][fill[E_UP]] = j
-            fill[E_UP] += 1
-            out[E_UNSERVED][fill[E_UNSERVED]] = j
-            fill[E_UNSERVED] += 1
-        else:
-            out[t][fill[t]] = j
-            fill[t] += 1
+def _events_of(ev_pos: np.ndarray, ev_type: np.ndarray, m: int, want: int) -> np.ndarray:
+    """Flat positions of the first ``m`` recorded events of type ``want`` (a failure
+    that opened a complement counts as a failure, an unserved upmarket move as a move)."""
+    k = 0
+    for r in range(m):
+        t = ev_type[r]
+        k += (
+            (t == want)
+            | ((want == E_FAILED) & (t == E_FAILED_COMPLEMENT))
+            | ((want == E_UP) & (t == E_UNSERVED))
+        )
+    out = np.empty(k, np.int64)
+    k = 0
+    for r in range(m):
+        t = ev_type[r]
+        if (
+            (t == want)
+            | ((want == E_FAILED) & (t == E_FAILED_COMPLEMENT))
+            | ((want == E_UP) & (t == E_UNSERVED))
+        ):
+            out[k] = ev_pos[r]
+            k += 1
     return out
 
 
@@ -242,11 +232,22 @@ def demand_kernel(
     for k in range(m):
         if ev_type[k] == E_EXPIRED:
             nf[ev_pos[k]] = NONE
-    out = _event_lists(ev_pos, ev_type, m, comp_target, C)
-    comp = out[E_COMPLEMENT]
-    for k in range(comp.size):  # last, as the reference does
+    failed = _events_of(ev_pos, ev_type, m, E_FAILED)
+    comp = _events_of(ev_pos, ev_type, m, E_FAILED_COMPLEMENT)
+    for k in range(comp.size):  # the complement needs open last, as in the reference
+        i = comp[k] // C
+        comp[k] = i * C + comp_target[comp[k] - i * C]
         nf[comp[k]] = LATENT
-    return out
+    return (
+        _events_of(ev_pos, ev_type, m, E_ACTIVATED),
+        _events_of(ev_pos, ev_type, m, E_UP),
+        _events_of(ev_pos, ev_type, m, E_UNSERVED),
+        failed,
+        _events_of(ev_pos, ev_type, m, E_WORN),
+        comp,
+        _events_of(ev_pos, ev_type, m, E_CHURNED),
+        _events_of(ev_pos, ev_type, m, E_EXPIRED),
+    )
 
 
 # ---------------------------------------------------------------------- platform
@@ -537,15 +538,16 @@ def choice_kernel(
         incumbent = sup[i, c]
         ns_ = nb_sup[r]
         nbad = nb_bad[r]
+        # word of mouth: the firm serving the neighbour, if it did not contact this
+        # customer, with probability q / (1 - its contact probability)
+        wom = -1
+        if ns_ >= 0 and not contacted[ns_, i]:
+            uw = np.float64(f32_at(cw, pw, jt, j))
+            if uw < q / max(1.0 - np.float64(tables[ns_, kinds[ns_, i]]), 1e-12):
+                wom = ns_
         any_e = False
         for f in range(F):
-            e = False
-            if offers[f, c, desired] >= 0:
-                if offered[f, i, c] or incumbent == f:
-                    e = True
-                elif ns_ == f and not contacted[f, i]:
-                    uw = np.float64(f32_at(cw, pw, jt, j))
-                    e = uw < q / max(1.0 - np.float64(tables[f, kinds[f, i]]), 1e-12)
+            e = (offers[f, c, desired] >= 0) & (offered[f, i, c] | (incumbent == f) | (wom == f))
             exposed[f] = e
             any_e |= e
         if not any_e:
@@ -563,7 +565,8 @@ def choice_kernel(
         cum = 0.0
         for f in range(F + 1):
             if f == F or exposed[f]:
-                cum += math.exp(util[f] - top)
+                x = util[f] - top
+                cum += 1.0 if x == 0.0 else math.exp(x)  # exp(0) is 1 exactly, in numpy too
             util[f] = cum  # cumulative weights, in place (exp(-inf) = 0 adds nothing)
         uc = f64_at(ck, pk_, jt, j)
         k = 0

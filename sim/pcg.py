@@ -17,6 +17,8 @@ in the generator), ``(bits >> 8) · 2^-24``; a float64 one takes a whole output,
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from llvmlite import ir
 from numba import njit, types
@@ -132,17 +134,26 @@ def _tables(inc: int) -> tuple[np.ndarray, list[tuple[int, int]]]:
     return got
 
 
-def advance(s: int, inc: int, n: int) -> int:
-    """The state ``n`` steps after ``s``."""
+@functools.lru_cache(maxsize=256)
+def _jump(inc: int, n: int) -> tuple[int, int]:
+    """(A, C) with s -> A·s + C the jump of ``n`` steps (the same block sizes recur
+    every step, so each is composed once)."""
     pow2 = _tables(inc)[1]
+    a, c = 1, 0
     k = 0
     while n:
         if n & 1:
-            a, c = pow2[k]
-            s = (a * s + c) & MASK
+            ak, ck = pow2[k]
+            a, c = (ak * a) & MASK, (ak * c + ck) & MASK
         n >>= 1
         k += 1
-    return s
+    return a, c
+
+
+def advance(s: int, inc: int, n: int) -> int:
+    """The state ``n`` steps after ``s``."""
+    a, c = _jump(inc, n)
+    return (a * s + c) & MASK
 
 
 def output(s: int) -> int:
