@@ -407,3 +407,20 @@ def choice_step(
             firm.step_sales += p_f.size
         out.append(Sales(p_f, t_f))
     return out
+
+
+def warm() -> None:
+    """Compile the kernels into numba's on-disk cache (``make`` does this once after
+    installing, so that the first real run does not wait for the compiler): a short
+    run on a small world network and one on mean-field mixing, whose neighbour arrays
+    are typed differently."""
+    from sim.model import DemandModel
+
+    for kind in ("watts-strogatz", "mean-field"):
+        DemandModel("baseline", rng=1, overrides={"run.customers": 200, "network.kind": kind}).run(
+            2
+        )
+
+
+if __name__ == "__main__":
+    warm()
