@@ -409,6 +409,22 @@ def choice_step(
     return out
 
 
+_LOADED: set[bool] = set()
+
+
+def load_kernels(mean_field: bool) -> None:
+    """Load the compiled kernels into this process (from numba's cache, or compiling
+    them) while a model is being set up, rather than during its first step: one short
+    run of a tiny model, once per process and kind of network."""
+    if mean_field in _LOADED:
+        return
+    _LOADED.add(mean_field)
+    from sim.model import DemandModel
+
+    kind = "mean-field" if mean_field else "watts-strogatz"
+    DemandModel("baseline", rng=1, overrides={"run.customers": 64, "network.kind": kind}).run(1)
+
+
 def warm() -> None:
     """Compile the kernels into numba's on-disk cache (``make`` does this once after
     installing, so that the first real run does not wait for the compiler): a short

@@ -121,6 +121,10 @@ class DemandModel(mesa.Model):
             model_reporters={k: partial(_metric, key=k) for k in self._metrics}
         )
         self.datacollector.collect(self)
+        if engine == "compiled":  # part of the set-up, not of the first step
+            from sim.compiled import load_kernels
+
+            load_kernels(self.graph.mean_field)
 
     # ------------------------------------------------------------------ helpers
     def _quality_table(self) -> np.ndarray:
