@@ -15,7 +15,7 @@ import numpy as np
 
 from sim import kernels as K
 from sim.choice import Sales
-from sim.counts import cell_counts
+from sim.counts import cell_counts, served_by
 from sim.demand import DemandEvents, DemandParams
 from sim.firms import AFTER_SALE_LINKS, CONTACT_LINKS, LINK, SALE_LINKS, FirmAgent, Records
 from sim.market import Market
@@ -23,7 +23,7 @@ from sim.network import Graph
 from sim.pcg import RuleDraws
 from sim.platform import Contacts
 from sim.scenario import Choice, WordOfMouth
-from sim.state import LATENT, CustomerState
+from sim.state import ACTIVE, LATENT, CustomerState
 
 
 def band_edges(defect_rate: np.ndarray, links: tuple[int, ...]) -> np.ndarray:
@@ -54,6 +54,27 @@ def scratch(state: CustomerState, name: str, shape: tuple[int, ...], dtype: type
     return a
 
 
+@dataclass
+class Tally:
+    """Counts the metrics read every step, kept up to date by the compiled rules where
+    needs change instead of recounted over every customer."""
+
+    cells: np.ndarray  # (C, T) int64 active or served needs per (category, desired tier)
+    served: np.ndarray  # (F,) int64 served needs per supplier
+
+
+def tally(state: CustomerState, n_tiers: int, n_firms: int) -> Tally:
+    """The state's tally, counted the first time it is asked for."""
+    got: Tally | None = getattr(state, "_tally", None)
+    if got is None:
+        got = Tally(
+            cell_counts(state.tier, state.need, ACTIVE, n_tiers),
+            served_by(state.need, state.supplier, n_firms),
+        )
+        state._tally = got  # type: ignore[attr-defined]
+    return got
+
+
 def demand_step(
     state: CustomerState,
     market: Market,
@@ -66,6 +87,7 @@ def demand_step(
 ) -> DemandEvents:
     """``sim.demand.demand_step`` in one compiled pass."""
     n, C = state.need.shape
+    tl = tally(state, quality_table.shape[2], quality_table.shape[0])
     dd, bd = RuleDraws(rng), RuleDraws(behaviour_rng)
     c1, p1 = dd.f32(n * C)
     c2, p2 = dd.f32(n * C)
@@ -111,6 +133,8 @@ def demand_step(
         scratch(state, "u", (n * C,), np.float32),
         scratch(state, "ev_pos", (n * C,), np.int32),
         scratch(state, "ev_type", (n * C,), np.int8),
+        tl.cells,
+        tl.served,
     )
     dd.finish()
     bd.finish()
@@ -203,7 +227,7 @@ def platform_step(
     tallies = np.zeros(7, dtype=np.int64)
     fb = LINK["feedback"]
     assert rec.kind is not None and rec.believed is not None and rec.n_open is not None
-    read_ok = K.platform_kernel(
+    read_ok, offered_at = K.platform_kernel(
         rec.kind,
         table,
         cu,
@@ -248,7 +272,13 @@ def platform_step(
         firm.chain_opp[link] += int(tallies[3 + 2 * k])
         firm.chain_def[link] += int(tallies[4 + 2 * k])
     return Contacts(
-        p=None, contacted=contacted, offered=offered, read_ok=read_ok, kind=rec.kind, table=table
+        p=None,
+        contacted=contacted,
+        offered=offered,
+        read_ok=read_ok,
+        kind=rec.kind,
+        table=table,
+        offered_at=offered_at,
     )
 
 
@@ -388,6 +418,7 @@ def choice_step(
         now,
         scratch(state, "list_i", (n * C,), np.int32),
         scratch(state, "list_c", (n * C,), np.int8),
+        tally(state, market.n_tiers, F).served,
         chain,
     )
     draws.finish()

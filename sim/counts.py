@@ -129,7 +129,6 @@ def ledger_open(
 def ledger_close(
     need: np.ndarray,
     tier: np.ndarray,
-    supplier: np.ndarray,
     segment: np.ndarray,
     std_cells: np.ndarray,
     std_segments: np.ndarray,
@@ -138,43 +137,30 @@ def ledger_close(
     covered: np.ndarray,  # (N,) bool: in the focal platform
     open_m: np.ndarray,
     effective: np.ndarray,
-    n_firms: int,
-):  # type: ignore[no-untyped-def]
+) -> tuple[int, int, int]:
     """``mark_effective`` with the offers that match the desired tier exactly, then
-    ``close``; and, in the same pass, the counts the step's metrics need. Returns
-    (closed, closed effectively, closed as exclusion defects, (C, T) active or served
-    needs per cell, (F,) served needs per supplier)."""
+    ``close``, over every position. Returns (closed, closed effectively, closed as
+    exclusion defects)."""
     n, C = need.shape
     T = has.shape[1]
-    T1 = T + 1
     nf = need.reshape(-1)
     tf = tier.reshape(-1)
-    sf = supplier.reshape(-1)
     of = open_m.reshape(-1)
     ef = effective.reshape(-1)
     off = offered.reshape(-1)
     cells = has.reshape(-1)
     std = std_cells.reshape(-1)
-    everyone = std_cells.all() and std_segments.all()
-    h = np.zeros((4, C * T1), dtype=np.int64)
-    hs = np.zeros((4, n_firms + 1), dtype=np.int64)
     n_close = 0
     n_eff = 0
     n_excl = 0
     c = 0
     i = 0
     for j in range(nf.size):
-        x = nf[j]
-        t = tf[j]
-        h[j & 3, c * T1 + (t + 1) * (x >= ACTIVE)] += 1
-        hs[j & 3, (sf[j] + 1) * (x == SERVED)] += 1
         if off[j]:  # few: the focal firm's offers this step
-            ef[j] = ef[j] | (of[j] & cells[c * T + t])
+            ef[j] = ef[j] | (of[j] & cells[c * T + tf[j]])
         if of[j]:  # the open opportunities: does each still stand?
-            should = x == ACTIVE
-            if should and not everyone:
-                should = std[c * T + t] & std_segments[segment[i]]
-            if not should:  # few: closing this step
+            should = (nf[j] == ACTIVE) & std[c * T + tf[j]] & std_segments[segment[i]]
+            if not should:
                 e = ef[j]
                 n_close += 1
                 n_eff += e
@@ -185,13 +171,73 @@ def ledger_close(
         if c == C:
             c = 0
             i += 1
-    cell = np.zeros((C, T), dtype=np.int64)
-    for c in range(C):
-        for k in range(T):
-            for r in range(4):
-                cell[c, k] += h[r, c * T1 + k + 1]
-    per_firm = np.zeros(n_firms, dtype=np.int64)
-    for f in range(n_firms):
-        for r in range(4):
-            per_firm[f] += hs[r, f + 1]
-    return n_close, n_eff, n_excl, cell, per_firm
+    return n_close, n_eff, n_excl
+
+
+@njit(cache=True, nogil=True)
+def ledger_open_at(
+    pos: np.ndarray,  # flat positions whose need became active this step
+    need: np.ndarray,
+    tier: np.ndarray,
+    segment: np.ndarray,
+    std_cells: np.ndarray,
+    std_segments: np.ndarray,
+    open_m: np.ndarray,
+    effective: np.ndarray,
+) -> None:
+    """``ledger_open`` where the should-market mask can have changed: once the ledger
+    holds every should-market position (after its first full pass), only needs that
+    became active since can open an opportunity."""
+    C = need.shape[1]
+    T = std_cells.shape[1]
+    nf = need.reshape(-1)
+    tf = tier.reshape(-1)
+    of = open_m.reshape(-1)
+    ef = effective.reshape(-1)
+    std = std_cells.reshape(-1)
+    for r in range(pos.size):
+        j = pos[r]
+        i = j // C
+        c = j - i * C
+        should = (nf[j] == ACTIVE) & std[c * T + tf[j]] & std_segments[segment[i]]
+        if should and not of[j]:
+            of[j] = True
+            ef[j] = False
+
+
+@njit(cache=True, nogil=True)
+def ledger_close_at(
+    offered_at: np.ndarray,  # flat positions the focal firm's offers reached this step
+    left: np.ndarray,  # flat positions whose need stopped being active (lapsed, sold)
+    need: np.ndarray,
+    tier: np.ndarray,
+    has: np.ndarray,
+    covered: np.ndarray,
+    open_m: np.ndarray,
+    effective: np.ndarray,
+) -> tuple[int, int, int]:
+    """``ledger_close`` where it can change anything: an opportunity is open only while
+    its need is active, so only needs that stopped being active can close one."""
+    C = need.shape[1]
+    T = has.shape[1]
+    tf = tier.reshape(-1)
+    of = open_m.reshape(-1)
+    ef = effective.reshape(-1)
+    cells = has.reshape(-1)
+    for r in range(offered_at.size):
+        j = offered_at[r]
+        c = j % C
+        ef[j] = ef[j] | (of[j] & cells[c * T + tf[j]])
+    n_close = 0
+    n_eff = 0
+    n_excl = 0
+    for r in range(left.size):
+        j = left[r]
+        if of[j]:
+            e = ef[j]
+            n_close += 1
+            n_eff += e
+            n_excl += (~e) & (~covered[j // C])
+            of[j] = False
+            ef[j] = False
+    return n_close, n_eff, n_excl

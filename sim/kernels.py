@@ -108,6 +108,8 @@ def demand_kernel(
     srv_u: np.ndarray,  # (N * C,) float32 scratch: ... first uniforms
     ev_pos: np.ndarray,  # (N * C,) int32 scratch: at most one event per position
     ev_type: np.ndarray,  # (N * C,) int8 scratch
+    cells: np.ndarray,  # (C, T) int64 active or served needs per cell, kept up to date
+    served: np.ndarray,  # (F,) int64 served needs per supplier, kept up to date
 ):  # type: ignore[no-untyped-def]
     """``sim.demand.demand_step``. Returns the event lists (flat positions, in
     position order): activated, upmarket, upmarket unserved, failed, worn,
@@ -151,11 +153,13 @@ def demand_kernel(
                     nf[j] = LATENT
                 elif s == LATENT:
                     nf[j] = ACTIVE
+                    cells[c, tier[i, c]] += 1
                     ev_pos[m] = j
                     ev_type[m] = E_ACTIVATED
                     m += 1
                 else:
                     nf[j] = EXPIRING  # NONE at the end: failures must see it was active
+                    cells[c, tier[i, c]] -= 1
                     sup[i, c] = -1
                     ev_pos[m] = j
                     ev_type[m] = E_EXPIRED
@@ -185,6 +189,7 @@ def demand_kernel(
             ev_pos[m] = j
             ev_type[m] = e
             m += 1
+            served[f] -= 1
             need[i, c] = ACTIVE
             held[i, c] = -1
             age[i, c] = 0
@@ -192,6 +197,7 @@ def demand_kernel(
             ev_pos[m] = j
             ev_type[m] = E_WORN
             m += 1
+            served[f] -= 1
             need[i, c] = ACTIVE
             held[i, c] = -1
             age[i, c] = 0
@@ -201,6 +207,7 @@ def demand_kernel(
                 ev_pos[m] = j
                 ev_type[m] = E_CHURNED
                 m += 1
+                served[f] -= 1
                 need[i, c] = ACTIVE
                 sup[i, c] = -1
                 held[i, c] = -1
@@ -221,11 +228,14 @@ def demand_kernel(
                 if u2 < -t and u2 < -math.expm1(t):
                     nt = tier[i, c] + 1
                     tier[i, c] = nt
+                    cells[c, nt - 1] -= 1
+                    cells[c, nt] += 1
                     ev_pos[m] = j
                     ev_type[m] = E_UP
                     m += 1
                     if not has[f, c, nt]:
                         ev_type[m - 1] = E_UNSERVED
+                        served[f] -= 1
                         need[i, c] = ACTIVE
                         held[i, c] = -1
                         age[i, c] = 0
@@ -356,7 +366,7 @@ def platform_kernel(
     tallies: np.ndarray,  # (7,) int64 out, see below
 ) -> np.ndarray:
     """Contacts, record refreshes and offers of one firm. Returns the flat positions
-    whose facts reached the records. ``tallies``: contacts, feedback opportunities,
+    whose facts reached the records, and those an offer reached. ``tallies``: contacts, feedback opportunities,
     feedback defects, then opportunities and defects of the two contact links."""
     n, C = need.shape
     # the contact uniforms, generated in order: two per PCG64 output
@@ -387,6 +397,8 @@ def platform_kernel(
             who[n_con] = i + 1
             n_con += hit
     read_ok = np.empty(n_con * C, dtype=np.int64)
+    offered_at = np.empty(n_con * C, dtype=np.int64)
+    n_off = 0
     n_ok = 0
     n_correct = 0
     n_lost = 0
@@ -423,6 +435,8 @@ def platform_kernel(
                     def1 += 1
                     continue
                 offered[i, c] = True
+                offered_at[n_off] = i * C + c
+                n_off += 1
     tallies[0] = n_con
     tallies[1] = n_correct
     tallies[2] = n_lost
@@ -430,7 +444,7 @@ def platform_kernel(
     tallies[4] = def0
     tallies[5] = opp1
     tallies[6] = def1
-    return read_ok[:n_ok]
+    return read_ok[:n_ok], offered_at[:n_off]
 
 
 # ---------------------------------------------------------------------- choice
@@ -476,6 +490,7 @@ def choice_kernel(
     now: int,
     act_i: np.ndarray,  # (N * C,) int32 scratch
     act_c: np.ndarray,  # (N * C,) int8 scratch
+    served: np.ndarray,  # (F,) int64 served needs per supplier, kept up to date
     chain: np.ndarray,  # (F, 2, 5) int64 out: opportunities / defects of the 5 links
 ):  # type: ignore[no-untyped-def]
     """Exposure, logit choice and sales. Returns (positions, firm, tier, complaint) of
@@ -620,6 +635,7 @@ def choice_kernel(
         t = out_tier[r]
         need[i, c] = SERVED
         sup[i, c] = f
+        served[f] += 1
         held[i, c] = t
         age[i, c] = 0
         d = abs(np.float32(t) - np.float32(tier[i, c]))

@@ -25,7 +25,7 @@ from sim.detection import EV, EVENT_TYPES, DetectionTracker
 from sim.firms import FirmAgent, Launch
 from sim.market import compile_market
 from sim.metrics import OpportunityLedger, contraction_update
-from sim.platform import init_records, platform_step, record_sales
+from sim.platform import Contacts, init_records, platform_step, record_sales
 from sim.quality import dpmo, first_pass_yield, rolled_throughput_yield, sigma_level
 from sim.rng import Streams
 from sim.scenario import CHAIN_LINKS, Scenario, load_scenario
@@ -115,7 +115,12 @@ class DemandModel(mesa.Model):
         self.complaints_raised = 0
         self.complaints_resolved = 0
         self._metrics: dict[str, float] = {}
-        self._counts: tuple[np.ndarray, np.ndarray] | None = None
+        self._ledger_full = True  # the first opening and closing look at every need
+        self._failed_over = np.empty(0, dtype=np.int64)  # supplier failures this step
+        if engine == "compiled":
+            from sim.compiled import tally
+
+            tally(self.state, m.n_tiers, len(self.firm_list))
         self._compute_metrics()
         self.datacollector = _RowCollector(
             model_reporters={k: partial(_metric, key=k) for k in self._metrics}
@@ -149,6 +154,7 @@ class DemandModel(mesa.Model):
         for f in self.firm_list:
             f.step_revenue = f.step_cost = 0.0
             f.step_sales = 0
+        self._failed_over = np.empty(0, dtype=np.int64)
         self._scripted_events(now)
         unresolved, at_supplier = self._unresolved_pair(now)
         ev = self._demand_step(
@@ -168,7 +174,9 @@ class DemandModel(mesa.Model):
         tr.occur(EV["upmarket"], self._in_focal_standard(ev.upmarket), now)
         tr.occur(EV["complement"], self._in_focal_standard(ev.complement), now)
 
-        self._ledger_open()
+        self._ledger_open(
+            [ev.activated, ev.failed, ev.worn, ev.churned, ev.upmarket_unserved, self._failed_over]
+        )
         contacts = [
             self._platform_step(f, st, now, self.streams.platform(f.name)) for f in self.firm_list
         ]
@@ -201,7 +209,7 @@ class DemandModel(mesa.Model):
             if f is self.focal:
                 tr.detect(s.idx, now)
                 tr.occur(EV["complaint"], new_c, now)
-        self._ledger_close(contacts[0].offered)
+        self._ledger_close(contacts[0], [ev.expired, *(s.idx for s in sales)])
         for f in self.firm_list:
             plan(f, m, now, self.n, self.streams.planning(f.name))
         self._after_launches(now)
@@ -249,6 +257,11 @@ class DemandModel(mesa.Model):
                 st.supplier.reshape(-1)[idx] = NO_FIRM
                 st.held.reshape(-1)[idx] = -1
                 st.age.reshape(-1)[idx] = 0
+                self._failed_over = np.concatenate([self._failed_over, idx])
+                if self.engine == "compiled":
+                    from sim.compiled import tally
+
+                    tally(st, m.n_tiers, len(self.firm_list)).served[fi] -= idx.size
                 if fi != 0:
                     self.tracker.occur(EV["supplier_failure"], self._in_focal_standard(idx), now)
                 firm.planning_events.append(
@@ -332,13 +345,28 @@ class DemandModel(mesa.Model):
         )
         return out, at_supplier
 
-    def _ledger_open(self) -> None:
-        """Open an opportunity wherever the focal firm should market and none is open."""
+    def _ledger_open(self, became_active: list[np.ndarray]) -> None:
+        """Open an opportunity wherever the focal firm should market and none is open.
+
+        ``became_active``: the needs that became active this step. Once the ledger has
+        looked at every need (the first step), only these can open one."""
         if self.engine == "numpy":
             self.ledger.open(self._focal_should_market())
             return
         st, f, led = self.state, self.focal, self.ledger
-        counts.ledger_open(
+        if self._ledger_full:
+            counts.ledger_open(
+                st.need,
+                st.tier,
+                st.segment,
+                f.std_cells,
+                f.std_segments,
+                led.open_m,
+                led.effective,
+            )
+            return
+        counts.ledger_open_at(
+            np.concatenate(became_active),
             st.need,
             st.tier,
             st.segment,
@@ -348,36 +376,50 @@ class DemandModel(mesa.Model):
             led.effective,
         )
 
-    def _ledger_close(self, offered: np.ndarray) -> None:
+    def _ledger_close(self, focal: Contacts, left: list[np.ndarray]) -> None:
         """Mark the opportunities the focal firm's offers reached with a product at the
-        desired tier, then close those that should no longer be open, and count them."""
+        desired tier, then close those that should no longer be open, and count them.
+
+        ``left``: the needs that stopped being active this step (lapsed or sold); an
+        opportunity is open only while its need is active, so once the ledger has looked
+        at every need, only these can close one."""
         st, f, led = self.state, self.focal, self.ledger
         covered = f.records.covered  # type: ignore[union-attr]
         if self.engine == "numpy":
             C = self.market.n_categories
             # offers that match the desired tier exactly (few: looked up where offered)
-            at = np.flatnonzero(offered)
+            at = np.flatnonzero(focal.offered)
             exact = np.zeros(st.need.shape, dtype=bool)
             exact.reshape(-1)[at[f.has[at % C, st.tier.reshape(-1)[at]]]] = True
             led.mark_effective(exact)
             led.close(self._focal_should_market(), covered)
             return
-        n_close, n_eff, n_excl, cells, per_firm = counts.ledger_close(
-            st.need,
-            st.tier,
-            st.supplier,
-            st.segment,
-            f.std_cells,
-            f.std_segments,
-            offered,
-            f.has,
-            covered,
-            led.open_m,
-            led.effective,
-            len(self.firm_list),
-        )
-        self._counts = (cells, per_firm)  # for this step's metrics (planning moves no need)
-        led.count_closed(int(n_close), int(n_eff), int(n_excl))
+        if self._ledger_full or focal.offered_at is None:
+            closed = counts.ledger_close(
+                st.need,
+                st.tier,
+                st.segment,
+                f.std_cells,
+                f.std_segments,
+                focal.offered,
+                f.has,
+                covered,
+                led.open_m,
+                led.effective,
+            )
+            self._ledger_full = False
+        else:
+            closed = counts.ledger_close_at(
+                focal.offered_at,
+                np.concatenate(left),
+                st.need,
+                st.tier,
+                f.has,
+                covered,
+                led.open_m,
+                led.effective,
+            )
+        led.count_closed(*(int(x) for x in closed))
 
     def _handle_complaints(self, firm: FirmAgent, read_ok: np.ndarray, now: int) -> None:
         """A complaint the firm's records pick up is resolved (late ones too)."""
@@ -412,9 +454,9 @@ class DemandModel(mesa.Model):
         C, T = m.n_categories, m.n_tiers
         now = self.t
         led = self.ledger
-        if self._counts is not None:  # counted as the ledger closed, this step
-            cells, per_firm = self._counts
-            self._counts = None
+        kept = getattr(st, "_tally", None)
+        if kept is not None:  # kept up to date by the compiled rules
+            cells, per_firm = kept.cells, kept.served
         else:  # need states are NONE..SERVED, so active | served is need >= ACTIVE
             cells = counts.cell_counts(st.tier, st.need, ACTIVE, T)
             per_firm = counts.served_by(st.need, st.supplier, len(self.firm_list))

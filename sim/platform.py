@@ -37,6 +37,7 @@ class Contacts:
     read_ok: np.ndarray  # flat (customer*C + category) positions whose facts reached the records
     kind: np.ndarray | None = None  # (N,) uint8 contact kind (the compiled rules)
     table: np.ndarray | None = None  # (3,) float32 contact probability per kind
+    offered_at: np.ndarray | None = None  # flat positions of ``offered`` (the compiled rules)
 
 
 def init_records(firm: FirmAgent, state: CustomerState, coverage_u: np.ndarray) -> Records:

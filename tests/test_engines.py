@@ -90,6 +90,10 @@ def test_large_blocks_agree() -> None:
 
 def test_kept_counts_match_a_recount() -> None:
     model = DemandModel(workload(3000, steps=60), rng=9).run(60)
+    st = model.state
+    kept = st._tally  # type: ignore[attr-defined]
+    assert np.array_equal(kept.cells, cell_counts(st.tier, st.need, ACTIVE, 4))
+    assert np.array_equal(kept.served, served_by(st.need, st.supplier, len(model.firm_list)))
     for firm in model.firm_list:
         rec = firm.records
         assert rec is not None and rec.believed is not None and rec.kind is not None
