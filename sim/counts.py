@@ -85,155 +85,71 @@ def unresolved(
                 af[j] = f == sf[j]
 
 
+@njit(inline="always")
+def _should(j, C, T, nf, tf, std, std_segments, segment):  # type: ignore[no-untyped-def]
+    """``DemandModel._focal_should_market`` at flat position ``j``: an active need in
+    the focal firm's standard (cell and segment). ``where`` of the ledger passes holds
+    the state's need, tier and segment arrays and the standard's (C, T) cells and (S,)
+    segments."""
+    i = j // C
+    c = j - i * C
+    return (nf[j] == ACTIVE) & std[c * T + tf[j]] & std_segments[segment[i]]
+
+
 @njit(cache=True, nogil=True)
 def ledger_open(
-    need: np.ndarray,
-    tier: np.ndarray,
-    segment: np.ndarray,
-    std_cells: np.ndarray,  # (C, T) bool: the focal firm's standard
-    std_segments: np.ndarray,  # (S,) bool
+    pos: np.ndarray,  # flat positions that may have to open
+    where: tuple,  # (need, tier, segment, std_cells, std_segments): see ``_should``
     open_m: np.ndarray,  # (N, C) bool, changed in place
     effective: np.ndarray,  # (N, C) bool, changed in place
 ) -> None:
-    """``OpportunityLedger.open`` on the focal firm's should-market mask: an active
-    need in its standard (segment and cell)."""
-    n, C = need.shape
+    """``OpportunityLedger.open`` at the given positions: every position the first
+    time; after that the ledger holds every should-market position, and only needs
+    that became active since can open an opportunity."""
+    need, tier, segment, std_cells, std_segments = where
+    C = need.shape[1]
     T = std_cells.shape[1]
-    nf = need.reshape(-1)
+    nf, tf, std = need.reshape(-1), tier.reshape(-1), std_cells.reshape(-1)
     of = open_m.reshape(-1)
     ef = effective.reshape(-1)
-    if std_cells.all() and std_segments.all():  # the common case: straight-line code
-        for j in range(nf.size):
-            o = of[j]
-            new = (nf[j] == ACTIVE) & ~o
-            of[j] = o | new
-            ef[j] = ef[j] & ~new
-        return
-    tf = tier.reshape(-1)
-    std = std_cells.reshape(-1)
-    c = 0
-    i = 0
-    for j in range(nf.size):
-        should = (nf[j] == ACTIVE) & std[c * T + tf[j]] & std_segments[segment[i]]
-        o = of[j]
-        new = should & ~o
-        of[j] = o | new
-        ef[j] = ef[j] & ~new
-        c += 1
-        if c == C:
-            c = 0
-            i += 1
+    for r in range(pos.size):
+        j = pos[r]
+        if _should(j, C, T, nf, tf, std, std_segments, segment) and not of[j]:
+            of[j] = True
+            ef[j] = False
 
 
 @njit(cache=True, nogil=True)
 def ledger_close(
-    need: np.ndarray,
-    tier: np.ndarray,
-    segment: np.ndarray,
-    std_cells: np.ndarray,
-    std_segments: np.ndarray,
-    offered: np.ndarray,  # (N, C) bool: the focal firm's offers this step
+    offered_at: np.ndarray,  # flat positions the focal firm's offers reached this step
+    pos: np.ndarray,  # flat positions that may have to close
+    where: tuple,  # (need, tier, segment, std_cells, std_segments): see ``_should``
     has: np.ndarray,  # (C, T) bool: the focal firm's portfolio
     covered: np.ndarray,  # (N,) bool: in the focal platform
     open_m: np.ndarray,
     effective: np.ndarray,
 ) -> tuple[int, int, int]:
     """``mark_effective`` with the offers that match the desired tier exactly, then
-    ``close``, over every position. Returns (closed, closed effectively, closed as
-    exclusion defects)."""
-    n, C = need.shape
-    T = has.shape[1]
-    nf = need.reshape(-1)
-    tf = tier.reshape(-1)
-    of = open_m.reshape(-1)
-    ef = effective.reshape(-1)
-    off = offered.reshape(-1)
-    cells = has.reshape(-1)
-    std = std_cells.reshape(-1)
-    n_close = 0
-    n_eff = 0
-    n_excl = 0
-    c = 0
-    i = 0
-    for j in range(nf.size):
-        if off[j]:  # few: the focal firm's offers this step
-            ef[j] = ef[j] | (of[j] & cells[c * T + tf[j]])
-        if of[j]:  # the open opportunities: does each still stand?
-            should = (nf[j] == ACTIVE) & std[c * T + tf[j]] & std_segments[segment[i]]
-            if not should:
-                e = ef[j]
-                n_close += 1
-                n_eff += e
-                n_excl += (~e) & (~covered[i])
-                of[j] = False
-                ef[j] = False
-        c += 1
-        if c == C:
-            c = 0
-            i += 1
-    return n_close, n_eff, n_excl
-
-
-@njit(cache=True, nogil=True)
-def ledger_open_at(
-    pos: np.ndarray,  # flat positions whose need became active this step
-    need: np.ndarray,
-    tier: np.ndarray,
-    segment: np.ndarray,
-    std_cells: np.ndarray,
-    std_segments: np.ndarray,
-    open_m: np.ndarray,
-    effective: np.ndarray,
-) -> None:
-    """``ledger_open`` where the should-market mask can have changed: once the ledger
-    holds every should-market position (after its first full pass), only needs that
-    became active since can open an opportunity."""
+    ``close`` at the given positions: every position the first time; after that an
+    opportunity is open only while its need is active, and only needs that stopped
+    being active (lapsed or sold) can close one. Returns (closed, closed effectively,
+    closed as exclusion defects)."""
+    need, tier, segment, std_cells, std_segments = where
     C = need.shape[1]
     T = std_cells.shape[1]
-    nf = need.reshape(-1)
-    tf = tier.reshape(-1)
-    of = open_m.reshape(-1)
-    ef = effective.reshape(-1)
-    std = std_cells.reshape(-1)
-    for r in range(pos.size):
-        j = pos[r]
-        i = j // C
-        c = j - i * C
-        should = (nf[j] == ACTIVE) & std[c * T + tf[j]] & std_segments[segment[i]]
-        if should and not of[j]:
-            of[j] = True
-            ef[j] = False
-
-
-@njit(cache=True, nogil=True)
-def ledger_close_at(
-    offered_at: np.ndarray,  # flat positions the focal firm's offers reached this step
-    left: np.ndarray,  # flat positions whose need stopped being active (lapsed, sold)
-    need: np.ndarray,
-    tier: np.ndarray,
-    has: np.ndarray,
-    covered: np.ndarray,
-    open_m: np.ndarray,
-    effective: np.ndarray,
-) -> tuple[int, int, int]:
-    """``ledger_close`` where it can change anything: an opportunity is open only while
-    its need is active, so only needs that stopped being active can close one."""
-    C = need.shape[1]
-    T = has.shape[1]
-    tf = tier.reshape(-1)
+    nf, tf, std = need.reshape(-1), tier.reshape(-1), std_cells.reshape(-1)
     of = open_m.reshape(-1)
     ef = effective.reshape(-1)
     cells = has.reshape(-1)
     for r in range(offered_at.size):
         j = offered_at[r]
-        c = j % C
-        ef[j] = ef[j] | (of[j] & cells[c * T + tf[j]])
+        ef[j] = ef[j] | (of[j] & cells[(j % C) * T + tf[j]])
     n_close = 0
     n_eff = 0
     n_excl = 0
-    for r in range(left.size):
-        j = left[r]
-        if of[j]:
+    for r in range(pos.size):
+        j = pos[r]
+        if of[j] and not _should(j, C, T, nf, tf, std, std_segments, segment):
             e = ef[j]
             n_close += 1
             n_eff += e

@@ -345,6 +345,12 @@ class DemandModel(mesa.Model):
         )
         return out, at_supplier
 
+    def _standard(self) -> tuple[np.ndarray, ...]:
+        """What the ledger passes need to tell whether the focal firm should market a
+        need: the needs, tiers and segments, and the standard's cells and segments."""
+        st, f = self.state, self.focal
+        return st.need, st.tier, st.segment, f.std_cells, f.std_segments
+
     def _ledger_open(self, became_active: list[np.ndarray]) -> None:
         """Open an opportunity wherever the focal firm should market and none is open.
 
@@ -353,28 +359,9 @@ class DemandModel(mesa.Model):
         if self.engine == "numpy":
             self.ledger.open(self._focal_should_market())
             return
-        st, f, led = self.state, self.focal, self.ledger
-        if self._ledger_full:
-            counts.ledger_open(
-                st.need,
-                st.tier,
-                st.segment,
-                f.std_cells,
-                f.std_segments,
-                led.open_m,
-                led.effective,
-            )
-            return
-        counts.ledger_open_at(
-            np.concatenate(became_active),
-            st.need,
-            st.tier,
-            st.segment,
-            f.std_cells,
-            f.std_segments,
-            led.open_m,
-            led.effective,
-        )
+        st, led = self.state, self.ledger
+        pos = np.arange(st.need.size) if self._ledger_full else np.concatenate(became_active)
+        counts.ledger_open(pos, self._standard(), led.open_m, led.effective)
 
     def _ledger_close(self, focal: Contacts, left: list[np.ndarray]) -> None:
         """Mark the opportunities the focal firm's offers reached with a product at the
@@ -394,31 +381,14 @@ class DemandModel(mesa.Model):
             led.mark_effective(exact)
             led.close(self._focal_should_market(), covered)
             return
-        if self._ledger_full or focal.offered_at is None:
-            closed = counts.ledger_close(
-                st.need,
-                st.tier,
-                st.segment,
-                f.std_cells,
-                f.std_segments,
-                focal.offered,
-                f.has,
-                covered,
-                led.open_m,
-                led.effective,
-            )
-            self._ledger_full = False
-        else:
-            closed = counts.ledger_close_at(
-                focal.offered_at,
-                np.concatenate(left),
-                st.need,
-                st.tier,
-                f.has,
-                covered,
-                led.open_m,
-                led.effective,
-            )
+        offered_at = focal.offered_at
+        if offered_at is None:
+            offered_at = np.flatnonzero(focal.offered)
+        pos = np.arange(st.need.size) if self._ledger_full else np.concatenate(left)
+        self._ledger_full = False
+        closed = counts.ledger_close(
+            offered_at, pos, self._standard(), f.has, covered, led.open_m, led.effective
+        )
         led.count_closed(*(int(x) for x in closed))
 
     def _handle_complaints(self, firm: FirmAgent, read_ok: np.ndarray, now: int) -> None:
