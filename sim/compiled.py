@@ -339,17 +339,14 @@ def _stacked(
     state: CustomerState, contacts: list[Contacts]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(kinds, tables, contacted, offered) of all firms as (F, ...) arrays: the step's
-    own arrays, which this module's ``platform_step`` wrote its contacts into."""
+    own arrays, which this module's ``platform_step`` wrote each firm's row of."""
     store = getattr(state, "_scratch", {})
-    arrays = tuple(store.get(k) for k in ("kinds", "tables", "contacted", "offered"))
-    F = len(contacts)
-    for f, c in enumerate(contacts):
-        for whole, part in zip(arrays, (c.kind, c.table, c.contacted, c.offered), strict=True):
-            if whole is None or part is None or whole.shape[0] != F:
-                raise ValueError("compiled choice_step needs compiled platform_step contacts")
-            if part.__array_interface__["data"][0] != whole[f].__array_interface__["data"][0]:
-                raise ValueError("compiled choice_step needs compiled platform_step contacts")
-    return arrays[0], arrays[1], arrays[2], arrays[3]  # type: ignore[return-value]
+    whole = tuple(store.get(k) for k in ("kinds", "tables", "contacted", "offered"))
+    for c in contacts:
+        parts = (c.kind, c.table, c.contacted, c.offered)
+        if any(p is None or p.base is not w for p, w in zip(parts, whole, strict=True)):
+            raise ValueError("compiled choice_step needs compiled platform_step contacts")
+    return whole  # type: ignore[return-value]
 
 
 def choice_step(
