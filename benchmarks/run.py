@@ -80,8 +80,9 @@ def child_engine(customers: int, steps: int, seed: int, engine: str = "compiled"
         t = time.perf_counter()
         c = _cpu()
         g = build(*args, **kwargs)
-        timing["network_s"] = time.perf_counter() - t
-        timing["network_cpu_s"] = _cpu() - c
+        # the first build is the workload's (loading the kernels builds a tiny one after)
+        timing.setdefault("network_s", time.perf_counter() - t)
+        timing.setdefault("network_cpu_s", _cpu() - c)
         return g
 
     sim.network.build = timed_build  # type: ignore[assignment]

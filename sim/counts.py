@@ -98,7 +98,8 @@ def _should(j, C, T, nf, tf, std, std_segments, segment):  # type: ignore[no-unt
 
 @njit(cache=True, nogil=True)
 def ledger_open(
-    pos: np.ndarray,  # flat positions that may have to open
+    pos: np.ndarray,  # flat positions that may have to open (every position if ``full``)
+    full: bool,
     where: tuple,  # (need, tier, segment, std_cells, std_segments): see ``_should``
     open_m: np.ndarray,  # (N, C) bool, changed in place
     effective: np.ndarray,  # (N, C) bool, changed in place
@@ -112,8 +113,8 @@ def ledger_open(
     nf, tf, std = need.reshape(-1), tier.reshape(-1), std_cells.reshape(-1)
     of = open_m.reshape(-1)
     ef = effective.reshape(-1)
-    for r in range(pos.size):
-        j = pos[r]
+    for r in range(nf.size if full else pos.size):
+        j = r if full else pos[r]
         if _should(j, C, T, nf, tf, std, std_segments, segment) and not of[j]:
             of[j] = True
             ef[j] = False
@@ -122,7 +123,8 @@ def ledger_open(
 @njit(cache=True, nogil=True)
 def ledger_close(
     offered_at: np.ndarray,  # flat positions the focal firm's offers reached this step
-    pos: np.ndarray,  # flat positions that may have to close
+    pos: np.ndarray,  # flat positions that may have to close (every position if ``full``)
+    full: bool,
     where: tuple,  # (need, tier, segment, std_cells, std_segments): see ``_should``
     has: np.ndarray,  # (C, T) bool: the focal firm's portfolio
     covered: np.ndarray,  # (N,) bool: in the focal platform
@@ -147,8 +149,8 @@ def ledger_close(
     n_close = 0
     n_eff = 0
     n_excl = 0
-    for r in range(pos.size):
-        j = pos[r]
+    for r in range(nf.size if full else pos.size):
+        j = r if full else pos[r]
         if of[j] and not _should(j, C, T, nf, tf, std, std_segments, segment):
             e = ef[j]
             n_close += 1

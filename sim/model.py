@@ -359,9 +359,14 @@ class DemandModel(mesa.Model):
         if self.engine == "numpy":
             self.ledger.open(self._focal_should_market())
             return
-        st, led = self.state, self.ledger
-        pos = np.arange(st.need.size) if self._ledger_full else np.concatenate(became_active)
-        counts.ledger_open(pos, self._standard(), led.open_m, led.effective)
+        led = self.ledger
+        counts.ledger_open(
+            np.concatenate(became_active),
+            self._ledger_full,
+            self._standard(),
+            led.open_m,
+            led.effective,
+        )
 
     def _ledger_close(self, focal: Contacts, left: list[np.ndarray]) -> None:
         """Mark the opportunities the focal firm's offers reached with a product at the
@@ -384,11 +389,17 @@ class DemandModel(mesa.Model):
         offered_at = focal.offered_at
         if offered_at is None:
             offered_at = np.flatnonzero(focal.offered)
-        pos = np.arange(st.need.size) if self._ledger_full else np.concatenate(left)
-        self._ledger_full = False
         closed = counts.ledger_close(
-            offered_at, pos, self._standard(), f.has, covered, led.open_m, led.effective
+            offered_at,
+            np.concatenate(left),
+            self._ledger_full,
+            self._standard(),
+            f.has,
+            covered,
+            led.open_m,
+            led.effective,
         )
+        self._ledger_full = False
         led.count_closed(*(int(x) for x in closed))
 
     def _handle_complaints(self, firm: FirmAgent, read_ok: np.ndarray, now: int) -> None:
