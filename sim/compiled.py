@@ -1,10 +1,15 @@
 """The three per-customer rules on the compiled kernels of ``sim.kernels``.
 
 Same arguments, same draws, same results as ``sim.demand.demand_step``,
-``sim.platform.platform_step`` and ``sim.choice.choice_step`` (the reference
-implementations); ``DemandModel`` uses these unless it is built with
-``engine="numpy"``. Per-firm tables that only change with the portfolio are kept on
-the firm (``FirmTables``) and rebuilt when its offers change.
+``sim.platform.platform_step``, ``sim.choice.choice_step`` and
+``sim.platform.record_sales`` (the reference implementations); ``DemandModel`` uses
+these unless it is built with ``engine="numpy"``.
+
+What the numpy rules recount every step is kept up to date here where it changes: the
+metrics' counts (``Tally``), each firm's believed demand per cell and its customers'
+contact kinds (``keep_counts``). The choice's per-firm tables, which change only with a
+portfolio, are rebuilt when one does. Work arrays live with the state between steps
+(``scratch``).
 """
 
 from __future__ import annotations
@@ -209,8 +214,6 @@ def platform_step(
     firm: FirmAgent, state: CustomerState, now: int, rng: np.random.Generator
 ) -> Contacts:
     """``sim.platform.platform_step`` in one compiled pass."""
-    rec = firm.records
-    assert rec is not None
     n, C = state.need.shape
     spec = firm.spec.platform
     draws = RuleDraws(rng)

@@ -6,7 +6,7 @@ needs...). numpy must generate every number of the block; here a compiled loop
 generates the outputs it reads and jumps over the rest: PCG64 is a 128-bit linear
 congruential generator, so k steps ahead is one multiply-add with (M^k, inc·(M^(k-1)
 + … + 1)), tabulated for k = 1..64. The numbers are numpy's, bit for bit, and the
-generator is left exactly where numpy's own draws would leave it (``sim.rng.Plan``).
+generator is left exactly where numpy's own draws would leave it (``RuleDraws``).
 
 numpy (``pcg64.h``): the state advances ``s = s·M + inc (mod 2^128)`` and the
 output is ``rotr64(hi(s) ^ lo(s), hi(s) >> 58)`` of the advanced state; a float32
