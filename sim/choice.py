@@ -86,15 +86,9 @@ def choice_step(
     ps = market.seg_price_sens[seg]
     T = market.n_tiers
     cell = cat * T + desired  # (category, desired tier) as a flat index into (C, T) tables
-    dist = np.abs(np.arange(T)[None, :] - np.arange(T)[:, None])  # (desired, offered)
     for f, firm in enumerate(firms):
-        # per (category, desired tier): the offer, and its fit + quality utility and price
-        ot_table = firm.offers
-        k_table = np.maximum(ot_table, 0)
-        cats = np.arange(C)[:, None]
-        misfit = dist[np.arange(T)[None, :], k_table]
-        fit_quality = -choice.fit * misfit + choice.quality * firm.quality[cats, k_table]
-        ot = ot_table.reshape(-1)[cell]  # (M,)
+        fit_quality, price_of = offer_tables(firm, choice)
+        ot = firm.offers.reshape(-1)[cell]  # (M,)
         sells = ot >= 0
         by_contact = contacts[f].offered.reshape(-1)[act]
         p_all = contacts[f].p
@@ -107,7 +101,7 @@ def choice_step(
         any_exposed |= e
         v = (
             fit_quality.reshape(-1)[cell]
-            - ps * firm.price[cats, k_table].reshape(-1)[cell]
+            - ps * price_of.reshape(-1)[cell]
             + choice.loyalty * by_inc
             - wom.complaint_penalty * (nb_bad == f)
         )
@@ -145,13 +139,24 @@ def choice_step(
         pos, u = pos[okm], u[okm]
         tiers = offer[f, chosen[okm]]
         # the position of u inside the passing band is again uniform: after-sale links
-        d = firm.defect_rate[list(SALE_LINKS)]
-        b = 1.0 - np.prod(1.0 - d)
+        b = firm.defect_band(SALE_LINKS)
         v = (u - b) / max(1.0 - b, 1e-12)
         complaint = firm.run_links(AFTER_SALE_LINKS, v) >= 0
         _book(state, firm, pos, tiers, complaint, now)
         out.append(Sales(pos, tiers))
     return out
+
+
+def offer_tables(firm: FirmAgent, choice: Choice) -> tuple[np.ndarray, np.ndarray]:
+    """Per (category, desired tier), (C, T): the fit + quality utility of what the firm
+    offers a customer desiring that tier (its closest tier), and that offer's price."""
+    C, T = firm.offers.shape
+    k_table = np.maximum(firm.offers, 0)
+    dist = np.abs(np.arange(T)[None, :] - np.arange(T)[:, None])  # (desired, offered)
+    misfit = dist[np.arange(T)[None, :], k_table]
+    cats = np.arange(C)[:, None]
+    fit_quality = -choice.fit * misfit + choice.quality * firm.quality[cats, k_table]
+    return fit_quality, firm.price[cats, k_table]
 
 
 def _book(

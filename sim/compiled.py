@@ -19,30 +19,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim import kernels as K
-from sim.choice import Sales
+from sim.choice import Sales, offer_tables
 from sim.counts import cell_counts, served_by
 from sim.demand import DemandEvents, DemandParams
 from sim.firms import AFTER_SALE_LINKS, CONTACT_LINKS, LINK, SALE_LINKS, FirmAgent, Records
 from sim.market import Market
 from sim.network import Graph
 from sim.pcg import RuleDraws
-from sim.platform import Contacts
+from sim.platform import Contacts, contact_table
 from sim.scenario import Choice, WordOfMouth
 from sim.state import ACTIVE, LATENT, CustomerState
-
-
-def band_edges(defect_rate: np.ndarray, links: tuple[int, ...]) -> np.ndarray:
-    """Upper band edges of consecutive links, computed as ``FirmAgent.run_links`` does."""
-    lo = np.float64(0.0)
-    survive = 1.0
-    out = np.empty(len(links), dtype=np.float64)
-    for i, link in enumerate(links):
-        d = defect_rate[link]
-        hi = lo + survive * d
-        out[i] = hi
-        lo = hi
-        survive *= 1.0 - d
-    return out
 
 
 def scratch(state: CustomerState, name: str, shape: tuple[int, ...], dtype: type) -> np.ndarray:
@@ -80,6 +66,11 @@ def tally(state: CustomerState, n_tiers: int, n_firms: int) -> Tally:
     return got
 
 
+def _truth(state: CustomerState) -> tuple[np.ndarray, ...]:
+    """The customer arrays the demand and choice kernels change, as they take them."""
+    return state.need, state.tier, state.supplier, state.held, state.age, state.satisfaction
+
+
 def demand_step(
     state: CustomerState,
     market: Market,
@@ -104,12 +95,7 @@ def demand_step(
     thr[:, 1] = np.float32(params.p_activate)
     thr[:, 2] = np.float32(params.p_expire)
     ev = K.demand_kernel(
-        state.need,
-        state.tier,
-        state.supplier,
-        state.held,
-        state.age,
-        state.satisfaction,
+        _truth(state),
         state.segment,
         unresolved,
         c1,
@@ -161,23 +147,6 @@ def keep_counts(firm: FirmAgent, state: CustomerState, market: Market) -> Record
     return rec
 
 
-def _contact_table(firm: FirmAgent, rec: Records, n_cov: int) -> np.ndarray:
-    """Contact probability per kind of customer, as ``contact_probability``."""
-    p = firm.spec.platform
-    assert rec.kind is not None and rec.n_open is not None
-    if n_cov == 0 or p.density == 0:
-        return np.zeros(3, dtype=np.float32)
-    if p.targeting == "homogeneous":  # kinds 1 and 2 alike
-        return np.array([0.0, p.density, p.density], dtype=np.float32)
-    n_open = int(rec.n_open[0])
-    if float(p.focus).is_integer() and n_cov * p.focus < 2**52:
-        total = float(n_cov - n_open) + p.focus * n_open
-    else:  # numpy's pairwise sum, as the reference takes it
-        total = float(np.choose(rec.kind, [0.0, 1.0, p.focus]).sum())
-    scale = p.density * n_cov / total
-    return np.minimum(np.array([0.0, 1.0, p.focus]) * scale, 1.0).astype(np.float32)
-
-
 def record_sales(firm: FirmAgent, state: CustomerState, flat_idx: np.ndarray, now: int) -> None:
     """``sim.platform.record_sales``, keeping the firm's counts up to date."""
     rec = keep_counts(firm, state, firm.model.market)
@@ -221,15 +190,15 @@ def platform_step(
     cr, pr = draws.f32(n * C)
     cl, pl = draws.f32(n * C)
     rec = keep_counts(firm, state, firm.model.market)
+    assert rec.kind is not None and rec.believed is not None and rec.n_open is not None
     n_cov = int(np.count_nonzero(rec.covered))
     CON, OFF, TAB = _contact_arrays(state, len(firm.model.firm_list))
     f = firm.index
     contacted, offered, table = CON[f], OFF[f], TAB[f]
-    table[:] = _contact_table(firm, rec, n_cov)
+    table[:] = contact_table(firm, n_cov, int(rec.n_open[0]), rec.kind)
     offered.fill(False)
     tallies = np.zeros(7, dtype=np.int64)
     fb = LINK["feedback"]
-    assert rec.kind is not None and rec.believed is not None and rec.n_open is not None
     read_ok, offered_at = K.platform_kernel(
         rec.kind,
         table,
@@ -243,7 +212,7 @@ def platform_step(
         np.float32(spec.strength),
         np.float32(max(spec.strength, 1e-12)),
         float(firm.defect_rate[fb]),
-        band_edges(firm.defect_rate, CONTACT_LINKS),
+        firm.link_bands(CONTACT_LINKS),
         firm.has.any(axis=1),
         state.need,
         state.tier,
@@ -311,27 +280,15 @@ def _choice_tables(firms: list[FirmAgent], choice: Choice) -> _ChoiceTables:
 
 def _build_choice_tables(firms: list[FirmAgent], choice: Choice) -> _ChoiceTables:
     """The per-firm (category, desired tier) tables of the reference ``choice_step``."""
-    C, T = firms[0].has.shape
-    dist = np.abs(np.arange(T)[None, :] - np.arange(T)[:, None])
-    cats = np.arange(C)[:, None]
-    fitq, price_of, sale_hi, after_hi, sale_b = [], [], [], [], []
-    for firm in firms:
-        k_table = np.maximum(firm.offers, 0)
-        misfit = dist[np.arange(T)[None, :], k_table]
-        fitq.append(-choice.fit * misfit + choice.quality * firm.quality[cats, k_table])
-        price_of.append(firm.price[cats, k_table])
-        sale_hi.append(band_edges(firm.defect_rate, SALE_LINKS))
-        after_hi.append(band_edges(firm.defect_rate, AFTER_SALE_LINKS))
-        d = firm.defect_rate[list(SALE_LINKS)]
-        sale_b.append(1.0 - np.prod(1.0 - d))
+    tables = [offer_tables(firm, choice) for firm in firms]
     return _ChoiceTables(
         offers=np.stack([f.offers for f in firms]).astype(np.int64),
-        fitq=np.stack(fitq).astype(np.float64),
-        price_of=np.stack(price_of).astype(np.float64),
+        fitq=np.stack([fq for fq, _ in tables]).astype(np.float64),
+        price_of=np.stack([pr for _, pr in tables]).astype(np.float64),
         quality=np.stack([f.quality for f in firms]).astype(np.float64),
-        sale_hi=np.stack(sale_hi),
-        after_hi=np.stack(after_hi),
-        sale_b=np.array(sale_b, dtype=np.float64),
+        sale_hi=np.stack([f.link_bands(SALE_LINKS) for f in firms]),
+        after_hi=np.stack([f.link_bands(AFTER_SALE_LINKS) for f in firms]),
+        sale_b=np.array([f.defect_band(SALE_LINKS) for f in firms], dtype=np.float64),
     )
 
 
@@ -378,12 +335,7 @@ def choice_step(
     chain = np.zeros((F, 2, 5), dtype=np.int64)
     kinds, tables, contacted, offered = _stacked(state, contacts)
     pos, firm_of, tiers, comp = K.choice_kernel(
-        state.need,
-        state.tier,
-        state.supplier,
-        state.held,
-        state.age,
-        state.satisfaction,
+        _truth(state),
         state.complaint,
         state.complaint_t,
         state.segment,

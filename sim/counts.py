@@ -96,6 +96,22 @@ def _should(j, C, T, nf, tf, std, std_segments, segment):  # type: ignore[no-unt
     return (nf[j] == ACTIVE) & std[c * T + tf[j]] & std_segments[segment[i]]
 
 
+@njit(inline="always")
+def _flat(where):  # type: ignore[no-untyped-def]
+    """The ``where`` of the ledger passes as what ``_should`` reads: (C, T, flat needs,
+    flat tiers, flat standard cells, standard segments, segments)."""
+    need, tier, segment, std_cells, std_segments = where
+    return (
+        need.shape[1],
+        std_cells.shape[1],
+        need.reshape(-1),
+        tier.reshape(-1),
+        std_cells.reshape(-1),
+        std_segments,
+        segment,
+    )
+
+
 @njit(cache=True, nogil=True)
 def ledger_open(
     pos: np.ndarray,  # flat positions that may have to open (every position if ``full``)
@@ -107,10 +123,7 @@ def ledger_open(
     """``OpportunityLedger.open`` at the given positions: every position the first
     time; after that the ledger holds every should-market position, and only needs
     that became active since can open an opportunity."""
-    need, tier, segment, std_cells, std_segments = where
-    C = need.shape[1]
-    T = std_cells.shape[1]
-    nf, tf, std = need.reshape(-1), tier.reshape(-1), std_cells.reshape(-1)
+    C, T, nf, tf, std, std_segments, segment = _flat(where)
     of = open_m.reshape(-1)
     ef = effective.reshape(-1)
     for r in range(nf.size if full else pos.size):
@@ -136,10 +149,7 @@ def ledger_close(
     opportunity is open only while its need is active, and only needs that stopped
     being active (lapsed or sold) can close one. Returns (closed, closed effectively,
     closed as exclusion defects)."""
-    need, tier, segment, std_cells, std_segments = where
-    C = need.shape[1]
-    T = std_cells.shape[1]
-    nf, tf, std = need.reshape(-1), tier.reshape(-1), std_cells.reshape(-1)
+    C, T, nf, tf, std, std_segments, segment = _flat(where)
     of = open_m.reshape(-1)
     ef = effective.reshape(-1)
     cells = has.reshape(-1)

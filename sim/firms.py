@@ -171,6 +171,23 @@ class FirmAgent(mesa.Agent):
         return out
 
     # ---------------------------------------------------------------- chain
+    def link_bands(self, links: tuple[int, ...]) -> np.ndarray:
+        """Upper edges of the bands in which one uniform fails each of consecutive links:
+        the first link fails below its defect rate, the next in the band of its rate of
+        what passed, and so on (float64, so that float32 uniforms compare in float64)."""
+        lo = np.float64(0.0)
+        survive = 1.0
+        out = np.empty(len(links), dtype=np.float64)
+        for k, link in enumerate(links):
+            d = self.defect_rate[link]
+            out[k] = lo = lo + survive * d
+            survive *= 1.0 - d
+        return out
+
+    def defect_band(self, links: tuple[int, ...]) -> float:
+        """Chance that an item fails one of consecutive links: 1 - Π(1 - d)."""
+        return float(1.0 - np.prod(1.0 - self.defect_rate[list(links)]))
+
     def run_links(self, links: tuple[int, ...], u: np.ndarray) -> np.ndarray:
         """Pass items through consecutive chain links with one uniform each.
 
@@ -179,26 +196,19 @@ class FirmAgent(mesa.Agent):
         the failed link for each item (-1: passed all).
         """
         failed = np.full(u.shape, -1, dtype=np.int64)
-        # the band edges are the same for every item: float64 scalars (numpy scalars, so
-        # that float32 uniforms are compared in float64, as against an array)
-        lo = np.float64(0.0)
-        survive = 1.0
+        edges = self.link_bands(links)  # the same for every item
         alive = np.ones(u.shape, dtype=bool)
         n_alive = int(u.size)
-        for link in links:
-            d = self.defect_rate[link]
+        for k, link in enumerate(links):
             self.chain_opp[link] += n_alive
             if n_alive == 0:
                 continue
-            hi = lo + survive * d
-            hit = alive & (u < hi)
+            hit = alive & (u < edges[k])
             nd = int(np.count_nonzero(hit))
             self.chain_def[link] += nd
             failed[hit] = link
             alive &= ~hit
             n_alive -= nd
-            lo = hi
-            survive *= 1.0 - d
         return failed
 
     def step(self) -> None:  # pragma: no cover - the model wires the rules in order

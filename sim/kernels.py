@@ -74,12 +74,7 @@ def _events_of(ev_pos: np.ndarray, ev_type: np.ndarray, m: int, want: int) -> np
 
 @njit(cache=True, nogil=True)
 def demand_kernel(
-    need: np.ndarray,  # (N, C) int8, changed in place
-    tier: np.ndarray,  # (N, C) int8
-    sup: np.ndarray,  # (N, C) int8
-    held: np.ndarray,  # (N, C) int8
-    age: np.ndarray,  # (N, C) int16
-    sat: np.ndarray,  # (N, C) float32
+    truth: tuple,  # the customers' (need, tier, supplier, held, age, satisfaction), in place
     segment: np.ndarray,  # (N,) int8
     unresolved: np.ndarray,  # (N, C) bool
     c1: np.ndarray,
@@ -114,6 +109,7 @@ def demand_kernel(
     """``sim.demand.demand_step``. Returns the event lists (flat positions, in
     position order): activated, upmarket, upmarket unserved, failed, worn,
     complement, churned, expired."""
+    need, tier, sup, held, age, sat = truth
     n, C = need.shape
     nf = need.reshape(-1)
     m = 0  # events recorded
@@ -178,6 +174,7 @@ def demand_kernel(
         f = sup[i, c]
         pf = (1.5 - quality[f, c, held[i, c]]) * p_fail_c[c]
         v64 = np.float64(x)
+        e = 0
         if v64 < pf:  # failure
             e = E_FAILED
             tc = comp_target[c]
@@ -186,59 +183,39 @@ def demand_kernel(
             # NONE (complements never emerge; a lapsing one is marked EXPIRING)
             if tc >= 0 and need[i, tc] == NONE and v64 / max(pf, 1e-12) < seg_comp[segment[i]]:
                 e = E_FAILED_COMPLEMENT
+        elif a >= lifetime[c]:
+            e = E_WORN
+        elif np.float64(f32_at(cc, pc_, jt_b, j)) < (p_churn_hot if unresolved[i, c] else p_churn):
+            e = E_CHURNED
+            sup[i, c] = -1
+        elif tier[i, c] < tier_count[c] - 1:
+            years = np.float64(a) * age_gain + 1.0
+            sg = sat[i, c] - half
+            sg = sg * sat_gain
+            sg = sg + one
+            if sg < zero:
+                sg = zero
+            t = -seg_up[segment[i]]
+            t = t * years
+            t = t * np.float64(sg)
+            u2 = np.float64(f32_at(c2, p2, jt_d, j))
+            # 1 - e^t < -t and expm1 is faithful, so its rounded value is at most -t:
+            # a uniform at or above -t cannot fall below it
+            if u2 < -t and u2 < -math.expm1(t):
+                nt = tier[i, c] + 1
+                tier[i, c] = nt
+                cells[c, nt - 1] -= 1
+                cells[c, nt] += 1
+                e = E_UP if has[f, c, nt] else E_UNSERVED
+        if e != 0:  # rare
             ev_pos[m] = j
             ev_type[m] = e
             m += 1
-            served[f] -= 1
-            need[i, c] = ACTIVE
-            held[i, c] = -1
-            age[i, c] = 0
-        elif a >= lifetime[c]:  # wear-out
-            ev_pos[m] = j
-            ev_type[m] = E_WORN
-            m += 1
-            served[f] -= 1
-            need[i, c] = ACTIVE
-            held[i, c] = -1
-            age[i, c] = 0
-        else:
-            pc = p_churn_hot if unresolved[i, c] else p_churn
-            if np.float64(f32_at(cc, pc_, jt_b, j)) < pc:  # churn
-                ev_pos[m] = j
-                ev_type[m] = E_CHURNED
-                m += 1
+            if e != E_UP:  # the need is active again: the product is gone or unfit
                 served[f] -= 1
                 need[i, c] = ACTIVE
-                sup[i, c] = -1
                 held[i, c] = -1
                 age[i, c] = 0
-            elif tier[i, c] < tier_count[c] - 1:
-                years = np.float64(a) * age_gain + 1.0
-                sg = sat[i, c] - half
-                sg = sg * sat_gain
-                sg = sg + one
-                if sg < zero:
-                    sg = zero
-                t = -seg_up[segment[i]]
-                t = t * years
-                t = t * np.float64(sg)
-                u2 = np.float64(f32_at(c2, p2, jt_d, j))
-                # 1 - e^t < -t and expm1 is faithful, so its rounded value is at
-                # most -t: a uniform at or above -t cannot fall below it
-                if u2 < -t and u2 < -math.expm1(t):
-                    nt = tier[i, c] + 1
-                    tier[i, c] = nt
-                    cells[c, nt - 1] -= 1
-                    cells[c, nt] += 1
-                    ev_pos[m] = j
-                    ev_type[m] = E_UP
-                    m += 1
-                    if not has[f, c, nt]:
-                        ev_type[m - 1] = E_UNSERVED
-                        served[f] -= 1
-                        need[i, c] = ACTIVE
-                        held[i, c] = -1
-                        age[i, c] = 0
     for k in range(m):
         if ev_type[k] == E_EXPIRED:
             nf[ev_pos[k]] = NONE
@@ -261,46 +238,47 @@ def demand_kernel(
 
 
 # ---------------------------------------------------------------------- platform
+@njit(inline="always")
+def _kind_of(i, rec_need, covered, std_cat):  # type: ignore[no-untyped-def]
+    """Customer ``i``'s contact kind: 0 not covered, 1 covered, 2 covered with a believed
+    latent or active need in a standard category."""
+    k2 = np.uint8(0)
+    for c in range(rec_need.shape[1]):
+        x = rec_need[i, c]
+        k2 |= np.uint8(std_cat[c] & ((x == LATENT) | (x == ACTIVE)))
+    cov = np.uint8(covered[i])
+    return cov + (k2 & cov)
+
+
 @njit(cache=True, nogil=True)
 def contact_kind(
     rec_need: np.ndarray, covered: np.ndarray, std_cat: np.ndarray, kind: np.ndarray
 ) -> int:
-    """``kind`` (N,) uint8: 0 not covered, 1 covered, 2 covered with a believed latent
-    or active need in a standard category. Returns the number of kind 2."""
-    n, C = rec_need.shape
-    rn = rec_need.reshape(-1)
+    """Every customer's contact kind into ``kind`` (N,) uint8 (see ``_kind_of``).
+    Returns the number of kind 2."""
     n_open = 0
-    for i in range(n):
-        k2 = np.uint8(0)
-        for c in range(C):
-            x = rn[i * C + c]
-            k2 |= np.uint8(std_cat[c] & ((x == LATENT) | (x == ACTIVE)))
-        k2 &= np.uint8(covered[i])
-        kind[i] = np.uint8(covered[i]) + k2
-        n_open += k2
+    for i in range(rec_need.shape[0]):
+        k = _kind_of(i, rec_need, covered, std_cat)
+        kind[i] = k
+        n_open += k == 2
     return n_open
 
 
 @njit(inline="always")
-def _update_record(i, c, C, new_need, new_tier, rec_need, rec_tier, believed):  # type: ignore[no-untyped-def]
+def _update_record(i, c, new_need, new_tier, rec_need, rec_tier, believed):  # type: ignore[no-untyped-def]
     """Write one believed fact and keep the believed counts per cell."""
-    old = rec_need[i, c]
-    believed[c, rec_tier[i, c]] -= old >= LATENT
+    believed[c, rec_tier[i, c]] -= rec_need[i, c] >= LATENT
     believed[c, new_tier] += new_need >= LATENT
     rec_need[i, c] = new_need
     rec_tier[i, c] = new_tier
 
 
 @njit(inline="always")
-def _update_kind(i, C, rec_need, covered, std_cat, kind, n_open):  # type: ignore[no-untyped-def]
+def _update_kind(i, rec_need, covered, std_cat, kind, n_open):  # type: ignore[no-untyped-def]
     """Recompute one customer's contact kind after its records changed."""
-    k2 = np.uint8(0)
-    for c in range(C):
-        x = rec_need[i, c]
-        k2 |= np.uint8(std_cat[c] & ((x == LATENT) | (x == ACTIVE)))
-    k2 &= np.uint8(covered[i])
-    n_open[0] += np.int64(k2) - np.int64(kind[i] == 2)
-    kind[i] = np.uint8(covered[i]) + k2
+    k = _kind_of(i, rec_need, covered, std_cat)
+    n_open[0] += np.int64(k == 2) - np.int64(kind[i] == 2)
+    kind[i] = k
 
 
 @njit(cache=True, nogil=True)
@@ -325,10 +303,10 @@ def record_sales(
         j = pos[r]
         i = j // C
         c = j - i * C
-        _update_record(i, c, C, need[i, c], tier[i, c], rec_need, rec_tier, believed)
+        _update_record(i, c, need[i, c], tier[i, c], rec_need, rec_tier, believed)
         rec_sup[i, c] = firm
         known[i] = True
-        _update_kind(i, C, rec_need, covered, std_cat, kind, n_open)
+        _update_kind(i, rec_need, covered, std_cat, kind, n_open)
 
 
 @njit(cache=True, nogil=True)
@@ -418,11 +396,11 @@ def platform_kernel(
                 else:
                     read_ok[n_ok] = j
                     n_ok += 1
-                    _update_record(i, c, C, need[i, c], tier[i, c], rec_need, rec_tier, believed)
+                    _update_record(i, c, need[i, c], tier[i, c], rec_need, rec_tier, believed)
                     rec_sup[i, c] = sup[i, c]
         seen[i] = now
         known[i] = True
-        _update_kind(i, C, rec_need, covered, std_cat, kind, n_open)
+        _update_kind(i, rec_need, covered, std_cat, kind, n_open)
         for c in range(C):
             if need[i, c] == ACTIVE and sells[c]:
                 ul = np.float64(f32_at(cl, pl, jt, i * C + c))
@@ -450,12 +428,7 @@ def platform_kernel(
 # ---------------------------------------------------------------------- choice
 @njit(cache=True, nogil=True)
 def choice_kernel(
-    need: np.ndarray,  # (N, C) int8, changed in place by the sales
-    tier: np.ndarray,
-    sup: np.ndarray,
-    held: np.ndarray,
-    age: np.ndarray,
-    sat: np.ndarray,
+    truth: tuple,  # (need, tier, supplier, held, age, satisfaction), changed by the sales
     complaint: np.ndarray,  # (N, C) int8
     complaint_t: np.ndarray,  # (N, C) int32
     segment: np.ndarray,
@@ -495,6 +468,7 @@ def choice_kernel(
 ):  # type: ignore[no-untyped-def]
     """Exposure, logit choice and sales. Returns (positions, firm, tier, complaint) of
     the completed sales, in position order."""
+    need, tier, sup, held, age, sat = truth
     n, C = need.shape
     F = offers.shape[0]
     mean_field = indptr.size == 0

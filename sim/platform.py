@@ -54,31 +54,42 @@ def init_records(firm: FirmAgent, state: CustomerState, coverage_u: np.ndarray) 
     return Records(covered=covered, known=known, need=need, tier=tier, supplier=sup, seen=seen)
 
 
+def contact_table(firm: FirmAgent, n_cov: int, n_open: int, kind: np.ndarray) -> np.ndarray:
+    """(3,) float32 contact probability of a customer by kind: 0 not covered, 1 covered,
+    2 covered with a believed open need in the standard (``kind`` is the (N,) uint8
+    array of kinds, ``n_cov`` and ``n_open`` the customers of kinds 1-2 and 2)."""
+    p = firm.spec.platform
+    if n_cov == 0 or p.density == 0:
+        return np.zeros(3, dtype=np.float32)
+    if p.targeting == "homogeneous":  # kinds 1 and 2 alike
+        return np.array([0.0, p.density, p.density], dtype=np.float32)
+    # covered customers weigh 1, or ``focus`` with a believed open need; the same
+    # expected number of contacts as homogeneous targeting
+    if float(p.focus).is_integer() and n_cov * p.focus < 2**52:
+        total = float(n_cov - n_open) + p.focus * n_open  # exact, as the pairwise sum is
+    else:
+        total = float(np.choose(kind, [0.0, 1.0, p.focus]).sum())
+    scale = p.density * n_cov / total
+    return np.minimum(np.array([0.0, 1.0, p.focus]) * scale, 1.0).astype(np.float32)
+
+
 def contact_probability(firm: FirmAgent, rec: Records) -> np.ndarray:
     """Per-customer chance of a contact this step, from the records only."""
     p = firm.spec.platform
     n = rec.covered.size
     n_cov = int(np.count_nonzero(rec.covered))
-    if n_cov == 0 or p.density == 0:
-        return np.zeros(n, dtype=np.float32)
-    if p.targeting == "homogeneous":
-        return np.take(np.array([0.0, p.density], dtype=np.float32), rec.covered.view(np.uint8))
-    # covered customers weigh 1, or ``focus`` with a believed open need in the standard
-    is_open = rec.need.view(np.uint8) - np.uint8(LATENT) < 2  # LATENT or ACTIVE: (N, C)
-    open_need = np.zeros(n, dtype=bool)
-    for c in np.flatnonzero(firm.std_cells.any(axis=1)):
-        open_need |= is_open[:, c]
-    open_need &= rec.covered
-    n_open = int(np.count_nonzero(open_need))
-    if float(p.focus).is_integer() and n_cov * p.focus < 2**52:
-        total = float(n_cov - n_open) + p.focus * n_open  # exact, as the pairwise sum is
-    else:
-        total = float(np.where(open_need, p.focus, np.where(rec.covered, 1.0, 0.0)).sum())
-    scale = p.density * n_cov / total
-    # kind 0: not covered, 1: covered, 2: covered with an open need; a table look-up
-    # is several times faster than nested np.where on scalars
-    table = np.minimum(np.array([0.0, 1.0, p.focus]) * scale, 1.0).astype(np.float32)
-    return np.take(table, rec.covered.view(np.uint8) + open_need.view(np.uint8))
+    kind = rec.covered.view(np.uint8)
+    n_open = 0
+    if n_cov and p.density and p.targeting != "homogeneous":
+        is_open = rec.need.view(np.uint8) - np.uint8(LATENT) < 2  # LATENT or ACTIVE: (N, C)
+        open_need = np.zeros(n, dtype=bool)
+        for c in np.flatnonzero(firm.std_cells.any(axis=1)):
+            open_need |= is_open[:, c]
+        open_need &= rec.covered
+        n_open = int(np.count_nonzero(open_need))
+        kind = kind + open_need.view(np.uint8)
+    # a table look-up is several times faster than nested np.where on scalars
+    return np.take(contact_table(firm, n_cov, n_open, kind), kind)
 
 
 def platform_step(
