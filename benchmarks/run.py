@@ -267,7 +267,7 @@ def render(
     info: dict[str, str],
     help_s: float,
     note: str,
-    profile: dict[str, Any] | None = None,
+    profiles: list[dict[str, Any]] | None = None,
     warm: dict[str, Any] | None = None,
 ) -> str:
     """The results as Markdown: machine, table, ratios, targets."""
@@ -318,7 +318,7 @@ def render(
         ]
     lines += [f"`demandsim --help`: {help_s:.3f} s (median of 5).", ""]
     lines += ["## Targets", ""] + [f"- {t}" for t in check_targets(rows, help_s)] + [""]
-    if profile:
+    for profile in profiles or []:
         per_step = profile["total_s"] / profile["steps"]
         lines += [
             f"## Where the time goes: {profile['name']}, {profile['steps']} steps",
@@ -411,8 +411,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument(
         "--profile",
-        default="1M:20",
-        help="workload:steps to profile (cProfile, CPU time) into the results ('' = none)",
+        default="1M:20,10k:260",
+        help="workload:steps,... to profile (cProfile, CPU time) into the results ('' = none)",
     )
     ap.add_argument("--child", choices=tuple(CHILDREN), help=argparse.SUPPRESS)
     ap.add_argument("--customers", type=int, help=argparse.SUPPRESS)
@@ -427,6 +427,12 @@ def main(argv: list[str] | None = None) -> int:
     for s in sizes + peer_sizes + ref_sizes:
         if s not in SIZES:
             ap.error(f"unknown workload {s!r}; known: {', '.join(SIZES)}")
+    to_profile = []  # checked before anything runs
+    for item in filter(None, args.profile.split(",")):
+        name, _, k = item.partition(":")
+        if name not in SIZES or not (k or "20").isdigit() or int(k or 20) < 1:
+            ap.error(f"--profile {item!r}: want workload:steps, workload one of {', '.join(SIZES)}")
+        to_profile.append((name, int(k or 20)))
     print("compiling the kernels (numba cache) ...", file=sys.stderr, flush=True)
     warm = {"first_s": _warm(clear=True), "cached_s": _warm(clear=False)}
     rows = []
@@ -445,17 +451,15 @@ def main(argv: list[str] | None = None) -> int:
                 file=sys.stderr,
                 flush=True,
             )
-    profile = None
-    if args.profile:
-        name, _, k = args.profile.partition(":")
-        if name not in SIZES:
-            ap.error(f"unknown workload {name!r} in --profile")
+    profiles = []
+    for name, k in to_profile:
         print(f"profiling engine {name} ...", file=sys.stderr, flush=True)
-        profile = _spawn("profile", SIZES[name], int(k or 20), args.seed)
+        profile = _spawn("profile", SIZES[name], k, args.seed)
         profile["name"] = name
+        profiles.append(profile)
     help_s = help_time()
     note = "" if args.steps == STEPS else f"{args.steps} steps"
-    text = render(rows, info, help_s, note, profile, warm)
+    text = render(rows, info, help_s, note, profiles, warm)
     print(text)
     if args.out:
         Path(args.out).write_text(text, encoding="utf-8")
