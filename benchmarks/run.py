@@ -323,7 +323,7 @@ def render(
         lines += [
             f"## Where the time goes: {profile['name']}, {profile['steps']} steps",
             "",
-            f"cProfile on process CPU time: {per_step * 1000:.0f} ms per step in all "
+            f"cProfile on process CPU time: {per_step * 1000:.1f} ms per step in all "
             "(the profiler adds a little). Own time per function, largest first. The "
             "profiler does not see inside compiled code: a kernel's time is the own time "
             "of the `sim/compiled.py` or `sim/model.py` function that calls it, random "
@@ -334,8 +334,8 @@ def render(
         ]
         for r in profile["top"]:
             lines.append(
-                f"| `{r['where']}` | {r['calls']} | {r['own_s'] / profile['steps'] * 1000:.1f} "
-                f"| {r['cum_s'] / profile['steps'] * 1000:.1f} |"
+                f"| `{r['where']}` | {r['calls']} | {r['own_s'] / profile['steps'] * 1000:.2f} "
+                f"| {r['cum_s'] / profile['steps'] * 1000:.2f} |"
             )
         lines.append("")
     lines += [
