@@ -26,13 +26,13 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
 
 from sim.firms import AFTER_SALE_LINKS, SALE_LINKS, FirmAgent
+from sim.jit import kernel
 from sim.market import Market
 from sim.network import Graph
-from sim.pcg import RuleDraws, f32_at, f64_at
 from sim.platform import Contacts
+from sim.rng import CHOICE, NEIGHBOUR, uniform
 from sim.scenario import Choice, WordOfMouth
 from sim.state import ACTIVE, SERVED, CustomerState
 from sim.workspace import Workspace
@@ -121,17 +121,13 @@ def choice_step(
     wom: WordOfMouth,
     unresolved: np.ndarray,
     now: int,
-    rng: np.random.Generator,
+    key: np.ndarray,
     work: Workspace,
 ) -> list[Sales]:
-    """Expose active customers to offers, let them choose, and book the sales."""
+    """Expose active customers to offers, let them choose, and book the sales
+    (``key``: the Philox round keys of the ``behaviour`` stream)."""
     n, C = state.need.shape
     F = len(firms)
-    draws = RuleDraws(rng)
-    cn, pn = draws.f64(n)
-    cw, pw = draws.f32(n * C)
-    ck, pk = draws.f64(n * C)
-    cs, ps = draws.f32(n * C)
     tb = _choice_tables(firms, choice, work)
     indptr = _EMPTY if graph.indptr is None else graph.indptr
     indices = _EMPTY if graph.indices is None else graph.indices
@@ -145,15 +141,7 @@ def choice_step(
         unresolved,
         indptr,
         indices,
-        cn,
-        pn,
-        cw,
-        pw,
-        ck,
-        pk,
-        cs,
-        ps,
-        draws.jt,
+        key,
         tb.offers,
         tb.fitq,
         tb.price_of,
@@ -176,7 +164,6 @@ def choice_step(
         work.tally.served,
         chain,
     )
-    draws.finish()
     links = SALE_LINKS + AFTER_SALE_LINKS
     out: list[Sales] = []
     for f, firm in enumerate(firms):
@@ -196,7 +183,7 @@ def choice_step(
 
 
 # ---------------------------------------------------------------------- kernel
-@njit(cache=True, nogil=True)
+@kernel
 def choice_kernel(
     truth: tuple,  # (need, tier, supplier, held, age, satisfaction), changed by the sales
     complaint: np.ndarray,  # (N, C) int8
@@ -205,15 +192,7 @@ def choice_kernel(
     unresolved: np.ndarray,  # (N, C) bool
     indptr: np.ndarray,  # CSR; an empty indptr means mean-field mixing
     indices: np.ndarray,
-    cn: np.ndarray,
-    pn: np.ndarray,  # the neighbour block (N float64), a cursor
-    cw: np.ndarray,
-    pw: np.ndarray,  # the word-of-mouth block (N * C float32)
-    ck: np.ndarray,
-    pk_: np.ndarray,  # the pick block (N * C float64)
-    cs: np.ndarray,
-    ps_: np.ndarray,  # the sale block (N * C float32)
-    jt: np.ndarray,  # the behaviour stream's jump table
+    rk: np.ndarray,  # the behaviour stream's Philox round keys
     offers: np.ndarray,  # (F, C, T) int64 offered tier per desired tier, -1 none
     fitq: np.ndarray,  # (F, C, T) float64 fit + quality utility of that offer
     price_of: np.ndarray,  # (F, C, T) float64 its price
@@ -260,12 +239,12 @@ def choice_kernel(
         if i != last:  # one neighbour per customer and step
             last = i
             if mean_field:
-                nbr = min(np.int64(f64_at(cn, pn, jt, i) * n), n - 1)
+                nbr = min(np.int64(uniform(rk, now, i, NEIGHBOUR, 0) * n), n - 1)
             else:
                 start = indptr[i]
                 deg = indptr[i + 1] - start
                 if deg > 0:
-                    k = start + min(np.int64(f64_at(cn, pn, jt, i) * deg), deg - 1)
+                    k = start + min(np.int64(uniform(rk, now, i, NEIGHBOUR, 0) * deg), deg - 1)
                     nbr = np.int64(indices[min(k, indices.size - 1)])  # type: ignore[assignment]
                 else:
                     nbr = -1
@@ -301,7 +280,7 @@ def choice_kernel(
         # customer, with probability q / (1 - its contact probability)
         wom = -1
         if ns_ >= 0 and not contacted[ns_, i]:
-            uw = np.float64(f32_at(cw, pw, jt, j))
+            uw = uniform(rk, now, i, CHOICE, 4 * c)
             if uw < q / max(1.0 - np.float64(tables[ns_, kinds[ns_, i]]), 1e-12):
                 wom = ns_
         any_e = False
@@ -327,7 +306,7 @@ def choice_kernel(
                 x = util[f] - top
                 cum += 1.0 if x == 0.0 else math.exp(x)  # exp(0) is 1 exactly, in numpy too
             util[f] = cum  # cumulative weights, in place (exp(-inf) = 0 adds nothing)
-        uc = f64_at(ck, pk_, jt, j)
+        uc = uniform(rk, now, i, CHOICE, 4 * c + 1)
         k = 0
         for f in range(F + 1):
             k += uc > util[f] / cum
@@ -345,7 +324,9 @@ def choice_kernel(
     for r in range(n_pick):
         j = pos[r]
         f = pick[r]
-        u = np.float64(f32_at(cs, ps_, jt, j))
+        i = j // C
+        c = j - i * C
+        u = uniform(rk, now, i, CHOICE, 4 * c + 2)
         lost = False
         for k in range(3):
             chain[f, 0, k] += 1

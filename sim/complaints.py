@@ -8,9 +8,9 @@ escalates — it raises the customer's churn hazard and spreads negative word of
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
 from sim.firms import FirmAgent
+from sim.jit import kernel
 from sim.state import NO_FIRM, SERVED, CustomerState, satisfaction_of
 from sim.workspace import Workspace
 
@@ -57,7 +57,7 @@ def handle_complaints(
     return int(hit.size)
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def _unresolved_kernel(
     complaint: np.ndarray,  # (N, C) int8 firm complained about, -1 none; expired ones cleared
     complaint_t: np.ndarray,  # (N, C) int32

@@ -12,12 +12,13 @@ rest of the loop body).
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from sim.jit import kernel
 
 NONE, LATENT, ACTIVE, SERVED = 0, 1, 2, 3
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def cell_counts(tier: np.ndarray, need: np.ndarray, lo: int, n_tiers: int) -> np.ndarray:
     """(C, T) customers per (category, desired tier) whose need state is at least ``lo``."""
     C = need.shape[1]
@@ -41,7 +42,7 @@ def cell_counts(tier: np.ndarray, need: np.ndarray, lo: int, n_tiers: int) -> np
     return out
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def served_by(need: np.ndarray, supplier: np.ndarray, n_firms: int) -> np.ndarray:
     """(F,) served needs per supplier."""
     nf = need.reshape(-1)

@@ -22,10 +22,10 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
 
+from sim.jit import kernel
 from sim.market import Market, per_step
-from sim.pcg import RuleDraws, _muladd128, _rotr, f32_at
+from sim.rng import DEMAND_SERVED, DEMAND_STATE, block, pair
 from sim.scenario import Scenario
 from sim.state import ACTIVE, LATENT, NONE, SERVED, CustomerState
 from sim.workspace import Workspace
@@ -79,8 +79,8 @@ def demand_step(
     has_product: np.ndarray,
     quality_table: np.ndarray,
     unresolved: np.ndarray,
-    rng: np.random.Generator,
-    behaviour_rng: np.random.Generator,
+    key: np.ndarray,
+    now: int,
     work: Workspace,
 ) -> DemandEvents:
     """Advance every customer's needs by one step.
@@ -92,33 +92,23 @@ def demand_step(
         has_product: (F, C, T) which cells each firm sells now.
         quality_table: (F, C, T) product quality per cell.
         unresolved: (N, C) bool, an unresolved complaint about the current supplier.
-        rng: the ``demand`` stream; behaviour_rng: the ``behaviour`` stream (churn).
+        key: the ``demand`` stream's Philox round keys; now: this step (the addresses).
         work: the model's workspace (its tally is kept up to date here).
     """
     n, C = state.need.shape
     tl = work.tally
-    dd, bd = RuleDraws(rng), RuleDraws(behaviour_rng)
-    c1, p1 = dd.f32(n * C)
-    c2, p2 = dd.f32(n * C)
-    cc, pc = bd.f32(n * C)
-    # emergence, activation and expiry thresholds by (category, need state): float32,
-    # as numpy compares float32 uniforms with them; a served need never passes 0
-    thr = np.zeros((C, 4), dtype=np.float32)
+    # emergence, activation and expiry thresholds by (category, need state); a served
+    # need never passes 0
+    thr = np.zeros((C, 4), dtype=np.float64)
     thr[:, 0] = params.p_emerge
-    thr[:, 1] = np.float32(params.p_activate)
-    thr[:, 2] = np.float32(params.p_expire)
+    thr[:, 1] = params.p_activate
+    thr[:, 2] = params.p_expire
     ev = demand_kernel(
         (state.need, state.tier, state.supplier, state.held, state.age, state.satisfaction),
         state.segment,
         unresolved,
-        c1,
-        p1,
-        c2,
-        p2,
-        dd.jt,
-        cc,
-        pc,
-        bd.jt,
+        key,
+        now,
         thr.reshape(-1),
         np.ascontiguousarray(quality_table, dtype=np.float64),
         market.p_fail,
@@ -127,21 +117,19 @@ def demand_step(
         min(params.p_churn * params.complaint_churn, 1.0),
         market.seg_up_rate,
         float(params.age_gain_per_step),
-        np.float32(params.satisfaction_gain),
+        float(params.satisfaction_gain),
         market.tier_count,
         market.complement_target,
         market.seg_complement,
         np.ascontiguousarray(has_product),
         work.array("list_i", (n * C,), np.int32),
         work.array("list_c", (n * C,), np.int8),
-        work.array("u", (n * C,), np.float32),
+        work.array("u", (n * C,), np.float64),
         work.array("ev_pos", (n * C,), np.int32),
         work.array("ev_type", (n * C,), np.int8),
         tl.cells,
         tl.served,
     )
-    dd.finish()
-    bd.finish()
     return DemandEvents(*ev)
 
 
@@ -154,7 +142,7 @@ E_ACTIVATED, E_UP, E_UNSERVED, E_FAILED, E_WORN, E_CHURNED, E_EXPIRED = 0, 1, 2,
 E_FAILED_COMPLEMENT = 8  # a failure that opened the complement need too
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def _events_of(ev_pos: np.ndarray, ev_type: np.ndarray, m: int, want: int) -> np.ndarray:
     """Flat positions of the first ``m`` recorded events of type ``want`` (a failure
     that opened a complement counts as a failure, an unserved upmarket move as a move)."""
@@ -180,20 +168,14 @@ def _events_of(ev_pos: np.ndarray, ev_type: np.ndarray, m: int, want: int) -> np
     return out
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def demand_kernel(
     truth: tuple,  # the customers' (need, tier, supplier, held, age, satisfaction), in place
     segment: np.ndarray,  # (N,) int8
     unresolved: np.ndarray,  # (N, C) bool
-    c1: np.ndarray,
-    p1: np.ndarray,  # the first demand block (N * C float32), a cursor
-    c2: np.ndarray,
-    p2: np.ndarray,  # the second demand block (upmarket)
-    jt_d: np.ndarray,  # the demand stream's jump table
-    cc: np.ndarray,
-    pc_: np.ndarray,  # the churn block (behaviour stream)
-    jt_b: np.ndarray,
-    thr: np.ndarray,  # (C * 4,) float32: emergence, activation, expiry by state; 0 served
+    rk: np.ndarray,  # the demand stream's Philox round keys
+    now: int,  # this step: with the customer and the purpose, each draw's address
+    thr: np.ndarray,  # (C * 4,) float64: emergence, activation, expiry by state; 0 served
     quality: np.ndarray,  # (F, C, T) float64
     p_fail_c: np.ndarray,  # (C,) float64
     lifetime: np.ndarray,  # (C,) int64
@@ -201,14 +183,14 @@ def demand_kernel(
     p_churn_hot: float,
     seg_up: np.ndarray,  # (S,) float64
     age_gain: float,
-    sat_gain: np.float32,
+    sat_gain: float,
     tier_count: np.ndarray,  # (C,) int64
     comp_target: np.ndarray,  # (C,) int64
     seg_comp: np.ndarray,  # (S,) float64
     has: np.ndarray,  # (F, C, T) bool
     srv_i: np.ndarray,  # (N * C,) int32 scratch: the served needs' customers
     srv_c: np.ndarray,  # (N * C,) int8 scratch: ... categories
-    srv_u: np.ndarray,  # (N * C,) float32 scratch: ... first uniforms
+    srv_u: np.ndarray,  # (N * C,) float64 scratch: ... first uniforms
     ev_pos: np.ndarray,  # (N * C,) int32 scratch: at most one event per position
     ev_type: np.ndarray,  # (N * C,) int8 scratch
     cells: np.ndarray,  # (C, T) int64 active or served needs per cell, kept up to date
@@ -221,32 +203,17 @@ def demand_kernel(
     n, C = need.shape
     nf = need.reshape(-1)
     m = 0  # events recorded
-    # one pass: the first uniform of every position, generated in order (two per
-    # PCG64 output); rare transitions of latent, active and unserved needs; and for a
-    # served need failure, wear-out, churn and upmarket (in that precedence)
-    hi = c1[0]
-    lo = c1[1]
-    off = p1[1]
-    a_hi, a_lo, k_hi, k_lo = jt_d[1, 0], jt_d[1, 1], jt_d[1, 2], jt_d[1, 3]
-    scale = np.float32(2.0**-24)
-    half = np.float32(0.5)
-    one = np.float32(1.0)
-    zero = np.float32(0.0)
-    v = np.uint64(0)
+    # pass 1: the state draw of every position (four categories a Philox call); rare
+    # transitions of latent, active and unserved needs; the served needs listed for
+    # pass 2
     j = 0
     ns = 0
+    u4 = (0.0, 0.0, 0.0, 0.0)
     for i in range(n):
         for c in range(C):
-            q = j - off
-            if q < 0:
-                word = c1[3]
-            elif q & 1 == 0:
-                hi, lo = _muladd128(a_hi, a_lo, hi, lo, k_hi, k_lo)  # type: ignore[call-arg]
-                v = _rotr(hi ^ lo, hi >> np.uint64(58))
-                word = v & np.uint64(0xFFFFFFFF)
-            else:
-                word = v >> np.uint64(32)
-            x = np.float32(word >> np.uint64(8)) * scale
+            if c & 3 == 0:
+                u4 = block(rk, now, i, DEMAND_STATE, c >> 2)
+            x = u4[c & 3]
             s = nf[j]
             srv_i[ns] = i
             srv_c[ns] = c
@@ -282,6 +249,7 @@ def demand_kernel(
         f = sup[i, c]
         pf = (1.5 - quality[f, c, held[i, c]]) * p_fail_c[c]
         v64 = np.float64(x)
+        u2, u_churn = pair(rk, now, i, DEMAND_SERVED, c)
         e = 0
         if v64 < pf:  # failure
             e = E_FAILED
@@ -293,20 +261,13 @@ def demand_kernel(
                 e = E_FAILED_COMPLEMENT
         elif a >= lifetime[c]:
             e = E_WORN
-        elif np.float64(f32_at(cc, pc_, jt_b, j)) < (p_churn_hot if unresolved[i, c] else p_churn):
+        elif u_churn < (p_churn_hot if unresolved[i, c] else p_churn):
             e = E_CHURNED
             sup[i, c] = -1
         elif tier[i, c] < tier_count[c] - 1:
             years = np.float64(a) * age_gain + 1.0
-            sg = sat[i, c] - half
-            sg = sg * sat_gain
-            sg = sg + one
-            if sg < zero:
-                sg = zero
-            t = -seg_up[segment[i]]
-            t = t * years
-            t = t * np.float64(sg)
-            u2 = np.float64(f32_at(c2, p2, jt_d, j))
+            sg = max((np.float64(sat[i, c]) - 0.5) * sat_gain + 1.0, 0.0)
+            t = -seg_up[segment[i]] * years * sg
             # 1 - e^t < -t and expm1 is faithful, so its rounded value is at most -t:
             # a uniform at or above -t cannot fall below it
             if u2 < -t and u2 < -math.expm1(t):
@@ -329,7 +290,7 @@ def demand_kernel(
             nf[ev_pos[k]] = NONE
     failed = _events_of(ev_pos, ev_type, m, E_FAILED)
     comp = _events_of(ev_pos, ev_type, m, E_FAILED_COMPLEMENT)
-    for k in range(comp.size):  # the complement needs open last, as in the reference
+    for k in range(comp.size):  # the complement needs open last
         i = comp[k] // C
         comp[k] = i * C + comp_target[comp[k] - i * C]
         nf[comp[k]] = LATENT

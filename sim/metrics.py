@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numba import njit
 
+from sim.jit import kernel
 from sim.scenario import Contraction
 from sim.state import ACTIVE, CustomerState
 
@@ -145,7 +146,7 @@ def _flat(where):  # type: ignore[no-untyped-def]
     )
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def _open_kernel(
     pos: np.ndarray,  # flat positions that may have to open (every position if ``full``)
     full: bool,
@@ -166,7 +167,7 @@ def _open_kernel(
             ef[j] = False
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def _close_kernel(
     offered_at: np.ndarray,  # flat positions the focal firm's offers reached this step
     pos: np.ndarray,  # flat positions that may have to close (every position if ``full``)

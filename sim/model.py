@@ -131,8 +131,8 @@ class DemandModel(mesa.Model):
             np.stack([f.has for f in firms]),
             self._quality_table(),
             at_supplier,
-            self.streams["demand"],
-            self.streams["behaviour"],
+            self.streams.key("demand"),
+            now,
             work,
         )
         self.step_churn = int(ev.churned.size)
@@ -146,7 +146,8 @@ class DemandModel(mesa.Model):
             [ev.activated, ev.failed, ev.worn, ev.churned, ev.upmarket_unserved, failed_over],
         )
         contacts = [
-            platform_step(f, st, now, self.streams.platform(f.name), work, m) for f in firms
+            platform_step(f, st, now, self.streams.key(f"platform:{f.name}"), work, m)
+            for f in firms
         ]
         tr.detect(contacts[0].read_ok, now)
         self.events.detect_launches(st, contacts[0].read_ok, tr, now)
@@ -163,7 +164,7 @@ class DemandModel(mesa.Model):
             self.spec.wom,
             unresolved,
             now,
-            self.streams["behaviour"],
+            self.streams.key("behaviour"),
             work,
         )
         C = m.n_categories

@@ -31,8 +31,9 @@ from numba import njit
 
 from sim.counts import cell_counts
 from sim.firms import CONTACT_LINKS, LINK, FirmAgent, Records
+from sim.jit import kernel
 from sim.market import Market
-from sim.pcg import RuleDraws, _muladd128, _rotr, f32_at
+from sim.rng import CONTACT, READ_LINK, pair, uniform
 from sim.state import ACTIVE, LATENT, CustomerState
 from sim.workspace import Workspace
 
@@ -126,17 +127,14 @@ def platform_step(
     firm: FirmAgent,
     state: CustomerState,
     now: int,
-    rng: np.random.Generator,
+    key: np.ndarray,
     work: Workspace,
     market: Market,
 ) -> Contacts:
-    """Contacts, record refreshes and offers of one firm for one step."""
+    """Contacts, record refreshes and offers of one firm for one step (``key``: the
+    Philox round keys of the firm's platform stream)."""
     n, C = state.need.shape
     spec = firm.spec.platform
-    draws = RuleDraws(rng)
-    cu, pu = draws.f32(n)
-    cr, pr = draws.f32(n * C)
-    cl, pl = draws.f32(n * C)
     F = len(firm.model.firm_list)
     rec = keep_counts(firm, work, market, F)
     assert rec.kind is not None and rec.believed is not None and rec.n_open is not None
@@ -151,15 +149,9 @@ def platform_step(
     read_ok, offered_at = platform_kernel(
         rec.kind,
         table,
-        cu,
-        pu,
-        cr,
-        pr,
-        cl,
-        pl,
-        draws.jt,
-        np.float32(spec.strength),
-        np.float32(max(spec.strength, 1e-12)),
+        key,
+        float(spec.strength),
+        max(float(spec.strength), 1e-12),
         float(firm.defect_rate[fb]),
         firm.link_bands(CONTACT_LINKS),
         firm.has.any(axis=1),
@@ -181,7 +173,6 @@ def platform_step(
         offered,
         tallies,
     )
-    draws.finish()
     n_con = int(tallies[0])
     firm.contacts += n_con
     cost = n_con * spec.cost_per_contact + n_cov * spec.cost_per_record
@@ -216,7 +207,7 @@ def _kind_of(i, rec_need, covered, std_cat):  # type: ignore[no-untyped-def]
     return cov + (k2 & cov)
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def contact_kind(
     rec_need: np.ndarray, covered: np.ndarray, std_cat: np.ndarray, kind: np.ndarray
 ) -> int:
@@ -247,7 +238,7 @@ def _update_kind(i, rec_need, covered, std_cat, kind, n_open):  # type: ignore[n
     kind[i] = k
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def _record_sales_kernel(
     pos: np.ndarray,  # flat positions sold by the firm
     firm: int,
@@ -275,19 +266,13 @@ def _record_sales_kernel(
         _update_kind(i, rec_need, covered, std_cat, kind, n_open)
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def platform_kernel(
     kind: np.ndarray,  # (N,) uint8: 0 uncovered, 1 covered, 2 covered with an open need
     table: np.ndarray,  # (3,) float32 contact probability per kind
-    cu: np.ndarray,
-    pu: np.ndarray,  # the contact block (N float32), a cursor
-    cr: np.ndarray,
-    pr: np.ndarray,  # the read block (N * C float32)
-    cl: np.ndarray,
-    pl: np.ndarray,  # the link block (N * C float32)
-    jt: np.ndarray,  # the platform stream's jump table
-    strength: np.float32,
-    strength_div: np.float32,
+    rk: np.ndarray,  # the platform stream's Philox round keys
+    strength: float,
+    strength_div: float,
     feedback: float,  # the feedback link's defect rate
     link_hi: np.ndarray,  # (2,) float64 upper band edges of the contact links
     sells: np.ndarray,  # (C,) bool: the firm sells something in the category
@@ -313,33 +298,16 @@ def platform_kernel(
     whose facts reached the records, and those an offer reached. ``tallies``: contacts, feedback opportunities,
     feedback defects, then opportunities and defects of the two contact links."""
     n, C = need.shape
-    # the contact uniforms, generated in order: two per PCG64 output
+    # contacts: one draw per covered customer (an uncovered one is never contacted)
     n_con = 0
-    off = pu[1]
-    if off and n:
-        x = np.float32(cu[3] >> np.uint64(8)) * np.float32(2.0**-24)
-        hit = x < table[kind[0]]
-        contacted[0] = hit
-        who[0] = 0
-        n_con += hit
-    hi = cu[0]
-    lo = cu[1]
-    a_hi, a_lo, k_hi, k_lo = jt[1, 0], jt[1, 1], jt[1, 2], jt[1, 3]
-    scale = np.float32(2.0**-24)
-    for i in range(off, n, 2):
-        hi, lo = _muladd128(a_hi, a_lo, hi, lo, k_hi, k_lo)  # type: ignore[call-arg]
-        v = _rotr(hi ^ lo, hi >> np.uint64(58))
-        x = np.float32((v & np.uint64(0xFFFFFFFF)) >> np.uint64(8)) * scale
-        hit = x < table[kind[i]]
+    for i in range(n):
+        p = np.float64(table[kind[i]])
+        hit = False
+        if p > 0.0:
+            hit = uniform(rk, now, i, CONTACT, 0) < p
         contacted[i] = hit
         who[n_con] = i
         n_con += hit
-        if i + 1 < n:
-            x = np.float32(v >> np.uint64(40)) * scale
-            hit = x < table[kind[i + 1]]
-            contacted[i + 1] = hit
-            who[n_con] = i + 1
-            n_con += hit
     read_ok = np.empty(n_con * C, dtype=np.int64)
     offered_at = np.empty(n_con * C, dtype=np.int64)
     n_off = 0
@@ -350,14 +318,16 @@ def platform_kernel(
     def0 = 0
     opp1 = 0
     def1 = 0
+    link_u = np.empty(C, dtype=np.float64)  # each need's link draw, from its read's pair
     for r in range(n_con):
         i = np.int64(who[r])  # type: ignore[assignment]
         for c in range(C):
             j = i * C + c
-            x = f32_at(cr, pr, jt, j)
+            x, ul = pair(rk, now, i, READ_LINK, c)
+            link_u[c] = ul
             if x < strength:
                 n_correct += 1
-                if np.float64(x / strength_div) < feedback:
+                if x / strength_div < feedback:
                     n_lost += 1
                 else:
                     read_ok[n_ok] = j
@@ -369,7 +339,7 @@ def platform_kernel(
         _update_kind(i, rec_need, covered, std_cat, kind, n_open)
         for c in range(C):
             if need[i, c] == ACTIVE and sells[c]:
-                ul = np.float64(f32_at(cl, pl, jt, i * C + c))
+                ul = link_u[c]
                 opp0 += 1
                 if ul < link_hi[0]:
                     def0 += 1
