@@ -23,6 +23,12 @@ It implements the same rules as the engine, in the same order within a step:
    stood before this step's sales, as in the engine;
 5. every firm plans products from its records (``plan``).
 
+As in the engine, the market's history runs ``run.warmup_steps`` steps before step 0:
+the platforms keep their records (contacts read and refresh them) but do not act on
+the market (no offers, no complaint handling, word of mouth independent of contacts),
+and planning is paused; records start empty, a firm knowing its own customers from
+what it sold them. A sale records the tier sold; offers follow the records.
+
 What the peer leaves out is bookkeeping the engine does on top (the opportunity
 ledger, the detection tracker and its Kaplan–Meier lags, per-link chain counts,
 launch evaluation): that only flatters the peer's speed. Scripted events and
@@ -88,6 +94,7 @@ class PeerFirm(mesa.Agent):
         pl = spec.platform
         self.density = pl.density
         self.strength = pl.strength
+        self.misread = pl.misread_rate
         self.personalized = pl.targeting == "personalized"
         self.focus = pl.focus
         self.cost_per_contact = pl.cost_per_contact
@@ -116,6 +123,7 @@ class PeerFirm(mesa.Agent):
         # records: customer id -> [need list, tier list, supplier list]
         self.records: dict[int, list[list[int]]] = {}
         self.covered: set[int] = set()
+        self.seen: dict[int, int] = {}  # customer id -> step of the last contact
         self.scale = 0.0
         self.above = [[0] * T for _ in range(C)]
         self.developing: list[tuple[int, int, int]] = []  # (c, k, ready step)
@@ -132,8 +140,10 @@ class PeerFirm(mesa.Agent):
         self.offers = _offer_table(self.has)
         self.sells = [any(row) for row in self.has]
 
-    def wants(self, rec: list[list[int]]) -> float:
+    def wants(self, rec: list[list[int]] | None) -> float:
         """Contact weight of a covered customer: ``focus`` if its record shows an open need."""
+        if rec is None:
+            return 1.0
         need = rec[0]
         for c, inside in enumerate(self.std_cats):
             if inside and (need[c] == LATENT or need[c] == ACTIVE):
@@ -150,25 +160,34 @@ class PeerFirm(mesa.Agent):
         records = self.records
         total = 0.0
         for cid in self.covered:
-            total += self.wants(records[cid])
+            total += self.wants(records.get(cid))
         self.scale = self.density * n_cov / total
 
     def contact_p(self, cid: int) -> float:
         if self.personalized:
-            return min(self.wants(self.records[cid]) * self.scale, 1.0)
+            return min(self.wants(self.records.get(cid)) * self.scale, 1.0)
         return self.scale
+
+    def contacts_now(self, cid: int, p: float, u: float) -> bool:
+        """At random (homogeneous), or once the record is 1/p steps old (personalized)."""
+        if p <= 0.0:
+            return False
+        if self.personalized:
+            return (self.model.steps - self.seen[cid]) * p >= 1.0
+        return u < p
 
     def plan(self) -> None:
         """Launch finished developments; start new ones where believed demand for a cell the
         firm does not sell persists."""
         model = self.model
         now = model.steps
+        st = self.spec.strategy
+        for _ in self.developing:
+            if st.lead_time_steps > 0:
+                self.cost += st.development_cost / st.lead_time_steps
         for dev in [d for d in self.developing if d[2] <= now]:
             self._add(dev[0], dev[1], -1.0, -1.0)
             self.developing.remove(dev)
-        st = self.spec.strategy
-        for _ in self.developing:
-            self.cost += st.development_cost / max(st.lead_time_steps, 1)
         if not st.enabled:
             return
         C, T = model.C, model.T
@@ -219,7 +238,7 @@ class Customer(mesa.Agent):
         self.complaint_t = [0] * C
         self.unresolved = [False] * C
         self.neighbours: list[Customer] = []
-        self.offered: list[list[bool]] = []
+        self.offered: list[list[int]] = []  # per firm and category: the tier offered
         self.p_contact: list[float] = []
         self.contacted: list[bool] = []
         self.decision: list[tuple[int, int, int]] = []  # (category, firm, tier)
@@ -267,7 +286,7 @@ class Customer(mesa.Agent):
             else:
                 age[c] += 1
                 f = sup[c]
-                p_fail = model.p_fail[c] * (1.5 - firms[f].quality[c][held[c]])
+                p_fail = model.p_fail[c] * (model.fail_offset - firms[f].quality[c][held[c]])
                 if u < p_fail:
                     need[c], held[c], age[c] = ACTIVE, -1, 0
                     target = model.complement_target[c]
@@ -302,33 +321,57 @@ class Customer(mesa.Agent):
         self.p_contact = []
         self.contacted = []
         for firm in model.firm_list:
-            row = [False] * C
+            row = [-1] * C
             offered.append(row)
             if cid not in firm.covered:
                 self.p_contact.append(0.0)
                 self.contacted.append(False)
                 continue
             p = firm.contact_p(cid)
-            self.p_contact.append(p)
-            hit = rand() < p
-            self.contacted.append(hit)
+            hit = firm.contacts_now(cid, p, rand())
+            # before step 0 a platform keeps its records but does not act on the market
+            history = model.warming
+            self.p_contact.append(0.0 if history else p)
+            self.contacted.append(hit and not history)
             if not hit:
                 continue
             firm.contacts += 1
             firm.cost += firm.cost_per_contact
-            rec = firm.records[cid]
+            firm.seen[cid] = model.steps
+            rec = firm.records.get(cid)
+            if rec is None:
+                rec = firm.records[cid] = [[NONE] * C, [0] * C, [-1] * C]
             for c in range(C):
-                # the fact is read correctly and reaches the records
-                if rand() < firm.strength and rand() >= firm.d_feedback:
-                    rec[0][c], rec[1][c], rec[2][c] = need[c], self.tier[c], self.supplier[c]
-                    if self.complaint[c] == firm.index:
-                        self.complaint[c] = -1
-                        if need[c] == SERVED:
-                            sup, k = self.supplier[c], self.held[c]
-                            q = model.firm_list[sup].quality[c][k]
-                            self.sat[c] = min(max(q - 0.2 * abs(k - self.tier[c]), 0.0), 1.0)
-                if need[c] == ACTIVE and firm.sells[c]:
-                    row[c] = all(rand() >= d for d in firm.d_contact)
+                # a read: right with the strength; a wrong one is recorded with the
+                # misread rate; what is read reaches the records unless feedback fails
+                right = rand() < firm.strength
+                if not right and rand() >= firm.misread:
+                    continue
+                if rand() < firm.d_feedback:
+                    continue
+                if right:
+                    rec[0][c], rec[1][c] = need[c], self.tier[c]
+                elif need[c] != LATENT and need[c] != ACTIVE:
+                    rec[0][c], rec[1][c] = LATENT, self.tier[c]
+                else:
+                    k, top = self.tier[c], model.top[c]
+                    if top > 0:
+                        k = k - 1 if (k == top or (k > 0 and rand() < 0.5)) else k + 1
+                    rec[0][c], rec[1][c] = need[c], k
+                rec[2][c] = self.supplier[c]
+                if right and not history and self.complaint[c] == firm.index:
+                    self.complaint[c] = -1
+                    if need[c] == SERVED:
+                        sup, k = self.supplier[c], self.held[c]
+                        q = model.firm_list[sup].quality[c][k]
+                        self.sat[c] = min(max(q - model.misfit * abs(k - self.tier[c]), 0.0), 1.0)
+            for c in range(C):
+                # an offer on what the record now says: a believed open need
+                if rec[0][c] != LATENT and rec[0][c] != ACTIVE:
+                    continue
+                k = firm.offers[c][rec[1][c]]
+                if k >= 0 and all(rand() >= d for d in firm.d_contact) and not history:
+                    row[c] = k
 
     # ------------------------------------------------------------------ 4. choice
     def choose(self) -> None:
@@ -356,20 +399,24 @@ class Customer(mesa.Agent):
             weights = []
             offers = []
             for f, firm in enumerate(firms):
-                k = firm.offers[c][want]
+                best = firm.offers[c][want]
+                by_inc = inc == f and best >= 0
+                by_wom = (
+                    best >= 0
+                    and nb_sup == f
+                    and not self.contacted[f]
+                    and u_wom < q_wom / max(1.0 - self.p_contact[f], 1e-12)
+                )
+                # one who meets its incumbent or hears of a firm asks for what it wants;
+                # a contact brings the tier the firm offered on its records
+                k = best if (by_inc or by_wom) else self.offered[f][c]
                 if k < 0:
-                    continue
-                by_inc = inc == f
-                exposed = self.offered[f][c] or by_inc
-                if not exposed and nb_sup == f and not self.contacted[f]:
-                    exposed = u_wom < q_wom / max(1.0 - self.p_contact[f], 1e-12)
-                if not exposed:
                     continue
                 v = (
                     -cm.fit * abs(k - want)
                     + cm.quality * firm.quality[c][k]
                     - ps * firm.price[c][k]
-                    + cm.loyalty * by_inc
+                    + cm.loyalty * (inc == f)
                     - penalty * (nb_bad == f)
                 )
                 weights.append(math.exp(v))
@@ -394,8 +441,8 @@ class Customer(mesa.Agent):
                 continue  # the sale is lost on the way
             complaint = any(rand() < d for d in firm.d_after)
             self.need[c], self.supplier[c], self.held[c], self.age[c] = SERVED, f, k, 0
-            sat = min(max(firm.quality[c][k] - 0.2 * abs(k - self.tier[c]), 0.0), 1.0)
-            self.sat[c] = sat * 0.5 if complaint else sat
+            sat = min(max(firm.quality[c][k] - model.misfit * abs(k - self.tier[c]), 0.0), 1.0)
+            self.sat[c] = sat * model.complaint_keep if complaint else sat
             if complaint:
                 self.complaint[c], self.complaint_t[c] = f, now
             firm.revenue += firm.price[c][k]
@@ -406,7 +453,7 @@ class Customer(mesa.Agent):
                     [0] * model.C,
                     [-1] * model.C,
                 ]
-            rec[0][c], rec[1][c], rec[2][c] = SERVED, self.tier[c], f
+            rec[0][c], rec[1][c], rec[2][c] = SERVED, k, f  # what was sold
         self.decision = []
 
 
@@ -436,8 +483,12 @@ class PeerModel(mesa.Model):
                 self.complement_target[self.cat_index[c.complement_of]] = i
         d = sc.demand
         self.p_emerge = [
-            0.0 if comp else _per_step(d.emergence_rate, spy) for comp in self.is_complement
+            _per_step(d.complement_emergence_rate if comp else d.emergence_rate, spy)
+            for comp in self.is_complement
         ]
+        self.fail_offset = d.failure_quality_offset
+        self.misfit = d.misfit_satisfaction
+        self.complaint_keep = d.complaint_satisfaction
         self.p_activate = _per_step(d.activation_rate, spy)
         self.p_expire = _per_step(d.expiry_rate, spy)
         self.p_churn = _per_step(d.churn_rate, spy)
@@ -449,6 +500,14 @@ class PeerModel(mesa.Model):
         self.seg_price_sens = [s.price_sensitivity for s in sc.segments]
         self.firm_list = [PeerFirm(self, i, f) for i, f in enumerate(sc.firms)]
         self._populate()
+        # the market's history before step 0: planning paused, nothing measured
+        self.warming = True
+        for _ in range(sc.run.warmup_steps):
+            self.step()
+        self.warming = False
+        for firm in self.firm_list:
+            firm.revenue = firm.cost = 0.0
+            firm.contacts = 0
         self.datacollector = mesa.DataCollector(
             model_reporters={
                 "served_share": lambda m: m.share_of(SERVED),
@@ -493,23 +552,25 @@ class PeerModel(mesa.Model):
                         cust.supplier[c], cust.held[c] = f, offers[f]
                         cust.age[c] = int(rand() * self.lifetime[c])
                         q = self.firm_list[f].quality[c][offers[f]]
-                        cust.sat[c] = min(max(q - 0.2 * abs(offers[f] - cust.tier[c]), 0.0), 1.0)
+                        fit = q - self.misfit * abs(offers[f] - cust.tier[c])
+                        cust.sat[c] = min(max(fit, 0.0), 1.0)
                     else:
                         s = ACTIVE
                 cust.need[c] = s
             customers.append(cust)
         for firm in self.firm_list:
+            # no record read yet; the firm knows its own customers from what it sold them
             p = firm.spec.platform
             for cust in customers:
-                covered = firm.std_segments[cust.segment] and rand() < p.coverage
-                own = firm.index in [cust.supplier[c] for c in range(C) if cust.need[c] == SERVED]
-                if covered:
+                if firm.std_segments[cust.segment] and rand() < p.coverage:
                     firm.covered.add(cust.unique_id)
-                if covered or own:
+                    firm.seen[cust.unique_id] = -int(rand() / p.density) if p.density else 0
+                mine = [cust.need[c] == SERVED and cust.supplier[c] == firm.index for c in range(C)]
+                if any(mine):
                     firm.records[cust.unique_id] = [
-                        list(cust.need),
-                        list(cust.tier),
-                        list(cust.supplier),
+                        [SERVED if m else NONE for m in mine],
+                        [cust.held[c] if m else 0 for c, m in enumerate(mine)],
+                        [firm.index if m else -1 for m in mine],
                     ]
         net = sc.network
         g = nx.watts_strogatz_graph(n, net.degree, net.rewire, seed=self.random.randrange(2**31))
@@ -538,6 +599,8 @@ class PeerModel(mesa.Model):
         customers.do("meet_firms")  # order-free: each customer touches only its own records
         customers.do("choose")  # order-free: decisions commit in `buy`
         customers.do("buy")
+        if self.warming:
+            return
         firms.do("plan")
         self.datacollector.collect(self)
 

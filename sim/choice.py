@@ -31,10 +31,10 @@ from sim.firms import AFTER_SALE_LINKS, SALE_LINKS, FirmAgent
 from sim.jit import kernel
 from sim.market import Market
 from sim.network import Graph
-from sim.platform import Contacts
-from sim.rng import CHOICE, NEIGHBOUR, uniform
+from sim.platform import Contacts, overload_rate
+from sim.rng import CHOICE, NEIGHBOUR, address, block, uniform
 from sim.scenario import Choice, WordOfMouth
-from sim.state import ACTIVE, SERVED, CustomerState
+from sim.state import ACTIVE, SERVED, CustomerState, satisfaction
 from sim.workspace import Workspace
 
 
@@ -44,55 +44,29 @@ class Sales:
 
     idx: np.ndarray
     tier: np.ndarray  # tier sold
-
-
-def offer_tables(firm: FirmAgent, choice: Choice) -> tuple[np.ndarray, np.ndarray]:
-    """Per (category, desired tier), (C, T): the fit + quality utility of what the firm
-    offers a customer desiring that tier (its closest tier), and that offer's price."""
-    C, T = firm.offers.shape
-    k_table = np.maximum(firm.offers, 0)
-    dist = np.abs(np.arange(T)[None, :] - np.arange(T)[:, None])  # (desired, offered)
-    misfit = dist[np.arange(T)[None, :], k_table]
-    cats = np.arange(C)[:, None]
-    fit_quality = -choice.fit * misfit + choice.quality * firm.quality[cats, k_table]
-    return fit_quality, firm.price[cats, k_table]
+    loyal: np.ndarray  # bool: bought from the incumbent supplier
 
 
 @dataclass
 class _ChoiceTables:
-    offers: np.ndarray  # (F, C, T) int64
-    fitq: np.ndarray  # (F, C, T) float64
-    price_of: np.ndarray  # (F, C, T) float64
+    offers: np.ndarray  # (F, C, T) int64 each firm's closest tier per desired tier
     quality: np.ndarray  # (F, C, T) float64
-    sale_hi: np.ndarray  # (F, 3)
-    after_hi: np.ndarray  # (F, 2)
-    sale_b: np.ndarray  # (F,)
+    price: np.ndarray  # (F, C, T) float64
 
 
-def _choice_tables(firms: list[FirmAgent], choice: Choice, work: Workspace) -> _ChoiceTables:
-    """The per-firm (category, desired tier) tables, rebuilt only when a portfolio
-    changed."""
-    key = (id(choice), *(f.portfolio_version for f in firms))
+def _choice_tables(firms: list[FirmAgent], work: Workspace) -> _ChoiceTables:
+    """The firms' portfolio tables, rebuilt only when a portfolio changed."""
+    key = tuple(f.portfolio_version for f in firms)
     got = work.choice_tables
     if got is not None and got[0] == key:
         return got[1]  # type: ignore[no-any-return]
-    tables = _build_choice_tables(firms, choice)
+    tables = _ChoiceTables(
+        offers=np.stack([f.offers for f in firms]).astype(np.int64),
+        quality=np.stack([f.quality for f in firms]).astype(np.float64),
+        price=np.stack([f.price for f in firms]).astype(np.float64),
+    )
     work.choice_tables = (key, tables)
     return tables
-
-
-def _build_choice_tables(firms: list[FirmAgent], choice: Choice) -> _ChoiceTables:
-    """The per-firm (category, desired tier) tables of the choice."""
-    tables = [offer_tables(firm, choice) for firm in firms]
-    return _ChoiceTables(
-        offers=np.stack([f.offers for f in firms]).astype(np.int64),
-        fitq=np.stack([fq for fq, _ in tables]).astype(np.float64),
-        price_of=np.stack([pr for _, pr in tables]).astype(np.float64),
-        quality=np.stack([f.quality for f in firms]).astype(np.float64),
-        sale_hi=np.stack([f.link_bands(SALE_LINKS) for f in firms]),
-        after_hi=np.stack([f.link_bands(AFTER_SALE_LINKS) for f in firms]),
-        sale_b=np.array([f.defect_band(SALE_LINKS) for f in firms], dtype=np.float64),
-    )
 
 
 _EMPTY = np.empty(0, dtype=np.int64)
@@ -123,17 +97,37 @@ def choice_step(
     now: int,
     key: np.ndarray,
     work: Workspace,
+    misfit: float,
+    complaint_keep: float,
+    steps_per_year: int,
 ) -> list[Sales]:
     """Expose active customers to offers, let them choose, and book the sales
-    (``key``: the Philox round keys of the ``behaviour`` stream)."""
+    (``key``: the Philox round keys of the ``behaviour`` stream; ``misfit`` and
+    ``complaint_keep``: the satisfaction a misfit tier costs and a complaint keeps)."""
     n, C = state.need.shape
     F = len(firms)
-    tb = _choice_tables(firms, choice, work)
+    tb = _choice_tables(firms, work)
+    links = SALE_LINKS + AFTER_SALE_LINKS
+    link_rate = np.stack([f.defect_rate[list(links)] for f in firms])
+    link_cap = (
+        np.array(
+            [
+                [
+                    f.spec.capacity.order_fulfilment,
+                    f.spec.capacity.delivery_installation,
+                    f.spec.capacity.use_assistance,
+                ]
+                for f in firms
+            ],
+            dtype=np.float64,
+        )
+        / steps_per_year
+    )
     indptr = _EMPTY if graph.indptr is None else graph.indptr
     indices = _EMPTY if graph.indices is None else graph.indices
     chain = np.zeros((F, 2, 5), dtype=np.int64)
     kinds, tables, contacted, offered = _stacked(work, contacts)
-    pos, firm_of, tiers, comp = choice_kernel(
+    pos, firm_of, tiers, comp, loyal = choice_kernel(
         (state.need, state.tier, state.supplier, state.held, state.age, state.satisfaction),
         state.complaint,
         state.complaint_t,
@@ -142,43 +136,45 @@ def choice_step(
         indptr,
         indices,
         key,
+        address(now),
         tb.offers,
-        tb.fitq,
-        tb.price_of,
         tb.quality,
+        tb.price,
         kinds,
         tables,
         contacted,
         offered,
         market.seg_price_sens,
         float(wom.q),
+        float(choice.fit),
+        float(choice.quality),
         float(choice.loyalty),
         float(wom.complaint_penalty),
         float(choice.outside_utility),
-        tb.sale_hi,
-        tb.after_hi,
-        tb.sale_b,
+        link_rate,
+        link_cap,
+        float(misfit),
+        float(complaint_keep),
         now,
         work.array("list_i", (n * C,), np.int32),
         work.array("list_c", (n * C,), np.int8),
         work.tally.served,
         chain,
     )
-    links = SALE_LINKS + AFTER_SALE_LINKS
     out: list[Sales] = []
     for f, firm in enumerate(firms):
         for k, link in enumerate(links):
             firm.chain_opp[link] += int(chain[f, 0, k])
             firm.chain_def[link] += int(chain[f, 1, k])
         mine = firm_of == f
-        p_f, t_f = pos[mine], tiers[mine]
+        p_f, t_f, l_f = pos[mine], tiers[mine], loyal[mine]
         if p_f.size:
             revenue = float(firm.price[p_f % C, t_f].sum())
             firm.revenue += revenue
             firm.step_revenue += revenue
             firm.sales += p_f.size
             firm.step_sales += p_f.size
-        out.append(Sales(p_f, t_f))
+        out.append(Sales(p_f, t_f, l_f))
     return out
 
 
@@ -193,30 +189,34 @@ def choice_kernel(
     indptr: np.ndarray,  # CSR; an empty indptr means mean-field mixing
     indices: np.ndarray,
     rk: np.ndarray,  # the behaviour stream's Philox round keys
-    offers: np.ndarray,  # (F, C, T) int64 offered tier per desired tier, -1 none
-    fitq: np.ndarray,  # (F, C, T) float64 fit + quality utility of that offer
-    price_of: np.ndarray,  # (F, C, T) float64 its price
-    quality: np.ndarray,  # (F, C, T) float64 quality by tier held
+    step_addr: int,  # this step's address in the streams
+    offers: np.ndarray,  # (F, C, T) int64 each firm's closest tier per desired tier, -1 none
+    quality: np.ndarray,  # (F, C, T) float64 product quality per cell
+    price: np.ndarray,  # (F, C, T) float64 product price per cell
     kinds: np.ndarray,  # (F, N) uint8 contact kind of each customer per firm
     tables: np.ndarray,  # (F, 3) float32 contact probability per kind
     contacted: np.ndarray,  # (F, N) bool
-    offered: np.ndarray,  # (F, N, C) bool
+    offered: np.ndarray,  # (F, N, C) int8 tier a contact offered, -1 none
     price_sens: np.ndarray,  # (S,) float64
     q: float,
+    fit: float,  # utility lost per tier of misfit
+    w_quality: float,  # utility per unit of quality
     loyalty: float,
     penalty: float,
     outside: float,
-    sale_hi: np.ndarray,  # (F, 3) float64 band edges of the sale links
-    after_hi: np.ndarray,  # (F, 2) float64 ... of the after-sale links
-    sale_b: np.ndarray,  # (F,) float64 the sale links' total defect band
+    link_rate: np.ndarray,  # (F, 5) defect rates of the sale and after-sale links
+    link_cap: np.ndarray,  # (F, 3) orders per step order fulfilment, delivery and use
+    misfit: float,  # satisfaction lost per tier of misfit
+    complaint_keep: float,  # share of satisfaction kept on a complaint
     now: int,
     act_i: np.ndarray,  # (N * C,) int32 scratch
     act_c: np.ndarray,  # (N * C,) int8 scratch
     served: np.ndarray,  # (F,) int64 served needs per supplier, kept up to date
     chain: np.ndarray,  # (F, 2, 5) int64 out: opportunities / defects of the 5 links
 ):  # type: ignore[no-untyped-def]
-    """Exposure, logit choice and sales. Returns (positions, firm, tier, complaint) of
-    the completed sales, in position order."""
+    """Exposure, logit choice and sales. Returns (positions, firm, tier, complaint,
+    loyal) of the completed sales, in position order (``loyal``: bought from the
+    incumbent)."""
     need, tier, sup, held, age, sat = truth
     n, C = need.shape
     F = offers.shape[0]
@@ -239,12 +239,14 @@ def choice_kernel(
         if i != last:  # one neighbour per customer and step
             last = i
             if mean_field:
-                nbr = min(np.int64(uniform(rk, now, i, NEIGHBOUR, 0) * n), n - 1)
+                nbr = min(np.int64(uniform(rk, step_addr, i, NEIGHBOUR, 0) * n), n - 1)
             else:
                 start = indptr[i]
                 deg = indptr[i + 1] - start
                 if deg > 0:
-                    k = start + min(np.int64(uniform(rk, now, i, NEIGHBOUR, 0) * deg), deg - 1)
+                    k = start + min(
+                        np.int64(uniform(rk, step_addr, i, NEIGHBOUR, 0) * deg), deg - 1
+                    )
                     nbr = np.int64(indices[min(k, indices.size - 1)])  # type: ignore[assignment]
                 else:
                     nbr = -1
@@ -265,8 +267,13 @@ def choice_kernel(
     # 1) every active need picks, on the state before any sale of this step
     pos = np.empty(na, dtype=np.int64)
     pick = np.empty(na, dtype=np.int64)
+    pick_tier = np.empty(na, dtype=np.int64)
+    pick_loyal = np.empty(na, dtype=np.bool_)
+    pick_u = np.empty(na, dtype=np.float64)
+    orders = np.zeros(F, dtype=np.int64)
     util = np.empty(F + 1, dtype=np.float64)
     exposed = np.empty(F, dtype=np.bool_)
+    what = np.empty(F, dtype=np.int64)  # the tier each firm puts before the customer
     n_pick = 0
     for r in range(na):
         i = np.int64(act_i[r])  # type: ignore[assignment]
@@ -276,16 +283,26 @@ def choice_kernel(
         incumbent = sup[i, c]
         ns_ = nb_sup[r]
         nbad = nb_bad[r]
+        uw, uc, us, _ = block(rk, step_addr, i, CHOICE, c)
         # word of mouth: the firm serving the neighbour, if it did not contact this
         # customer, with probability q / (1 - its contact probability)
         wom = -1
-        if ns_ >= 0 and not contacted[ns_, i]:
-            uw = uniform(rk, now, i, CHOICE, 4 * c)
-            if uw < q / max(1.0 - np.float64(tables[ns_, kinds[ns_, i]]), 1e-12):
-                wom = ns_
+        if (
+            ns_ >= 0
+            and not contacted[ns_, i]
+            and uw < q / max(1.0 - np.float64(tables[ns_, kinds[ns_, i]]), 1e-12)
+        ):
+            wom = ns_
         any_e = False
         for f in range(F):
-            e = (offers[f, c, desired] >= 0) & (offered[f, i, c] | (incumbent == f) | (wom == f))
+            # a customer who meets its incumbent or hears of a firm asks for what it
+            # wants (the firm's closest tier); a contact brings the tier the firm
+            # offered on what its records say
+            if (incumbent == f or wom == f) and offers[f, c, desired] >= 0:
+                what[f] = offers[f, c, desired]
+            else:
+                what[f] = offered[f, i, c]
+            e = what[f] >= 0
             exposed[f] = e
             any_e |= e
         if not any_e:
@@ -294,7 +311,9 @@ def choice_kernel(
         ps = price_sens[segment[i]]
         for f in range(F):
             if exposed[f]:
-                v = fitq[f, c, desired] - ps * price_of[f, c, desired]
+                t = what[f]
+                v = -fit * abs(np.float64(t) - np.float64(desired)) + w_quality * quality[f, c, t]
+                v = v - ps * price[f, c, t]
                 v = v + loyalty * (1.0 if incumbent == f else 0.0)
                 v = v - penalty * (1.0 if nbad == f else 0.0)
                 util[f] = v
@@ -304,9 +323,8 @@ def choice_kernel(
         for f in range(F + 1):
             if f == F or exposed[f]:
                 x = util[f] - top
-                cum += 1.0 if x == 0.0 else math.exp(x)  # exp(0) is 1 exactly, in numpy too
+                cum += 1.0 if x == 0.0 else math.exp(x)
             util[f] = cum  # cumulative weights, in place (exp(-inf) = 0 adds nothing)
-        uc = uniform(rk, now, i, CHOICE, 4 * c + 1)
         k = 0
         for f in range(F + 1):
             k += uc > util[f] / cum
@@ -314,19 +332,39 @@ def choice_kernel(
         if k < F:
             pos[n_pick] = j
             pick[n_pick] = k
+            pick_tier[n_pick] = what[k]
+            pick_loyal[n_pick] = incumbent == k
+            pick_u[n_pick] = us
+            orders[k] += 1
             n_pick += 1
-    # 2) the sale links, then the after-sale links, then booking
+    # 2) the sale links, then the after-sale links (one uniform through all five), at
+    # defect rates that rise where the step's orders exceed a link's capacity
+    sale_hi = np.empty((F, 3), dtype=np.float64)
+    after_hi = np.empty((F, 2), dtype=np.float64)
+    for f in range(F):
+        load = np.float64(orders[f])
+        lo = 0.0
+        for k in range(3):
+            d = link_rate[f, k]
+            if k == 0:
+                d = overload_rate(d, load, link_cap[f, 0])
+            lo = lo + (1.0 - lo) * d
+            sale_hi[f, k] = lo
+        lo = 0.0
+        for k in range(2):
+            d = overload_rate(link_rate[f, 3 + k], load, link_cap[f, 1 + k])
+            lo = lo + (1.0 - lo) * d
+            after_hi[f, k] = lo
     out_pos = np.empty(n_pick, dtype=np.int64)
     out_firm = np.empty(n_pick, dtype=np.int64)
     out_tier = np.empty(n_pick, dtype=np.int64)
     out_comp = np.empty(n_pick, dtype=np.bool_)
+    out_loyal = np.empty(n_pick, dtype=np.bool_)
     n_sold = 0
     for r in range(n_pick):
         j = pos[r]
         f = pick[r]
-        i = j // C
-        c = j - i * C
-        u = uniform(rk, now, i, CHOICE, 4 * c + 2)
+        u = pick_u[r]
         lost = False
         for k in range(3):
             chain[f, 0, k] += 1
@@ -336,9 +374,7 @@ def choice_kernel(
                 break
         if lost:
             continue
-        i = j // C
-        c = j - i * C
-        b = sale_b[f]
+        b = sale_hi[f, 2]
         v = (u - b) / max(1.0 - b, 1e-12)
         comp = False
         for k in range(2):
@@ -349,8 +385,9 @@ def choice_kernel(
                 break
         out_pos[n_sold] = j
         out_firm[n_sold] = f
-        out_tier[n_sold] = offers[f, c, tier[i, c]]
+        out_tier[n_sold] = pick_tier[r]
         out_comp[n_sold] = comp
+        out_loyal[n_sold] = pick_loyal[r]
         n_sold += 1
     for r in range(n_sold):
         j = out_pos[r]
@@ -363,13 +400,16 @@ def choice_kernel(
         served[f] += 1
         held[i, c] = t
         age[i, c] = 0
-        d = abs(np.float32(t) - np.float32(tier[i, c]))
-        s = quality[f, c, t] - np.float64(np.float32(0.2) * d)
-        s = min(max(s, 0.0), 1.0)
-        s32 = np.float32(s)
+        s32 = satisfaction(quality[f, c, t], t, tier[i, c], misfit)
         if out_comp[r]:
-            s32 = s32 * np.float32(0.5)
+            s32 = np.float32(s32 * complaint_keep)
             complaint[i, c] = f
             complaint_t[i, c] = now
         sat[i, c] = s32
-    return out_pos[:n_sold], out_firm[:n_sold], out_tier[:n_sold], out_comp[:n_sold]
+    return (
+        out_pos[:n_sold],
+        out_firm[:n_sold],
+        out_tier[:n_sold],
+        out_comp[:n_sold],
+        out_loyal[:n_sold],
+    )

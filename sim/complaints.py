@@ -36,11 +36,16 @@ def unresolved_pair(
 
 
 def handle_complaints(
-    firm: FirmAgent, state: CustomerState, quality_table: np.ndarray, read_ok: np.ndarray
+    firm: FirmAgent,
+    state: CustomerState,
+    quality_table: np.ndarray,
+    read_ok: np.ndarray,
+    misfit: float,
 ) -> int:
-    """Resolve the complaints about ``firm`` that its records picked up this step
-    (``read_ok``: flat positions whose read reached the records); a served customer's
-    satisfaction returns to what its product gives. Returns the number resolved."""
+    """Resolve the complaints about ``firm`` that its contacts picked up this step (a
+    complaint is a fact a successful read reveals: ``read_ok`` holds the flat positions
+    whose read reached the records); a served customer's satisfaction returns to what
+    its product gives. Returns the number resolved."""
     comp = state.complaint.reshape(-1)
     hit = read_ok[comp[read_ok] == firm.index]
     if hit.size == 0:
@@ -52,7 +57,7 @@ def handle_complaints(
     sup = state.supplier.reshape(-1)[served].astype(np.int64)
     q = quality_table[sup, served % C, held]
     state.satisfaction.reshape(-1)[served] = satisfaction_of(
-        q, held, state.tier.reshape(-1)[served]
+        q, held, state.tier.reshape(-1)[served], misfit
     )
     return int(hit.size)
 

@@ -5,10 +5,10 @@ customers churn, and served customers move upmarket with a hazard that grows wit
 consumption time and satisfaction.
 
 The rule is one compiled kernel (``demand_kernel``) and its wrapper (``demand_step``).
-Every step reads the same fixed-shape blocks of the ``demand`` stream — two uniforms
-per customer and category — whatever the state, so a change to a firm's platform
-never moves the customers' own random inputs (common random numbers). Churn, which
-complaints make likelier, reads the ``behaviour`` stream.
+Every draw is addressed (``sim.rng``): a need's state draw and a served need's pair
+(upmarket, churn) are functions of (seed, step, customer, category) in the ``demand``
+stream, whatever the state, so a change to a firm's platform never moves the
+customers' own random inputs (common random numbers).
 
 The loops avoid branching on the need state of each position (unpredictable, and so
 the largest cost on a modern CPU): a pass first lists the positions of interest
@@ -25,7 +25,7 @@ import numpy as np
 
 from sim.jit import kernel
 from sim.market import Market, per_step
-from sim.rng import DEMAND_SERVED, DEMAND_STATE, block, pair
+from sim.rng import DEMAND_SERVED, DEMAND_STATE, address, block, pair
 from sim.scenario import Scenario
 from sim.state import ACTIVE, LATENT, NONE, SERVED, CustomerState
 from sim.workspace import Workspace
@@ -35,26 +35,33 @@ from sim.workspace import Workspace
 class DemandParams:
     """Per-step probabilities and gains derived from the scenario."""
 
-    p_emerge: np.ndarray  # (C,) complements emerge only through failures
+    p_emerge: np.ndarray  # (C,)
     p_activate: float
     p_expire: float
     p_churn: float
     complaint_churn: float
     age_gain_per_step: float
     satisfaction_gain: float
+    fail_offset: float
 
     @classmethod
     def from_scenario(cls, sc: Scenario, market: Market) -> DemandParams:
         d, spy = sc.demand, sc.run.steps_per_year
-        p_emerge = np.where(market.is_complement, 0.0, per_step(d.emergence_rate, spy))
+        # complements arise mostly through failures, and on their own at their own rate
+        p_emerge = np.where(
+            market.is_complement,
+            per_step(d.complement_emergence_rate, spy),
+            per_step(d.emergence_rate, spy),
+        )
         return cls(
-            p_emerge=p_emerge.astype(np.float32),
+            p_emerge=p_emerge,
             p_activate=float(per_step(d.activation_rate, spy)),
             p_expire=float(per_step(d.expiry_rate, spy)),
             p_churn=float(per_step(d.churn_rate, spy)),
             complaint_churn=d.complaint_churn,
             age_gain_per_step=d.age_gain / spy,
             satisfaction_gain=d.satisfaction_gain,
+            fail_offset=d.failure_quality_offset,
         )
 
 
@@ -62,6 +69,7 @@ class DemandParams:
 class DemandEvents:
     """What changed this step, as flat (customer * C + category) indices."""
 
+    emerged: np.ndarray  # none -> latent
     activated: np.ndarray  # latent -> active
     upmarket: np.ndarray  # desired tier moved up (served)
     upmarket_unserved: np.ndarray  # ... and the supplier has nothing at the new tier
@@ -108,10 +116,11 @@ def demand_step(
         state.segment,
         unresolved,
         key,
-        now,
+        address(now),
         thr.reshape(-1),
         np.ascontiguousarray(quality_table, dtype=np.float64),
         market.p_fail,
+        float(params.fail_offset),
         market.lifetime,
         min(params.p_churn, 1.0),
         min(params.p_churn * params.complaint_churn, 1.0),
@@ -139,6 +148,7 @@ EXPIRING = 4  # an active need lapsing this step, until the end of the step's pa
 
 # demand event types
 E_ACTIVATED, E_UP, E_UNSERVED, E_FAILED, E_WORN, E_CHURNED, E_EXPIRED = 0, 1, 2, 3, 4, 6, 7
+E_EMERGED = 5  # a need emerged (none -> latent)
 E_FAILED_COMPLEMENT = 8  # a failure that opened the complement need too
 
 
@@ -178,6 +188,7 @@ def demand_kernel(
     thr: np.ndarray,  # (C * 4,) float64: emergence, activation, expiry by state; 0 served
     quality: np.ndarray,  # (F, C, T) float64
     p_fail_c: np.ndarray,  # (C,) float64
+    fail_offset: float,  # failure hazard scales with (fail_offset - quality)
     lifetime: np.ndarray,  # (C,) int64
     p_churn: float,
     p_churn_hot: float,
@@ -196,9 +207,9 @@ def demand_kernel(
     cells: np.ndarray,  # (C, T) int64 active or served needs per cell, kept up to date
     served: np.ndarray,  # (F,) int64 served needs per supplier, kept up to date
 ):  # type: ignore[no-untyped-def]
-    """Returns the event lists (flat positions, in
-    position order): activated, upmarket, upmarket unserved, failed, worn,
-    complement, churned, expired."""
+    """Returns the event lists (flat positions, in position order): emerged,
+    activated, upmarket, upmarket unserved, failed, worn, complement, churned,
+    expired."""
     need, tier, sup, held, age, sat = truth
     n, C = need.shape
     nf = need.reshape(-1)
@@ -222,6 +233,9 @@ def demand_kernel(
             if x < thr[c * 4 + s]:  # rare (never for a served need)
                 if s == NONE:
                     nf[j] = LATENT
+                    ev_pos[m] = j
+                    ev_type[m] = E_EMERGED
+                    m += 1
                 elif s == LATENT:
                     nf[j] = ACTIVE
                     cells[c, tier[i, c]] += 1
@@ -247,7 +261,7 @@ def demand_kernel(
             a += 1
             age[i, c] = a
         f = sup[i, c]
-        pf = (1.5 - quality[f, c, held[i, c]]) * p_fail_c[c]
+        pf = (fail_offset - quality[f, c, held[i, c]]) * p_fail_c[c]
         v64 = np.float64(x)
         u2, u_churn = pair(rk, now, i, DEMAND_SERVED, c)
         e = 0
@@ -295,6 +309,7 @@ def demand_kernel(
         comp[k] = i * C + comp_target[comp[k] - i * C]
         nf[comp[k]] = LATENT
     return (
+        _events_of(ev_pos, ev_type, m, E_EMERGED),
         _events_of(ev_pos, ev_type, m, E_ACTIVATED),
         _events_of(ev_pos, ev_type, m, E_UP),
         _events_of(ev_pos, ev_type, m, E_UNSERVED),

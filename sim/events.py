@@ -77,7 +77,7 @@ class Events:
                         step=now,
                         kind="scripted",
                         window=firm.spec.strategy.evaluation_steps,
-                        target=launch_target(firm, n),
+                        target=launch_target(firm.book, n),
                         cell=(c, k),
                     )
                 )

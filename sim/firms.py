@@ -1,10 +1,13 @@
 """Firms: ``mesa.Agent``s with a portfolio, a marketing platform's records and a
 value-transfer chain.
 
-A firm never reads ground truth for its decisions: its records (what it last saw
-of each customer, and when) are all its targeting, planning and complaint
-handling know (DESIGN §2a). Records change only through its own contacts (read
-with the platform's strength, lost to feedback-link defects) and its own sales.
+A firm never reads ground truth for its decisions (DESIGN §2a): its records (what it
+last saw of each customer, and when) are all its targeting, offers and product
+planning know, and the structure makes that so — those rules are handed the firm's
+``FirmBook``, which has no handle on the market. Records change only through the
+firm's own contacts (read with the platform's strength, sometimes wrongly, lost to
+feedback-link defects) and its own sales (which show what was sold, not what the
+customer wanted).
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ class Records:
     need: np.ndarray  # (N, C) int8 believed need state
     tier: np.ndarray  # (N, C) int8 believed desired tier
     supplier: np.ndarray  # (N, C) int8 believed supplier
-    seen: np.ndarray  # (N,) int32 step of the last contact (-1 never)
+    seen: np.ndarray  # (N,) int32 step of the last contact (``state.NEVER``: never)
     # kept up to date by ``sim.platform`` as records change, instead of recounted
     # every step (None: to be counted; see ``sim.platform.keep_counts``)
     believed: np.ndarray | None = None  # (C, T) int64 believed needs per cell
@@ -88,13 +91,13 @@ class Development:
     cost_per_step: float
 
 
-class FirmAgent(mesa.Agent):
-    """One firm: portfolio, platform records, strategy state and accounts."""
+class FirmBook:
+    """What a firm knows and owns: its portfolio, its platform's records, its strategy
+    state and its accounts. It holds no handle on the market's true state (no model,
+    no customers), so the rules that decide — targeting, offers, product planning,
+    retirement — are handed a book and can read nothing but beliefs."""
 
-    model: DemandModel
-
-    def __init__(self, model: DemandModel, index: int, spec: Firm, market: Market) -> None:
-        super().__init__(model)
+    def __init__(self, index: int, spec: Firm, market: Market) -> None:
         self.index = index
         self.spec = spec
         self.name = spec.name
@@ -113,15 +116,8 @@ class FirmAgent(mesa.Agent):
         self.below = np.zeros((C, T), dtype=np.int64)
         self.developing: list[Development] = []
         self.launches: list[Launch] = []
-        self.revenue = 0.0
-        self.contact_cost = 0.0
-        self.development_cost = 0.0
-        self.step_revenue = 0.0
-        self.step_cost = 0.0
-        self.contacts = 0
-        self.sales = 0
-        self.step_sales = 0
         self.planning_events: list[dict[str, Any]] = []
+        self.reset_accounts()
         # standard: which segments / cells the firm targets
         std = spec.platform.standard
         self.std_segments = np.array(
@@ -138,6 +134,20 @@ class FirmAgent(mesa.Agent):
         #: counts portfolio changes (tables derived from prices, qualities and offers
         #: are rebuilt when it moves)
         self.portfolio_version = 0
+
+    def reset_accounts(self) -> None:
+        """Start the accounts and the chain's counts afresh (at step 0)."""
+        self.revenue = 0.0
+        self.contact_cost = 0.0
+        self.development_cost = 0.0
+        self.step_revenue = 0.0
+        self.step_cost = 0.0
+        self.contacts = 0
+        self.sales = 0
+        self.step_sales = 0
+        self.chain_opp[:] = 0
+        self.chain_def[:] = 0
+        self.planning_events.clear()
 
     # ---------------------------------------------------------------- portfolio
     def add_product(self, c: int, k: int, price: float, quality: float, now: int) -> None:
@@ -171,46 +181,78 @@ class FirmAgent(mesa.Agent):
             out[c] = d.argmin(axis=1)
         return out
 
-    # ---------------------------------------------------------------- chain
-    def link_bands(self, links: tuple[int, ...]) -> np.ndarray:
-        """Upper edges of the bands in which one uniform fails each of consecutive links:
-        the first link fails below its defect rate, the next in the band of its rate of
-        what passed, and so on (float64, so that float32 uniforms compare in float64)."""
-        lo = np.float64(0.0)
-        survive = 1.0
-        out = np.empty(len(links), dtype=np.float64)
-        for k, link in enumerate(links):
-            d = self.defect_rate[link]
-            out[k] = lo = lo + survive * d
-            survive *= 1.0 - d
-        return out
 
-    def defect_band(self, links: tuple[int, ...]) -> float:
-        """Chance that an item fails one of consecutive links: 1 - Π(1 - d)."""
-        return float(1.0 - np.prod(1.0 - self.defect_rate[list(links)]))
+#: the book's attributes a ``FirmAgent`` shows as its own
+_BOOK_FIELDS = (
+    "index", "spec", "name", "has", "price", "quality", "launched_at", "records",
+    "coverage_u", "chain_opp", "chain_def", "defect_rate", "above", "below", "developing",
+    "launches", "planning_events", "std_segments", "std_cells", "offers",
+    "portfolio_version", "revenue", "contact_cost", "development_cost", "step_revenue",
+    "step_cost", "contacts", "sales", "step_sales",
+)  # fmt: skip
 
-    def run_links(self, links: tuple[int, ...], u: np.ndarray) -> np.ndarray:
-        """Pass items through consecutive chain links with one uniform each.
 
-        The first link fails with its defect rate; an item that passes goes on to
-        the next. Counts opportunities and defects per link. Returns the index of
-        the failed link for each item (-1: passed all).
-        """
-        failed = np.full(u.shape, -1, dtype=np.int64)
-        edges = self.link_bands(links)  # the same for every item
-        alive = np.ones(u.shape, dtype=bool)
-        n_alive = int(u.size)
-        for k, link in enumerate(links):
-            self.chain_opp[link] += n_alive
-            if n_alive == 0:
-                continue
-            hit = alive & (u < edges[k])
-            nd = int(np.count_nonzero(hit))
-            self.chain_def[link] += nd
-            failed[hit] = link
-            alive &= ~hit
-            n_alive -= nd
-        return failed
+class FirmAgent(mesa.Agent):
+    """One firm as a Mesa agent: its ``book`` (portfolio, records, strategy state,
+    accounts; see ``FirmBook``), whose attributes and methods it shows as its own.
+    The rules that decide are handed the book, never the agent (which knows the
+    model, and so the truth)."""
+
+    model: DemandModel
+    # the book's attributes, for type checkers (set on the class below)
+    index: int
+    spec: Firm
+    name: str
+    has: np.ndarray
+    price: np.ndarray
+    quality: np.ndarray
+    launched_at: np.ndarray
+    records: Records | None
+    coverage_u: np.ndarray
+    chain_opp: np.ndarray
+    chain_def: np.ndarray
+    defect_rate: np.ndarray
+    above: np.ndarray
+    below: np.ndarray
+    developing: list[Development]
+    launches: list[Launch]
+    planning_events: list[dict[str, Any]]
+    std_segments: np.ndarray
+    std_cells: np.ndarray
+    offers: np.ndarray
+    portfolio_version: int
+    revenue: float
+    contact_cost: float
+    development_cost: float
+    step_revenue: float
+    step_cost: float
+    contacts: int
+    sales: int
+    step_sales: int
+
+    def __init__(self, model: DemandModel, index: int, spec: Firm, market: Market) -> None:
+        super().__init__(model)
+        self.book = FirmBook(index, spec, market)
+
+    def __getattr__(self, name: str) -> Any:
+        # the book's methods (add_product, link_bands, ...)
+        if name == "book":
+            raise AttributeError(name)
+        return getattr(self.book, name)
 
     def step(self) -> None:  # pragma: no cover - the model wires the rules in order
         """Firms do not act on their own: ``DemandModel.step`` calls the rules."""
+
+
+def _forward(name: str) -> property:
+    def get(self: FirmAgent) -> Any:
+        return getattr(self.book, name)
+
+    def put(self: FirmAgent, value: Any) -> None:
+        setattr(self.book, name, value)
+
+    return property(get, put, doc=f"The book's ``{name}``.")
+
+
+for _name in _BOOK_FIELDS:
+    setattr(FirmAgent, _name, _forward(_name))

@@ -1,15 +1,25 @@
 """Marketing density and defects (DESIGN §2), and the strategic-contraction rule.
 
-An opportunity is a (customer, category) need that, by the focal firm's standard,
-should be marketed: it opens when the need becomes active and closes when it is
-served (by anyone) or lapses. It was effectively marketed if, while it was open,
-the firm's contact carried a matching offer (a product at the desired tier)
-through the contact links. Any other closing is a defect: of *exclusion* when the
-customer is not in the platform, of *omission* when it is.
+An opportunity (seed 004: potential demand that "theoretically should be effectively
+detected and marketed") is a (customer, category) need in the focal firm's standard
+that carries potential demand: it opens when the need becomes latent or active (it
+emerges, a product fails or wears out, the customer leaves its supplier, moves
+upmarket beyond it, or its supplier fails) and lasts while the need stays latent or
+active. What marketing it needs is set by marketing practice (seed 004: "need to
+carry out ... can be established based on industry marketing rules"): the standard's
+response time R. Every opportunity is judged R steps after it opened: effectively
+marketed if within those R steps a contact of the firm brought an offer that matched
+it (the tier the firm offered, on what its records said, is the tier the customer
+wants) through the contact links; a defect if it is still open and was not (of
+*exclusion* when the customer is not in the platform, of *omission* when it is); not
+counted if the need was met or lapsed sooner without marketing (none was due yet).
+Judging every opportunity at the same age keeps the counts unbiased from the first
+measured step. docs/model.md gives the rule with the seed's words beside it.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -17,21 +27,49 @@ from numba import njit
 
 from sim.jit import kernel
 from sim.scenario import Contraction
-from sim.state import ACTIVE, CustomerState
+from sim.state import ACTIVE, LATENT, NEVER, CustomerState
 
 if TYPE_CHECKING:
     from sim.firms import FirmAgent
 
 
+#: ``OpportunityLedger.flags`` bits
+MARKED, CLOSED, JUDGED = 1, 2, 4
+
+
 class OpportunityLedger:
-    """Open opportunities and the counts of how they closed."""
+    """Open opportunities, their judgement at the response time, and the counts."""
 
     def __init__(self, n: int, n_categories: int) -> None:
-        self.open_m = np.zeros((n, n_categories), dtype=bool)
-        self.effective = np.zeros((n, n_categories), dtype=bool)
-        #: the first opening and closing look at every need; after that only at the
-        #: needs that changed
+        #: the step each opportunity opened (``NEVER``: none); kept until its need
+        #: closes and it has been judged
+        self.open_t = np.full((n, n_categories), NEVER, dtype=np.int32)
+        #: MARKED (a matching offer in time), CLOSED (the need closed before the
+        #: judgement), JUDGED (counted)
+        self.flags = np.zeros((n, n_categories), dtype=np.int8)
+        #: the positions opened at each of the last steps, to judge at their age R
+        self.cohorts: deque[tuple[int, np.ndarray]] = deque()
+        #: effective opportunities judged early, by the step they are due
+        self.deferred: dict[int, int] = {}
+        #: the first pass looks at every need; after that only at the needs that changed
         self.full = True
+        self.reset_counts()
+
+    def start_at(self, now: int) -> None:
+        """Start measuring at step ``now`` (step 0, after the market's history): the
+        potential demand open now is dated now (the history's platforms did not
+        market), and the counts start afresh."""
+        open_ = (self.open_t != NEVER) & ((self.flags & CLOSED) == 0)
+        self.open_t[:] = NEVER
+        self.open_t[open_] = now
+        self.flags[:] = 0
+        self.deferred.clear()
+        self.cohorts.clear()
+        self.cohorts.append((now, np.flatnonzero(open_.reshape(-1))))
+        self.reset_counts()
+
+    def reset_counts(self) -> None:
+        """Zero the counts."""
         self.opportunities_total = 0
         self.effective_total = 0
         self.defects_total = 0
@@ -49,61 +87,64 @@ class OpportunityLedger:
         return state.need, state.tier, state.segment, focal.std_cells, focal.std_segments
 
     def open_step(
-        self, state: CustomerState, focal: FirmAgent, became_active: list[np.ndarray]
+        self, state: CustomerState, focal: FirmAgent, opened: np.ndarray, now: int
     ) -> None:
         """Open an opportunity wherever the focal firm should market and none is open.
 
-        ``became_active``: the needs that became active this step. Once the ledger has
-        looked at every need (the first step), only these can open one."""
-        _open_kernel(
-            np.concatenate(became_active),
-            self.full,
-            self._where(state, focal),
-            self.open_m,
-            self.effective,
+        ``opened``: the needs that became latent or active this step. Once the ledger
+        has looked at every need (the first step), only these can open one. A need that
+        closed and opened again before its last opportunity was judged has that one
+        judged now (it was met or lapsed in time, or marketed)."""
+        new, early = _open_kernel(
+            opened, self.full, self._where(state, focal), self.open_t, self.flags, now
         )
+        self.cohorts.append((now, new))
+        # an opportunity marketed in time whose need closed and opened again before it
+        # was judged: effective, counted when it is due, as every other
+        response = focal.spec.platform.standard.response_steps
+        for t in early.tolist():
+            self.deferred[t + response] = self.deferred.get(t + response, 0) + 1
 
     def close_step(
         self,
         state: CustomerState,
         focal: FirmAgent,
         offered_at: np.ndarray,
-        left: list[np.ndarray],
+        offered: np.ndarray,
+        left: np.ndarray,
+        now: int,
     ) -> None:
-        """Mark the opportunities the focal firm's offers (``offered_at``) reached with a
-        product at the desired tier, then close those that should no longer be open,
-        and count them.
-
-        ``left``: the needs that stopped being active this step (lapsed or sold); an
-        opportunity is open only while its need is active, so once the ledger has looked
-        at every need, only these can close one."""
+        """Mark the opportunities the focal firm's offers reached at the tier the
+        customer wants, within the response time (``offered_at`` positions, ``offered``
+        (N, C) tiers); note the needs that closed (``left``: lapsed or sold; once the
+        ledger has looked at every need, only these can close one); then judge the
+        opportunities opened R steps ago, and count them."""
         assert focal.records is not None
-        closed = _close_kernel(
-            offered_at,
-            np.concatenate(left),
-            self.full,
-            self._where(state, focal),
-            focal.has,
-            focal.records.covered,
-            self.open_m,
-            self.effective,
-        )
+        response = focal.spec.platform.standard.response_steps
+        counts = np.zeros(3, dtype=np.int64)
+        _close_kernel(
+            offered_at, offered, left, self.full, self._where(state, focal), self.open_t,
+            self.flags, now, response,
+        )  # fmt: skip
         self.full = False
-        self.count_closed(*(int(x) for x in closed))
+        while self.cohorts and self.cohorts[0][0] <= now - response:
+            t, pos = self.cohorts.popleft()
+            _judge_kernel(pos, t, self.open_t, self.flags, focal.records.covered, counts)
+        counts[0] += self.deferred.pop(now, 0)
+        self._count(counts)
 
-    def count_closed(self, n_close: int, eff: int, excl: int) -> None:
-        """Book this step's closed opportunities: ``eff`` effectively marketed, ``excl``
-        exclusion defects (the customer outside the platform), the rest omissions."""
-        n_def = n_close - eff
-        self.step_opportunities = n_close
-        self.step_defects = n_def
+    def _count(self, counts: np.ndarray) -> None:
+        """Add judged opportunities: (effective, exclusion, omission)."""
+        eff, excl, omis = (int(x) for x in counts)
+        self.step_opportunities = eff + excl + omis
+        self.step_defects = excl + omis
         self.step_exclusion = excl
-        self.step_omission = n_def - excl
-        self.opportunities_total += n_close
+        self.step_omission = omis
+        self.opportunities_total += eff + excl + omis
         self.effective_total += eff
-        self.defects_total += n_def
+        self.defects_total += excl + omis
         self.exclusion_total += excl
-        self.omission_total += n_def - excl
+        self.omission_total += omis
 
 
 def contraction_update(cs: dict[str, Any], weighted: float, now: int, rule: Contraction) -> None:
@@ -121,13 +162,12 @@ def contraction_update(cs: dict[str, Any], weighted: float, now: int, rule: Cont
 
 @njit(inline="always")
 def _should(j, C, T, nf, tf, std, std_segments, segment):  # type: ignore[no-untyped-def]
-    """Whether the focal firm should market flat position ``j``: an active need in
-    the focal firm's standard (cell and segment). ``where`` of the ledger passes holds
-    the state's need, tier and segment arrays and the standard's (C, T) cells and (S,)
-    segments."""
+    """Whether the focal firm should market flat position ``j``: a latent or active
+    need (potential demand) in the focal firm's standard (cell and segment)."""
     i = j // C
     c = j - i * C
-    return (nf[j] == ACTIVE) & std[c * T + tf[j]] & std_segments[segment[i]]
+    x = nf[j]
+    return ((x == LATENT) | (x == ACTIVE)) & std[c * T + tf[j]] & std_segments[segment[i]]
 
 
 @njit(inline="always")
@@ -146,60 +186,116 @@ def _flat(where):  # type: ignore[no-untyped-def]
     )
 
 
+@njit(inline="always")
+def _judge(j, of, fl, covered, C, counts):  # type: ignore[no-untyped-def]
+    """Judge opportunity ``j``: effective if marked; else, if its need is still open, a
+    defect (exclusion outside the platform, omission inside); else not counted. Frees
+    the slot when the need has closed."""
+    f = fl[j]
+    if f & JUDGED:
+        return
+    if f & MARKED:
+        counts[0] += 1
+    elif not f & CLOSED:
+        if covered[j // C]:
+            counts[2] += 1
+        else:
+            counts[1] += 1
+    if f & CLOSED:
+        of[j] = NEVER
+        fl[j] = 0
+    else:
+        fl[j] = f | JUDGED
+
+
 @kernel
 def _open_kernel(
     pos: np.ndarray,  # flat positions that may have to open (every position if ``full``)
     full: bool,
     where: tuple,  # (need, tier, segment, std_cells, std_segments): see ``_should``
-    open_m: np.ndarray,  # (N, C) bool, changed in place
-    effective: np.ndarray,  # (N, C) bool, changed in place
-) -> None:
-    """Open an opportunity at the given positions: every position the first
-    time; after that the ledger holds every should-market position, and only needs
-    that became active since can open an opportunity."""
+    open_t: np.ndarray,  # (N, C) int32, changed in place
+    flags: np.ndarray,  # (N, C) int8, changed in place
+    now: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Open an opportunity at the given positions: every position the first time,
+    after that the needs that became latent or active. Returns the positions opened,
+    and the opening steps of marketed opportunities whose need had closed and now
+    opened again before they were judged (effective, to be counted when due)."""
     C, T, nf, tf, std, std_segments, segment = _flat(where)
-    of = open_m.reshape(-1)
-    ef = effective.reshape(-1)
-    for r in range(nf.size if full else pos.size):
+    of = open_t.reshape(-1)
+    fl = flags.reshape(-1)
+    m = nf.size if full else pos.size
+    out = np.empty(m, dtype=np.int64)
+    early = np.empty(m, dtype=np.int64)
+    n_out = 0
+    n_early = 0
+    for r in range(m):
         j = r if full else pos[r]
-        if _should(j, C, T, nf, tf, std, std_segments, segment) and not of[j]:
-            of[j] = True
-            ef[j] = False
+        if not _should(j, C, T, nf, tf, std, std_segments, segment):
+            continue
+        if of[j] != NEVER:
+            if not fl[j] & CLOSED:
+                continue  # the same potential demand, still open
+            if fl[j] & MARKED and not fl[j] & JUDGED:  # closed, now open again
+                early[n_early] = of[j]
+                n_early += 1
+        of[j] = now
+        fl[j] = 0
+        out[n_out] = j
+        n_out += 1
+    return out[:n_out], early[:n_early]
 
 
 @kernel
 def _close_kernel(
     offered_at: np.ndarray,  # flat positions the focal firm's offers reached this step
-    pos: np.ndarray,  # flat positions that may have to close (every position if ``full``)
+    offered: np.ndarray,  # (N, C) int8 the tiers offered
+    pos: np.ndarray,  # flat positions that may have closed (every position if ``full``)
     full: bool,
     where: tuple,  # (need, tier, segment, std_cells, std_segments): see ``_should``
-    has: np.ndarray,  # (C, T) bool: the focal firm's portfolio
-    covered: np.ndarray,  # (N,) bool: in the focal platform
-    open_m: np.ndarray,
-    effective: np.ndarray,
-) -> tuple[int, int, int]:
-    """Mark effective the opportunities whose offers match the desired tier exactly,
-    then close at the given positions: every position the first time; after that an
-    opportunity is open only while its need is active, and only needs that stopped
-    being active (lapsed or sold) can close one. Returns (closed, closed effectively,
-    closed as exclusion defects)."""
+    open_t: np.ndarray,
+    flags: np.ndarray,
+    now: int,
+    response: int,  # steps within which potential demand should be marketed
+) -> None:
+    """Mark the open opportunities an offer reached at the wanted tier in time; note
+    (and, when already judged, free) those whose need closed."""
     C, T, nf, tf, std, std_segments, segment = _flat(where)
-    of = open_m.reshape(-1)
-    ef = effective.reshape(-1)
-    cells = has.reshape(-1)
+    of = open_t.reshape(-1)
+    fl = flags.reshape(-1)
+    tiers = offered.reshape(-1)
     for r in range(offered_at.size):
         j = offered_at[r]
-        ef[j] = ef[j] | (of[j] & cells[(j % C) * T + tf[j]])
-    n_close = 0
-    n_eff = 0
-    n_excl = 0
+        f = fl[j]
+        live = (of[j] != NEVER) and not (f & (CLOSED | JUDGED))
+        if live and now - np.int64(of[j]) <= response and tiers[j] == tf[j]:
+            fl[j] = f | MARKED
     for r in range(nf.size if full else pos.size):
         j = r if full else pos[r]
-        if of[j] and not _should(j, C, T, nf, tf, std, std_segments, segment):
-            e = ef[j]
-            n_close += 1
-            n_eff += e
-            n_excl += (~e) & (~covered[j // C])
-            of[j] = False
-            ef[j] = False
-    return n_close, n_eff, n_excl
+        if of[j] == NEVER or fl[j] & CLOSED:
+            continue
+        if not _should(j, C, T, nf, tf, std, std_segments, segment):
+            if fl[j] & JUDGED:
+                of[j] = NEVER
+                fl[j] = 0
+            else:
+                fl[j] = fl[j] | CLOSED
+
+
+@kernel
+def _judge_kernel(
+    pos: np.ndarray,  # flat positions opened at step ``t``
+    t: int,
+    open_t: np.ndarray,
+    flags: np.ndarray,
+    covered: np.ndarray,
+    counts: np.ndarray,  # (3,) int64 out: (effective, exclusion, omission)
+) -> None:
+    """Judge the opportunities opened at step ``t`` that are still in their slot."""
+    C = open_t.shape[1]
+    of = open_t.reshape(-1)
+    fl = flags.reshape(-1)
+    for r in range(pos.size):
+        j = pos[r]
+        if of[j] == t:
+            _judge(j, of, fl, covered, C, counts)

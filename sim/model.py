@@ -28,7 +28,7 @@ from sim.events import Events
 from sim.firms import FirmAgent
 from sim.market import compile_market
 from sim.metrics import OpportunityLedger
-from sim.platform import init_records, keep_counts, platform_step, record_sales
+from sim.platform import Contacts, init_records, keep_counts, platform_step, record_sales
 from sim.rng import Streams
 from sim.scenario import Scenario, build_scenario, load_scenario
 from sim.state import initial_state
@@ -79,11 +79,14 @@ class DemandModel(mesa.Model):
             np.stack([f.offers for f in self.firm_list]),
             np.array([f.spec.initial_share for f in self.firm_list], dtype=np.float64),
             self._quality_table(),
+            sc.demand.misfit_satisfaction,
             self.streams["init"],
         )
+        start = -sc.run.warmup_steps
         for f in self.firm_list:
             f.coverage_u = self.streams.platform(f.name).random(n)
-            f.records = init_records(f, self.state, f.coverage_u)
+            phase_u = self.streams.platform(f.name).random(n)
+            f.records = init_records(f, self.state, f.coverage_u, phase_u, start)
         self.demand_params = DemandParams.from_scenario(sc, m)
         self.tracker = DetectionTracker(n, m.n_categories, sc.run.detection_horizon_steps)
         self.ledger = OpportunityLedger(n, m.n_categories)
@@ -93,14 +96,34 @@ class DemandModel(mesa.Model):
         self.work = Workspace.for_state(self.state, m.n_tiers, len(self.firm_list))
         for f in self.firm_list:
             keep_counts(f, self.work, m, len(self.firm_list))
+        from sim.warmup import load_kernels  # part of the set-up, not of the first step
+
+        load_kernels(self.graph.mean_field)
+        # the market's history before step 0: the platforms run, so that each record
+        # is as old as its platform's contacts make it; nothing is planned or measured
+        self._warming = True
+        self.t = -sc.run.warmup_steps
+        while self.t < 0:
+            self._advance()  # not Mesa's step: its step count starts at step 0
+        self._warming = False
+        self._start_measuring()
         self._metrics = measures.metric_row(self)
         self.datacollector = _RowCollector(
             model_reporters={k: partial(_metric, key=k) for k in self._metrics}
         )
         self.datacollector.collect(self)
-        from sim.warmup import load_kernels  # part of the set-up, not of the first step
 
-        load_kernels(self.graph.mean_field)
+    def _start_measuring(self) -> None:
+        """Step 0: every count and account starts here (records and the market carry
+        their history; opportunities open now stay open)."""
+        sc, m = self.spec, self.market
+        self.tracker = DetectionTracker(self.n, m.n_categories, sc.run.detection_horizon_steps)
+        self.ledger.start_at(0)
+        self.contraction_state = {"peak": 0.0, "streak": 0, "onset": None, "active": False}
+        self.churn_total = self.step_churn = 0
+        self.complaints_raised = self.complaints_resolved = 0
+        for f in self.firm_list:
+            f.reset_accounts()
 
     def _quality_table(self) -> np.ndarray:
         return np.stack([f.quality for f in self.firm_list])
@@ -115,6 +138,9 @@ class DemandModel(mesa.Model):
     # ------------------------------------------------------------------ step
     def step(self) -> None:
         """Advance the market by one period."""
+        self._advance()
+
+    def _advance(self) -> None:
         self.t = now = self.t + 1
         st, m, firms, work, tr = self.state, self.market, self.firm_list, self.work, self.tracker
         for f in firms:
@@ -124,6 +150,7 @@ class DemandModel(mesa.Model):
             now, firms, st, m, self.streams["events"], tr, self._in_focal_standard, work
         )
         unresolved, at_supplier = unresolved_pair(st, firms, now, work)
+        d = self.spec.demand
         ev = demand_step(
             st,
             m,
@@ -140,20 +167,33 @@ class DemandModel(mesa.Model):
         tr.occur(EV["latent_to_active"], self._in_focal_standard(ev.activated), now)
         tr.occur(EV["upmarket"], self._in_focal_standard(ev.upmarket), now)
         tr.occur(EV["complement"], self._in_focal_standard(ev.complement), now)
-        self.ledger.open_step(
-            st,
-            self.focal,
-            [ev.activated, ev.failed, ev.worn, ev.churned, ev.upmarket_unserved, failed_over],
+        opened = np.concatenate(
+            [
+                ev.emerged,
+                ev.complement,
+                ev.activated,
+                ev.failed,
+                ev.worn,
+                ev.churned,
+                ev.upmarket_unserved,
+                failed_over,
+            ]
         )
+        self.ledger.open_step(st, self.focal, opened, now)
         contacts = [
             platform_step(f, st, now, self.streams.key(f"platform:{f.name}"), work, m)
             for f in firms
         ]
-        tr.detect(contacts[0].read_ok, now)
-        self.events.detect_launches(st, contacts[0].read_ok, tr, now)
-        quality = self._quality_table()
-        for f, c in zip(firms, contacts, strict=True):
-            self.complaints_resolved += handle_complaints(f, st, quality, c.read_ok)
+        if self._warming:
+            _common_history(contacts)
+        else:
+            tr.detect(contacts[0].read_ok, now)
+            self.events.detect_launches(st, contacts[0].read_ok, tr, now)
+            quality = self._quality_table()
+            for f, c in zip(firms, contacts, strict=True):
+                self.complaints_resolved += handle_complaints(
+                    f, st, quality, c.read_ok, d.misfit_satisfaction
+                )
         sales = choice_step(
             st,
             m,
@@ -166,24 +206,38 @@ class DemandModel(mesa.Model):
             now,
             self.streams.key("behaviour"),
             work,
+            d.misfit_satisfaction,
+            d.complaint_satisfaction,
+            self.spec.run.steps_per_year,
         )
         C = m.n_categories
         for f, s in zip(firms, sales, strict=True):
             if s.idx.size == 0:
                 continue
-            record_sales(f, st, s.idx, work, m)
+            record_sales(f, s.idx, s.tier, work, m)
             count_adopters(f, s.tier, s.idx % C, now)
             new_c = s.idx[st.complaint.reshape(-1)[s.idx] == f.index]
             new_c = new_c[st.complaint_t.reshape(-1)[new_c] == now]
             self.complaints_raised += new_c.size
             if f is self.focal:
-                tr.detect(s.idx, now)
+                # a sale shows the firm what it sold: the truth where that is what the
+                # customer wanted
+                tr.detect(s.idx[st.tier.reshape(-1)[s.idx] == s.tier], now)
                 tr.occur(EV["complaint"], new_c, now)
         offered_at = contacts[0].offered_at
         assert offered_at is not None
-        self.ledger.close_step(st, self.focal, offered_at, [ev.expired, *(s.idx for s in sales)])
-        for f in firms:
-            plan(f, m, now, self.n, self.streams.planning(f.name))
+        self.ledger.close_step(
+            st,
+            self.focal,
+            offered_at,
+            contacts[0].offered,
+            np.concatenate([ev.expired, *(s.idx for s in sales)]),
+            now,
+        )
+        if self._warming:  # history: nothing planned, nothing measured
+            return
+        for f in firms:  # decided on the books (beliefs), never on the truth
+            plan(f.book, m, now, self.n, self.streams.planning(f.name))
         self.events.register_launches(now, firms, tr)
         self._metrics = measures.metric_row(self)
         self.datacollector.collect(self)
@@ -226,7 +280,6 @@ class DemandModel(mesa.Model):
         rec.covered[:] = f.std_segments[self.state.segment] & (
             f.coverage_u < f.spec.platform.coverage
         )
-        rec.known |= rec.covered & (rec.seen >= 0)
         rec.kind = rec.believed = rec.n_open = None
         keep_counts(f, self.work, self.market, len(self.firm_list))  # recounted
 
@@ -234,7 +287,22 @@ class DemandModel(mesa.Model):
         """Start developing a product for a cell now (a decision the firm's planning
         would otherwise take from its beliefs); it launches after the lead time."""
         c, k = self.market.tier_index(category, tier)
-        start_development(self.firm_list[firm], self.market, c, k, self.t)
+        start_development(self.firm_list[firm].book, self.market, c, k, self.t)
+
+
+def _common_history(contacts: list[Contacts]) -> None:
+    """Before step 0 the platforms keep their records (contacts read and refresh them)
+    but do not act on the market: no offer reaches a customer, no complaint is handled,
+    and word of mouth does not depend on who was contacted. The market's history is then
+    the same whatever the platforms, so two scenarios that differ in a platform start
+    from the same market at step 0 (common random numbers from the first measured step),
+    with records as stale as each platform's contacts left them."""
+    for c in contacts:
+        c.offered.fill(-1)
+        c.contacted.fill(False)
+        if c.table is not None:
+            c.table.fill(0.0)
+        c.offered_at = c.offered_at[:0] if c.offered_at is not None else None
 
 
 def fresh_seed() -> int:

@@ -3,18 +3,20 @@ targeting — and the records it keeps. This is the one module that writes a fir
 records.
 
 Each step every firm contacts some of the customers in its platform: with
-"homogeneous group" targeting each covered customer with probability ``density``;
-with "personalized" targeting the same expected number of contacts is spread by
-the records, a customer whose record shows an open need (latent or active)
-weighing ``focus`` times one whose record does not. A contact refreshes the
-record: each fact is read correctly with probability ``strength`` and reaches the
-records unless the feedback link fails. A contact to a customer with an active
-need also carries an offer, which reaches the customer unless the
+"homogeneous group" targeting each covered customer at random with probability
+``density``; with "personalized" targeting on a schedule the records drive, each
+record refreshed every 1/density steps on average, a customer whose record shows an
+open need (latent or active) ``focus`` times as often, for the same expected number
+of contacts. A contact reads each of the customer's needs: correctly with
+probability ``strength``; a read that fails records a wrong value with
+``misread_rate`` (an open need that is not there, or a neighbouring tier), or
+nothing. What was read reaches the records unless the feedback link fails. Then the
+firm makes an offer for each need its record now shows open, at its closest tier to
+the tier the record says is wanted; the offer reaches the customer unless the
 needs-identification or product-communication link fails.
 
-Draws per firm per step are fixed-shape (one uniform per customer for the
-contact, one per customer and category for the read and for the offer's links),
-so changing one firm's parameters moves no other process's random numbers.
+Every draw is addressed (``sim.rng``): changing one firm's parameters moves no other
+process's random numbers.
 
 The rule is one compiled kernel (``platform_kernel``) and its wrapper
 (``platform_step``); ``record_sales`` books a firm's own sales into its records. Both
@@ -33,8 +35,9 @@ from sim.counts import cell_counts
 from sim.firms import CONTACT_LINKS, LINK, FirmAgent, Records
 from sim.jit import kernel
 from sim.market import Market
-from sim.rng import CONTACT, READ_LINK, pair, uniform
-from sim.state import ACTIVE, LATENT, CustomerState
+from sim.rng import CONTACT, READ_LINK, address, pair, uniform
+from sim.scenario import Platform
+from sim.state import ACTIVE, LATENT, NEVER, NO_FIRM, NONE, SERVED, CustomerState
 from sim.workspace import Workspace
 
 
@@ -44,36 +47,48 @@ class Contacts:
 
     p: np.ndarray | None  # (N,) contact probability (None: ``table[kind]``)
     contacted: np.ndarray  # (N,) bool
-    offered: np.ndarray  # (N, C) bool: an offer reached a customer with an active need
+    offered: np.ndarray  # (N, C) int8: the tier an offer that reached the customer was for, -1 none
     read_ok: np.ndarray  # flat (customer*C + category) positions whose facts reached the records
     kind: np.ndarray | None = None  # (N,) uint8 contact kind
     table: np.ndarray | None = None  # (3,) float32 contact probability per kind
     offered_at: np.ndarray | None = None  # flat positions of ``offered``
 
 
-def init_records(firm: FirmAgent, state: CustomerState, coverage_u: np.ndarray) -> Records:
-    """Build the platform at step 0: covered customers' records hold the truth."""
+def init_records(
+    firm: FirmAgent, state: CustomerState, coverage_u: np.ndarray, phase_u: np.ndarray, start: int
+) -> Records:
+    """The platform when the market's history starts (step ``start``, ``run.warmup_steps``
+    before step 0): the customers of the standard it covers, and no record read yet. A
+    firm knows its own customers from its past sales only: what it sold them (the tier
+    held), not what they want. Contacts fill the records from here on; a scheduled
+    (personalized) platform's contacts start staggered over one refresh interval
+    (``phase_u``), as if each record had been refreshed at a random time before."""
     p = firm.spec.platform
     eligible = firm.std_segments[state.segment]
     covered = eligible & (coverage_u < p.coverage)
-    own = (state.supplier == firm.index).any(axis=1) & (state.need == 3).any(axis=1)
-    known = covered | own
-    need = np.where(known[:, None], state.need, 0).astype(np.int8)
-    tier = np.where(known[:, None], state.tier, 0).astype(np.int8)
-    sup = np.where(known[:, None], state.supplier, -1).astype(np.int8)
-    seen = np.where(known, 0, -1).astype(np.int32)
+    mine = (state.need == SERVED) & (state.supplier == firm.index)
+    need = np.where(mine, SERVED, NONE).astype(np.int8)
+    tier = np.where(mine, state.held, 0).astype(np.int8)
+    sup = np.where(mine, firm.index, NO_FIRM).astype(np.int8)
+    known = mine.any(axis=1)
+    seen = np.full(covered.shape, NEVER, dtype=np.int32)
+    if p.density > 0:
+        lag = np.floor(phase_u * min(1.0 / p.density, 2.0**30)).astype(np.int64)
+        seen[covered] = (start - lag[covered]).astype(np.int32)
     return Records(covered=covered, known=known, need=need, tier=tier, supplier=sup, seen=seen)
 
 
-def contact_table(firm: FirmAgent, n_cov: int, n_open: int, kind: np.ndarray) -> np.ndarray:
-    """(3,) float32 contact probability of a customer by kind: 0 not covered, 1 covered,
-    2 covered with a believed open need in the standard (``kind`` is the (N,) uint8
-    array of kinds, ``n_cov`` and ``n_open`` the customers of kinds 1-2 and 2)."""
-    p = firm.spec.platform
+def contact_table(p: Platform, n_cov: int, n_open: int, kind: np.ndarray) -> np.ndarray:
+    """(3,) contact probability per step of a customer by kind: 0 not covered,
+    1 covered, 2 covered with a believed open need in the standard (``kind`` is the
+    (N,) uint8 array of kinds, ``n_cov`` and ``n_open`` the customers of kinds 1-2 and
+    2). Targeting reads these counts of the records and the platform's settings only.
+    A personalized platform contacts on schedule, once a record is 1/probability
+    steps old."""
     if n_cov == 0 or p.density == 0:
-        return np.zeros(3, dtype=np.float32)
+        return np.zeros(3, dtype=np.float64)
     if p.targeting == "homogeneous":  # kinds 1 and 2 alike
-        return np.array([0.0, p.density, p.density], dtype=np.float32)
+        return np.array([0.0, p.density, p.density], dtype=np.float64)
     # covered customers weigh 1, or ``focus`` with a believed open need; the same
     # expected number of contacts as homogeneous targeting
     if float(p.focus).is_integer() and n_cov * p.focus < 2**52:
@@ -81,7 +96,7 @@ def contact_table(firm: FirmAgent, n_cov: int, n_open: int, kind: np.ndarray) ->
     else:
         total = float(np.choose(kind, [0.0, 1.0, p.focus]).sum())
     scale = p.density * n_cov / total
-    return np.minimum(np.array([0.0, 1.0, p.focus]) * scale, 1.0).astype(np.float32)
+    return np.minimum(np.array([0.0, 1.0, p.focus]) * scale, 1.0)
 
 
 def keep_counts(firm: FirmAgent, work: Workspace, market: Market, n_firms: int) -> Records:
@@ -101,16 +116,16 @@ def keep_counts(firm: FirmAgent, work: Workspace, market: Market, n_firms: int) 
 
 
 def record_sales(
-    firm: FirmAgent, state: CustomerState, flat_idx: np.ndarray, work: Workspace, market: Market
+    firm: FirmAgent, flat_idx: np.ndarray, tiers: np.ndarray, work: Workspace, market: Market
 ) -> None:
-    """A firm knows its own sales: the buyer's record for that category is the truth."""
+    """A sale tells the firm what it sold, not what the customer wanted: the buyer's
+    record for that category becomes a need served by the firm at the tier sold."""
     rec = keep_counts(firm, work, market, len(firm.model.firm_list))
     assert rec.kind is not None and rec.believed is not None and rec.n_open is not None
     _record_sales_kernel(
         np.ascontiguousarray(flat_idx, dtype=np.int64),
+        np.ascontiguousarray(tiers, dtype=np.int64),
         firm.index,
-        state.need,
-        state.tier,
         rec.need,
         rec.tier,
         rec.supplier,
@@ -142,28 +157,27 @@ def platform_step(
     CON, OFF, TAB, _ = work.step_contacts(n, C, F)
     f = firm.index
     contacted, offered, table = CON[f], OFF[f], TAB[f]
-    table[:] = contact_table(firm, n_cov, int(rec.n_open[0]), rec.kind)
-    offered.fill(False)
+    probability = contact_table(spec, n_cov, int(rec.n_open[0]), rec.kind)
+    table[:] = probability
+    offered.fill(-1)
     tallies = np.zeros(7, dtype=np.int64)
     fb = LINK["feedback"]
+    spy = firm.model.spec.run.steps_per_year
     read_ok, offered_at = platform_kernel(
         rec.kind,
-        table,
+        probability,
+        spec.targeting == "personalized",
         key,
+        address(now),
         float(spec.strength),
-        max(float(spec.strength), 1e-12),
+        float(spec.misread_rate),
         float(firm.defect_rate[fb]),
-        firm.link_bands(CONTACT_LINKS),
-        firm.has.any(axis=1),
-        state.need,
-        state.tier,
-        state.supplier,
-        rec.need,
-        rec.tier,
-        rec.supplier,
-        rec.seen,
-        rec.known,
-        rec.covered,
+        firm.spec.capacity.feedback / spy,
+        firm.defect_rate[list(CONTACT_LINKS)],
+        firm.offers,
+        market.tier_count,
+        (state.need, state.tier, state.supplier),
+        (rec.need, rec.tier, rec.supplier, rec.seen, rec.known, rec.covered),
         firm.std_cells.any(axis=1),
         rec.believed,
         rec.n_open,
@@ -241,9 +255,8 @@ def _update_kind(i, rec_need, covered, std_cat, kind, n_open):  # type: ignore[n
 @kernel
 def _record_sales_kernel(
     pos: np.ndarray,  # flat positions sold by the firm
+    sold: np.ndarray,  # the tiers sold
     firm: int,
-    need: np.ndarray,
-    tier: np.ndarray,
     rec_need: np.ndarray,
     rec_tier: np.ndarray,
     rec_sup: np.ndarray,
@@ -255,64 +268,117 @@ def _record_sales_kernel(
     n_open: np.ndarray,
 ) -> None:
     """``record_sales``, keeping the believed counts and contact kinds."""
-    C = need.shape[1]
+    C = rec_need.shape[1]
     for r in range(pos.size):
         j = pos[r]
         i = j // C
         c = j - i * C
-        _update_record(i, c, need[i, c], tier[i, c], rec_need, rec_tier, believed)
+        _update_record(i, c, SERVED, sold[r], rec_need, rec_tier, believed)
         rec_sup[i, c] = firm
         known[i] = True
         _update_kind(i, rec_need, covered, std_cat, kind, n_open)
 
 
+@njit(inline="always")
+def overload_rate(rate, load, capacity):  # type: ignore[no-untyped-def]
+    """A process link's defect rate under load: its base ``rate``, and above
+    ``capacity`` (per step; 0 = unlimited) the share of the load beyond it fails too."""
+    if capacity <= 0.0 or load <= capacity:
+        return rate
+    return rate + (1.0 - rate) * (1.0 - capacity / load)
+
+
+@njit(inline="always")
+def believed_offer(rec_need, rec_tier, offers_c):  # type: ignore[no-untyped-def]
+    """The tier a firm offers on what its record of one need says (-1: no offer): a
+    believed open need (latent or active), at the firm's closest tier to the believed
+    desired one. Records only: a poor read makes a poor offer."""
+    if rec_need != LATENT and rec_need != ACTIVE:
+        return -1
+    return offers_c[rec_tier]
+
+
+@njit(inline="always")
+def misread(need, tier, top, v):  # type: ignore[no-untyped-def]
+    """What a failed read records when it records something wrong (``v`` uniform): an
+    open need where there is none, or the need at a neighbouring tier."""
+    if need != LATENT and need != ACTIVE:
+        return LATENT, tier
+    if top == 0:  # a single tier: no neighbour to mistake it for
+        return need, tier
+    if (v < 0.5 and tier > 0) or tier >= top:
+        return need, tier - 1
+    return need, tier + 1
+
+
 @kernel
 def platform_kernel(
     kind: np.ndarray,  # (N,) uint8: 0 uncovered, 1 covered, 2 covered with an open need
-    table: np.ndarray,  # (3,) float32 contact probability per kind
+    table: np.ndarray,  # (3,) float64 contact probability per kind
+    scheduled: bool,  # contacts on the records' schedule (personalized), else at random
     rk: np.ndarray,  # the platform stream's Philox round keys
+    step_addr: int,  # this step's address in the streams
     strength: float,
-    strength_div: float,
-    feedback: float,  # the feedback link's defect rate
-    link_hi: np.ndarray,  # (2,) float64 upper band edges of the contact links
-    sells: np.ndarray,  # (C,) bool: the firm sells something in the category
-    need: np.ndarray,  # (N, C) int8 truth
-    tier: np.ndarray,
-    sup: np.ndarray,
-    rec_need: np.ndarray,  # (N, C) int8 records, changed in place
-    rec_tier: np.ndarray,
-    rec_sup: np.ndarray,
-    seen: np.ndarray,  # (N,) int32
-    known: np.ndarray,  # (N,) bool
-    covered: np.ndarray,  # (N,) bool
+    misread_rate: float,  # chance that a failed read records a wrong value
+    feedback: float,  # the feedback link's base defect rate
+    feedback_cap: float,  # contacts per step the feedback link handles (0 = unlimited)
+    link_rate: np.ndarray,  # (2,) float64 defect rates of the contact links
+    offers: np.ndarray,  # (C, T) int64 the firm's closest tier to each desired tier, -1 none
+    tier_count: np.ndarray,  # (C,) int64
+    truth: tuple,  # (need, tier, supplier) (N, C) int8: what a read can reveal
+    records: tuple,  # (need, tier, supplier, seen, known, covered), changed in place
     std_cat: np.ndarray,  # (C,) bool: categories in the firm's standard
     believed: np.ndarray,  # (C, T) int64 believed needs per cell, kept up to date
     n_open: np.ndarray,  # (1,) int64 customers of kind 2, kept up to date
     now: int,
     who: np.ndarray,  # (N,) int32 scratch
     contacted: np.ndarray,  # (N,) bool out
-    offered: np.ndarray,  # (N, C) bool out (all False on entry)
+    offered: np.ndarray,  # (N, C) int8 out: tier offered (all -1 on entry)
     tallies: np.ndarray,  # (7,) int64 out, see below
 ) -> np.ndarray:
     """Contacts, record refreshes and offers of one firm. Returns the flat positions
-    whose facts reached the records, and those an offer reached. ``tallies``: contacts, feedback opportunities,
-    feedback defects, then opportunities and defects of the two contact links."""
+    whose facts reached the records, and those an offer reached. ``tallies``: contacts,
+    feedback opportunities and defects, then opportunities and defects of the two
+    contact links.
+
+    A contact reads each need: correctly with the platform's strength; a failed read
+    records a wrong value with the misread rate, or nothing. What was read reaches the
+    records unless the feedback link fails (more often when the contacts of the step
+    exceed its capacity). Then the firm makes an offer for each need its record, as it
+    now stands, shows open; the offer reaches the customer unless a contact link fails.
+    """
+    need, tier, sup = truth
+    rec_need, rec_tier, rec_sup, seen, known, covered = records
     n, C = need.shape
-    # contacts: one draw per covered customer (an uncovered one is never contacted)
+    # contacts: at random with the kind's probability, or on schedule once a record is
+    # 1/probability steps old (an uncovered customer is never contacted)
     n_con = 0
     for i in range(n):
         p = np.float64(table[kind[i]])
         hit = False
         if p > 0.0:
-            hit = uniform(rk, now, i, CONTACT, 0) < p
+            if scheduled:
+                # due 1/p steps after the last contact, the fraction dithered by a
+                # draw addressed to that contact, so the mean interval is exactly 1/p
+                last = np.int64(seen[i])
+                if last == NEVER:  # a record never refreshed is due
+                    hit = True
+                else:
+                    u = uniform(rk, step_addr - (now - last), i, CONTACT, 0)
+                    hit = bool(np.float64(now - last) >= 1.0 / p - u)
+            else:
+                hit = uniform(rk, step_addr, i, CONTACT, 0) < p
         contacted[i] = hit
         who[n_con] = i
         n_con += hit
+    fb = overload_rate(feedback, np.float64(n_con), feedback_cap)
+    lo0 = link_rate[0]
+    lo1 = lo0 + (1.0 - lo0) * link_rate[1]  # one uniform through both links
     read_ok = np.empty(n_con * C, dtype=np.int64)
     offered_at = np.empty(n_con * C, dtype=np.int64)
     n_off = 0
     n_ok = 0
-    n_correct = 0
+    n_read = 0
     n_lost = 0
     opp0 = 0
     def0 = 0
@@ -323,36 +389,52 @@ def platform_kernel(
         i = np.int64(who[r])  # type: ignore[assignment]
         for c in range(C):
             j = i * C + c
-            x, ul = pair(rk, now, i, READ_LINK, c)
+            x, ul = pair(rk, step_addr, i, READ_LINK, c)
             link_u[c] = ul
-            if x < strength:
-                n_correct += 1
-                if x / strength_div < feedback:
-                    n_lost += 1
-                else:
-                    read_ok[n_ok] = j
-                    n_ok += 1
-                    _update_record(i, c, need[i, c], tier[i, c], rec_need, rec_tier, believed)
-                    rec_sup[i, c] = sup[i, c]
+            # the read: correct below strength; above it, wrong in the misread band
+            correct = x < strength
+            if correct:
+                v = x / strength
+            else:
+                v = (x - strength) / max(1.0 - strength, 1e-12)
+                if v >= misread_rate:
+                    continue  # nothing recorded
+                v = v / misread_rate
+            n_read += 1
+            if v < fb:  # the finding does not reach the records
+                n_lost += 1
+                continue
+            new_need, new_tier = need[i, c], tier[i, c]
+            if not correct:
+                w = (v - fb) / max(1.0 - fb, 1e-12)  # uniform again, past the feedback band
+                new_need, new_tier = misread(new_need, new_tier, tier_count[c] - 1, w)
+            if correct:
+                read_ok[n_ok] = j
+                n_ok += 1
+            _update_record(i, c, new_need, new_tier, rec_need, rec_tier, believed)
+            if correct:
+                rec_sup[i, c] = sup[i, c]
         seen[i] = now
         known[i] = True
         _update_kind(i, rec_need, covered, std_cat, kind, n_open)
         for c in range(C):
-            if need[i, c] == ACTIVE and sells[c]:
-                ul = link_u[c]
-                opp0 += 1
-                if ul < link_hi[0]:
-                    def0 += 1
-                    continue
-                opp1 += 1
-                if ul < link_hi[1]:
-                    def1 += 1
-                    continue
-                offered[i, c] = True
-                offered_at[n_off] = i * C + c
-                n_off += 1
+            t = believed_offer(rec_need[i, c], rec_tier[i, c], offers[c])
+            if t < 0:
+                continue
+            ul = link_u[c]
+            opp0 += 1
+            if ul < lo0:
+                def0 += 1
+                continue
+            opp1 += 1
+            if ul < lo1:
+                def1 += 1
+                continue
+            offered[i, c] = t
+            offered_at[n_off] = i * C + c
+            n_off += 1
     tallies[0] = n_con
-    tallies[1] = n_correct
+    tallies[1] = n_read
     tallies[2] = n_lost
     tallies[3] = opp0
     tallies[4] = def0

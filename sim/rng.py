@@ -55,6 +55,16 @@ CONTACT, READ_LINK = 0, 1  # platform: a customer's contact; a contacted need's 
 NEIGHBOUR, CHOICE = 0, 1  # choice: a customer's neighbour; an active need's block
 
 
+#: steps are addressed from here, so that the steps before step 0 (the warm-up) have
+#: addresses of their own and a step's address is the same whatever the warm-up
+STEP_OFFSET = 2**32
+
+
+def address(step: int) -> int:
+    """The address of a step in the streams (non-negative for any step > -2**32)."""
+    return int(step) + STEP_OFFSET
+
+
 def _key(name: str) -> int:
     return int.from_bytes(hashlib.sha256(name.encode()).digest()[:4], "little")
 

@@ -64,7 +64,8 @@ class Category:
     )
     failure_rate: float = spec(
         0.15,
-        "Annual hazard that a product fails before wear-out (scaled by 1.5 - quality).",
+        "Annual hazard that a product fails before wear-out (scaled by "
+        "demand.failure_quality_offset - quality).",
         0.0,
         50.0,
     )
@@ -133,6 +134,26 @@ class Demand:
         "Multiplier on the churn hazard while a complaint about the supplier is unresolved.",
         1.0,
         1000.0,
+    )
+    complement_emergence_rate: float = spec(
+        0.0,
+        "Annual hazard of a complement need emerging on its own (none -> latent); "
+        "complements also open when a product fails.",
+        0.0,
+        1000.0,
+    )
+    failure_quality_offset: float = spec(
+        1.5,
+        "A product fails with the category's hazard times (this offset - its quality): "
+        "better products fail less.",
+        1.0,
+        10.0,
+    )
+    misfit_satisfaction: float = spec(
+        0.2, "Satisfaction lost per tier between the product held and the tier desired.", 0.0, 1.0
+    )
+    complaint_satisfaction: float = spec(
+        0.5, "Share of its satisfaction a customer keeps when it complains.", 0.0, 1.0
     )
 
 
@@ -204,6 +225,14 @@ class Standard:
         None, "Categories the firm targets (empty = all).", factory=tuple
     )
     tiers: tuple[str, ...] = spec(None, "Tiers the firm targets (empty = all).", factory=tuple)
+    response_steps: int = spec(
+        13,
+        "Marketing practice: potential demand in the standard should be effectively marketed "
+        "within this many steps of arising (a need met or lapsed sooner without it is no "
+        "defect; one not marketed in time is).",
+        1,
+        100000,
+    )
 
 
 @dataclass(frozen=True)
@@ -218,9 +247,18 @@ class Platform:
         1.0,
     )
     strength: float = spec(0.8, "Chance that a contact reads a changed fact correctly.", 0.0, 1.0)
+    misread_rate: float = spec(
+        0.3,
+        "Chance that a read that fails records a wrong value (a neighbouring tier, or an "
+        "open need that is not there) rather than nothing.",
+        0.0,
+        1.0,
+    )
     targeting: str = spec(
         "personalized",
-        "Who is contacted: random covered customers, or record-driven (believed open needs first).",
+        "Who is contacted: covered customers at random (homogeneous groups), or on a "
+        "schedule the records drive (each record refreshed every 1/density steps on "
+        "average, believed open needs focus times as often: personalized).",
         choices=("homogeneous", "personalized"),
     )
     focus: float = spec(
@@ -274,7 +312,7 @@ class Strategy:
 @dataclass(frozen=True)
 class FirmEvent:
     kind: str = spec("launch", "Scripted event.", choices=("launch", "supplier_failure"))
-    step: int = spec(0, "Step of the event.", 0, 1000000)
+    step: int = spec(1, "Step of the event (1 is the first step after step 0).", 1, 1000000)
     category: str = spec("core", "Launch: category.")
     tier: str = spec("premium", "Launch: tier.")
     price: float = spec(-1.0, "Launch: price (-1 = default).", -1.0, 1e9)
@@ -312,6 +350,25 @@ class Chain:
 
 
 @dataclass(frozen=True)
+class Capacity:
+    """What the process links of the chain handle per year before they fail more: above
+    capacity the share of the load beyond it fails (0 = unlimited)."""
+
+    order_fulfilment: float = spec(
+        0.0, "Orders per year order fulfilment handles (0 = unlimited).", 0.0, 1e12
+    )
+    delivery_installation: float = spec(
+        0.0, "Sales per year delivery and installation handle (0 = unlimited).", 0.0, 1e12
+    )
+    use_assistance: float = spec(
+        0.0, "Sales per year use assistance handles (0 = unlimited).", 0.0, 1e12
+    )
+    feedback: float = spec(
+        0.0, "Contacts per year whose findings the platform can record (0 = unlimited).", 0.0, 1e12
+    )
+
+
+@dataclass(frozen=True)
 class Firm:
     name: str = spec("focal", "Firm name.")
     initial_share: float = spec(
@@ -326,11 +383,18 @@ class Firm:
     chain: Chain = field(
         default_factory=Chain, metadata={"desc": "Value-transfer chain defect rates."}
     )
+    capacity: Capacity = field(
+        default_factory=Capacity, metadata={"desc": "Value-transfer chain capacities."}
+    )
     events: tuple[FirmEvent, ...] = field(
         default_factory=tuple, metadata={"desc": "Scripted launches and supplier failures."}
     )
     complaint_window_steps: int = spec(
-        4, "A complaint detected within this many steps is resolved.", 0, 10000
+        4,
+        "Steps within which a complaint is picked up before it escalates (raising churn "
+        "and spreading negative word of mouth); late ones are resolved when picked up too.",
+        0,
+        10000,
     )
     complaint_duration_steps: int = spec(
         26,
@@ -351,6 +415,13 @@ class Run:
     steps: int = spec(260, "Default number of steps.", 1, 1_000_000)
     steps_per_year: int = spec(52, "Steps per year (52: a step is a week).", 1, 100000)
     seed: int = spec(0, "Default seed.", 0, 2**63 - 1)
+    warmup_steps: int = spec(
+        52,
+        "Steps the market and the platforms run before step 0 (planning paused, nothing "
+        "measured), so that records start as stale as each platform's density makes them.",
+        0,
+        100000,
+    )
     detection_horizon_steps: int = spec(
         8,
         "Horizon H: an event counts as detected if the records reflect it within H steps.",

@@ -11,7 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 
 import numpy as np
+from numba import njit
 
+from sim.jit import kernel
 from sim.market import Market
 
 NONE, LATENT, ACTIVE, SERVED = 0, 1, 2, 3
@@ -52,11 +54,24 @@ class CustomerState:
         assert (self.held[served] >= 0).all()
 
 
-def satisfaction_of(quality: np.ndarray, held: np.ndarray, desired: np.ndarray) -> np.ndarray:
-    """Satisfaction with a product: its quality less 0.2 per tier of misfit."""
-    return np.clip(quality - 0.2 * np.abs(held.astype(np.float32) - desired), 0.0, 1.0).astype(
-        np.float32
-    )
+@njit(inline="always")
+def satisfaction(quality, held, desired, misfit):  # type: ignore[no-untyped-def]
+    """Satisfaction with a product: its quality less ``misfit`` per tier between the
+    tier held and the tier desired, within [0, 1] (``demand.misfit_satisfaction``)."""
+    s = quality - misfit * abs(np.float64(held) - np.float64(desired))
+    return np.float32(min(max(s, 0.0), 1.0))
+
+
+@kernel
+def satisfaction_of(
+    quality: np.ndarray, held: np.ndarray, desired: np.ndarray, misfit: float
+) -> np.ndarray:
+    """``satisfaction`` of each product in arrays of the same shape (float32)."""
+    q, h, d = quality.ravel(), held.ravel(), desired.ravel()
+    out = np.empty(q.size, dtype=np.float32)
+    for k in range(q.size):
+        out[k] = satisfaction(q[k], h[k], d[k], misfit)
+    return out.reshape(quality.shape)
 
 
 def initial_state(
@@ -66,6 +81,7 @@ def initial_state(
     offer_tier: np.ndarray,
     firm_weight: np.ndarray,
     quality_table: np.ndarray,
+    misfit: float,
     rng: np.random.Generator,
 ) -> CustomerState:
     """Draw the starting market.
@@ -77,6 +93,7 @@ def initial_state(
         offer_tier: (F, C, T) the tier each firm would sell for each desired tier, -1 none.
         firm_weight: (F,) relative initial shares of the firms.
         quality_table: (F, C, T) quality of each firm's product per cell.
+        misfit: satisfaction lost per tier of misfit.
         rng: the ``init`` stream.
     """
     C = market.n_categories
@@ -131,7 +148,8 @@ def initial_state(
         served = need[:, c] == SERVED
         held_c = np.maximum(held[:, c], 0)
         q = np.where(served, quality_table[np.maximum(supplier[:, c], 0), c, held_c], 0.5)
-        sat[:, c] = np.where(served, satisfaction_of(q, held_c, tier[:, c]), 0.5)
+        fit = satisfaction_of(q.astype(np.float64), held_c, tier[:, c], misfit)
+        sat[:, c] = np.where(served, fit, 0.5)
     return CustomerState(
         segment=seg,
         need=need,

@@ -16,12 +16,12 @@ from __future__ import annotations
 import numpy as np
 
 from sim.counts import cell_counts
-from sim.firms import LINK, Development, FirmAgent, Launch
+from sim.firms import LINK, Development, FirmBook, Launch
 from sim.market import Market
 from sim.state import LATENT
 
 
-def believed_demand(firm: FirmAgent, market: Market) -> tuple[np.ndarray, int]:
+def believed_demand(firm: FirmBook, market: Market) -> tuple[np.ndarray, int]:
     """Believed customers per cell (C, T) with a need there (latent, active or served,
     by anyone), and the number of customers the firm knows at all."""
     rec = firm.records
@@ -33,16 +33,22 @@ def believed_demand(firm: FirmAgent, market: Market) -> tuple[np.ndarray, int]:
     return cell_counts(rec.tier, rec.need, LATENT, market.n_tiers), known
 
 
-def launch_target(firm: FirmAgent, n_customers: int) -> int:
+def launch_target(firm: FirmBook, n_customers: int) -> int:
     """Adopters a launch needs within its window to count as a success."""
     return max(1, int(round(firm.spec.strategy.launch_target * n_customers)))
 
 
 def plan(
-    firm: FirmAgent, market: Market, now: int, n_customers: int, rng: np.random.Generator
+    firm: FirmBook, market: Market, now: int, n_customers: int, rng: np.random.Generator
 ) -> None:
     """One step of product planning for a firm."""
     spec = firm.spec.strategy
+    # each step of a development costs its share, the launch step included (a lead
+    # time of L steps costs L shares; a lead time of 0 was paid when it started)
+    for dev in firm.developing:
+        if dev.ready > dev.started:
+            firm.development_cost += dev.cost_per_step
+            firm.step_cost += dev.cost_per_step
     # developments ready to launch
     for dev in [d for d in firm.developing if d.ready <= now]:
         c, k = dev.cell
@@ -60,9 +66,6 @@ def plan(
                 cell=(c, k),
             )
         )
-    for dev in firm.developing:
-        firm.development_cost += dev.cost_per_step
-        firm.step_cost += dev.cost_per_step
     if not spec.enabled:
         return
     wanted, known = believed_demand(firm, market)
@@ -97,7 +100,7 @@ def plan(
             firm.below[c, k] = 0
 
 
-def start_development(firm: FirmAgent, market: Market, c: int, k: int, now: int) -> None:
+def start_development(firm: FirmBook, market: Market, c: int, k: int, now: int) -> None:
     """Start developing a product for cell (c, k): it launches after the lead time, its
     cost spread over it (all at once with no lead time)."""
     spec = firm.spec.strategy
@@ -123,7 +126,7 @@ def start_development(firm: FirmAgent, market: Market, c: int, k: int, now: int)
     )
 
 
-def count_adopters(firm: FirmAgent, tiers: np.ndarray, cats: np.ndarray, now: int) -> None:
+def count_adopters(firm: FirmBook, tiers: np.ndarray, cats: np.ndarray, now: int) -> None:
     """Credit this step's sales to the launches still inside their evaluation window."""
     for launch in firm.launches:
         if launch.step <= now < launch.step + launch.window:

@@ -62,12 +62,12 @@ class Workspace:
         return a
 
     def step_contacts(self, n: int, n_cat: int, n_firms: int) -> tuple[np.ndarray, ...]:
-        """This step's (F, N) contacts, (F, N, C) offers, (F, 3) contact probabilities
+        """This step's (F, N) contacts, (F, N, C) offered tiers, (F, 3) contact probabilities
         per kind and (F, N) contact kinds of all firms: each firm's platform step writes
         its row, and the choice reads them together."""
         return (
             self.array("contacted", (n_firms, n), np.bool_),
-            self.array("offered", (n_firms, n, n_cat), np.bool_),
+            self.array("offered", (n_firms, n, n_cat), np.int8),
             self.array("tables", (n_firms, 3), np.float32),
             self.array("kinds", (n_firms, n), np.uint8),
         )

@@ -36,7 +36,7 @@ def bass_scenario(p: float, q: float, n: int = 2000) -> Scenario:
     """One firm, one category, one tier, mean-field, every need active at step 0."""
     return build_scenario(
         {
-            "run": {"name": "bass", "customers": n},
+            "run": {"name": "bass", "customers": n, "warmup_steps": 0},
             "categories": [
                 {
                     "name": "core",

@@ -14,7 +14,13 @@ def test_platform_change_does_not_move_the_demand_process() -> None:
     # Portfolios are frozen: a platform that launches earlier changes which upmarket
     # moves its customers can stay served through, which is a firm's action, not
     # the customers' demand process.
-    frozen = {"focal.strategy.enabled": False, "competitors.0.strategy.enabled": False}
+    # The market starts at step 0 (no warm-up): a warm-up's sales, which the platforms
+    # drive, would already have made the two markets differ at step 0.
+    frozen = {
+        "focal.strategy.enabled": False,
+        "competitors.0.strategy.enabled": False,
+        "run.warmup_steps": 0,
+    }
     sc_a = small(
         n=3000, **frozen, **{"focal.platform.density": 0.05, "focal.platform.strength": 0.5}
     )
@@ -51,8 +57,9 @@ def test_platform_change_does_not_move_the_demand_process() -> None:
 def test_a_competitor_parameter_does_not_move_the_focal_platforms_draws() -> None:
     # the same records at step 0 and the same addressed draws: the focal firm contacts
     # the same customers in the first step, whatever the rival's platform does
-    a = DemandModel(small(n=1000, **{"competitors.0.platform.density": 0.01}), rng=3)
-    b = DemandModel(small(n=1000, **{"competitors.0.platform.density": 0.5}), rng=3)
+    cold = {"run.warmup_steps": 0}
+    a = DemandModel(small(n=1000, **cold, **{"competitors.0.platform.density": 0.01}), rng=3)
+    b = DemandModel(small(n=1000, **cold, **{"competitors.0.platform.density": 0.5}), rng=3)
     a.step()
     b.step()
     ca, cb = a.work.arrays["contacted"], b.work.arrays["contacted"]

@@ -128,8 +128,8 @@ def test_sensitive_side_markets_more_and_notices_sooner() -> None:
 
 
 def test_other_seed_gives_other_runs() -> None:
-    fa1, _ = _pair(10).frames()
-    fa2, _ = _pair(10, seed=12).frames()
+    fa1, _ = _pair(20).frames()
+    fa2, _ = _pair(20, seed=12).frames()
     assert not fa1["marketing_density"].iloc[1:].equals(fa2["marketing_density"].iloc[1:])
 
 
@@ -358,7 +358,10 @@ def test_dashboard_in_a_real_browser(server: tuple[str, Path]) -> None:
                 timeout=30_000,
             )
             page.click(".btn-step10")
-            before = _wait_step(page, 11)
+            _wait_step(page, 11)
+            # (opportunities are judged at the response time, 13 steps: go past it)
+            page.click(".btn-step10")
+            before = _wait_step(page, 21)
             plots_before = _settled_sources(page)
 
             # side B's density slider: the runs restart, then the same steps give other numbers on B only
@@ -374,8 +377,10 @@ def test_dashboard_in_a_real_browser(server: tuple[str, Path]) -> None:
             _wait_step(page, 0)
             page.click(".btn-step10")
             _wait_step(page, 10)
+            page.click(".btn-step10")
+            _wait_step(page, 20)
             page.click(".btn-step")
-            after = _wait_step(page, 11)
+            after = _wait_step(page, 21)
             plots_after = _settled_sources(page)
             # snapshot: step, gap, then (A, B) pairs of density, sigma, share, profit
             a_before, b_before = before[2::2], before[3::2]
@@ -391,7 +396,7 @@ def test_dashboard_in_a_real_browser(server: tuple[str, Path]) -> None:
             # play runs on its own; pause stops it
             page.click(".btn-play")
             page.wait_for_function(
-                "() => Number(document.querySelector('[data-testid=snapshot]').textContent.split('|')[0]) >= 13",
+                "() => Number(document.querySelector('[data-testid=snapshot]').textContent.split('|')[0]) >= 23",
                 timeout=30_000,
             )
             page.click(".btn-play")

@@ -11,15 +11,15 @@ from sim import DemandModel, run_scenario
 from tests.helpers import small
 
 # Recorded from `DemandModel(small(n=2000), rng=20261122).run(52).summary()`, with
-# random numbers by address (Philox4x64-10).
+# random numbers by address (Philox4x64-10), firms acting on beliefs only.
 GOLDEN = {
-    "opportunities": 2221,
-    "defects": 1626,
-    "marketing_density": 0.2678973435389464,
-    "market_share_final": 0.6028011204481792,
-    "revenue_total": 1328.5000000000002,
-    "profit_total": 503.92892307692364,
-    "churn_total": 278,
+    "opportunities": 585,
+    "defects": 248,
+    "marketing_density": 0.576068376068376,
+    "market_share_final": 0.5314769975786925,
+    "revenue_total": 950.8,
+    "profit_total": 499.7320000000001,
+    "churn_total": 271,
 }
 
 

@@ -73,8 +73,10 @@ def test_peer_agrees_with_engine(spec: Scenario, engine_runs: dict[str, np.ndarr
     z = z_scores(engine_runs, peer)
     worst = max(z, key=z.__getitem__)
     assert z[worst] < Z, f"peer and engine disagree on {worst}: z = {z[worst]:.1f}"
-    # the shares move over the run, so agreement is not agreement on a constant
-    assert abs(peer["served_share"][:, -1].mean() - peer["served_share"][:, 0].mean()) > 0.05
+    # the shares move over the run (by many standard errors), so agreement is not
+    # agreement on a constant
+    moved = peer["served_share"][:, -1] - peer["served_share"][:, 0]
+    assert abs(moved.mean()) > Z * moved.std(ddof=1) / np.sqrt(moved.size)
 
 
 def test_comparison_has_power(engine_runs: dict[str, np.ndarray]) -> None:

@@ -113,7 +113,7 @@ replications = 1
 seed = 2
 [sampler]
 method = "sobol"
-samples = 8
+samples = 32
 [parameters]
 "run.customers" = { range = [400, 1200] }
 "focal.platform.density" = { range = [0.02, 0.4] }
@@ -126,7 +126,7 @@ def model_sweep(tmp_path_factory: pytest.TempPathFactory) -> Path:
     spec = tmp / "spec.toml"
     spec.write_text(MODEL)
     res = run_sweep(spec, tmp / "out", workers=2)
-    assert res.complete and res.failed == 0 and res.rows == 8 * 4
+    assert res.complete and res.failed == 0 and res.rows == 32 * 4
     return tmp / "out"
 
 

@@ -15,7 +15,7 @@ TIERS = ["t0", "t1", "t2", "t3", "t4", "t5"]
 def _scenario(rate: float, n: int) -> object:
     return build_scenario(
         {
-            "run": {"name": "upmarket", "customers": n},
+            "run": {"name": "upmarket", "customers": n, "warmup_steps": 0},
             "categories": [
                 {
                     "name": "core",
