@@ -50,8 +50,8 @@ _RUN_HEADLINE: tuple[tuple[str, str], ...] = (
     ("profit_total", "total profit"),
     ("alignment_final", "final alignment"),
     ("contraction_onset", "contraction onset (step)"),
-    ("launch_successes", "launch successes"),
-    ("launch_failures", "launch failures"),
+    ("launch_successes", "focal launch successes"),
+    ("launch_failures", "focal launch failures"),
     ("rty", "rolled throughput yield"),
 )
 
@@ -67,7 +67,7 @@ _EVENT_NAMES = {
 
 def fmt(x: Any, digits: int = 4) -> str:
     """A number for people: ``digits`` significant digits, '—' when missing."""
-    from analysis.cli_compare import fmt_num
+    from sim.tables import fmt_num
 
     return fmt_num(x, digits)
 
@@ -201,7 +201,7 @@ def reading(
         if name in BETTER:
             good = (float(diff) > 0) == (BETTER[name] > 0)
             judge = f" — better for {label_b}" if good else f" — worse for {label_b}"
-        if name in ("focal_launch_failures", "focal_launch_successes") and pending is not None:
+        if name in ("launch_failures", "launch_successes") and pending is not None:
             pa, pb = pending.get("mean_a"), pending.get("mean_b")
             if pa != pb:
                 judge = (
@@ -285,7 +285,7 @@ def comparison_report(directory: Path) -> str:
         "marketing_density",
         "sigma_level",
         "contraction_onset",
-        "focal_launch_failures",
+        "launch_failures",
         "detection_lag_median",
     ):
         r = by_name.get(key)
@@ -563,12 +563,16 @@ def _run_reading(summary: Mapping[str, Any], runs: Sequence[Mapping[str, Any]] =
             if onset is not None
             else "No strategic contraction was flagged."
         )
-    fails, succ = summary.get("launch_failures"), summary.get("launch_successes")
-    if isinstance(fails, int | float) and isinstance(succ, int | float) and fails + succ > 0:
-        per = " per replication on average" if len(runs) > 1 else ""
-        parts.append(
-            f"Launches (all firms{per}): {fmt(succ, 3)} succeeded and {fmt(fails, 3)} failed."
+    per = " per replication on average" if len(runs) > 1 else ""
+    for who, suffix in (("the focal firm", ""), ("all firms", "_all")):
+        fails, succ = (
+            summary.get(f"launch_failures{suffix}"),
+            summary.get(f"launch_successes{suffix}"),
         )
+        if isinstance(fails, int | float) and isinstance(succ, int | float) and fails + succ > 0:
+            parts.append(
+                f"Launches ({who}{per}): {fmt(succ, 3)} succeeded and {fmt(fails, 3)} failed."
+            )
     return "<p>" + " ".join(_e(p) for p in parts) + "</p>"
 
 

@@ -10,13 +10,13 @@ the runs into one table sorted by sample row and replication.
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import math
 import time
 import traceback
 from pathlib import Path
 from typing import Any
 
+from analysis.ensemble import load_runner, scalar_outcomes
 from analysis.sweep_spec import (  # noqa: F401  (part of this module's interface)
     DEFAULT_RUNNER,
     META_KEYS,
@@ -134,19 +134,6 @@ def run_model(scenario: Any, seed: int, steps: int) -> tuple[dict[str, Any], Any
     return run_scenario(scenario, seed=seed, steps=steps)  # type: ignore[no-any-return]
 
 
-def scalar_outcomes(summary: dict[str, Any]) -> dict[str, float]:
-    """Every top-level numeric summary value as a float (None = NaN), by name."""
-    out: dict[str, float] = {}
-    for key, value in summary.items():
-        if value is None:
-            out[key] = math.nan
-        elif isinstance(value, bool | int | float) or (
-            type(value).__module__ == "numpy" and getattr(value, "ndim", 1) == 0
-        ):
-            out[key] = float(value)
-    return out
-
-
 def execute_run(task: dict[str, Any]) -> dict[str, Any]:
     """Run one task and return its record; never raises for a failing model run.
 
@@ -163,8 +150,7 @@ def execute_run(task: dict[str, Any]) -> dict[str, Any]:
         "traceback": None,
     }
     try:
-        module, attr = task["runner"].split(":")
-        runner = getattr(importlib.import_module(module), attr)
+        runner = load_runner(task["runner"])
         sc = build_scenario(task["scenario"], task["overrides"])
         summary, ts = runner(sc, task["seed"], task["steps"])
         record["outcomes"] = scalar_outcomes(summary)
@@ -333,12 +319,14 @@ def run_sweep(
         scheduler: a Dask scheduler address; default: DASK_SCHEDULER_ADDRESS if set.
         retry_failed: run again the runs recorded as failed.
         progress: a text stream for progress lines (None: silent).
-        executor: an executor object to use instead (tests, embedding).
+        executor: an executor to use instead: a number of local worker processes, a
+            ``concurrent.futures.Executor``, a ``distributed.Client`` or an object
+            with ``analysis.executors``' interface (tests, embedding).
 
     Raises:
         InputError: a bad spec, or a folder holding another sweep.
     """
-    from analysis.executors import make_executor
+    from analysis.executors import make_executor, resolve_executor
     from analysis.store import SweepStore, code_hash, git_commit, now, versions
 
     spec_path = Path(spec_path)
@@ -409,7 +397,10 @@ def run_sweep(
         }
         ran = 0
         if todo:
-            ex = executor if executor is not None else make_executor(workers, scheduler)
+            if executor is None:
+                ex, owned = make_executor(workers, scheduler), True
+            else:
+                ex, owned = resolve_executor(executor)
             session["executor"] = ex.description
             if progress is not None:
                 progress.write(
@@ -425,7 +416,7 @@ def run_sweep(
                     ran += 1
                     bar.update(record)
             finally:
-                if executor is None:
+                if owned:
                     ex.close()
                 session["finished"] = now()
                 session["ran"] = ran

@@ -79,7 +79,7 @@ class Segment:
     share: float = spec(1.0, "Share of the population in this segment.", 0.0, 1.0)
     tier_mix: tuple[float, ...] = spec(
         None,
-        "Starting desired-tier distribution (entry first).",
+        "Starting desired-tier distribution (entry first): one weight per tier, summing to 1.",
         0.0,
         1.0,
         factory=lambda: (0.5, 0.35, 0.15),

@@ -131,7 +131,9 @@ def _summaries(shift: float, n: int = 12) -> tuple[list[dict], list[dict]]:
 
 def test_compare_outcomes_table() -> None:
     sa, sb = _summaries(-5.0)
-    assert set(scalar_outcomes(sa[0])) == {"profit_total", "contraction_onset"}
+    # run settings (seed, steps, customers) are not outcomes; a boolean is, as 1 / 0
+    assert set(scalar_outcomes(sa[0])) == {"profit_total", "contraction_onset", "flag"}
+    assert scalar_outcomes(sa[0])["flag"] == 1.0
     table = compare_outcomes(sa, sb)
     row = table.set_index("outcome").loc["profit_total"]
     d = np.array([b["profit_total"] - a["profit_total"] for a, b in zip(sa, sb, strict=True)])
@@ -177,7 +179,7 @@ def test_mean_nested_ignores_missing() -> None:
 def test_pairing_on_the_flagship_comparison_reduces_variance() -> None:
     """baseline vs insensitive-platform with common random numbers: the paired
     difference varies much less than two independent samples would."""
-    from analysis.cli_compare import resolve_sides, run_comparison
+    from analysis.comparison import resolve_sides, run_comparison
 
     a, b, _ = resolve_sides("baseline", "insensitive-platform", {"run.customers": 2000})
     comp = run_comparison(a, b, reps=10, steps=104, seed=100, jobs=1)
@@ -266,7 +268,7 @@ def test_compare_command_writes_a_complete_folder(tmp_path) -> None:
 def test_compare_with_its_own_comparison_and_processes_match(tmp_path) -> None:
     """`compare new-product-launch` uses its [compare] sets; two worker processes give
     the same numbers as one process (the seeds, not the process, decide)."""
-    from analysis.cli_compare import resolve_sides, run_comparison
+    from analysis.comparison import resolve_sides, run_comparison
 
     a, b, question = resolve_sides("new-product-launch", None, {"run.customers": 600})
     assert (a.label, b.label) == ("sensitive platform", "insensitive platform")

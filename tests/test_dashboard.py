@@ -215,7 +215,7 @@ def test_cli_port_in_use_is_one_line_exit_2() -> None:
 def test_command_module_stays_light() -> None:
     """``demandsim --help`` imports the command module; Solara and Mesa load only when it runs."""
     code = (
-        "import sys, analysis.dashboard_cli; "
+        "import sys, cli.dashboard; "
         "heavy = [m for m in ('solara', 'mesa', 'matplotlib', 'sim.model') if m in sys.modules]; "
         "print(heavy)"
     )

@@ -194,7 +194,7 @@ def test_report_opens_in_headless_chromium_offline(comparison_dir: Path) -> None
 def test_reading_warns_when_pending_launches_hide_failures() -> None:
     rows = [
         {
-            "outcome": "focal_launch_failures",
+            "outcome": "launch_failures",
             "diff_b_minus_a": -0.8,
             "mean_a": 0.9,
             "mean_b": 0.1,

@@ -1,29 +1,22 @@
-"""``demandsim compare`` and ``demandsim report``.
+"""Paired comparisons of two scenarios: the sides, the runs, the text and the folder.
 
-``compare A B`` runs both scenarios with the same seeds (common random numbers:
-replication ``i`` of A and of B share seed ``seed + i``), compares every scalar
-outcome as the paired difference **B - A** with its paired-t interval, the
-Welch interval beside it and the variance reduction the pairing bought, prints
-the table and, with ``--out``, writes a complete output folder atomically.
-``compare SCENARIO`` uses the scenario's own ``[compare]`` override sets.
-
-``report DIR`` writes ``DIR/report.html`` for a run or comparison folder.
+``resolve_sides`` loads both sides (two scenarios, or one scenario's own
+``[compare]`` override sets); ``run_comparison`` runs replication ``i`` of both
+sides with seed ``seed + i`` (common random numbers) on the ensemble runner;
+``headline`` is the text the command prints and ``write_comparison`` writes the
+output folder as a whole. Differences are always B − A.
 """
 
 from __future__ import annotations
 
 import math
-import os
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import click
-
 from sim.errors import InputError
-from sim.scenarios_cli import input_errors, parse_sets
+from sim.tables import fmt_num, render
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -114,6 +107,27 @@ def resolve_sides(a: str, b: str | None, sets: dict[str, Any]) -> tuple[Side, Si
     return Side(la, a, sa, dict(sets)), Side(lb, b, sb, dict(sets)), ""
 
 
+def resolved_horizon(a: Side, b: Side, steps: int, seed: int, reps: int) -> tuple[Side, Side]:
+    """Both sides with ``run.steps`` and ``run.seed`` set to what the comparison runs, so
+    the scenario files it writes reproduce it.
+
+    Raises:
+        InputError: a horizon or seed out of the schema's bounds.
+    """
+    from sim.scenario import build_scenario
+
+    if seed + reps - 1 > 2**63 - 1:
+        raise InputError(
+            f"--seed {seed}: with --reps {reps} the last seed exceeds 2^63 - 1; "
+            f"expected at most {2**63 - reps}"
+        )
+    fixed = {"run.steps": steps, "run.seed": seed}
+    return tuple(  # type: ignore[return-value]
+        Side(s.label, s.source, build_scenario(s.scenario.to_dict(), fixed), s.overrides)
+        for s in (a, b)
+    )
+
+
 def pairing_notes(a: Side, b: Side) -> list[str]:
     """Warnings when the two sides cannot share their random inputs fully: a different
     population, network or calendar draws different random numbers for the same seed."""
@@ -133,62 +147,37 @@ def pairing_notes(a: Side, b: Side) -> list[str]:
     ]
 
 
-def _run_one(scenario: Scenario, seed: int, steps: int) -> tuple[dict[str, Any], pd.DataFrame]:
-    from sim.model import run_scenario
-
-    summary, ts = run_scenario(scenario, seed=seed, steps=steps)
-    return summary, ts
-
-
 def run_pairs(
     a: Side,
     b: Side,
     seeds: Sequence[int],
     steps: int,
-    jobs: int = 1,
+    jobs: Any = 1,
     progress: Callable[[int], None] | None = None,
 ) -> tuple[list[Any], list[Any]]:
     """Run every replication of both sides; replication ``i`` uses ``seeds[i]`` on both.
 
     Args:
-        jobs: worker processes (1 = in this process). Workers are started with the
-            'spawn' method so nothing global is changed and no threads are forked.
-        progress: called with 1 after each finished run.
+        jobs: worker processes (1 = in this process), or any executor the ensemble
+            runner takes (``analysis.ensemble``).
+        progress: called with 1 as each run finishes (runs finish in any order).
 
     Returns:
         The (summary, time series) results of side A and of side B, in seed order.
     """
-    tasks = [
-        (side, i, sc, seed)
-        for side, sc in ((0, a.scenario), (1, b.scenario))
-        for i, seed in enumerate(seeds)
-    ]
-    results: list[list[Any]] = [[None] * len(seeds), [None] * len(seeds)]
-    if jobs <= 1:
-        for side, i, sc, seed in tasks:
-            results[side][i] = _run_one(sc, seed, steps)
-            if progress:
-                progress(1)
-        return results[0], results[1]
-    import multiprocessing
-    from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
+    from analysis.ensemble import ensemble_run
 
-    ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
-        futures = {pool.submit(_run_one, sc, seed, steps): (side, i) for side, i, sc, seed in tasks}
-        try:
-            pending = set(futures)
-            while pending:
-                done, pending = wait(pending, return_when=FIRST_EXCEPTION)
-                for fut in done:
-                    side, i = futures[fut]
-                    results[side][i] = fut.result()
-                    if progress:
-                        progress(1)
-        except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
-    return results[0], results[1]
+    ens = ensemble_run(
+        {"A": a.scenario, "B": b.scenario},
+        seeds,
+        steps=steps,
+        executor=jobs,
+        progress=None if progress is None else (lambda _record: progress(1)),
+    )
+    return (
+        list(zip(ens.summaries("A"), ens.series("A"), strict=True)),
+        list(zip(ens.summaries("B"), ens.series("B"), strict=True)),
+    )
 
 
 def run_comparison(
@@ -197,7 +186,7 @@ def run_comparison(
     reps: int,
     steps: int,
     seed: int,
-    jobs: int = 1,
+    jobs: Any = 1,
     question: str = "",
     progress: Callable[[int], None] | None = None,
 ) -> Comparison:
@@ -230,21 +219,6 @@ def _with_cum_profit(ts: pd.DataFrame) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- formatting
-
-
-def fmt_num(x: Any, digits: int = 4) -> str:
-    """A number in ``digits`` significant digits, '—' for missing."""
-    if x is None:
-        return "—"
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return str(x)
-    if not math.isfinite(v):
-        return "—"
-    if v != 0 and (abs(v) >= 1e7 or abs(v) < 1e-3):
-        return f"{v:.{digits - 1}e}"
-    return f"{v:.{digits}g}" if abs(v) < 10**digits else f"{v:,.0f}"
 
 
 def _pct(x: Any) -> str:
@@ -281,16 +255,7 @@ def format_table(table: pd.DataFrame, label_a: str, label_b: str) -> str:
                 "*" if r.significant else "",
             ]
         )
-    widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
-    lines = []
-    for k, row in enumerate(rows):
-        cells = [row[0].ljust(widths[0])] + [
-            c.rjust(w) for c, w in zip(row[1:], widths[1:], strict=True)
-        ]
-        lines.append("  ".join(cells).rstrip())
-        if k == 0:
-            lines.append("  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+    return render(rows[0], rows[1:])
 
 
 def headline(comp: Comparison, table: pd.DataFrame) -> str:
@@ -335,7 +300,8 @@ def headline(comp: Comparison, table: pd.DataFrame) -> str:
 
 
 def write_comparison(comp: Comparison, out: Path) -> list[Path]:
-    """Write every output of a comparison into ``out`` atomically (all or nothing)."""
+    """Write every output of a comparison as the folder ``out``, replacing any earlier
+    one as a whole (all or nothing; see ``sim.io.staged_dir``)."""
     import pandas as pd
     import tomli_w
 
@@ -348,7 +314,9 @@ def write_comparison(comp: Comparison, out: Path) -> list[Path]:
         worse_platform_cost,
     )
     from analysis.plots import plot_compare
+    from analysis.provenance import provenance
     from sim.io import (
+        MARKER,
         atomic_write_json,
         atomic_write_parquet,
         atomic_write_text,
@@ -428,11 +396,18 @@ def write_comparison(comp: Comparison, out: Path) -> list[Path]:
             },
             "launches": launches,
         }
-        # comparison.json last: its presence marks a complete folder.
         atomic_write_json(stage / "comparison.json", meta)
+        atomic_write_json(
+            stage / MARKER,
+            provenance(
+                "comparison",
+                comp.seeds,
+                comp.steps,
+                {comp.a.label: "scenario_a.toml", comp.b.label: "scenario_b.toml"},
+            ),
+        )
         written = sorted(p.relative_to(stage) for p in stage.rglob("*") if p.is_file())
-    # a report left from an earlier comparison in this folder would now describe other numbers
-    (out / "report.html").unlink(missing_ok=True)
+    # the folder was replaced as a whole: a report of an earlier comparison is gone with it
     return [out / p for p in written]
 
 
@@ -440,111 +415,3 @@ def _numeric(col: pd.Series) -> bool:
     import pandas as pd
 
     return bool(pd.api.types.is_numeric_dtype(col))
-
-
-def _check_out(out: str | None) -> Path | None:
-    if out is None:
-        return None
-    p = Path(out)
-    if p.exists() and not p.is_dir():
-        raise InputError(f"--out {out!r}: is a file; expected a folder")
-    return p
-
-
-# --------------------------------------------------------------------------- commands
-
-
-@click.command("compare")
-@click.argument("a")
-@click.argument("b", required=False)
-@click.option(
-    "--reps",
-    type=click.IntRange(2, 100_000),
-    default=10,
-    show_default=True,
-    help="Paired replications (same seeds on both sides).",
-)
-@click.option(
-    "--steps",
-    type=click.IntRange(1, 10_000_000),
-    default=None,
-    help="Steps per run [default: scenario A's run.steps].",
-)
-@click.option(
-    "--seed",
-    type=click.IntRange(0, 2**63 - 1),
-    default=None,
-    help="First seed; replication i uses seed + i [default: scenario A's run.seed].",
-)
-@click.option(
-    "--set",
-    "sets",
-    multiple=True,
-    metavar="KEY=VALUE",
-    help="Override a field on both sides (repeatable), e.g. --set run.customers=3000.",
-)
-@click.option(
-    "--out", type=str, default=None, help="Write tables, series and plots to this folder."
-)
-@click.option(
-    "--jobs",
-    type=click.IntRange(1, 1024),
-    default=None,
-    help="Worker processes [default: CPU count, at most the number of runs].",
-)
-def compare(
-    a: str,
-    b: str | None,
-    reps: int,
-    steps: int | None,
-    seed: int | None,
-    sets: tuple[str, ...],
-    out: str | None,
-    jobs: int | None,
-) -> None:
-    """Paired comparison of scenario A and B (common random numbers).
-
-    Differences are B − A. With one argument, the scenario's own [compare] table
-    gives the override sets of both sides.
-    """
-    with input_errors():
-        overrides = parse_sets(sets)
-        side_a, side_b, question = resolve_sides(a, b, overrides)
-        out_dir = _check_out(out)
-    for note in pairing_notes(side_a, side_b):
-        click.echo(note, err=True)
-    n_steps = steps if steps is not None else side_a.scenario.run.steps
-    first = seed if seed is not None else side_a.scenario.run.seed
-    if jobs is None:
-        jobs = min(os.cpu_count() or 1, 2 * reps)
-    with (
-        input_errors(),
-        click.progressbar(
-            length=2 * reps,
-            label=f"compare {side_a.label} vs {side_b.label}",
-            file=sys.stderr,
-            show_pos=True,
-        ) as bar,
-    ):
-        comp = run_comparison(
-            side_a, side_b, reps, n_steps, first, jobs, question, progress=bar.update
-        )
-    table = comp.table()
-    click.echo(headline(comp, table))
-    if out_dir is not None:
-        write_comparison(comp, out_dir)
-        click.echo(
-            f"\nwrote {out_dir}/ (comparison.csv, comparison.json, summaries.parquet, "
-            "timeseries_mean.parquet, plots/)"
-        )
-
-
-@click.command("report")
-@click.argument("directory", metavar="DIR")
-def report(directory: str) -> None:
-    """Write DIR/report.html (self-contained) for a run or comparison folder."""
-    from analysis.report import write_report
-
-    with input_errors():
-        path = write_report(directory)
-    click.echo(f"wrote {path}")
