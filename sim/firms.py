@@ -104,6 +104,7 @@ class FirmAgent(mesa.Agent):
         self.quality = market.default_quality.copy()
         self.launched_at = np.full((C, T), -1, dtype=np.int64)
         self.records: Records | None = None
+        self.coverage_u = np.zeros(0)  # (N,) the set-up draw that places customers in the platform
         self.chain_opp = np.zeros(len(CHAIN_LINKS), dtype=np.int64)
         self.chain_def = np.zeros(len(CHAIN_LINKS), dtype=np.int64)
         d = np.array([getattr(spec.chain, k) for k in CHAIN_LINKS], dtype=np.float64)

@@ -30,7 +30,7 @@ from sim.quality import dpmo, first_pass_yield, rolled_throughput_yield, sigma_l
 from sim.rng import Streams
 from sim.scenario import CHAIN_LINKS, Scenario, load_scenario
 from sim.state import ACTIVE, NO_FIRM, SERVED, initial_state, satisfaction_of
-from sim.strategy import count_adopters, launch_target, plan
+from sim.strategy import count_adopters, launch_target, plan, start_development
 
 
 class DemandModel(mesa.Model):
@@ -38,7 +38,8 @@ class DemandModel(mesa.Model):
 
     Args:
         scenario: a validated ``Scenario``, or a bundled name / TOML path.
-        rng: the run's seed (an integer); defaults to the scenario's ``run.seed``.
+        rng: the run's seed (an integer in [0, 2**63)); ``None`` draws fresh entropy
+            and records it in ``seed`` (pass ``scenario.run.seed`` for the scenario's own).
         overrides: dotted-field overrides applied when ``scenario`` is a name or path.
         engine: ``"compiled"`` (default) runs the per-customer rules as the compiled
             loops of ``sim.compiled``; ``"numpy"`` runs the reference numpy rules. Both
@@ -61,9 +62,10 @@ class DemandModel(mesa.Model):
             from sim.scenario import build_scenario
 
             scenario = build_scenario(scenario.to_dict(), overrides)
-        seed = scenario.run.seed if rng is None else int(rng)
-        if seed < 0:
-            raise ValueError(f"{seed=} must be a non-negative integer")
+        # no seed: fresh entropy, recorded, as numpy and Mesa do (a run can be repeated)
+        seed = fresh_seed() if rng is None else int(rng)
+        if not 0 <= seed < 2**63:
+            raise ValueError(f"{seed=} must be an integer in [0, 2**63)")
         super().__init__(rng=seed)
         self.spec = scenario  # ours; mesa.Model.scenario is Mesa's own experiment record
         self.seed = seed
@@ -103,7 +105,8 @@ class DemandModel(mesa.Model):
             self.streams["init"],
         )
         for f in self.firm_list:
-            f.records = init_records(f, self.state, self.streams.platform(f.name).random(n))
+            f.coverage_u = self.streams.platform(f.name).random(n)
+            f.records = init_records(f, self.state, f.coverage_u)
         self.demand_params = DemandParams.from_scenario(sc, m)
         self.tracker = DetectionTracker(n, m.n_categories, sc.run.detection_horizon_steps)
         self.ledger = OpportunityLedger(n, m.n_categories)
@@ -215,6 +218,7 @@ class DemandModel(mesa.Model):
         self._after_launches(now)
         self._compute_metrics()
         self.datacollector.collect(self)
+        self.running = self.t < self.spec.run.steps
 
     def run(self, steps: int) -> DemandModel:
         """Run ``steps`` periods and return the model (for chaining)."""
@@ -223,6 +227,42 @@ class DemandModel(mesa.Model):
         for _ in range(int(steps)):
             self.step()
         return self
+
+    # ------------------------------------------------------------------ decisions
+    def set_platform(self, firm: int, **fields: Any) -> None:
+        """Change a firm's platform settings from the next step on (a decision taken
+        mid-run: a classroom round, a what-if at a given step).
+
+        Args:
+            firm: the firm's index (0 is the focal firm).
+            **fields: platform fields (``coverage``, ``density``, ``strength``,
+                ``targeting``, ``focus``, costs), validated against the schema.
+
+        Coverage is drawn once per customer at set-up, so raising it adds customers to
+        the platform and lowering it drops the last ones added; a record kept on a
+        customer who leaves the platform stays as it was last seen.
+        """
+        from sim.scenario import build_scenario
+
+        f = self.firm_list[firm]
+        where = "focal" if firm == 0 else f"competitors.{firm - 1}"
+        sc = build_scenario(
+            self.spec.to_dict(), {f"{where}.platform.{k}": v for k, v in fields.items()}
+        )
+        f.spec = sc.firms[firm]
+        rec = f.records
+        assert rec is not None
+        rec.covered[:] = f.std_segments[self.state.segment] & (
+            f.coverage_u < f.spec.platform.coverage
+        )
+        rec.known |= rec.covered & (rec.seen >= 0)
+        rec.kind = rec.believed = rec.n_open = None  # recounted from the records
+
+    def start_development(self, firm: int, category: str, tier: str) -> None:
+        """Start developing a product for a cell now (a decision the firm's planning
+        would otherwise take from its beliefs); it launches after the lead time."""
+        c, k = self.market.tier_index(category, tier)
+        start_development(self.firm_list[firm], self.market, c, k, self.t)
 
     # ------------------------------------------------------------------ events
     def _scripted_events(self, now: int) -> None:
@@ -550,6 +590,8 @@ class DemandModel(mesa.Model):
             "launch_count": len(focal_launches),
             "launch_successes": sum(la["outcome"] == "success" for la in focal_launches),
             "launch_failures": sum(la["outcome"] == "failure" for la in focal_launches),
+            "launch_successes_all": sum(la["outcome"] == "success" for la in launches),
+            "launch_failures_all": sum(la["outcome"] == "failure" for la in launches),
             "rty": rolled_throughput_yield(fpys),
             "launches": launches,
             "detection": self.tracker.table(now),
@@ -573,6 +615,13 @@ def _rules(engine: str) -> tuple[Any, Any, Any, Any]:
     return compiled.demand_step, compiled.platform_step, compiled.choice_step, compiled.record_sales
 
 
+def fresh_seed() -> int:
+    """A seed from the operating system's entropy, in [0, 2**63)."""
+    entropy = np.random.SeedSequence().entropy
+    assert isinstance(entropy, int)
+    return entropy % 2**63
+
+
 def _metric(model: DemandModel, key: str) -> float:
     return model._metrics.get(key, math.nan)
 
@@ -594,7 +643,9 @@ class _RowCollector(mesa.DataCollector):
 def run_scenario(
     scenario: Scenario | str, seed: int | None = None, steps: int | None = None
 ) -> tuple[dict[str, Any], pd.DataFrame]:
-    """Run one scenario and return (summary, time series)."""
-    model = DemandModel(scenario, rng=seed)
+    """Run one scenario and return (summary, time series); ``seed`` defaults to the
+    scenario's ``run.seed``."""
+    sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    model = DemandModel(sc, rng=sc.run.seed if seed is None else seed)
     model.run(model.spec.run.steps if steps is None else steps)
     return model.summary(), model.datacollector.get_model_vars_dataframe().reset_index(drop=True)

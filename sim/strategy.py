@@ -78,26 +78,7 @@ def plan(
     candidate = firm.std_cells & ~firm.has & ~developing & (share > spec.threshold)
     firm.above = np.where(candidate, firm.above + 1, 0)
     for c, k in zip(*np.nonzero(firm.above >= spec.persistence_steps), strict=True):
-        lead = spec.lead_time_steps
-        firm.developing.append(
-            Development(
-                cell=(int(c), int(k)),
-                started=now,
-                ready=now + lead,
-                cost_per_step=spec.development_cost / max(lead, 1),
-            )
-        )
-        if lead == 0:
-            firm.development_cost += spec.development_cost
-            firm.step_cost += spec.development_cost
-        firm.planning_events.append(
-            {
-                "step": now,
-                "event": "development",
-                "category": market.category_names[c],
-                "tier": market.tier_names[c][k],
-            }
-        )
+        start_development(firm, market, int(c), int(k), now)
         firm.above[c, k] = 0
     if spec.retire_threshold > 0:
         low = firm.has & (passed / max(known, 1) < spec.retire_threshold)
@@ -114,6 +95,32 @@ def plan(
                     }
                 )
             firm.below[c, k] = 0
+
+
+def start_development(firm: FirmAgent, market: Market, c: int, k: int, now: int) -> None:
+    """Start developing a product for cell (c, k): it launches after the lead time, its
+    cost spread over it (all at once with no lead time)."""
+    spec = firm.spec.strategy
+    lead = spec.lead_time_steps
+    firm.developing.append(
+        Development(
+            cell=(c, k),
+            started=now,
+            ready=now + lead,
+            cost_per_step=spec.development_cost / max(lead, 1),
+        )
+    )
+    if lead == 0:
+        firm.development_cost += spec.development_cost
+        firm.step_cost += spec.development_cost
+    firm.planning_events.append(
+        {
+            "step": now,
+            "event": "development",
+            "category": market.category_names[c],
+            "tier": market.tier_names[c][k],
+        }
+    )
 
 
 def count_adopters(firm: FirmAgent, tiers: np.ndarray, cats: np.ndarray, now: int) -> None:
