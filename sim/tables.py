@@ -78,10 +78,17 @@ def headline_table(s: dict[str, Any]) -> str:
         ("profit", s["profit_total"]),
         ("strategic contraction", "no" if onset is None else f"yes, onset at step {onset}"),
         (
-            "launches (focal): success / failure",
+            "launches (focal firm): success / failure",
             f"{s.get('launch_successes', 0)} / {s.get('launch_failures', 0)} of {s.get('launch_count', 0)}",
         ),
     ]
+    if "launch_successes_all" in s:
+        rows.append(
+            (
+                "launches (all firms): success / failure",
+                f"{s.get('launch_successes_all', 0)} / {s.get('launch_failures_all', 0)}",
+            )
+        )
     return render(
         ("outcome", "value"),
         rows,
