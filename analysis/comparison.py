@@ -91,7 +91,7 @@ def resolve_sides(a: str, b: str | None, sets: dict[str, Any]) -> tuple[Side, Si
             )
         ov_a = {**parse_override_list(base.compare.a), **sets}
         ov_b = {**parse_override_list(base.compare.b), **sets}
-        sa, sb = load_scenario(a, overrides=ov_a), load_scenario(a, overrides=ov_b)
+        sa, sb = _with_set(a, "a", ov_a), _with_set(a, "b", ov_b)
         la, lb = base.compare.label_a or "A", base.compare.label_b or "B"
         if la == lb:
             la, lb = f"{la} (A)", f"{lb} (B)"
@@ -105,6 +105,16 @@ def resolve_sides(a: str, b: str | None, sets: dict[str, Any]) -> tuple[Side, Si
     if la == lb:
         la, lb = f"{la} (A)", f"{lb} (B)"
     return Side(la, a, sa, dict(sets)), Side(lb, b, sb, dict(sets)), ""
+
+
+def _with_set(name: str, side: str, overrides: dict[str, Any]) -> Scenario:
+    """The scenario with one side's [compare] set; its errors name ``compare.a`` / ``.b``."""
+    from sim.scenario import ScenarioError, load_scenario
+
+    try:
+        return load_scenario(name, overrides=overrides)
+    except ScenarioError as exc:
+        raise ScenarioError(f"compare.{side}: {exc}") from None
 
 
 def resolved_horizon(a: Side, b: Side, steps: int, seed: int, reps: int) -> tuple[Side, Side]:

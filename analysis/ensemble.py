@@ -26,17 +26,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from analysis.sweep_spec import DEFAULT_RUNNER
+
 if TYPE_CHECKING:
     import pandas as pd
 
     from sim.scenario import Scenario
 
 # Summary keys that are settings of the run, not outcomes: a table of outcomes
-# carries them as its own columns (seed, steps) or in its metadata.
-NOT_OUTCOMES = frozenset({"seed", "steps", "customers"})
+# carries them as its own columns. (``customers`` is the population the model built,
+# an outcome a sweep over ``run.customers`` can analyse.)
+NOT_OUTCOMES = frozenset({"seed", "steps"})
 
 # demandsim's own runners: the only ones a sweep spec may name unless it is trusted.
-DEFAULT_RUNNER = "analysis.sweep:run_model"
 TRUSTED_RUNNERS = frozenset({DEFAULT_RUNNER, "analysis.sensitivity:ishigami_runner"})
 
 
@@ -44,8 +46,8 @@ def scalar_outcomes(summary: Mapping[str, Any]) -> dict[str, float]:
     """The scalar outcomes of a run summary, as floats by name.
 
     Numbers (Python or numpy) become floats, booleans 1.0 / 0.0 (so their mean is
-    a share), None becomes NaN. Run settings (``seed``, ``steps``, ``customers``)
-    and nested tables are not outcomes.
+    a share), None becomes NaN. Run settings (``seed``, ``steps``) and nested
+    tables are not outcomes.
     """
     out: dict[str, float] = {}
     for key, value in summary.items():

@@ -483,7 +483,14 @@ def run_report(directory: Path) -> str:
 
         from analysis.plots import plot_run
 
-        ts = pd.read_parquet(directory / "timeseries.parquet")
+        path = directory / "timeseries.parquet"
+        try:
+            ts = pd.read_parquet(path)
+        except Exception as exc:  # pyarrow raises its own types for a damaged file
+            raise InputError(
+                f"report: {str(path)!r}: cannot be read ({exc.__class__.__name__}); "
+                "expected the Parquet file demandsim run writes"
+            ) from None
         if "rep" in ts.columns:
             ts = ts[ts["rep"] == ts["rep"].min()].drop(columns=["rep", "seed"], errors="ignore")
         with tempfile.TemporaryDirectory() as tmp:
@@ -603,5 +610,11 @@ def write_report(directory: str | Path) -> Path:
 
     text = build_report(directory)
     path = Path(directory) / "report.html"
-    atomic_write_text(path, text)
+    try:
+        atomic_write_text(path, text)
+    except OSError as exc:
+        raise InputError(
+            f"report {str(directory)!r}: cannot write report.html there "
+            f"({exc.strerror or exc.__class__.__name__}); expected a writable folder"
+        ) from None
     return path

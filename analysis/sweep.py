@@ -16,7 +16,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from analysis.ensemble import load_runner, scalar_outcomes
+from analysis.ensemble import TRUSTED_RUNNERS, load_runner, scalar_outcomes
 from analysis.sweep_spec import (  # noqa: F401  (part of this module's interface)
     DEFAULT_RUNNER,
     META_KEYS,
@@ -95,8 +95,50 @@ class Plan:
     tasks: dict[str, dict[str, Any]]  # run_id -> task for execute_run (deduplicated)
 
 
+# The most runs a sweep may plan: the plan is held in memory (a task per run).
+MAX_RUNS = 1_000_000
+
+
+def planned_rows(spec: SweepSpec) -> int:
+    """The number of sample rows the spec asks for, computed without sampling."""
+    import math
+
+    d = len(spec.parameters)
+    if spec.method == "grid":
+        sizes = []
+        for p in spec.parameters:
+            sizes.append(len(p.levels) if p.kind == "levels" else (p.points or spec.points))
+        return math.prod(sizes)
+    if spec.method == "lhs":
+        return int(spec.samples)
+    if spec.method == "sobol":
+        return int(spec.samples) * (2 * d + 2 if spec.second_order else d + 2)
+    return int(spec.samples) * (d + 1)
+
+
+def check_plan_size(spec: SweepSpec) -> None:
+    """Refuse a sweep too large to plan, before its sample matrix is made."""
+    rows = planned_rows(spec)
+    runs = rows * spec.replications
+    if runs > MAX_RUNS:
+        raise InputError(
+            f"sampler: {rows:,} sample rows x {spec.replications} replications = {runs:,} runs; "
+            f"expected at most {MAX_RUNS:,} (fewer points, samples or replications)"
+        )
+
+
+def resolve_spec_path(spec: str | Path) -> Path:
+    """A spec path, or the bundled sweep of that name (``small-grid``)."""
+    path = Path(spec)
+    if path.exists() or path.suffix == ".toml" or "/" in str(spec):
+        return path
+    bundled = Path(__file__).resolve().parent.parent / "sweeps" / f"{spec}.toml"
+    return bundled if bundled.exists() else path
+
+
 def make_plan(spec: SweepSpec) -> Plan:
     """Sample the spec and give every (row, replication) its run id and task."""
+    check_plan_size(spec)
     matrix = sample(spec)
     base_hash = canonical_hash(spec.base)
     extra = {"timeseries": list(spec.timeseries), "runner": spec.runner}
@@ -304,6 +346,7 @@ def run_sweep(
     retry_failed: bool = False,
     progress: Any = None,
     executor: Any = None,
+    trusted: bool = False,
 ) -> SweepResult:
     """Run (or resume) a sweep into ``out``.
 
@@ -319,6 +362,8 @@ def run_sweep(
         scheduler: a Dask scheduler address; default: DASK_SCHEDULER_ADDRESS if set.
         retry_failed: run again the runs recorded as failed.
         progress: a text stream for progress lines (None: silent).
+        trusted: let the spec's ``runner`` name any function (else only demandsim's own
+            runners: a spec from someone else would otherwise be code on the workers).
         executor: an executor to use instead: a number of local worker processes, a
             ``concurrent.futures.Executor``, a ``distributed.Client`` or an object
             with ``analysis.executors``' interface (tests, embedding).
@@ -331,6 +376,14 @@ def run_sweep(
 
     spec_path = Path(spec_path)
     spec = load_spec(spec_path)
+    if spec.runner not in TRUSTED_RUNNERS and not trusted:
+        raise _err(
+            "runner",
+            spec.runner,
+            f"one of demandsim's runners ({', '.join(sorted(TRUSTED_RUNNERS))}), "
+            "or pass --trust-spec",
+        )
+    check_plan_size(spec)
     sweep_hash = spec.spec_hash()
     store = SweepStore(out)
     if store.manifest_path.exists():  # refuse another sweep's folder before any work

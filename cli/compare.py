@@ -42,7 +42,7 @@ def _check_out(out: str | None) -> Path | None:
 )
 @click.option(
     "--steps",
-    type=click.IntRange(1, 10_000_000),
+    type=click.IntRange(1, 1_000_000),
     default=None,
     help="Steps per run [default: scenario A's run.steps].",
 )

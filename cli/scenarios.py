@@ -114,9 +114,18 @@ def show(scenario: str, sets: tuple[str, ...]) -> None:
 )
 def validate(file: str, sets: tuple[str, ...]) -> None:
     """Load FILE (a path or bundled name) and print OK, or the one-line error (exit 2)."""
-    from sim.scenario import load_scenario
+    from sim.scenario import ScenarioError, load_scenario, parse_override_list
 
     with input_errors():
-        sc = load_scenario(file, overrides=parse_sets(sets))
+        overrides = parse_sets(sets)
+        sc = load_scenario(file, overrides=overrides)
+        # `compare FILE` applies the [compare] sets: check them the way it will
+        for side in ("a", "b"):
+            text = getattr(sc.compare, side)
+            if text:
+                try:
+                    load_scenario(file, overrides={**parse_override_list(text), **overrides})
+                except ScenarioError as exc:
+                    raise ScenarioError(f"compare.{side}: {exc}") from None
     where = file if Path(file).suffix == ".toml" else f"{file} (bundled)"
     click.echo(f"OK {where}: scenario {sc.run.name!r}")

@@ -114,15 +114,31 @@ def check_output_folder(out: str | Path, option: str = "--out") -> Path:
                 f"{option} {str(out)!r}: holds files demandsim did not write; "
                 "expected a new, empty or demandsim output folder"
             )
-    parent = out.absolute().parent
-    while not parent.exists():
-        parent = parent.parent
-    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
-        raise InputError(
-            f"{option} {str(out)!r}: cannot write in {str(parent)!r} (permission denied); "
-            "expected a writable folder"
-        )
+    check_writable(out.absolute().parent, option, shown=out)
     return out
+
+
+def check_writable(folder: str | Path, option: str, shown: str | Path | None = None) -> None:
+    """Check that ``folder`` can be written, or created inside a writable folder.
+
+    Raises:
+        InputError: naming ``option`` and ``shown`` (default: ``folder``).
+    """
+    from sim.errors import InputError
+
+    path = Path(folder).absolute()
+    while not path.exists() and not path.is_symlink():
+        path = path.parent
+    if not path.is_dir():
+        reason = "is not a folder"
+    elif not os.access(path, os.W_OK | os.X_OK):
+        reason = "permission denied"
+    else:
+        return
+    raise InputError(
+        f"{option} {str(shown if shown is not None else folder)!r}: cannot write in "
+        f"{str(path)!r} ({reason}); expected a writable folder"
+    )
 
 
 def _pid_alive(pid: int) -> bool:

@@ -186,18 +186,22 @@ def _convert(path: str, value: Any, tp: Any, f: dataclasses.Field[Any]) -> Any:
     return _check_scalar(path, value, tp, f)
 
 
-def parse_value(text: str) -> Any:
+def parse_value(text: str, field: str = "--set value") -> Any:
     """Parse a ``--set`` value as TOML would (numbers, booleans, lists, quoted strings);
     anything else is taken as a bare string."""
     try:
         value = tomllib.loads(f"v = {text}")["v"]
     except tomllib.TOMLDecodeError:
         return text
+    except ValueError:  # an integer of more digits than Python converts
+        raise ScenarioError(
+            f"{field} = {show(text, 40)}: a number of {len(text):,} digits; expected a scenario value"
+        ) from None
     except RecursionError:
         raise ScenarioError(
-            f"--set value {show(text)}: nested too deeply; expected a scenario value"
+            f"{field} = {show(text, 40)}: nested too deeply; expected a scenario value"
         ) from None
-    check_depth(value, f"--set value {show(text)}")
+    check_depth(value, f"{field} = {show(text, 40)}")
     return value
 
 
@@ -276,6 +280,10 @@ def read_toml(name_or_path: str | Path) -> dict[str, Any]:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"scenario {show(str(path))}: malformed TOML ({exc})") from None
+    except ValueError as exc:  # e.g. an integer of more digits than Python converts
+        raise ScenarioError(
+            f"scenario {show(str(path))}: cannot be read ({str(exc)[:80]})"
+        ) from None
     except RecursionError:
         raise ScenarioError(
             f"scenario {show(str(path))}: nested more than {MAX_DEPTH} levels deep; "
@@ -426,7 +434,7 @@ def parse_override_list(text: str) -> dict[str, Any]:
             raise ScenarioError(
                 f"--set {show(item)}: expected key=value, e.g. focal.platform.density=0.2"
             )
-        out[key.strip()] = parse_value(value.strip())
+        out[key.strip()] = parse_value(value.strip(), show(key.strip(), 60).strip("'\""))
     return out
 
 

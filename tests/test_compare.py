@@ -131,8 +131,8 @@ def _summaries(shift: float, n: int = 12) -> tuple[list[dict], list[dict]]:
 
 def test_compare_outcomes_table() -> None:
     sa, sb = _summaries(-5.0)
-    # run settings (seed, steps, customers) are not outcomes; a boolean is, as 1 / 0
-    assert set(scalar_outcomes(sa[0])) == {"profit_total", "contraction_onset", "flag"}
+    # run settings (seed, steps) are not outcomes; a boolean is, as 1 / 0
+    assert set(scalar_outcomes(sa[0])) == {"customers", "profit_total", "contraction_onset", "flag"}
     assert scalar_outcomes(sa[0])["flag"] == 1.0
     table = compare_outcomes(sa, sb)
     row = table.set_index("outcome").loc["profit_total"]

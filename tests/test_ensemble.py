@@ -38,7 +38,7 @@ def test_tidy_tables(inline: Any, scenarios: dict[str, Any]) -> None:
         (k, r, s) for k in ("low", "high") for r, s in enumerate([5, 6, 7])
     ]
     assert set(out["steps"]) == {12}
-    assert "profit_total" in out.columns and "customers" not in out.columns
+    assert "profit_total" in out.columns and set(out["customers"]) == {300}
     ts = inline.timeseries()
     assert len(ts) == 2 * 3 * 13  # steps 0..12 of each replication
     assert list(ts.columns[:4]) == ["scenario", "rep", "seed", "step"]
@@ -122,7 +122,7 @@ def test_scalar_outcomes_one_definition() -> None:
         "detection": {"a": {"events": 1}},
     }
     out = scalar_outcomes(summary)
-    assert out.keys() == {"profit_total", "share", "count", "flag", "onset"}
+    assert out.keys() == {"customers", "profit_total", "share", "count", "flag", "onset"}
     assert out["flag"] == 1.0 and math.isnan(out["onset"]) and out["count"] == 4.0
     assert all(isinstance(v, float) for v in out.values())
     from analysis import compare, sweep
