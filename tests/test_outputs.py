@@ -47,7 +47,9 @@ def dead_pid() -> int:
 
 def test_run_folder_records_provenance_and_reproduces(tmp_path: Path) -> None:
     out = tmp_path / "run"
-    demandsim("run", "baseline", *RUN, "--seed", "4", "--reps", "2", "--no-plots", "--out", str(out))
+    demandsim(
+        "run", "baseline", *RUN, "--seed", "4", "--reps", "2", "--no-plots", "--out", str(out)
+    )
     prov = json.loads((out / "demandsim.json").read_text())
     assert prov["kind"] == "run" and prov["seeds"] == [4, 5] and prov["steps"] == 7
     assert prov["demandsim_version"] and "git_commit" in prov
