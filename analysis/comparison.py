@@ -138,6 +138,58 @@ def resolved_horizon(a: Side, b: Side, steps: int, seed: int, reps: int) -> tupl
     )
 
 
+def field_differences(a: Scenario, b: Scenario) -> list[dict[str, Any]]:
+    """Every scenario field whose value differs between the sides (dotted name, A, B);
+    the name and description are labels, not settings, and are left out."""
+    fa, fb = _flat(a.to_dict()), _flat(b.to_dict())
+    skip = {"run.name", "run.description", "run.seed", "run.steps"}
+    return [
+        {"field": k, "a": fa.get(k), "b": fb.get(k)}
+        for k in sorted(set(fa) | set(fb))
+        if k not in skip and fa.get(k) != fb.get(k)
+    ]
+
+
+def _flat(data: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(data, dict):
+        out: dict[str, Any] = {}
+        for k, v in data.items():
+            out.update(_flat(v, f"{prefix}{k}."))
+        return out
+    if isinstance(data, list) and data and all(isinstance(v, dict) for v in data):
+        out = {}
+        for i, v in enumerate(data):
+            out.update(_flat(v, f"{prefix}{i}."))
+        return out
+    return {prefix[:-1]: data}
+
+
+def money(x: Any, currency: str) -> str:
+    """An amount with its unit."""
+    return f"{fmt_num(x)} {currency}".strip()
+
+
+def finding(cost: dict[str, Any], mean_a: float, steps: int, currency: str) -> str:
+    """The comparison's finding in one sentence: which side earns less total profit, by
+    how much (with its unit and as a share of side A's profit), with its interval."""
+    if not cost:
+        return ""
+    share = ""
+    if math.isfinite(mean_a) and mean_a != 0:
+        share = f" ({cost['loss'] / abs(mean_a):.1%} of A's total profit)"
+    interval = f"paired 95% CI {money(cost['lo'], currency)} to {money(cost['hi'], currency)}"
+    if not cost["significant"]:
+        return (
+            f"No difference in total profit over {steps} steps could be shown: {cost['worse']} "
+            f"earns {money(cost['loss'], currency)} less than {cost['better']}{share}, but the "
+            f"{interval} includes 0."
+        )
+    return (
+        f"{cost['worse']} earns {money(cost['loss'], currency)} less total profit than "
+        f"{cost['better']} over {steps} steps{share}; {interval}."
+    )
+
+
 def pairing_notes(a: Side, b: Side) -> list[str]:
     """Warnings when the two sides cannot share their random inputs fully: a different
     population, network or calendar draws different random numbers for the same seed."""
@@ -280,16 +332,16 @@ def headline(comp: Comparison, table: pd.DataFrame) -> str:
         f"{comp.steps} steps; differences are B − A; * = paired 95% CI excludes 0; "
         "var.red. = 1 − Var(B−A)/(Var(A)+Var(B)).",
     ]
+    diffs = field_differences(comp.a.scenario, comp.b.scenario)
+    if diffs:
+        shown = "; ".join(f"{d['field']}: {d['a']!r} → {d['b']!r}" for d in diffs[:8])
+        more = f"; and {len(diffs) - 8} more (comparison.json)" if len(diffs) > 8 else ""
+        lines.append(f"Fields that differ (A → B): {shown}{more}.")
     cost = worse_platform_cost(table, comp.a.label, comp.b.label)
     tail = ""
     if cost:
-        verdict = "" if cost["significant"] else " — not significant: the interval includes 0"
-        tail = (
-            f"Cost of the worse side ({cost['worse']}) against {cost['better']}: "
-            f"{fmt_num(cost['loss'])} in total profit over {comp.steps} steps "
-            f"(paired 95% CI {fmt_num(cost['lo'])} to {fmt_num(cost['hi'])}){verdict}."
-        )
         prof = table[table["outcome"] == "profit_total"].iloc[0]
+        tail = finding(cost, float(prof["mean_a"]), comp.steps, comp.a.scenario.run.currency)
         paired_w = float(prof["paired_hi"] - prof["paired_lo"])
         welch_w = float(prof["welch_hi"] - prof["welch_lo"])
         if math.isfinite(paired_w) and math.isfinite(welch_w) and paired_w > 0:
@@ -384,6 +436,11 @@ def write_comparison(comp: Comparison, out: Path) -> list[Path]:
             "A": launch_outcomes(comp.summaries_a).to_dict(orient="records"),
             "B": launch_outcomes(comp.summaries_b).to_dict(orient="records"),
         }
+        cost = worse_platform_cost(table, comp.a.label, comp.b.label)
+        prof = table[table["outcome"] == "profit_total"]
+        profit_a = float(prof["mean_a"].iloc[0]) if len(prof) else math.nan
+        if cost and math.isfinite(profit_a) and profit_a != 0:
+            cost["share_of_a"] = cost["loss"] / abs(profit_a)
         meta = {
             "kind": "comparison",
             "direction": "B - A",
@@ -395,7 +452,10 @@ def write_comparison(comp: Comparison, out: Path) -> list[Path]:
             "steps": comp.steps,
             "level": 0.95,
             "outcomes": table.to_dict(orient="records"),
-            "worse_side_cost": worse_platform_cost(table, comp.a.label, comp.b.label),
+            "worse_side_cost": cost,
+            "currency": comp.a.scenario.run.currency,
+            "finding": finding(cost, profit_a, comp.steps, comp.a.scenario.run.currency),
+            "differences": field_differences(comp.a.scenario, comp.b.scenario),
             "detection": {
                 "A": mean_nested(comp.summaries_a, "detection"),
                 "B": mean_nested(comp.summaries_b, "detection"),

@@ -39,6 +39,7 @@ tr.sig td { background: #fff8e1; }
 .card .v { font-size: 1.35em; font-weight: 600; } .card .k { color: #555; font-size: .85em; }
 figure { display: inline-block; margin: .5em; } img { max-width: 520px; }
 blockquote { border-left: 4px solid #ccc; margin: .6em 0; padding: .2em 1em; color: #333; }
+.finding { font-size: 1.1em; }
 """
 
 _RUN_HEADLINE: tuple[tuple[str, str], ...] = (
@@ -267,19 +268,38 @@ def comparison_report(directory: Path) -> str:
         if s.get("description") and s.get("description") != meta.get("question"):
             body.append(_describe(s["description"]))
 
-    body.append("<h2>Headline</h2><div class=cards>")
+    diffs = meta.get("differences") or []
+    if diffs:
+        body.append(
+            "<p><b>Fields that differ between the sides</b> (A → B):</p><ul>"
+            + "".join(
+                f"<li><code>{_e(d.get('field'))}</code>: {_e(d.get('a'))} → {_e(d.get('b'))}</li>"
+                for d in diffs
+            )
+            + "</ul>"
+        )
+
+    body.append("<h2>Headline</h2>")
+    if meta.get("finding"):
+        body.append(f"<p class=finding><b>{_e(meta['finding'])}</b></p>")
+    body.append("<div class=cards>")
     cost = meta.get("worse_side_cost") or {}
+    currency = str(meta.get("currency") or "")
     if cost:
-        sub = f"95% CI {fmt(cost.get('lo'))} to {fmt(cost.get('hi'))}" + (
+        sub = f"95% CI {fmt(cost.get('lo'))} to {fmt(cost.get('hi'))} {currency}" + (
             "" if cost.get("significant") else " (not significant)"
         )
+        share = cost.get("share_of_a")
+        if isinstance(share, int | float) and math.isfinite(share):
+            sub = f"{share:.1%} of A's total profit; " + sub
         body.append(
             _card(
                 f"profit lost by {cost.get('worse')} vs {cost.get('better')}",
-                fmt(cost.get("loss")),
+                f"{fmt(cost.get('loss'))} {currency}".strip(),
                 sub,
             )
         )
+    pending = by_name.get("focal_launch_pending")
     for key in (
         "market_share_final",
         "marketing_density",
@@ -290,14 +310,17 @@ def comparison_report(directory: Path) -> str:
     ):
         r = by_name.get(key)
         if r:
-            body.append(
-                _card(
-                    f"{_plain_name(key)}: B − A",
-                    fmt(r.get("diff_b_minus_a")),
-                    f"{la} {fmt(r.get('mean_a'))} · {lb} {fmt(r.get('mean_b'))}"
-                    f" · CI [{fmt(r.get('paired_lo'))}, {fmt(r.get('paired_hi'))}]",
-                )
+            sub = (
+                f"{la} {fmt(r.get('mean_a'))} · {lb} {fmt(r.get('mean_b'))}"
+                f" · CI [{fmt(r.get('paired_lo'))}, {fmt(r.get('paired_hi'))}]"
             )
+            if key == "launch_failures" and pending:
+                sub += (
+                    f" · not counted: launches still in evaluation at the end, "
+                    f"{fmt(pending.get('mean_a'))} ({la}) and {fmt(pending.get('mean_b'))} ({lb}) "
+                    "per replication"
+                )
+            body.append(_card(f"{_plain_name(key)}: B − A", fmt(r.get("diff_b_minus_a")), sub))
     body.append("</div>")
 
     body.append("<h2>Reading</h2>")

@@ -351,6 +351,9 @@ class Run:
     steps: int = spec(260, "Default number of steps.", 1, 1_000_000)
     steps_per_year: int = spec(52, "Steps per year (52: a step is a week).", 1, 100000)
     seed: int = spec(0, "Default seed.", 0, 2**63 - 1)
+    currency: str = spec(
+        "money units", "Unit of every amount of money (prices, costs, profit), e.g. EUR."
+    )
     detection_horizon_steps: int = spec(
         8,
         "Horizon H: an event counts as detected if the records reflect it within H steps.",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -209,6 +210,11 @@ def test_pairing_on_the_flagship_comparison_reduces_variance() -> None:
 SMALL = ["--reps", "3", "--steps", "30", "--set", "run.customers=800", "--seed", "5"]
 
 
+def table_profit_a(out: Path) -> float:
+    table = pd.read_csv(out / "comparison.csv").set_index("outcome")
+    return float(table.loc["profit_total", "mean_a"])
+
+
 def test_compare_command_writes_a_complete_folder(tmp_path) -> None:
     import json
 
@@ -223,7 +229,6 @@ def test_compare_command_writes_a_complete_folder(tmp_path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert "B − A" in result.stdout and "profit_total" in result.stdout
-    assert "Cost of the worse side (insensitive-platform)" in result.stdout
     names = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
     for expected in (
         "comparison.csv",
@@ -245,6 +250,17 @@ def test_compare_command_writes_a_complete_folder(tmp_path) -> None:
     meta = json.loads((out / "comparison.json").read_text())
     assert meta["direction"] == "B - A" and meta["seeds"] == [5, 6, 7]
     assert meta["a"]["label"] == "baseline" and meta["b"]["label"] == "insensitive-platform"
+    # the finding, in one sentence with its unit and interval, is what the command printed
+    cost = meta["worse_side_cost"]
+    assert meta["finding"] and meta["finding"] in " ".join(result.stdout.split())
+    assert cost["worse"] in meta["finding"] and "money units" in meta["finding"]
+    assert "95% CI" in meta["finding"]
+    assert cost["share_of_a"] == pytest.approx(cost["loss"] / abs(table_profit_a(out)), rel=1e-9)
+    # the fields that differ between the sides, each with both values
+    diffs = {d["field"]: (d["a"], d["b"]) for d in meta["differences"]}
+    assert diffs and "run.name" not in diffs
+    for field, (va, vb) in diffs.items():
+        assert va != vb and field in result.stdout or len(diffs) > 8
     per_rep = pd.read_parquet(out / "summaries.parquet")
     assert len(per_rep) == 6 and sorted(per_rep["seed"].unique()) == [5, 6, 7]
     table = pd.read_csv(out / "comparison.csv").set_index("outcome")
@@ -297,3 +313,17 @@ def test_interrupted_compare_leaves_nothing(tmp_path, monkeypatch) -> None:
     )
     assert result.exit_code != 0
     assert list(tmp_path.iterdir()) == []  # neither the folder nor its staging copy
+
+
+def test_finding_is_one_sentence_with_unit_share_and_interval() -> None:
+    from analysis.comparison import finding
+
+    cost = {"worse": "B1", "better": "A1", "loss": 125.0, "lo": 100.0, "hi": 150.0}
+    text = finding({**cost, "significant": True}, 1000.0, 52, "EUR")
+    assert text == (
+        "B1 earns 125 EUR less total profit than A1 over 52 steps (12.5% of A's total profit); "
+        "paired 95% CI 100 EUR to 150 EUR."
+    )
+    unsure = finding({**cost, "lo": -10.0, "significant": False}, 1000.0, 52, "EUR")
+    assert unsure.startswith("No difference in total profit over 52 steps could be shown")
+    assert "includes 0" in unsure and unsure.count(".") == 1
