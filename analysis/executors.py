@@ -12,6 +12,7 @@ workers, a ``concurrent.futures.Executor``, a ``distributed.Client``) into one.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import sys
@@ -217,7 +218,8 @@ class DaskExecutor:
                 done += 1
                 yield record
         finally:
-            self.client.cancel([f for f in futures if not f.done()])
+            with contextlib.suppress(Exception):  # the scheduler may be gone with them
+                self.client.cancel([f for f in futures if not f.done()])
 
     def close(self) -> None:
         if getattr(self, "_owned", True):

@@ -19,14 +19,14 @@ import click
 from sim.errors import InputError
 
 MAX_LINE = 200
-# A run of characters long enough to be a pasted value rather than words.
-_LONG = re.compile(r"\S{61,}")
+# A run of characters long enough to be a pasted value rather than words or a path.
+_LONG = re.compile(r"\S{121,}")
 
 
 def one_line(message: str, limit: int = MAX_LINE) -> str:
     """``message`` on one line, long tokens elided, at most ``limit`` characters."""
     text = " ".join(str(message).split())
-    text = _LONG.sub(lambda m: f"{m.group(0)[:28]}…{m.group(0)[-28:]}", text)
+    text = _LONG.sub(lambda m: f"{m.group(0)[:40]}…{m.group(0)[-40:]}", text)
     if len(text) > limit:
         text = text[: limit - 1] + "…"
     return text
