@@ -95,6 +95,8 @@ class DetectionTracker:
     def record_detection(self, kinds: np.ndarray, t_events: np.ndarray, now: int) -> None:
         lags = now - t_events
         self.det_lag.ensure(int(lags.max(initial=0)))
+        for g in (self.pending, self.within):
+            g.ensure(now)
         np.add.at(self.det_lag.a, (kinds, lags), 1)
         np.add.at(self.pending.a, (kinds, t_events), -1)
         ok = lags <= self.horizon

@@ -1,28 +1,180 @@
-"""Named random streams from one root ``SeedSequence`` (DESIGN §4).
+"""Random numbers by address (DESIGN §4).
 
-Each process gets its own child stream, spawned once from the run's seed by a
-fixed key, so adding a firm or changing a platform parameter never moves the
-draws of another process. Rules draw fixed-shape blocks (one number per customer
-per process per step) for the same reason: two runs with the same seed share their
-random inputs (common random numbers).
+Every random number a rule reads is a pure function of (run seed, stream, step,
+customer, purpose): the Philox4x64-10 counter-based generator of Salmon et al. (2011,
+"Parallel random numbers: as easy as 1, 2, 3"), keyed by (seed, stream) and run on
+the counter (customer, step, purpose, block). It is numpy's ``Philox`` bit for bit
+(``tests/test_rng.py`` checks it against ``numpy.random.Philox`` for the same key and
+counter). Consequences:
+
+- common random numbers hold by construction: a rule reads the number at an address
+  whether or not another rule read its own, so changing a platform parameter cannot
+  move the customers' demand process, and no rule draws numbers it does not use;
+- customer loops may run in any order, or in parallel, with the same numbers.
+
+A draw's address: ``kind`` names the purpose (the state draw of the demand rule, a
+platform's read, the choice's pick...), ``sub`` the category or firm it is for. One
+Philox call yields four 64-bit words, so the four ``sub`` values 4b..4b+3 of a kind
+share a call (block b). Set-up draws (the network, the initial market, coverage) and
+the rare firm-level ones (supplier failures, product planning) come from numpy
+generators spawned from the same seed by stream name (``Streams``).
+
+The 64×64 → 128-bit multiply is written on 32-bit halves, with no intermediate that
+can overflow, so the same functions run compiled (numba) and as plain Python
+(``NUMBA_DISABLE_JIT=1``), where they can be stepped through in a debugger.
 """
 
 from __future__ import annotations
 
 import hashlib
-import sys
 
 import numpy as np
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic, overload
+
+from sim.jit import kernel
 
 PROCESSES = ("network", "init", "demand", "behaviour", "events")
+
+# Philox4x64 constants (Random123, and numpy's philox.h)
+_M0 = np.uint64(0xD2E7470EE14C6C93)
+_M1 = np.uint64(0xCA5A826395121157)
+_W0 = 0x9E3779B97F4A7C15
+_W1 = 0xBB67AE8584CAA73B
+ROUNDS = 10
+_LO32 = np.uint64(0xFFFFFFFF)
+_S32 = np.uint64(32)
+_S11 = np.uint64(11)
+_TO_UNIT = 2.0**-53
+
+# draw kinds (the ``purpose`` part of an address); each rule reads its own stream
+DEMAND_STATE, DEMAND_SERVED = 0, 1  # demand: a need's state draw; a served need's pair
+CONTACT, READ_LINK = 0, 1  # platform: a customer's contact; a contacted need's pair
+NEIGHBOUR, CHOICE = 0, 1  # choice: a customer's neighbour; an active need's block
 
 
 def _key(name: str) -> int:
     return int.from_bytes(hashlib.sha256(name.encode()).digest()[:4], "little")
 
 
+def round_keys(seed: int, stream: str) -> np.ndarray:
+    """(ROUNDS, 2) uint64: the Philox key schedule of (seed, stream), computed once."""
+    k0, k1 = int(seed) % 2**64, _key(stream)
+    return np.array(
+        [((k0 + r * _W0) % 2**64, (k1 + r * _W1) % 2**64) for r in range(ROUNDS)],
+        dtype=np.uint64,
+    )
+
+
+def mulhilo(a, b):  # type: ignore[no-untyped-def]
+    """(high, low) 64-bit words of the 128-bit product a·b of two uint64.
+
+    As plain Python (and under ``NUMBA_DISABLE_JIT=1``) it works on 32-bit halves, with
+    no intermediate that can overflow; compiled code gets the overload below, one
+    native 64×64 → 128-bit multiply."""
+    a_lo = a & _LO32
+    a_hi = a >> _S32
+    b_lo = b & _LO32
+    b_hi = b >> _S32
+    ll = a_lo * b_lo
+    lh = a_lo * b_hi
+    hl = a_hi * b_lo
+    hh = a_hi * b_hi
+    mid = (ll >> _S32) + (lh & _LO32) + (hl & _LO32)
+    hi = hh + (lh >> _S32) + (hl >> _S32) + (mid >> _S32)
+    lo = ((mid & _LO32) << _S32) | (ll & _LO32)
+    return hi, lo
+
+
+@intrinsic
+def _mulhilo_native(typingctx, a, b):  # type: ignore[no-untyped-def]
+    """``mulhilo`` as one LLVM 128-bit multiply (compiled code only)."""
+    u64 = types.uint64
+    sig = types.UniTuple(u64, 2)(u64, u64)
+
+    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+        i128 = ir.IntType(128)
+        i64 = ir.IntType(64)
+        r = builder.mul(builder.zext(args[0], i128), builder.zext(args[1], i128))
+        lo = builder.trunc(r, i64)
+        hi = builder.trunc(builder.lshr(r, ir.Constant(i128, 64)), i64)
+        return cgutils.pack_array(builder, (hi, lo))
+
+    return sig, codegen
+
+
+@overload(mulhilo, inline="always")
+def _mulhilo_compiled(a, b):  # type: ignore[no-untyped-def]
+    def impl(a, b):  # type: ignore[no-untyped-def]
+        return _mulhilo_native(np.uint64(a), np.uint64(b))
+
+    return impl
+
+
+@kernel
+def philox(rk, c0, c1, c2, c3):  # type: ignore[no-untyped-def]
+    """Philox4x64-10 of the counter (c0, c1, c2, c3) under round keys ``rk``: four
+    uint64 words."""
+    x0 = np.uint64(c0)
+    x1 = np.uint64(c1)
+    x2 = np.uint64(c2)
+    x3 = np.uint64(c3)
+    for r in range(ROUNDS):
+        hi0, lo0 = mulhilo(_M0, x0)
+        hi1, lo1 = mulhilo(_M1, x2)
+        x0 = hi1 ^ x1 ^ rk[r, 0]
+        x1 = lo1
+        x2 = hi0 ^ x3 ^ rk[r, 1]
+        x3 = lo0
+    return x0, x1, x2, x3
+
+
+@njit(inline="always")
+def unit(w):  # type: ignore[no-untyped-def]
+    """A uniform in [0, 1) from a 64-bit word (its top 53 bits, as numpy does)."""
+    return np.float64(w >> _S11) * _TO_UNIT
+
+
+@njit(inline="always")
+def block(rk, step, i, kind, b):  # type: ignore[no-untyped-def]
+    """The four uniforms of block ``b`` of draw ``kind`` for customer ``i`` at ``step``."""
+    w0, w1, w2, w3 = philox(rk, i, step, kind, b)
+    return unit(w0), unit(w1), unit(w2), unit(w3)
+
+
+@njit(inline="always")
+def pair(rk, step, i, kind, sub):  # type: ignore[no-untyped-def]
+    """The two uniforms (2·sub, 2·sub + 1) of draw ``kind`` for customer ``i``: two
+    draws a rule needs together cost one Philox call."""
+    w0, w1, w2, w3 = philox(rk, i, step, kind, sub >> 1)
+    if sub & 1:
+        return unit(w2), unit(w3)
+    return unit(w0), unit(w1)
+
+
+@njit(inline="always")
+def uniform(rk, step, i, kind, sub):  # type: ignore[no-untyped-def]
+    """The uniform at address (step, customer ``i``, ``kind``, ``sub``)."""
+    w = philox(rk, i, step, kind, sub >> 2)
+    s = sub & 3
+    return unit(w[0] if s == 0 else w[1] if s == 1 else w[2] if s == 2 else w[3])
+
+
+@kernel
+def uniforms(rk: np.ndarray, step: int, n: int, kind: int, sub: int) -> np.ndarray:
+    """The uniforms of customers 0..n-1 at one (step, kind, sub), as an array."""
+    out = np.empty(n, dtype=np.float64)
+    for i in range(n):
+        out[i] = uniform(rk, step, i, kind, sub)
+    return out
+
+
 class Streams:
-    """The run's generators, one per named process.
+    """The run's streams: Philox keys for the per-customer rules, numpy generators for
+    set-up and firm-level draws, each spawned from the seed by name (not position), so
+    adding a firm or a process never moves another's numbers.
 
     Args:
         seed: the run's seed (a non-negative integer).
@@ -33,63 +185,24 @@ class Streams:
         self.seed = int(seed)
         self.root = np.random.SeedSequence(self.seed)
         self._gens: dict[str, np.random.Generator] = {}
+        self._keys: dict[str, np.ndarray] = {}
         names = list(PROCESSES)
         for f in firm_names:
             names += [f"platform:{f}", f"planning:{f}"]
         for name in names:
-            # A child keyed by the process name, not by its position: streams stay
-            # put when processes or firms are added.
             child = np.random.SeedSequence(self.root.entropy, spawn_key=(_key(name),))
             self._gens[name] = np.random.Generator(np.random.PCG64(child))
+            self._keys[name] = round_keys(self.seed, name)
 
     def __getitem__(self, name: str) -> np.random.Generator:
         return self._gens[name]
+
+    def key(self, name: str) -> np.ndarray:
+        """The Philox round keys of a stream (``"demand"``, ``"platform:<firm>"``...)."""
+        return self._keys[name]
 
     def platform(self, firm: str) -> np.random.Generator:
         return self._gens[f"platform:{firm}"]
 
     def planning(self, firm: str) -> np.random.Generator:
         return self._gens[f"planning:{firm}"]
-
-
-#: blocks from which ``uniform_f32_at`` draws raw output (below, reading and setting the
-#: generator's state costs more than it saves)
-_RAW_FROM = 1 << 15
-
-
-def uniform_f32_at(gen: np.random.Generator, count: int, at: np.ndarray) -> np.ndarray:
-    """``gen.random(count, dtype=np.float32)[at]``, leaving ``gen`` where that call would.
-
-    numpy makes a float32 uniform from 32 random bits as ``(bits >> 8) * 2**-24``, and
-    PCG64 serves 32-bit requests from the low and then the high half of each 64-bit
-    output, keeping a pending high half in its state. Drawing the 64-bit outputs raw
-    and converting only the positions read costs about half as much as the block when
-    few positions are read (a platform's reads and offers, a choice among active needs),
-    and the stream is the same, so the fixed-shape draws keep common random numbers.
-    """
-    bg = gen.bit_generator
-    if count < _RAW_FROM or not isinstance(bg, np.random.PCG64) or sys.byteorder != "little":
-        return gen.random(count, dtype=np.float32)[at]
-    at = np.asarray(at, dtype=np.intp)
-    if count == 0:
-        return np.empty(at.shape, dtype=np.float32)
-    state = bg.state
-    pending = int(state["has_uint32"])
-    rest = count - pending
-    # the 64-bit outputs viewed as 32-bit halves are in the order numpy serves them
-    halves = bg.random_raw((rest + 1) // 2).view(np.uint32)
-    if pending:  # position 0 is the pending half, position j > 0 is half j - 1
-        first = at == 0
-        bits = halves[np.maximum(at - 1, 0)] if halves.size else np.zeros(at.shape, np.uint32)
-        bits[first] = state["uinteger"]
-    else:
-        bits = halves[at]
-    after = bg.state
-    after["has_uint32"] = rest % 2
-    if halves.size:
-        after["uinteger"] = int(halves[-1])
-    bg.state = after
-    bits >>= np.uint32(8)
-    out = bits.astype(np.float32)
-    out *= np.float32(2.0**-24)
-    return out

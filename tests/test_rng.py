@@ -1,40 +1,37 @@
-"""Named streams and the sparse fixed-shape draw keep exactly the numbers of the
-plain block draw (so common random numbers survive the optimisation)."""
+"""Random numbers by address: the Philox generator is numpy's, numbers are pure
+functions of their address, and streams are named, not positional."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from sim.rng import _RAW_FROM, Streams, uniform_f32_at
+from sim.rng import Streams, block, philox, round_keys, uniform, uniforms
 
 
-@pytest.mark.parametrize(
-    "count", [0, 10, _RAW_FROM - 1, _RAW_FROM, _RAW_FROM + 1, 3 * _RAW_FROM + 7]
-)
-@pytest.mark.parametrize("pending", [False, True])
-def test_uniform_f32_at_matches_the_block_draw(count: int, pending: bool) -> None:
-    rng = np.random.default_rng(count * 2 + pending)
-    for trial in range(5):
-        a = np.random.Generator(np.random.PCG64(1000 + trial))
-        b = np.random.Generator(np.random.PCG64(1000 + trial))
-        if pending:  # an odd float32 draw leaves half of a 64-bit output pending
-            a.random(3, dtype=np.float32)
-            b.random(3, dtype=np.float32)
-        at = (
-            rng.integers(0, max(count, 1), size=rng.integers(0, 50))
-            if count
-            else np.empty(0, np.intp)
-        )
-        if count and trial == 0:
-            at = np.array([0, count - 1, 0, count // 2])  # both ends, repeats, unsorted
-        expected = a.random(count, dtype=np.float32)[at]
-        got = uniform_f32_at(b, count, at)
-        assert got.dtype == np.float32
-        np.testing.assert_array_equal(got, expected)
-        # and the generator is left exactly where the block draw leaves it
-        assert a.bit_generator.state == b.bit_generator.state
-        np.testing.assert_array_equal(a.random(7), b.random(7))
+@pytest.mark.parametrize("seed", [0, 1, 12345, 2**63 - 1])
+@pytest.mark.parametrize("counter", [(1, 0, 0, 0), (7, 260, 2, 1), (2**40, 2**33, 3, 9)])
+def test_philox_is_numpys_for_the_same_key_and_counter(seed: int, counter: tuple) -> None:
+    rk = round_keys(seed, "demand")
+    key = np.array([rk[0, 0], rk[0, 1]], dtype=np.uint64)
+    # numpy increments the counter before generating: start it one below
+    before = np.array([counter[0] - 1, *counter[1:]], dtype=np.uint64)
+    want = np.random.Philox(key=key, counter=before).random_raw(4)
+    got = np.array([int(w) for w in philox(rk, *counter)], dtype=np.uint64)
+    np.testing.assert_array_equal(got, want)
+
+
+def test_uniforms_are_numpys_doubles_and_addressed() -> None:
+    rk = round_keys(9, "platform:focal")
+    key = np.array([rk[0, 0], rk[0, 1]], dtype=np.uint64)
+    gen = np.random.Generator(np.random.Philox(key=key, counter=[4, 30, 1, 0]))
+    want = gen.random(4)  # numpy's doubles: the top 53 bits of each word
+    np.testing.assert_array_equal(np.array(block(rk, 30, 5, 1, 0)), want)
+    assert uniform(rk, 30, 5, 1, 2) == want[2]
+    # a vector of addresses gives the numbers one address at a time gives
+    vec = uniforms(rk, 30, 50, 1, 6)
+    assert all(vec[i] == uniform(rk, 30, i, 1, 6) for i in range(50))
+    assert 0.3 < vec.mean() < 0.7 and len(set(vec.tolist())) == 50
 
 
 def test_streams_are_named_not_positional() -> None:
@@ -44,3 +41,19 @@ def test_streams_are_named_not_positional() -> None:
     assert one["demand"].random() == two["demand"].random()
     assert Streams(5, ["focal"])["demand"].random() != Streams(6, ["focal"])["demand"].random()
     assert one["demand"].random() != one["behaviour"].random()
+    np.testing.assert_array_equal(one.key("platform:focal"), two.key("platform:focal"))
+    assert uniform(one.key("demand"), 1, 0, 0, 0) != uniform(one.key("behaviour"), 1, 0, 0, 0)
+
+
+def test_the_python_multiply_is_the_compiled_one() -> None:
+    from numba import njit
+
+    from sim.rng import mulhilo
+
+    compiled = njit(lambda a, b: mulhilo(a, b))
+    rs = np.random.default_rng(1)
+    words = rs.integers(0, 2**64, size=(200, 2), dtype=np.uint64, endpoint=False)
+    for a, b in [*words, (np.uint64(2**64 - 1), np.uint64(2**64 - 1))]:
+        want = int(a) * int(b)
+        assert tuple(int(x) for x in mulhilo(a, b)) == (want >> 64, want % 2**64)
+        assert tuple(int(x) for x in compiled(a, b)) == (want >> 64, want % 2**64)

@@ -1,0 +1,68 @@
+"""The decorator every compiled rule uses, and a numba cache that knows our imports.
+
+numba keeps compiled kernels on disk (``cache=True``) and reuses them while the
+*source file of the kernel* is unchanged. A kernel also contains the code it inlines
+or calls from other modules (the random-number generator of ``sim.rng``, the need
+states of ``sim.state``...), and numba does not look at those files: after editing
+``sim/rng.py`` it would go on running the old generator. ``SimCacheLocator`` stamps a
+kernel's cache with a hash of its own module and every ``sim`` module that module
+imports, transitively, so an edit recompiles exactly the kernels it can affect (and
+an edit to one rule's module recompiles that rule alone, which keeps the edit-to-run
+loop short). It handles the files of this package only; numba's own locators handle
+everything else.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from numba import njit
+from numba.core.caching import CacheImpl, InTreeCacheLocator
+
+HERE = Path(__file__).resolve().parent
+_IMPORT = re.compile(r"^\s*from sim(?:\.(\w+))? import ([\w, ]+)", re.MULTILINE)
+
+
+@cache
+def _deps(path: Path) -> frozenset[Path]:
+    """``path`` and the modules of this package it imports, transitively."""
+    seen = {path}
+    todo = [path]
+    while todo:
+        for mod, names in _IMPORT.findall(todo.pop().read_text(encoding="utf-8")):
+            cands = [mod] if mod else [n.strip() for n in names.split(",")]
+            for name in cands:
+                p = HERE / f"{name}.py"
+                if p.exists() and p not in seen:
+                    seen.add(p)
+                    todo.append(p)
+    return frozenset(seen)
+
+
+class SimCacheLocator(InTreeCacheLocator):
+    """numba's in-tree cache, stamped with the hash of a kernel's module and of every
+    module of this package it imports."""
+
+    def get_source_stamp(self) -> str:
+        h = hashlib.sha256()
+        for p in sorted(_deps(Path(self._py_file).resolve())):
+            h.update(p.name.encode())
+            h.update(p.read_bytes())
+        return h.hexdigest()
+
+    @classmethod
+    def from_function(cls, py_func: Any, py_file: str) -> SimCacheLocator | None:
+        if Path(py_file).resolve().parent != HERE:
+            return None
+        return super().from_function(py_func, py_file)  # type: ignore[no-any-return]
+
+
+if SimCacheLocator not in CacheImpl._locator_classes:
+    CacheImpl._locator_classes.insert(0, SimCacheLocator)
+
+#: compile a rule's kernel: cached on disk, without the GIL (models in threads)
+kernel = njit(cache=True, nogil=True)
