@@ -81,7 +81,12 @@ def run_replication(task: dict[str, Any]) -> dict[str, Any]:
 
     t0 = time.perf_counter()
     sc = build_scenario(task["scenario"])
-    summary, ts = load_runner(task.get("runner", DEFAULT_RUNNER))(sc, task["seed"], task["steps"])
+    runner = task.get("runner", DEFAULT_RUNNER)
+    on_step = task.get("on_step")
+    if on_step is not None and runner == DEFAULT_RUNNER:
+        summary, ts = _stepwise(sc, task["seed"], task["steps"], on_step)
+    else:
+        summary, ts = load_runner(runner)(sc, task["seed"], task["steps"])
     if ts is not None:
         ts = ts.reset_index(drop=True)
         if "step" not in ts.columns:
@@ -95,6 +100,20 @@ def run_replication(task: dict[str, Any]) -> dict[str, Any]:
         "timeseries": ts if task.get("timeseries", True) else None,
         "seconds": time.perf_counter() - t0,
     }
+
+
+def _stepwise(
+    sc: Scenario, seed: int, steps: int, on_step: Callable[[], None]
+) -> tuple[dict[str, Any], Any]:
+    """The default runner, one step at a time, calling ``on_step`` after each (in-process
+    progress of long runs; the same numbers as ``sim.run_scenario``)."""
+    from sim.model import DemandModel
+
+    model = DemandModel(sc, rng=seed)
+    for _ in range(steps):
+        model.step()
+        on_step()
+    return model.summary(), model.datacollector.get_model_vars_dataframe()
 
 
 @dataclass
@@ -175,8 +194,10 @@ def plan_tasks(
     *,
     timeseries: bool = True,
     runner: str = DEFAULT_RUNNER,
+    on_step: Callable[[], None] | None = None,
 ) -> tuple[dict[str, Scenario], dict[str, int], list[dict[str, Any]]]:
-    """The scenarios by label, the horizon of each, and one task per (scenario, seed)."""
+    """The scenarios by label, the horizon of each, and one task per (scenario, seed)
+    (``on_step``, called after every step, only for runs in this process)."""
     scs = _scenarios(scenarios)
     horizons = {
         k: int(
@@ -198,6 +219,7 @@ def plan_tasks(
                     "steps": horizons[key],
                     "runner": runner,
                     "timeseries": timeseries,
+                    **({"on_step": on_step} if on_step is not None else {}),
                 }
             )
     return scs, horizons, tasks
@@ -237,6 +259,7 @@ def ensemble_run(
     progress: Callable[[dict[str, Any]], None] | None = None,
     timeseries: bool = True,
     runner: str = DEFAULT_RUNNER,
+    step_progress: Callable[[], None] | None = None,
 ) -> Ensemble:
     """Run every scenario with every seed and collect the results.
 
@@ -250,11 +273,21 @@ def ensemble_run(
         progress: called with each finished replication's record, as it finishes.
         timeseries: keep each run's per-step table.
         runner: ``module:function`` running one replication (demandsim's model).
+        step_progress: called after every step of every run, when the runs are in this
+            process (``executor`` None or 1); long single runs show progress this way.
 
     Returns:
         The ``Ensemble``, its records in scenario then seed order.
     """
-    scs, horizons, tasks = plan_tasks(scenarios, seeds, steps, timeseries=timeseries, runner=runner)
+    inline = executor is None or (isinstance(executor, int) and executor == 1)
+    scs, horizons, tasks = plan_tasks(
+        scenarios,
+        seeds,
+        steps,
+        timeseries=timeseries,
+        runner=runner,
+        on_step=step_progress if inline else None,
+    )
     slots: dict[str, list[Any]] = {k: [None] * len(seeds) for k in scs}
     for record in iter_ensemble(tasks, executor, progress):
         slots[record["key"]][record["rep"]] = record

@@ -91,8 +91,16 @@ def run(
     from analysis.ensemble import ensemble_run, scalar_outcomes
     from sim.tables import chain_table, headline_table, sensitivity_table
 
+    workers = min(jobs, reps)
+    # in this process the bar moves with every step; with workers, as each run finishes
+    per_step = workers == 1
     bar = (
-        click.progressbar(length=reps, label="simulating", file=sys.stderr, show_pos=True)
+        click.progressbar(
+            length=reps * sc.run.steps if per_step else reps,
+            label="simulating" if per_step else f"simulating ({workers} workers, runs done)",
+            file=sys.stderr,
+            show_pos=not per_step,
+        )
         if show_progress()
         else None
     )
@@ -100,8 +108,9 @@ def run(
         ens = ensemble_run(
             {sc.run.name: sc},
             seeds,
-            executor=min(jobs, reps),
-            progress=None if bar is None else (lambda _r: bar.update(1)),
+            executor=workers,
+            progress=None if bar is None or per_step else (lambda _r: bar.update(1)),
+            step_progress=None if bar is None or not per_step else (lambda: bar.update(1)),
         )
     finally:
         if bar is not None:

@@ -128,3 +128,13 @@ def test_scalar_outcomes_one_definition() -> None:
     from analysis import compare, sweep
 
     assert compare.scalar_outcomes is sweep.scalar_outcomes is scalar_outcomes
+
+
+def test_step_progress_in_process_gives_the_same_numbers(
+    inline: Any, scenarios: dict[str, Any]
+) -> None:
+    steps: list[int] = []
+    got = ensemble_run(scenarios, [5, 6, 7], step_progress=lambda: steps.append(1))
+    assert len(steps) == 2 * 3 * 12
+    pd.testing.assert_frame_equal(got.outcomes(), inline.outcomes())
+    pd.testing.assert_frame_equal(got.timeseries(), inline.timeseries())
