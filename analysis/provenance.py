@@ -31,13 +31,13 @@ def provenance(
         scenarios: label -> file name of the resolved scenario in the folder.
         extra: more fields to record (e.g. ``jobs``).
     """
-    from analysis.store import git_commit, now, versions
+    from analysis.store import now, versions
 
     vers = versions()
     return {
         "kind": kind,
         "demandsim_version": vers.get("demandsim"),
-        "git_commit": git_commit(),
+        "git_commit": source_commit(),
         "created": now(),
         "command": shlex.join(["demandsim", *sys.argv[1:]]),
         "seeds": [int(s) for s in seeds],
@@ -46,3 +46,14 @@ def provenance(
         "versions": vers,
         **extra,
     }
+
+
+def source_commit() -> str | None:
+    """The git commit of the source tree demandsim runs from, or None when it runs from
+    an installed package (whose folder may sit inside some other repository)."""
+    from pathlib import Path
+
+    from analysis.store import git_commit
+
+    root = Path(__file__).resolve().parent.parent
+    return git_commit(root) if (root / ".git").exists() else None

@@ -10,6 +10,7 @@ build backend, from pip's cache.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import sysconfig
@@ -75,5 +76,8 @@ def test_wheel_installs_and_runs_from_another_folder(tmp_path: Path) -> None:
     assert {"summary.json", "scenario.toml", "demandsim.json"} <= {
         p.name for p in (elsewhere / "out").iterdir()
     }
+    # an installed package records its version, not the commit of a repository around it
+    prov = json.loads((elsewhere / "out" / "demandsim.json").read_text())
+    assert prov["demandsim_version"] and prov["git_commit"] is None
     shown = _sh(venv / "bin" / "demandsim", "scenarios", "list", cwd=elsewhere)
     assert "baseline" in shown.stdout
