@@ -27,8 +27,8 @@ $(CHROMIUM):
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check sim analysis tests benchmarks
-	$(VENV)/bin/ruff format --check sim analysis tests benchmarks
+	$(VENV)/bin/ruff check sim analysis cli tests benchmarks
+	$(VENV)/bin/ruff format --check sim analysis cli tests benchmarks
 	$(VENV)/bin/mypy
 
 test: $(STAMP) browser lint

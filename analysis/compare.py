@@ -27,8 +27,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-# Summary keys that are settings of the run, not outcomes.
-NOT_OUTCOMES = frozenset({"seed", "steps", "customers"})
+from analysis.ensemble import NOT_OUTCOMES, scalar_outcomes  # noqa: F401  (one definition)
 
 # Outcomes shown first, in this order, with a plain name; the others follow alphabetically.
 KEY_OUTCOMES: dict[str, str] = {
@@ -40,15 +39,15 @@ KEY_OUTCOMES: dict[str, str] = {
     "sigma_level": "sigma level (shifted)",
     "alignment_final": "final alignment of portfolio and demand",
     "contraction_onset": "contraction onset step",
-    "focal_launch_successes": "successful focal launches",
-    "focal_launch_failures": "failed focal launches",
+    "launch_successes": "successful focal launches",
+    "launch_failures": "failed focal launches",
     "focal_launch_pending": "focal launches still in evaluation at the end",
     "adopters_final": "final adopters",
     "detected_share": "share of events detected within the horizon",
     "detection_lag_median": "median detection lag",
     "rty": "rolled throughput yield",
-    "launch_successes": "successful launches (all firms)",
-    "launch_failures": "failed launches (all firms)",
+    "launch_successes_all": "successful launches (all firms)",
+    "launch_failures_all": "failed launches (all firms)",
     "churn_total": "customers lost to churn",
     "exclusion_defects": "exclusion defects",
     "omission_defects": "omission defects",
@@ -64,12 +63,12 @@ BETTER: dict[str, int] = {
     "marketing_density": 1,
     "sigma_level": 1,
     "alignment_final": 1,
-    "focal_launch_successes": 1,
+    "launch_successes": 1,
     "adopters_final": 1,
     "detected_share": 1,
     "rty": 1,
     "dpmo": -1,
-    "focal_launch_failures": -1,
+    "launch_failures": -1,
     "detection_lag_median": -1,
 }
 
@@ -179,19 +178,6 @@ def paired_p_value(a: Sequence[float], b: Sequence[float]) -> float:
         return 0.0 if float(d.mean()) != 0.0 else 1.0
     t = float(d.mean()) / (sd / math.sqrt(d.size))
     return float(2.0 * stats.t.sf(abs(t), d.size - 1))
-
-
-def scalar_outcomes(summary: Mapping[str, Any]) -> dict[str, float]:
-    """The scalar numeric outcomes of a run summary (None becomes NaN)."""
-    out: dict[str, float] = {}
-    for key, value in summary.items():
-        if key in NOT_OUTCOMES or isinstance(value, bool):
-            continue
-        if value is None:
-            out[key] = math.nan
-        elif isinstance(value, int | float | np.integer | np.floating):
-            out[key] = float(value)
-    return out
 
 
 def outcome_order(names: Iterable[str]) -> list[str]:
@@ -399,13 +385,11 @@ def launch_outcomes(summaries: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
 
 
 def with_focal_launch_counts(summary: Mapping[str, Any], focal: str) -> dict[str, Any]:
-    """A copy of ``summary`` with ``focal_launch_successes`` / ``_failures`` / ``_pending``
-    counted from its ``launches`` list (``launch_successes`` counts every firm). A
-    pending launch is still inside its evaluation window when the run ends."""
+    """A copy of ``summary`` with ``focal_launch_pending`` counted from its ``launches``
+    list: the focal firm's launches still inside their evaluation window when the run
+    ends (``launch_successes`` / ``launch_failures`` already count the focal firm's)."""
     out = dict(summary)
     launches = [x for x in summary.get("launches") or [] if isinstance(x, Mapping)]
     mine = [x for x in launches if x.get("firm") == focal]
-    out["focal_launch_successes"] = sum(1 for x in mine if x.get("outcome") == "success")
-    out["focal_launch_failures"] = sum(1 for x in mine if x.get("outcome") == "failure")
     out["focal_launch_pending"] = sum(1 for x in mine if x.get("outcome") == "pending")
     return out

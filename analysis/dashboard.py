@@ -437,7 +437,9 @@ def all_figures(run: PairedRun) -> list[Figure]:
         net = figure_network(run, run.layout, labels)
         if net is not None:
             figures.append(net)
-    return figures
+    from analysis.plots import literal_text
+
+    return [literal_text(f) for f in figures]
 
 
 @solara.component

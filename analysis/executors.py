@@ -1,14 +1,18 @@
-"""Where sweep runs execute: local worker processes or an existing Dask cluster.
+"""Where runs execute: in this process, local worker processes, an existing Dask
+cluster, or any ``concurrent.futures.Executor``.
 
-Both executors take a list of tasks and yield each run's record as soon as it
-finishes, in whatever order runs finish. They never write files: the driver does,
-so a cluster does not need to share a file system with it. Every task is a pure
-function call (``analysis.sweep.execute_run``), so a run repeated after a lost
-worker gives the same record.
+Every executor takes a list of tasks (dicts with a ``run_id``) and yields each run's
+record as soon as it finishes, in whatever order runs finish. They never write
+files: the caller does, so a cluster does not need to share a file system with it.
+Every task is a pure function call (``analysis.ensemble.run_replication``,
+``analysis.sweep.execute_run``), so a run repeated after a lost worker gives the
+same record. ``resolve_executor`` turns what a caller passes (nothing, a number of
+workers, a ``concurrent.futures.Executor``, a ``distributed.Client``) into one.
 """
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import sys
@@ -79,7 +83,7 @@ class LocalExecutor:
         self._ctx = multiprocessing.get_context(method)
         if method == "forkserver":
             # Import the model once in the fork server, not once per worker process.
-            self._ctx.set_forkserver_preload(["analysis.sweep", "sim.model"])
+            self._ctx.set_forkserver_preload(["analysis.ensemble", "analysis.sweep", "sim.model"])
         self.description = f"local, {self.workers} worker process{'es' if self.workers > 1 else ''}"
 
     def run(self, fn: Callable[[Task], Record], tasks: list[Task]) -> Iterator[Record]:
@@ -126,6 +130,17 @@ class LocalExecutor:
         """Nothing to release: each ``run`` owns its pool."""
 
 
+class SchedulerLost(RuntimeError):
+    """The Dask scheduler went away: the runs not yet finished were not run."""
+
+    def __init__(self, address: str, left: int) -> None:
+        super().__init__(
+            f"lost the Dask scheduler at {address}; {left} runs not run "
+            "(run the same command again to finish them)"
+        )
+        self.left = left
+
+
 class DaskExecutor:
     """Runs on an existing Dask cluster (``tcp://host:port``).
 
@@ -147,26 +162,46 @@ class DaskExecutor:
             )
         try:
             self.client = Client(address, timeout=timeout, set_as_default=False)
-        except (OSError, TimeoutError) as exc:
+            self._owned = True
+        except (OSError, TimeoutError, ValueError) as exc:
             msg = " ".join(str(exc).split())[:200]
             raise InputError(f"--scheduler {address!r}: cannot connect ({msg})") from None
+        self._describe(address)
+
+    @classmethod
+    def from_client(cls, client: Any) -> DaskExecutor:
+        """An executor on a caller's ``distributed.Client`` (left open by ``close``)."""
+        self = cls.__new__(cls)
+        self.client = client
+        self._owned = False
+        self._describe(str(getattr(client.scheduler, "address", "") or "in-process"))
+        return self
+
+    def _describe(self, address: str) -> None:
         info = self.client.scheduler_info()
         self.workers = len(info.get("workers", {}))
         self.address = address
         self.description = f"Dask cluster {address}, {self.workers} workers"
 
     def run(self, fn: Callable[[Task], Record], tasks: list[Task]) -> Iterator[Record]:
-        from distributed import as_completed
+        from concurrent.futures import CancelledError
 
+        from distributed import as_completed
+        from distributed.scheduler import KilledWorker
+
+        done = 0
         keys = [f"demandsim-run-{t['run_id']}" for t in tasks]
         futures = self.client.map(fn, tasks, key=keys, pure=False)
         by_key = {f.key: t["run_id"] for f, t in zip(futures, tasks, strict=True)}
         try:
             for fut in as_completed(futures, loop=self.client.loop):
                 rid = by_key[fut.key]
+                if fut.status != "finished" and fut.status != "error":
+                    # cancelled or lost with the scheduler: these runs were not run
+                    raise SchedulerLost(self.address, len(futures) - done)
                 try:
                     record = fut.result()
-                except Exception as exc:  # lost workers beyond the scheduler's retries
+                except KilledWorker as exc:  # it killed workers beyond the scheduler's retries
                     line = " ".join(f"{exc.__class__.__name__}: {exc}".split())[:500]
                     record = {
                         "run_id": rid,
@@ -177,13 +212,83 @@ class DaskExecutor:
                         "timeseries": None,
                         "seconds": 0.0,
                     }
+                except CancelledError:
+                    raise SchedulerLost(self.address, len(futures) - done) from None
                 fut.release()
+                done += 1
                 yield record
         finally:
-            self.client.cancel([f for f in futures if not f.done()])
+            with contextlib.suppress(Exception):  # the scheduler may be gone with them
+                self.client.cancel([f for f in futures if not f.done()])
 
     def close(self) -> None:
-        self.client.close()
+        if getattr(self, "_owned", True):
+            self.client.close()
+
+
+class InlineExecutor:
+    """Runs every task in this process, one after the other (no pickling, no start-up)."""
+
+    description = "this process"
+    workers = 1
+
+    def run(self, fn: Callable[[Task], Record], tasks: list[Task]) -> Iterator[Record]:
+        for task in tasks:
+            yield fn(task)
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+class FuturesExecutor:
+    """Any ``concurrent.futures.Executor`` (threads, processes, MPI pools, Dask's
+    ``client.get_executor()``): tasks are submitted at once and their records yielded
+    as they complete. The executor stays the caller's: ``close`` does not shut it down."""
+
+    def __init__(self, executor: Any) -> None:
+        self.executor = executor
+        self.workers = int(getattr(executor, "_max_workers", 0) or 1)
+        self.description = type(executor).__name__
+
+    def run(self, fn: Callable[[Task], Record], tasks: list[Task]) -> Iterator[Record]:
+        from concurrent.futures import as_completed
+
+        futures = [self.executor.submit(fn, t) for t in tasks]
+        try:
+            for fut in as_completed(futures):
+                yield fut.result()
+        finally:
+            for fut in futures:
+                fut.cancel()
+
+    def close(self) -> None:
+        """The executor belongs to the caller."""
+
+
+def resolve_executor(executor: Any = None) -> tuple[Executor, bool]:
+    """The executor behind what a caller passed, and whether the caller must close it.
+
+    Args:
+        executor: None or 1 (this process), a number of local worker processes, an
+            object with this module's ``run``/``close`` interface, a
+            ``concurrent.futures.Executor``, or a ``distributed.Client``.
+    """
+    from concurrent.futures import Executor as FuturesBase
+
+    if executor is None or (isinstance(executor, int) and executor == 1):
+        return InlineExecutor(), True
+    if isinstance(executor, int) and not isinstance(executor, bool):
+        return LocalExecutor(executor), True
+    if hasattr(executor, "run") and hasattr(executor, "close") and hasattr(executor, "workers"):
+        return executor, False
+    if isinstance(executor, FuturesBase):
+        return FuturesExecutor(executor), False
+    if hasattr(executor, "get_executor") and hasattr(executor, "scheduler_info"):
+        return DaskExecutor.from_client(executor), False
+    raise TypeError(
+        f"executor {executor!r}: expected None, a number of worker processes, "
+        "a concurrent.futures.Executor or a distributed.Client"
+    )
 
 
 def make_executor(workers: int | None, scheduler: str | None) -> Executor:

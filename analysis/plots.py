@@ -41,7 +41,18 @@ COMPARE_SERIES: tuple[str, ...] = (
 _COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf")
 
 
+def literal_text(fig: Figure) -> Figure:
+    """Show every text of ``fig`` literally: a scenario name or label such as ``$x$``
+    is not a formula (mathtext would render it, or fail on an unbalanced ``$``)."""
+    from matplotlib.text import Text
+
+    for text in fig.findobj(Text):
+        text.set_parse_math(False)
+    return fig
+
+
 def _save(fig: Figure, path: Path) -> Path:
+    literal_text(fig)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
     atomic_write_bytes(path, buf.getvalue())

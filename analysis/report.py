@@ -39,6 +39,7 @@ tr.sig td { background: #fff8e1; }
 .card .v { font-size: 1.35em; font-weight: 600; } .card .k { color: #555; font-size: .85em; }
 figure { display: inline-block; margin: .5em; } img { max-width: 520px; }
 blockquote { border-left: 4px solid #ccc; margin: .6em 0; padding: .2em 1em; color: #333; }
+.finding { font-size: 1.1em; }
 """
 
 _RUN_HEADLINE: tuple[tuple[str, str], ...] = (
@@ -50,8 +51,8 @@ _RUN_HEADLINE: tuple[tuple[str, str], ...] = (
     ("profit_total", "total profit"),
     ("alignment_final", "final alignment"),
     ("contraction_onset", "contraction onset (step)"),
-    ("launch_successes", "launch successes"),
-    ("launch_failures", "launch failures"),
+    ("launch_successes", "focal launch successes"),
+    ("launch_failures", "focal launch failures"),
     ("rty", "rolled throughput yield"),
 )
 
@@ -67,7 +68,7 @@ _EVENT_NAMES = {
 
 def fmt(x: Any, digits: int = 4) -> str:
     """A number for people: ``digits`` significant digits, '—' when missing."""
-    from analysis.cli_compare import fmt_num
+    from sim.tables import fmt_num
 
     return fmt_num(x, digits)
 
@@ -201,7 +202,7 @@ def reading(
         if name in BETTER:
             good = (float(diff) > 0) == (BETTER[name] > 0)
             judge = f" — better for {label_b}" if good else f" — worse for {label_b}"
-        if name in ("focal_launch_failures", "focal_launch_successes") and pending is not None:
+        if name in ("launch_failures", "launch_successes") and pending is not None:
             pa, pb = pending.get("mean_a"), pending.get("mean_b")
             if pa != pb:
                 judge = (
@@ -267,37 +268,59 @@ def comparison_report(directory: Path) -> str:
         if s.get("description") and s.get("description") != meta.get("question"):
             body.append(_describe(s["description"]))
 
-    body.append("<h2>Headline</h2><div class=cards>")
+    diffs = meta.get("differences") or []
+    if diffs:
+        body.append(
+            "<p><b>Fields that differ between the sides</b> (A → B):</p><ul>"
+            + "".join(
+                f"<li><code>{_e(d.get('field'))}</code>: {_e(d.get('a'))} → {_e(d.get('b'))}</li>"
+                for d in diffs
+            )
+            + "</ul>"
+        )
+
+    body.append("<h2>Headline</h2>")
+    if meta.get("finding"):
+        body.append(f"<p class=finding><b>{_e(meta['finding'])}</b></p>")
+    body.append("<div class=cards>")
     cost = meta.get("worse_side_cost") or {}
+    currency = str(meta.get("currency") or "")
     if cost:
-        sub = f"95% CI {fmt(cost.get('lo'))} to {fmt(cost.get('hi'))}" + (
+        sub = f"95% CI {fmt(cost.get('lo'))} to {fmt(cost.get('hi'))} {currency}" + (
             "" if cost.get("significant") else " (not significant)"
         )
+        share = cost.get("share_of_a")
+        if isinstance(share, int | float) and math.isfinite(share):
+            sub = f"{share:.1%} of A's total profit; " + sub
         body.append(
             _card(
                 f"profit lost by {cost.get('worse')} vs {cost.get('better')}",
-                fmt(cost.get("loss")),
+                f"{fmt(cost.get('loss'))} {currency}".strip(),
                 sub,
             )
         )
+    pending = by_name.get("focal_launch_pending")
     for key in (
         "market_share_final",
         "marketing_density",
         "sigma_level",
         "contraction_onset",
-        "focal_launch_failures",
+        "launch_failures",
         "detection_lag_median",
     ):
         r = by_name.get(key)
         if r:
-            body.append(
-                _card(
-                    f"{_plain_name(key)}: B − A",
-                    fmt(r.get("diff_b_minus_a")),
-                    f"{la} {fmt(r.get('mean_a'))} · {lb} {fmt(r.get('mean_b'))}"
-                    f" · CI [{fmt(r.get('paired_lo'))}, {fmt(r.get('paired_hi'))}]",
-                )
+            sub = (
+                f"{la} {fmt(r.get('mean_a'))} · {lb} {fmt(r.get('mean_b'))}"
+                f" · CI [{fmt(r.get('paired_lo'))}, {fmt(r.get('paired_hi'))}]"
             )
+            if key == "launch_failures" and pending:
+                sub += (
+                    f" · not counted: launches still in evaluation at the end, "
+                    f"{fmt(pending.get('mean_a'))} ({la}) and {fmt(pending.get('mean_b'))} ({lb}) "
+                    "per replication"
+                )
+            body.append(_card(f"{_plain_name(key)}: B − A", fmt(r.get("diff_b_minus_a")), sub))
     body.append("</div>")
 
     body.append("<h2>Reading</h2>")
@@ -483,7 +506,14 @@ def run_report(directory: Path) -> str:
 
         from analysis.plots import plot_run
 
-        ts = pd.read_parquet(directory / "timeseries.parquet")
+        path = directory / "timeseries.parquet"
+        try:
+            ts = pd.read_parquet(path)
+        except Exception as exc:  # pyarrow raises its own types for a damaged file
+            raise InputError(
+                f"report: {str(path)!r}: cannot be read ({exc.__class__.__name__}); "
+                "expected the Parquet file demandsim run writes"
+            ) from None
         if "rep" in ts.columns:
             ts = ts[ts["rep"] == ts["rep"].min()].drop(columns=["rep", "seed"], errors="ignore")
         with tempfile.TemporaryDirectory() as tmp:
@@ -563,12 +593,16 @@ def _run_reading(summary: Mapping[str, Any], runs: Sequence[Mapping[str, Any]] =
             if onset is not None
             else "No strategic contraction was flagged."
         )
-    fails, succ = summary.get("launch_failures"), summary.get("launch_successes")
-    if isinstance(fails, int | float) and isinstance(succ, int | float) and fails + succ > 0:
-        per = " per replication on average" if len(runs) > 1 else ""
-        parts.append(
-            f"Launches (all firms{per}): {fmt(succ, 3)} succeeded and {fmt(fails, 3)} failed."
+    per = " per replication on average" if len(runs) > 1 else ""
+    for who, suffix in (("the focal firm", ""), ("all firms", "_all")):
+        fails, succ = (
+            summary.get(f"launch_failures{suffix}"),
+            summary.get(f"launch_successes{suffix}"),
         )
+        if isinstance(fails, int | float) and isinstance(succ, int | float) and fails + succ > 0:
+            parts.append(
+                f"Launches ({who}{per}): {fmt(succ, 3)} succeeded and {fmt(fails, 3)} failed."
+            )
     return "<p>" + " ".join(_e(p) for p in parts) + "</p>"
 
 
@@ -599,5 +633,11 @@ def write_report(directory: str | Path) -> Path:
 
     text = build_report(directory)
     path = Path(directory) / "report.html"
-    atomic_write_text(path, text)
+    try:
+        atomic_write_text(path, text)
+    except OSError as exc:
+        raise InputError(
+            f"report {str(directory)!r}: cannot write report.html there "
+            f"({exc.strerror or exc.__class__.__name__}); expected a writable folder"
+        ) from None
     return path

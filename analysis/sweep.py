@@ -10,13 +10,13 @@ the runs into one table sorted by sample row and replication.
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import math
 import time
 import traceback
 from pathlib import Path
 from typing import Any
 
+from analysis.ensemble import TRUSTED_RUNNERS, load_runner, scalar_outcomes
 from analysis.sweep_spec import (  # noqa: F401  (part of this module's interface)
     DEFAULT_RUNNER,
     META_KEYS,
@@ -95,8 +95,50 @@ class Plan:
     tasks: dict[str, dict[str, Any]]  # run_id -> task for execute_run (deduplicated)
 
 
+# The most runs a sweep may plan: the plan is held in memory (a task per run).
+MAX_RUNS = 1_000_000
+
+
+def planned_rows(spec: SweepSpec) -> int:
+    """The number of sample rows the spec asks for, computed without sampling."""
+    import math
+
+    d = len(spec.parameters)
+    if spec.method == "grid":
+        sizes = []
+        for p in spec.parameters:
+            sizes.append(len(p.levels) if p.kind == "levels" else (p.points or spec.points))
+        return math.prod(sizes)
+    if spec.method == "lhs":
+        return int(spec.samples)
+    if spec.method == "sobol":
+        return int(spec.samples) * (2 * d + 2 if spec.second_order else d + 2)
+    return int(spec.samples) * (d + 1)
+
+
+def check_plan_size(spec: SweepSpec) -> None:
+    """Refuse a sweep too large to plan, before its sample matrix is made."""
+    rows = planned_rows(spec)
+    runs = rows * spec.replications
+    if runs > MAX_RUNS:
+        raise InputError(
+            f"sampler: {rows:,} sample rows x {spec.replications} replications = {runs:,} runs; "
+            f"expected at most {MAX_RUNS:,} (fewer points, samples or replications)"
+        )
+
+
+def resolve_spec_path(spec: str | Path) -> Path:
+    """A spec path, or the bundled sweep of that name (``small-grid``)."""
+    path = Path(spec)
+    if path.exists() or path.suffix == ".toml" or "/" in str(spec):
+        return path
+    bundled = Path(__file__).resolve().parent.parent / "sweeps" / f"{spec}.toml"
+    return bundled if bundled.exists() else path
+
+
 def make_plan(spec: SweepSpec) -> Plan:
     """Sample the spec and give every (row, replication) its run id and task."""
+    check_plan_size(spec)
     matrix = sample(spec)
     base_hash = canonical_hash(spec.base)
     extra = {"timeseries": list(spec.timeseries), "runner": spec.runner}
@@ -134,19 +176,6 @@ def run_model(scenario: Any, seed: int, steps: int) -> tuple[dict[str, Any], Any
     return run_scenario(scenario, seed=seed, steps=steps)  # type: ignore[no-any-return]
 
 
-def scalar_outcomes(summary: dict[str, Any]) -> dict[str, float]:
-    """Every top-level numeric summary value as a float (None = NaN), by name."""
-    out: dict[str, float] = {}
-    for key, value in summary.items():
-        if value is None:
-            out[key] = math.nan
-        elif isinstance(value, bool | int | float) or (
-            type(value).__module__ == "numpy" and getattr(value, "ndim", 1) == 0
-        ):
-            out[key] = float(value)
-    return out
-
-
 def execute_run(task: dict[str, Any]) -> dict[str, Any]:
     """Run one task and return its record; never raises for a failing model run.
 
@@ -163,8 +192,7 @@ def execute_run(task: dict[str, Any]) -> dict[str, Any]:
         "traceback": None,
     }
     try:
-        module, attr = task["runner"].split(":")
-        runner = getattr(importlib.import_module(module), attr)
+        runner = load_runner(task["runner"])
         sc = build_scenario(task["scenario"], task["overrides"])
         summary, ts = runner(sc, task["seed"], task["steps"])
         record["outcomes"] = scalar_outcomes(summary)
@@ -318,6 +346,7 @@ def run_sweep(
     retry_failed: bool = False,
     progress: Any = None,
     executor: Any = None,
+    trusted: bool = False,
 ) -> SweepResult:
     """Run (or resume) a sweep into ``out``.
 
@@ -333,16 +362,28 @@ def run_sweep(
         scheduler: a Dask scheduler address; default: DASK_SCHEDULER_ADDRESS if set.
         retry_failed: run again the runs recorded as failed.
         progress: a text stream for progress lines (None: silent).
-        executor: an executor object to use instead (tests, embedding).
+        trusted: let the spec's ``runner`` name any function (else only demandsim's own
+            runners: a spec from someone else would otherwise be code on the workers).
+        executor: an executor to use instead: a number of local worker processes, a
+            ``concurrent.futures.Executor``, a ``distributed.Client`` or an object
+            with ``analysis.executors``' interface (tests, embedding).
 
     Raises:
         InputError: a bad spec, or a folder holding another sweep.
     """
-    from analysis.executors import make_executor
+    from analysis.executors import make_executor, resolve_executor
     from analysis.store import SweepStore, code_hash, git_commit, now, versions
 
     spec_path = Path(spec_path)
     spec = load_spec(spec_path)
+    if spec.runner not in TRUSTED_RUNNERS and not trusted:
+        raise _err(
+            "runner",
+            spec.runner,
+            f"one of demandsim's runners ({', '.join(sorted(TRUSTED_RUNNERS))}), "
+            "or pass --trust-spec",
+        )
+    check_plan_size(spec)
     sweep_hash = spec.spec_hash()
     store = SweepStore(out)
     if store.manifest_path.exists():  # refuse another sweep's folder before any work
@@ -409,7 +450,10 @@ def run_sweep(
         }
         ran = 0
         if todo:
-            ex = executor if executor is not None else make_executor(workers, scheduler)
+            if executor is None:
+                ex, owned = make_executor(workers, scheduler), True
+            else:
+                ex, owned = resolve_executor(executor)
             session["executor"] = ex.description
             if progress is not None:
                 progress.write(
@@ -425,7 +469,7 @@ def run_sweep(
                     ran += 1
                     bar.update(record)
             finally:
-                if executor is None:
+                if owned:
                     ex.close()
                 session["finished"] = now()
                 session["ran"] = ran

@@ -1,95 +1,10 @@
-"""The ``demandsim`` command line.
-
-Sub-commands are imported lazily (``LazyGroup``) so that ``demandsim --help``
-answers without importing Mesa, numpy or pandas. Every command reports bad input
-as one line on stderr and exits 2 (``InputError`` / ``ScenarioError``).
-"""
+"""Kept so that ``python -m sim.cli`` goes on working: the command line is ``cli.main``."""
 
 from __future__ import annotations
 
-import importlib
-import sys
-from typing import Any
+from cli.main import cli, main
 
-import click
-
-from sim.errors import InputError
-
-# name -> ("module:attribute", short help shown by --help without importing the module)
-COMMANDS: dict[str, tuple[str, str]] = {
-    "run": ("sim.cli_run:run", "Run a scenario and write its time series, summary and plots."),
-    "compare": (
-        "analysis.cli_compare:compare",
-        "Paired comparison of two scenarios (common random numbers).",
-    ),
-    "report": (
-        "analysis.cli_compare:report",
-        "Write a self-contained HTML report for a run or comparison.",
-    ),
-    "sweep": (
-        "analysis.cli_sweep:sweep",
-        "Run a parameter sweep, locally or on a Dask cluster (resumable).",
-    ),
-    "analyze": (
-        "analysis.cli_sweep:analyze",
-        "Sensitivity indices (Sobol, Morris) of a finished sweep.",
-    ),
-    "dashboard": ("analysis.dashboard_cli:dashboard", "Start the browser dashboard for a class."),
-    "scenarios": ("sim.scenarios_cli:scenarios", "List, show and validate scenarios."),
-}
-
-
-class LazyGroup(click.Group):
-    """A click group whose commands are imported only when invoked."""
-
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(COMMANDS)
-
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name not in COMMANDS:
-            return None
-        target, _ = COMMANDS[cmd_name]
-        module, attr = target.split(":")
-        cmd: click.Command = getattr(importlib.import_module(module), attr)
-        return cmd
-
-    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        rows = [(name, COMMANDS[name][1]) for name in self.list_commands(ctx)]
-        with formatter.section("Commands"):
-            formatter.write_dl(rows)
-
-
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="demandsim")
-def cli() -> None:
-    """demandsim: how marketing-platform sensitivity and product structure drive
-    strategic contraction and new-product failure.
-
-    A SCENARIO argument is a bundled name (see `demandsim scenarios list`) or a
-    path to a TOML file.
-    """
-
-
-def main(argv: list[str] | None = None) -> Any:
-    """Console entry point: one line and exit 2 for any bad input."""
-    try:
-        return cli.main(args=argv, standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("demandsim: interrupted", err=True)
-        sys.exit(130)
-    except click.ClickException as exc:
-        msg = exc.format_message().replace("\n", " ")
-        ctx = getattr(exc, "ctx", None)
-        where = f" ({ctx.command_path})" if ctx is not None else ""
-        click.echo(f"demandsim: error{where}: {msg}", err=True)
-        sys.exit(2)
-    except InputError as exc:
-        click.echo(f"demandsim: error: {exc}", err=True)
-        sys.exit(2)
-    except KeyboardInterrupt:
-        click.echo("demandsim: interrupted", err=True)
-        sys.exit(130)
-
+__all__ = ["cli", "main"]
 
 if __name__ == "__main__":  # pragma: no cover
     main()

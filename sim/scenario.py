@@ -87,38 +87,66 @@ def _base_name(tp: Any) -> str:
     )
 
 
+# Deepest nesting of tables and lists a scenario value may have (the schema needs 3).
+MAX_DEPTH = 32
+
+
+def show(value: Any, limit: int = 60) -> str:
+    """``repr(value)`` for an error message, elided in the middle beyond ``limit`` chars."""
+    text = repr(value) if not isinstance(value, float) or value == value else "nan"
+    if len(text) <= limit:
+        return text
+    half = (limit - 1) // 2
+    return f"{text[:half]}…{text[-half:]} ({len(text):,} chars)"
+
+
+def check_depth(value: Any, where: str) -> None:
+    """Refuse a value nested deeper than ``MAX_DEPTH`` (without recursing)."""
+    stack = [(value, 1)]
+    while stack:
+        v, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise ScenarioError(
+                f"{where}: nested more than {MAX_DEPTH} levels deep; expected a scenario value"
+            )
+        if isinstance(v, dict):
+            stack.extend((x, depth + 1) for x in v.values())
+        elif isinstance(v, list | tuple):
+            stack.extend((x, depth + 1) for x in v)
+
+
 def _check_scalar(path: str, value: Any, tp: Any, f: dataclasses.Field[Any]) -> Any:
     meta = f.metadata
     allowed = _allowed(f, tp)
     if tp is bool:
         if not isinstance(value, bool):
-            raise ScenarioError(f"{path} = {value!r}: expected true or false")
+            raise ScenarioError(f"{path} = {show(value)}: expected true or false")
         return value
     if tp is int:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise ScenarioError(f"{path} = {value!r}: expected {allowed}")
+            raise ScenarioError(f"{path} = {show(value)}: expected {allowed}")
     elif tp is float:
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ScenarioError(f"{path} = {value!r}: expected {allowed}")
+            raise ScenarioError(f"{path} = {show(value)}: expected {allowed}")
         value = float(value)
         if value != value:  # NaN
             raise ScenarioError(f"{path} = nan: expected {allowed}")
     elif tp is str:
         if not isinstance(value, str):
-            raise ScenarioError(f"{path} = {value!r}: expected {allowed}")
+            raise ScenarioError(f"{path} = {show(value)}: expected {allowed}")
         choices = meta.get("choices")
         if choices and value not in choices:
-            raise ScenarioError(f"{path} = {value!r}: expected {allowed}")
+            raise ScenarioError(f"{path} = {show(value)}: expected {allowed}")
         return value
     lo, hi = meta.get("lo"), meta.get("hi")
     if (lo is not None and value < lo) or (hi is not None and value > hi):
-        raise ScenarioError(f"{path} = {value!r}: expected {allowed}")
+        raise ScenarioError(f"{path} = {show(value)}: expected {allowed}")
     return value
 
 
 def _build(cls: type, data: Any, path: str) -> Any:
     if not isinstance(data, dict):
-        raise ScenarioError(f"{path or 'scenario'} = {data!r}: expected a table")
+        raise ScenarioError(f"{path or 'scenario'} = {show(data)}: expected a table")
     hints = _hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls)}
     for key in data:
@@ -126,7 +154,7 @@ def _build(cls: type, data: Any, path: str) -> Any:
             where = f"{path}.{key}" if path else key
             close = difflib.get_close_matches(key, list(fields), n=1, cutoff=0.5)
             hint = f"; did you mean '{close[0]}'?" if close else f"; allowed: {', '.join(fields)}"
-            raise ScenarioError(f"{where}: unknown field{hint}")
+            raise ScenarioError(f"{show(where, 80)[1:-1]}: unknown field{hint}")
     kwargs: dict[str, Any] = {}
     for name, f in fields.items():
         if name not in data:
@@ -145,7 +173,7 @@ def _convert(path: str, value: Any, tp: Any, f: dataclasses.Field[Any]) -> Any:
     if origin is tuple:
         inner = typing.get_args(tp)[0]
         if not isinstance(value, list | tuple):
-            raise ScenarioError(f"{path} = {value!r}: expected {_allowed(f, tp)}")
+            raise ScenarioError(f"{path} = {show(value)}: expected {_allowed(f, tp)}")
         out = []
         for i, v in enumerate(value):
             if dataclasses.is_dataclass(inner):
@@ -158,19 +186,29 @@ def _convert(path: str, value: Any, tp: Any, f: dataclasses.Field[Any]) -> Any:
     return _check_scalar(path, value, tp, f)
 
 
-def parse_value(text: str) -> Any:
+def parse_value(text: str, field: str = "--set value") -> Any:
     """Parse a ``--set`` value as TOML would (numbers, booleans, lists, quoted strings);
     anything else is taken as a bare string."""
     try:
-        return tomllib.loads(f"v = {text}")["v"]
+        value = tomllib.loads(f"v = {text}")["v"]
     except tomllib.TOMLDecodeError:
         return text
+    except ValueError:  # an integer of more digits than Python converts
+        raise ScenarioError(
+            f"{field} = {show(text, 40)}: a number of {len(text):,} digits; expected a scenario value"
+        ) from None
+    except RecursionError:
+        raise ScenarioError(
+            f"{field} = {show(text, 40)}: nested too deeply; expected a scenario value"
+        ) from None
+    check_depth(value, f"{field} = {show(text, 40)}")
+    return value
 
 
 def _apply_override(raw: dict[str, Any], key: str, value: Any, defaults: dict[str, Any]) -> None:
     if not key or any(not p for p in key.split(".")):
         raise ScenarioError(
-            f"--set {key!r}: expected a dotted field name such as focal.platform.density"
+            f"--set {show(key)}: expected a dotted field name such as focal.platform.density"
         )
     parts = key.split(".")
     node: Any = raw
@@ -228,29 +266,42 @@ def read_toml(name_or_path: str | Path) -> dict[str, Any]:
     if not path.exists():
         if path.parent == SCENARIO_DIR and "/" not in str(name_or_path):
             raise ScenarioError(
-                f"scenario {str(name_or_path)!r}: no such file or bundled scenario; "
+                f"scenario {show(str(name_or_path))}: no such file or bundled scenario; "
                 f"bundled: {', '.join(bundled_names())}"
             )
-        raise ScenarioError(f"scenario {str(name_or_path)!r}: no such file")
+        raise ScenarioError(f"scenario {show(str(name_or_path))}: no such file")
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError(
-            f"scenario {str(path)!r}: cannot be read ({exc.__class__.__name__})"
+            f"scenario {show(str(path))}: cannot be read ({exc.__class__.__name__})"
         ) from None
     try:
-        return tomllib.loads(text)
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"scenario {str(path)!r}: malformed TOML ({exc})") from None
+        raise ScenarioError(f"scenario {show(str(path))}: malformed TOML ({exc})") from None
+    except ValueError as exc:  # e.g. an integer of more digits than Python converts
+        raise ScenarioError(
+            f"scenario {show(str(path))}: cannot be read ({str(exc)[:80]})"
+        ) from None
+    except RecursionError:
+        raise ScenarioError(
+            f"scenario {show(str(path))}: nested more than {MAX_DEPTH} levels deep; "
+            "expected a scenario file"
+        ) from None
+    check_depth(data, f"scenario {show(str(path))}")
+    return data
 
 
 def build_scenario(data: dict[str, Any], overrides: dict[str, Any] | None = None) -> Scenario:
     """Validate plain data (plus dotted overrides) into a Scenario."""
+    check_depth(data, "scenario")
     raw = _deep_copy(data)
     defaults = to_plain(Scenario())
     for key, value in (overrides or {}).items():
         if isinstance(value, str):
             value = parse_value(value) if _looks_typed(value) else value
+        check_depth(value, f"--set {show(key)}")
         _apply_override(raw, key, value, defaults)
     sc = _build(Scenario, raw, "")
     _cross_check(sc)
@@ -281,12 +332,16 @@ def _cross_check(sc: Scenario) -> None:
     if not names:
         raise ScenarioError("categories = []: expected at least one category")
     if len(set(names)) != len(names):
-        raise ScenarioError(f"categories: duplicate names {names}")
+        raise ScenarioError(f"categories: duplicate names {show(names)}; expected unique names")
     for i, c in enumerate(sc.categories):
         if not c.tiers:
             raise ScenarioError(f"categories.{i}.tiers = []: expected at least one tier")
         if len(c.tiers) > 16:
             raise ScenarioError(f"categories.{i}.tiers: {len(c.tiers)} tiers; at most 16 allowed")
+        if len(set(c.tiers)) != len(c.tiers):
+            raise ScenarioError(
+                f"categories.{i}.tiers = {show(list(c.tiers))}: expected unique tier names"
+            )
         for fname in ("prices", "qualities"):
             v = getattr(c, fname)
             if len(v) != len(c.tiers):
@@ -295,18 +350,23 @@ def _cross_check(sc: Scenario) -> None:
                 )
         if c.complement_of and c.complement_of not in names:
             raise ScenarioError(
-                f"categories.{i}.complement_of = {c.complement_of!r}: expected one of {names} or ''"
+                f"categories.{i}.complement_of = {show(c.complement_of)}: expected one of {names} or ''"
             )
     if not sc.segments:
         raise ScenarioError("segments = []: expected at least one segment")
     total = sum(s.share for s in sc.segments)
     if abs(total - 1.0) > 1e-6:
         raise ScenarioError(f"segments.*.share sum to {total:g}: expected shares summing to 1")
+    seg_names = [s.name for s in sc.segments]
+    if len(set(seg_names)) != len(seg_names):
+        raise ScenarioError(f"segments: duplicate names {show(seg_names)}; expected unique names")
     max_tiers = max(len(c.tiers) for c in sc.categories)
     for i, s in enumerate(sc.segments):
-        if not s.tier_mix or len(s.tier_mix) > max_tiers or sum(s.tier_mix) <= 0:
+        mix = list(s.tier_mix)
+        if len(mix) != max_tiers or abs(sum(mix) - 1.0) > 1e-6:
             raise ScenarioError(
-                f"segments.{i}.tier_mix = {list(s.tier_mix)}: expected 1..{max_tiers} non-negative weights, not all 0"
+                f"segments.{i}.tier_mix = {show(mix)}: expected {max_tiers} non-negative "
+                "weights (one per tier) summing to 1"
             )
     d = sc.demand
     if d.initial_active + d.initial_served + d.initial_latent > 1 + 1e-9:
@@ -318,10 +378,9 @@ def _cross_check(sc: Scenario) -> None:
         raise ScenarioError("network.path = '': expected a file path when network.kind = 'file'")
     firm_names = [f.name for f in sc.firms]
     if len(set(firm_names)) != len(firm_names):
-        raise ScenarioError(f"firm names {firm_names}: expected unique names")
+        raise ScenarioError(f"firm names {show(firm_names)}: expected unique names")
     if len(firm_names) > 100:
         raise ScenarioError(f"competitors: {len(firm_names) - 1} firms; at most 99 allowed")
-    seg_names = [s.name for s in sc.segments]
     for fi, firm in enumerate(sc.firms):
         where = "focal" if fi == 0 else f"competitors.{fi - 1}"
         for pi, p in enumerate(firm.products):
@@ -333,18 +392,18 @@ def _cross_check(sc: Scenario) -> None:
         for seg_name in std.segments:
             if seg_name not in seg_names:
                 raise ScenarioError(
-                    f"{where}.platform.standard.segments: {seg_name!r}: expected one of {seg_names}"
+                    f"{where}.platform.standard.segments: {show(seg_name)}: expected one of {seg_names}"
                 )
         for cat_name in std.categories:
             if cat_name not in names:
                 raise ScenarioError(
-                    f"{where}.platform.standard.categories: {cat_name!r}: expected one of {names}"
+                    f"{where}.platform.standard.categories: {show(cat_name)}: expected one of {names}"
                 )
         all_tiers = {t for c in sc.categories for t in c.tiers}
         for t in std.tiers:
             if t not in all_tiers:
                 raise ScenarioError(
-                    f"{where}.platform.standard.tiers: {t!r}: expected one of {sorted(all_tiers)}"
+                    f"{where}.platform.standard.tiers: {show(t)}: expected one of {sorted(all_tiers)}"
                 )
     for side in ("a", "b"):
         text = getattr(sc.compare, side)
@@ -358,10 +417,10 @@ def _cross_check(sc: Scenario) -> None:
 def _check_cell(sc: Scenario, where: str, category: str, tier: str) -> None:
     names = [c.name for c in sc.categories]
     if category not in names:
-        raise ScenarioError(f"{where}.category = {category!r}: expected one of {names}")
+        raise ScenarioError(f"{where}.category = {show(category)}: expected one of {names}")
     tiers = sc.categories[names.index(category)].tiers
     if tier not in tiers:
-        raise ScenarioError(f"{where}.tier = {tier!r}: expected one of {list(tiers)}")
+        raise ScenarioError(f"{where}.tier = {show(tier)}: expected one of {list(tiers)}")
 
 
 def parse_override_list(text: str) -> dict[str, Any]:
@@ -373,9 +432,9 @@ def parse_override_list(text: str) -> dict[str, Any]:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise ScenarioError(
-                f"--set {item!r}: expected key=value, e.g. focal.platform.density=0.2"
+                f"--set {show(item)}: expected key=value, e.g. focal.platform.density=0.2"
             )
-        out[key.strip()] = parse_value(value.strip())
+        out[key.strip()] = parse_value(value.strip(), show(key.strip(), 60).strip("'\""))
     return out
 
 

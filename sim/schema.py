@@ -80,7 +80,7 @@ class Segment:
     share: float = spec(1.0, "Share of the population in this segment.", 0.0, 1.0)
     tier_mix: tuple[float, ...] = spec(
         None,
-        "Starting desired-tier distribution (entry first).",
+        "Starting desired-tier distribution (entry first): one weight per tier, summing to 1.",
         0.0,
         1.0,
         factory=lambda: (0.5, 0.35, 0.15),
@@ -421,6 +421,9 @@ class Run:
         "measured), so that records start as stale as each platform's density makes them.",
         0,
         100000,
+    )
+    currency: str = spec(
+        "money units", "Unit of every amount of money (prices, costs, profit), e.g. EUR."
     )
     detection_horizon_steps: int = spec(
         8,

@@ -8,6 +8,21 @@ from collections.abc import Sequence
 from typing import Any
 
 
+def fmt_num(x: Any, digits: int = 4) -> str:
+    """A number in ``digits`` significant digits, '—' for missing (comparisons, reports)."""
+    if x is None or isinstance(x, str):
+        return "—" if x is None else x
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return str(x)
+    if not math.isfinite(v):
+        return "—"
+    if v != 0 and (abs(v) >= 1e7 or abs(v) < 1e-3):
+        return f"{v:.{digits - 1}e}"
+    return f"{v:.{digits}g}" if abs(v) < 10**digits else f"{v:,.0f}"
+
+
 def fmt(v: Any, digits: int = 3) -> str:
     """A number for a table: NaN/None as '-', large numbers with separators."""
     if v is None or (isinstance(v, float) and math.isnan(v)):
@@ -63,10 +78,17 @@ def headline_table(s: dict[str, Any]) -> str:
         ("profit", s["profit_total"]),
         ("strategic contraction", "no" if onset is None else f"yes, onset at step {onset}"),
         (
-            "launches (focal): success / failure",
+            "launches (focal firm): success / failure",
             f"{s.get('launch_successes', 0)} / {s.get('launch_failures', 0)} of {s.get('launch_count', 0)}",
         ),
     ]
+    if "launch_successes_all" in s:
+        rows.append(
+            (
+                "launches (all firms): success / failure",
+                f"{s.get('launch_successes_all', 0)} / {s.get('launch_failures_all', 0)}",
+            )
+        )
     return render(
         ("outcome", "value"),
         rows,

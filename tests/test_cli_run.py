@@ -128,3 +128,25 @@ def test_help_does_not_import_the_model() -> None:
     code = "import sys; from sim.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit: pass\nprint('mesa' in sys.modules, 'numpy' in sys.modules)"
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.stdout.strip().endswith("False False"), proc.stdout
+
+
+def test_launch_rows_name_whose_launches_they_count() -> None:
+    from analysis.compare import KEY_OUTCOMES
+    from sim import load_scenario, run_scenario
+    from sim.tables import headline_table
+
+    sc = load_scenario("competitor-launch", {"run.customers": 1000})
+    summary, _ = run_scenario(sc, seed=2, steps=30)
+    table = headline_table(summary).splitlines()
+    focal = [line for line in table if line.startswith("launches (focal firm)")]
+    every = [line for line in table if line.startswith("launches (all firms)")]
+    assert len(focal) == 1 and len(every) == 1
+    assert summary["launch_successes_all"] >= summary["launch_successes"]
+    assert summary["launch_failures_all"] >= summary["launch_failures"]
+    assert every[0].split()[-3:] == [
+        str(summary["launch_successes_all"]),
+        "/",
+        str(summary["launch_failures_all"]),
+    ]
+    assert "focal" in KEY_OUTCOMES["launch_successes"]
+    assert "all firms" in KEY_OUTCOMES["launch_successes_all"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -131,7 +132,9 @@ def _summaries(shift: float, n: int = 12) -> tuple[list[dict], list[dict]]:
 
 def test_compare_outcomes_table() -> None:
     sa, sb = _summaries(-5.0)
-    assert set(scalar_outcomes(sa[0])) == {"profit_total", "contraction_onset"}
+    # run settings (seed, steps) are not outcomes; a boolean is, as 1 / 0
+    assert set(scalar_outcomes(sa[0])) == {"customers", "profit_total", "contraction_onset", "flag"}
+    assert scalar_outcomes(sa[0])["flag"] == 1.0
     table = compare_outcomes(sa, sb)
     row = table.set_index("outcome").loc["profit_total"]
     d = np.array([b["profit_total"] - a["profit_total"] for a, b in zip(sa, sb, strict=True)])
@@ -177,7 +180,7 @@ def test_mean_nested_ignores_missing() -> None:
 def test_pairing_on_the_flagship_comparison_reduces_variance() -> None:
     """baseline vs insensitive-platform with common random numbers: the paired
     difference varies much less than two independent samples would."""
-    from analysis.cli_compare import resolve_sides, run_comparison
+    from analysis.comparison import resolve_sides, run_comparison
 
     a, b, _ = resolve_sides("baseline", "insensitive-platform", {"run.customers": 2000})
     comp = run_comparison(a, b, reps=10, steps=104, seed=100, jobs=1)
@@ -210,6 +213,11 @@ def test_pairing_on_the_flagship_comparison_reduces_variance() -> None:
 SMALL = ["--reps", "3", "--steps", "30", "--set", "run.customers=800", "--seed", "5"]
 
 
+def table_profit_a(out: Path) -> float:
+    table = pd.read_csv(out / "comparison.csv").set_index("outcome")
+    return float(table.loc["profit_total", "mean_a"])
+
+
 def test_compare_command_writes_a_complete_folder(tmp_path) -> None:
     import json
 
@@ -224,7 +232,6 @@ def test_compare_command_writes_a_complete_folder(tmp_path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert "B − A" in result.stdout and "profit_total" in result.stdout
-    assert "Cost of the worse side (insensitive-platform)" in result.stdout
     names = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
     for expected in (
         "comparison.csv",
@@ -246,6 +253,17 @@ def test_compare_command_writes_a_complete_folder(tmp_path) -> None:
     meta = json.loads((out / "comparison.json").read_text())
     assert meta["direction"] == "B - A" and meta["seeds"] == [5, 6, 7]
     assert meta["a"]["label"] == "baseline" and meta["b"]["label"] == "insensitive-platform"
+    # the finding, in one sentence with its unit and interval, is what the command printed
+    cost = meta["worse_side_cost"]
+    assert meta["finding"] and meta["finding"] in " ".join(result.stdout.split())
+    assert cost["worse"] in meta["finding"] and "money units" in meta["finding"]
+    assert "95% CI" in meta["finding"]
+    assert cost["share_of_a"] == pytest.approx(cost["loss"] / abs(table_profit_a(out)), rel=1e-9)
+    # the fields that differ between the sides, each with both values
+    diffs = {d["field"]: (d["a"], d["b"]) for d in meta["differences"]}
+    assert diffs and "run.name" not in diffs
+    for field, (va, vb) in diffs.items():
+        assert va != vb and field in result.stdout or len(diffs) > 8
     per_rep = pd.read_parquet(out / "summaries.parquet")
     assert len(per_rep) == 6 and sorted(per_rep["seed"].unique()) == [5, 6, 7]
     table = pd.read_csv(out / "comparison.csv").set_index("outcome")
@@ -269,7 +287,7 @@ def test_compare_command_writes_a_complete_folder(tmp_path) -> None:
 def test_compare_with_its_own_comparison_and_processes_match(tmp_path) -> None:
     """`compare new-product-launch` uses its [compare] sets; two worker processes give
     the same numbers as one process (the seeds, not the process, decide)."""
-    from analysis.cli_compare import resolve_sides, run_comparison
+    from analysis.comparison import resolve_sides, run_comparison
 
     a, b, question = resolve_sides("new-product-launch", None, {"run.customers": 600})
     assert (a.label, b.label) == ("sensitive platform", "insensitive platform")
@@ -298,3 +316,17 @@ def test_interrupted_compare_leaves_nothing(tmp_path, monkeypatch) -> None:
     )
     assert result.exit_code != 0
     assert list(tmp_path.iterdir()) == []  # neither the folder nor its staging copy
+
+
+def test_finding_is_one_sentence_with_unit_share_and_interval() -> None:
+    from analysis.comparison import finding
+
+    cost = {"worse": "B1", "better": "A1", "loss": 125.0, "lo": 100.0, "hi": 150.0}
+    text = finding({**cost, "significant": True}, 1000.0, 52, "EUR")
+    assert text == (
+        "B1 earns 125 EUR less total profit than A1 over 52 steps (12.5% of A's total profit); "
+        "paired 95% CI 100 EUR to 150 EUR."
+    )
+    unsure = finding({**cost, "lo": -10.0, "significant": False}, 1000.0, 52, "EUR")
+    assert unsure.startswith("No difference in total profit over 52 steps could be shown")
+    assert unsure.endswith("-10 EUR to 150 EUR includes 0.")

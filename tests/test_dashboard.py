@@ -215,7 +215,7 @@ def test_cli_port_in_use_is_one_line_exit_2() -> None:
 def test_command_module_stays_light() -> None:
     """``demandsim --help`` imports the command module; Solara and Mesa load only when it runs."""
     code = (
-        "import sys, analysis.dashboard_cli; "
+        "import sys, cli.dashboard; "
         "heavy = [m for m in ('solara', 'mesa', 'matplotlib', 'sim.model') if m in sys.modules]; "
         "print(heavy)"
     )
@@ -224,7 +224,7 @@ def test_command_module_stays_light() -> None:
 
 
 def test_server_environment_fetches_nothing() -> None:
-    from analysis import dashboard_cli
+    from cli import dashboard as dashboard_cli
 
     env = dashboard_cli.offline_env({})
     assert env["SOLARA_ASSETS_PROXY"] == "True"  # the front end is served from the installed assets

@@ -14,6 +14,12 @@ rates = st.floats(min_value=0.0, max_value=20.0, allow_nan=False)
 probs = st.floats(min_value=0.0, max_value=1.0, allow_nan=False)
 
 
+def _mix(weights: list[float]) -> list[float]:
+    """One weight per tier, summing to 1 (as the scenario schema requires)."""
+    total = sum(weights)
+    return [w / total for w in weights]
+
+
 @st.composite
 def scenarios(draw: st.DrawFn) -> dict:
     n_cat = draw(st.integers(1, 3))
@@ -38,7 +44,7 @@ def scenarios(draw: st.DrawFn) -> dict:
         {
             "name": f"s{i}",
             "share": w[i] / sum(w) if i < n_seg - 1 else 1.0 - sum(w[:-1]) / sum(w),
-            "tier_mix": [draw(st.floats(0.01, 1.0)) for _ in range(draw(st.integers(1, max_t)))],
+            "tier_mix": _mix([draw(st.floats(0.01, 1.0)) for _ in range(max_t)]),
             "upmarket_rate": draw(rates),
             "complement_propensity": draw(probs),
         }

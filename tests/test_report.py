@@ -79,6 +79,24 @@ def test_comparison_report_says_what_was_asked_and_what_differs(comparison_dir: 
     assert "failed focal launches" in html
 
 
+def test_comparison_report_states_the_finding_first(comparison_dir: Path) -> None:
+    """The strategist reads the finding (money with its unit, share of side A, interval)
+    before anything else, the fields that differ, and pending launches where the
+    launch numbers are."""
+    import html as htmllib
+
+    text = htmllib.unescape(_html(comparison_dir))
+    meta = json.loads((comparison_dir / "comparison.json").read_text())
+    headline = text.index("<h2>Headline</h2>")
+    assert text.index(meta["finding"]) == text.index("<b>", headline) + 3
+    assert meta["currency"] == "money units" and "of A's total profit" in text
+    for d in meta["differences"]:
+        assert f"<code>{d['field']}</code>: {d['a']} → {d['b']}" in text
+    assert "focal.platform.density" in {d["field"] for d in meta["differences"]}
+    card = text.index("failed focal launches: B − A")
+    assert "not counted: launches still in evaluation" in text[card : card + 600]
+
+
 def test_reading_separates_significant_from_undetected() -> None:
     rows = [
         {
@@ -194,7 +212,7 @@ def test_report_opens_in_headless_chromium_offline(comparison_dir: Path) -> None
 def test_reading_warns_when_pending_launches_hide_failures() -> None:
     rows = [
         {
-            "outcome": "focal_launch_failures",
+            "outcome": "launch_failures",
             "diff_b_minus_a": -0.8,
             "mean_a": 0.9,
             "mean_b": 0.1,

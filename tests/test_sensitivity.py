@@ -51,7 +51,7 @@ def ishigami(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_sobol_indices_of_ishigami_cover_the_analytic_values(ishigami: Path) -> None:
-    proc = _cli("analyze", str(ishigami), "--method", "sobol")
+    proc = _cli("analyze", str(ishigami))  # the method comes from the sweep's manifest
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == [
         str(ishigami / "sensitivity-sobol.csv"),
@@ -197,7 +197,7 @@ def test_refuses_failed_runs_another_sampler_and_a_non_sweep(
     spec_path = tmp_path / "failed.toml"
     spec_path.write_text(spec)
     failed = tmp_path / "failed"
-    assert run_sweep(spec_path, failed, workers=1).failed == 20
+    assert run_sweep(spec_path, failed, workers=1, trusted=True).failed == 20
     line = _one_line_exit_2(
         _analyze(capsys, str(failed), "--method", "sobol"), f"{failed}: 20 of 20 runs failed"
     )

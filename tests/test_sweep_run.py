@@ -235,7 +235,7 @@ points = 5
 def test_a_failed_run_is_recorded_and_does_not_stop_the_others(tmp_path: Path) -> None:
     spec = _spec(tmp_path, FLAKY.replace("{module}", __name__))
     out = tmp_path / "out"
-    res = run_sweep(spec, out, executor=InProcess())
+    res = run_sweep(spec, out, executor=InProcess(), trusted=True)
     assert (res.total, res.failed, res.complete) == (20, 4, True)
     df = pd.read_parquet(out / "results.parquet")
     bad = df[df["status"] == "error"]
@@ -245,8 +245,8 @@ def test_a_failed_run_is_recorded_and_does_not_stop_the_others(tmp_path: Path) -
     good = df[df["status"] == "ok"]
     assert (good["x"] == 2 * good["focal.platform.density"]).all()
     # Failed runs are done: a plain resume runs nothing; --retry-failed runs them again.
-    assert run_sweep(spec, out, executor=InProcess()).ran == 0
-    assert run_sweep(spec, out, executor=InProcess(), retry_failed=True).ran == 4
+    assert run_sweep(spec, out, executor=InProcess(), trusted=True).ran == 0
+    assert run_sweep(spec, out, executor=InProcess(), retry_failed=True, trusted=True).ran == 4
 
 
 def test_execute_run_is_a_pure_function_of_its_task() -> None:
@@ -271,4 +271,5 @@ def test_a_second_sweep_on_a_busy_folder_is_refused(tmp_path: Path) -> None:
             _spec(tmp_path, FLAKY.replace("{module}", __name__)),
             tmp_path / "out",
             executor=InProcess(),
+            trusted=True,
         )

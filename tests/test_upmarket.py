@@ -26,7 +26,9 @@ def _scenario(rate: float, n: int) -> object:
                     "failure_rate": 0.0,
                 }
             ],
-            "segments": [{"name": "all", "share": 1.0, "tier_mix": [1.0], "upmarket_rate": rate}],
+            "segments": [
+                {"name": "all", "share": 1.0, "tier_mix": [1.0] + [0.0] * 5, "upmarket_rate": rate}
+            ],
             "demand": {
                 "initial_active": 0.0,
                 "initial_served": 1.0,

@@ -1,52 +1,18 @@
-"""``demandsim scenarios list | show | validate``: the scenario library from the shell.
-
-Also home of the small helpers other commands share for bad input: ``--set``
-parsing and ``input_errors()``, which turns an ``InputError`` into a one-line
-click error with exit code 2 (so the exit code is 2 under click's test runner as
-well as under ``sim.cli.main``).
-"""
+"""``demandsim scenarios list | show | validate``: the scenario library from the shell."""
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import json
 import typing
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import click
 
-from sim.errors import InputError
+from cli.errors import input_errors, parse_sets
 from sim.schema import to_plain
-
-
-class BadInput(click.ClickException):
-    """Bad input, reported as one line with exit code 2."""
-
-    exit_code = 2
-
-
-@contextlib.contextmanager
-def input_errors() -> Iterator[None]:
-    """Report any ``InputError`` raised inside as a one-line click error (exit 2)."""
-    try:
-        yield
-    except InputError as exc:
-        raise BadInput(str(exc).replace("\n", " ")) from None
-
-
-def parse_sets(items: Iterable[str]) -> dict[str, Any]:
-    """Parse repeated ``--set key=value`` options (each may hold ``a=1; b=2``)."""
-    from sim.scenario import parse_override_list
-
-    out: dict[str, Any] = {}
-    for item in items:
-        if "=" not in item:
-            raise InputError(f"--set {item!r}: expected key=value, e.g. focal.platform.density=0.2")
-        out.update(parse_override_list(item))
-    return out
 
 
 def first_line(text: str) -> str:
@@ -148,9 +114,18 @@ def show(scenario: str, sets: tuple[str, ...]) -> None:
 )
 def validate(file: str, sets: tuple[str, ...]) -> None:
     """Load FILE (a path or bundled name) and print OK, or the one-line error (exit 2)."""
-    from sim.scenario import load_scenario
+    from sim.scenario import ScenarioError, load_scenario, parse_override_list
 
     with input_errors():
-        sc = load_scenario(file, overrides=parse_sets(sets))
+        overrides = parse_sets(sets)
+        sc = load_scenario(file, overrides=overrides)
+        # `compare FILE` applies the [compare] sets: check them the way it will
+        for side in ("a", "b"):
+            text = getattr(sc.compare, side)
+            if text:
+                try:
+                    load_scenario(file, overrides={**parse_override_list(text), **overrides})
+                except ScenarioError as exc:
+                    raise ScenarioError(f"compare.{side}: {exc}") from None
     where = file if Path(file).suffix == ".toml" else f"{file} (bundled)"
     click.echo(f"OK {where}: scenario {sc.run.name!r}")

@@ -1,29 +1,22 @@
-"""``demandsim compare`` and ``demandsim report``.
+"""Paired comparisons of two scenarios: the sides, the runs, the text and the folder.
 
-``compare A B`` runs both scenarios with the same seeds (common random numbers:
-replication ``i`` of A and of B share seed ``seed + i``), compares every scalar
-outcome as the paired difference **B - A** with its paired-t interval, the
-Welch interval beside it and the variance reduction the pairing bought, prints
-the table and, with ``--out``, writes a complete output folder atomically.
-``compare SCENARIO`` uses the scenario's own ``[compare]`` override sets.
-
-``report DIR`` writes ``DIR/report.html`` for a run or comparison folder.
+``resolve_sides`` loads both sides (two scenarios, or one scenario's own
+``[compare]`` override sets); ``run_comparison`` runs replication ``i`` of both
+sides with seed ``seed + i`` (common random numbers) on the ensemble runner;
+``headline`` is the text the command prints and ``write_comparison`` writes the
+output folder as a whole. Differences are always B − A.
 """
 
 from __future__ import annotations
 
 import math
-import os
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import click
-
 from sim.errors import InputError
-from sim.scenarios_cli import input_errors, parse_sets
+from sim.tables import fmt_num, render
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -98,7 +91,7 @@ def resolve_sides(a: str, b: str | None, sets: dict[str, Any]) -> tuple[Side, Si
             )
         ov_a = {**parse_override_list(base.compare.a), **sets}
         ov_b = {**parse_override_list(base.compare.b), **sets}
-        sa, sb = load_scenario(a, overrides=ov_a), load_scenario(a, overrides=ov_b)
+        sa, sb = _with_set(a, "a", ov_a), _with_set(a, "b", ov_b)
         la, lb = base.compare.label_a or "A", base.compare.label_b or "B"
         if la == lb:
             la, lb = f"{la} (A)", f"{lb} (B)"
@@ -112,6 +105,89 @@ def resolve_sides(a: str, b: str | None, sets: dict[str, Any]) -> tuple[Side, Si
     if la == lb:
         la, lb = f"{la} (A)", f"{lb} (B)"
     return Side(la, a, sa, dict(sets)), Side(lb, b, sb, dict(sets)), ""
+
+
+def _with_set(name: str, side: str, overrides: dict[str, Any]) -> Scenario:
+    """The scenario with one side's [compare] set; its errors name ``compare.a`` / ``.b``."""
+    from sim.scenario import ScenarioError, load_scenario
+
+    try:
+        return load_scenario(name, overrides=overrides)
+    except ScenarioError as exc:
+        raise ScenarioError(f"compare.{side}: {exc}") from None
+
+
+def resolved_horizon(a: Side, b: Side, steps: int, seed: int, reps: int) -> tuple[Side, Side]:
+    """Both sides with ``run.steps`` and ``run.seed`` set to what the comparison runs, so
+    the scenario files it writes reproduce it.
+
+    Raises:
+        InputError: a horizon or seed out of the schema's bounds.
+    """
+    from sim.scenario import build_scenario
+
+    if seed + reps - 1 > 2**63 - 1:
+        raise InputError(
+            f"--seed {seed}: with --reps {reps} the last seed exceeds 2^63 - 1; "
+            f"expected at most {2**63 - reps}"
+        )
+    fixed = {"run.steps": steps, "run.seed": seed}
+    return tuple(  # type: ignore[return-value]
+        Side(s.label, s.source, build_scenario(s.scenario.to_dict(), fixed), s.overrides)
+        for s in (a, b)
+    )
+
+
+def field_differences(a: Scenario, b: Scenario) -> list[dict[str, Any]]:
+    """Every scenario field whose value differs between the sides (dotted name, A, B);
+    the name and description are labels, not settings, and are left out."""
+    fa, fb = _flat(a.to_dict()), _flat(b.to_dict())
+    skip = {"run.name", "run.description", "run.seed", "run.steps"}
+    return [
+        {"field": k, "a": fa.get(k), "b": fb.get(k)}
+        for k in sorted(set(fa) | set(fb))
+        if k not in skip and fa.get(k) != fb.get(k)
+    ]
+
+
+def _flat(data: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(data, dict):
+        out: dict[str, Any] = {}
+        for k, v in data.items():
+            out.update(_flat(v, f"{prefix}{k}."))
+        return out
+    if isinstance(data, list) and data and all(isinstance(v, dict) for v in data):
+        out = {}
+        for i, v in enumerate(data):
+            out.update(_flat(v, f"{prefix}{i}."))
+        return out
+    return {prefix[:-1]: data}
+
+
+def money(x: Any, currency: str) -> str:
+    """An amount with its unit."""
+    return f"{fmt_num(x)} {currency}".strip()
+
+
+def finding(cost: dict[str, Any], mean_a: float, steps: int, currency: str) -> str:
+    """The comparison's finding in one sentence: which side earns less total profit, by
+    how much (with its unit and as a share of side A's profit), with its interval."""
+    if not cost:
+        return ""
+    share = ""
+    if math.isfinite(mean_a) and mean_a != 0:
+        share = f" ({cost['loss'] / abs(mean_a):.1%} of A's total profit)"
+    interval = f"paired 95% CI {money(cost['lo'], currency)} to {money(cost['hi'], currency)}"
+    if not cost["significant"]:
+        return (
+            f"No difference in total profit over {steps} steps could be shown: {cost['worse']} "
+            f"earns {money(cost['loss'], currency)} less than {cost['better']}{share}, but the "
+            f"{interval} includes 0."
+        )
+    return (
+        f"{cost['worse']} earns {money(cost['loss'], currency)} less total profit than "
+        f"{cost['better']} over {steps} steps{share}; {interval}."
+    )
 
 
 def pairing_notes(a: Side, b: Side) -> list[str]:
@@ -133,62 +209,37 @@ def pairing_notes(a: Side, b: Side) -> list[str]:
     ]
 
 
-def _run_one(scenario: Scenario, seed: int, steps: int) -> tuple[dict[str, Any], pd.DataFrame]:
-    from sim.model import run_scenario
-
-    summary, ts = run_scenario(scenario, seed=seed, steps=steps)
-    return summary, ts
-
-
 def run_pairs(
     a: Side,
     b: Side,
     seeds: Sequence[int],
     steps: int,
-    jobs: int = 1,
+    jobs: Any = 1,
     progress: Callable[[int], None] | None = None,
 ) -> tuple[list[Any], list[Any]]:
     """Run every replication of both sides; replication ``i`` uses ``seeds[i]`` on both.
 
     Args:
-        jobs: worker processes (1 = in this process). Workers are started with the
-            'spawn' method so nothing global is changed and no threads are forked.
-        progress: called with 1 after each finished run.
+        jobs: worker processes (1 = in this process), or any executor the ensemble
+            runner takes (``analysis.ensemble``).
+        progress: called with 1 as each run finishes (runs finish in any order).
 
     Returns:
         The (summary, time series) results of side A and of side B, in seed order.
     """
-    tasks = [
-        (side, i, sc, seed)
-        for side, sc in ((0, a.scenario), (1, b.scenario))
-        for i, seed in enumerate(seeds)
-    ]
-    results: list[list[Any]] = [[None] * len(seeds), [None] * len(seeds)]
-    if jobs <= 1:
-        for side, i, sc, seed in tasks:
-            results[side][i] = _run_one(sc, seed, steps)
-            if progress:
-                progress(1)
-        return results[0], results[1]
-    import multiprocessing
-    from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
+    from analysis.ensemble import ensemble_run
 
-    ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
-        futures = {pool.submit(_run_one, sc, seed, steps): (side, i) for side, i, sc, seed in tasks}
-        try:
-            pending = set(futures)
-            while pending:
-                done, pending = wait(pending, return_when=FIRST_EXCEPTION)
-                for fut in done:
-                    side, i = futures[fut]
-                    results[side][i] = fut.result()
-                    if progress:
-                        progress(1)
-        except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
-    return results[0], results[1]
+    ens = ensemble_run(
+        {"A": a.scenario, "B": b.scenario},
+        seeds,
+        steps=steps,
+        executor=jobs,
+        progress=None if progress is None else (lambda _record: progress(1)),
+    )
+    return (
+        list(zip(ens.summaries("A"), ens.series("A"), strict=True)),
+        list(zip(ens.summaries("B"), ens.series("B"), strict=True)),
+    )
 
 
 def run_comparison(
@@ -197,7 +248,7 @@ def run_comparison(
     reps: int,
     steps: int,
     seed: int,
-    jobs: int = 1,
+    jobs: Any = 1,
     question: str = "",
     progress: Callable[[int], None] | None = None,
 ) -> Comparison:
@@ -230,21 +281,6 @@ def _with_cum_profit(ts: pd.DataFrame) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- formatting
-
-
-def fmt_num(x: Any, digits: int = 4) -> str:
-    """A number in ``digits`` significant digits, '—' for missing."""
-    if x is None:
-        return "—"
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return str(x)
-    if not math.isfinite(v):
-        return "—"
-    if v != 0 and (abs(v) >= 1e7 or abs(v) < 1e-3):
-        return f"{v:.{digits - 1}e}"
-    return f"{v:.{digits}g}" if abs(v) < 10**digits else f"{v:,.0f}"
 
 
 def _pct(x: Any) -> str:
@@ -281,16 +317,7 @@ def format_table(table: pd.DataFrame, label_a: str, label_b: str) -> str:
                 "*" if r.significant else "",
             ]
         )
-    widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
-    lines = []
-    for k, row in enumerate(rows):
-        cells = [row[0].ljust(widths[0])] + [
-            c.rjust(w) for c, w in zip(row[1:], widths[1:], strict=True)
-        ]
-        lines.append("  ".join(cells).rstrip())
-        if k == 0:
-            lines.append("  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+    return render(rows[0], rows[1:])
 
 
 def headline(comp: Comparison, table: pd.DataFrame) -> str:
@@ -305,16 +332,16 @@ def headline(comp: Comparison, table: pd.DataFrame) -> str:
         f"{comp.steps} steps; differences are B − A; * = paired 95% CI excludes 0; "
         "var.red. = 1 − Var(B−A)/(Var(A)+Var(B)).",
     ]
+    diffs = field_differences(comp.a.scenario, comp.b.scenario)
+    if diffs:
+        shown = "; ".join(f"{d['field']}: {d['a']!r} → {d['b']!r}" for d in diffs[:8])
+        more = f"; and {len(diffs) - 8} more (comparison.json)" if len(diffs) > 8 else ""
+        lines.append(f"Fields that differ (A → B): {shown}{more}.")
     cost = worse_platform_cost(table, comp.a.label, comp.b.label)
     tail = ""
     if cost:
-        verdict = "" if cost["significant"] else " — not significant: the interval includes 0"
-        tail = (
-            f"Cost of the worse side ({cost['worse']}) against {cost['better']}: "
-            f"{fmt_num(cost['loss'])} in total profit over {comp.steps} steps "
-            f"(paired 95% CI {fmt_num(cost['lo'])} to {fmt_num(cost['hi'])}){verdict}."
-        )
         prof = table[table["outcome"] == "profit_total"].iloc[0]
+        tail = finding(cost, float(prof["mean_a"]), comp.steps, comp.a.scenario.run.currency)
         paired_w = float(prof["paired_hi"] - prof["paired_lo"])
         welch_w = float(prof["welch_hi"] - prof["welch_lo"])
         if math.isfinite(paired_w) and math.isfinite(welch_w) and paired_w > 0:
@@ -335,7 +362,8 @@ def headline(comp: Comparison, table: pd.DataFrame) -> str:
 
 
 def write_comparison(comp: Comparison, out: Path) -> list[Path]:
-    """Write every output of a comparison into ``out`` atomically (all or nothing)."""
+    """Write every output of a comparison as the folder ``out``, replacing any earlier
+    one as a whole (all or nothing; see ``sim.io.staged_dir``)."""
     import pandas as pd
     import tomli_w
 
@@ -348,7 +376,9 @@ def write_comparison(comp: Comparison, out: Path) -> list[Path]:
         worse_platform_cost,
     )
     from analysis.plots import plot_compare
+    from analysis.provenance import provenance
     from sim.io import (
+        MARKER,
         atomic_write_json,
         atomic_write_parquet,
         atomic_write_text,
@@ -406,6 +436,11 @@ def write_comparison(comp: Comparison, out: Path) -> list[Path]:
             "A": launch_outcomes(comp.summaries_a).to_dict(orient="records"),
             "B": launch_outcomes(comp.summaries_b).to_dict(orient="records"),
         }
+        cost = worse_platform_cost(table, comp.a.label, comp.b.label)
+        prof = table[table["outcome"] == "profit_total"]
+        profit_a = float(prof["mean_a"].iloc[0]) if len(prof) else math.nan
+        if cost and math.isfinite(profit_a) and profit_a != 0:
+            cost["share_of_a"] = cost["loss"] / abs(profit_a)
         meta = {
             "kind": "comparison",
             "direction": "B - A",
@@ -417,7 +452,10 @@ def write_comparison(comp: Comparison, out: Path) -> list[Path]:
             "steps": comp.steps,
             "level": 0.95,
             "outcomes": table.to_dict(orient="records"),
-            "worse_side_cost": worse_platform_cost(table, comp.a.label, comp.b.label),
+            "worse_side_cost": cost,
+            "currency": comp.a.scenario.run.currency,
+            "finding": finding(cost, profit_a, comp.steps, comp.a.scenario.run.currency),
+            "differences": field_differences(comp.a.scenario, comp.b.scenario),
             "detection": {
                 "A": mean_nested(comp.summaries_a, "detection"),
                 "B": mean_nested(comp.summaries_b, "detection"),
@@ -428,11 +466,18 @@ def write_comparison(comp: Comparison, out: Path) -> list[Path]:
             },
             "launches": launches,
         }
-        # comparison.json last: its presence marks a complete folder.
         atomic_write_json(stage / "comparison.json", meta)
+        atomic_write_json(
+            stage / MARKER,
+            provenance(
+                "comparison",
+                comp.seeds,
+                comp.steps,
+                {comp.a.label: "scenario_a.toml", comp.b.label: "scenario_b.toml"},
+            ),
+        )
         written = sorted(p.relative_to(stage) for p in stage.rglob("*") if p.is_file())
-    # a report left from an earlier comparison in this folder would now describe other numbers
-    (out / "report.html").unlink(missing_ok=True)
+    # the folder was replaced as a whole: a report of an earlier comparison is gone with it
     return [out / p for p in written]
 
 
@@ -440,111 +485,3 @@ def _numeric(col: pd.Series) -> bool:
     import pandas as pd
 
     return bool(pd.api.types.is_numeric_dtype(col))
-
-
-def _check_out(out: str | None) -> Path | None:
-    if out is None:
-        return None
-    p = Path(out)
-    if p.exists() and not p.is_dir():
-        raise InputError(f"--out {out!r}: is a file; expected a folder")
-    return p
-
-
-# --------------------------------------------------------------------------- commands
-
-
-@click.command("compare")
-@click.argument("a")
-@click.argument("b", required=False)
-@click.option(
-    "--reps",
-    type=click.IntRange(2, 100_000),
-    default=10,
-    show_default=True,
-    help="Paired replications (same seeds on both sides).",
-)
-@click.option(
-    "--steps",
-    type=click.IntRange(1, 10_000_000),
-    default=None,
-    help="Steps per run [default: scenario A's run.steps].",
-)
-@click.option(
-    "--seed",
-    type=click.IntRange(0, 2**63 - 1),
-    default=None,
-    help="First seed; replication i uses seed + i [default: scenario A's run.seed].",
-)
-@click.option(
-    "--set",
-    "sets",
-    multiple=True,
-    metavar="KEY=VALUE",
-    help="Override a field on both sides (repeatable), e.g. --set run.customers=3000.",
-)
-@click.option(
-    "--out", type=str, default=None, help="Write tables, series and plots to this folder."
-)
-@click.option(
-    "--jobs",
-    type=click.IntRange(1, 1024),
-    default=None,
-    help="Worker processes [default: CPU count, at most the number of runs].",
-)
-def compare(
-    a: str,
-    b: str | None,
-    reps: int,
-    steps: int | None,
-    seed: int | None,
-    sets: tuple[str, ...],
-    out: str | None,
-    jobs: int | None,
-) -> None:
-    """Paired comparison of scenario A and B (common random numbers).
-
-    Differences are B − A. With one argument, the scenario's own [compare] table
-    gives the override sets of both sides.
-    """
-    with input_errors():
-        overrides = parse_sets(sets)
-        side_a, side_b, question = resolve_sides(a, b, overrides)
-        out_dir = _check_out(out)
-    for note in pairing_notes(side_a, side_b):
-        click.echo(note, err=True)
-    n_steps = steps if steps is not None else side_a.scenario.run.steps
-    first = seed if seed is not None else side_a.scenario.run.seed
-    if jobs is None:
-        jobs = min(os.cpu_count() or 1, 2 * reps)
-    with (
-        input_errors(),
-        click.progressbar(
-            length=2 * reps,
-            label=f"compare {side_a.label} vs {side_b.label}",
-            file=sys.stderr,
-            show_pos=True,
-        ) as bar,
-    ):
-        comp = run_comparison(
-            side_a, side_b, reps, n_steps, first, jobs, question, progress=bar.update
-        )
-    table = comp.table()
-    click.echo(headline(comp, table))
-    if out_dir is not None:
-        write_comparison(comp, out_dir)
-        click.echo(
-            f"\nwrote {out_dir}/ (comparison.csv, comparison.json, summaries.parquet, "
-            "timeseries_mean.parquet, plots/)"
-        )
-
-
-@click.command("report")
-@click.argument("directory", metavar="DIR")
-def report(directory: str) -> None:
-    """Write DIR/report.html (self-contained) for a run or comparison folder."""
-    from analysis.report import write_report
-
-    with input_errors():
-        path = write_report(directory)
-    click.echo(f"wrote {path}")

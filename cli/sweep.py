@@ -11,6 +11,8 @@ from pathlib import Path
 
 import click
 
+from cli.errors import input_errors
+
 
 @click.command()
 @click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
@@ -34,6 +36,11 @@ import click
     help="Run on this Dask scheduler (default: $DASK_SCHEDULER_ADDRESS if set).",
 )
 @click.option("--retry-failed", is_flag=True, help="Run again the runs recorded as failed.")
+@click.option(
+    "--trust-spec",
+    is_flag=True,
+    help="Let the spec's runner name any module:function (it runs as code on the workers).",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress lines on stderr.")
 def sweep(
     spec: Path,
@@ -41,9 +48,11 @@ def sweep(
     workers: int | None,
     scheduler: str | None,
     retry_failed: bool,
+    trust_spec: bool,
     quiet: bool,
 ) -> None:
-    """Run the parameter sweep SPEC (TOML) into --out DIR.
+    """Run the parameter sweep SPEC (a TOML file, or a bundled sweep such as small-grid)
+    into --out DIR.
 
     Each finished run is written to DIR/runs/ as it completes; at the end all runs
     are compacted into DIR/results.parquet (one row per sample row and replication).
@@ -52,23 +61,41 @@ def sweep(
     """
     import os
 
-    from analysis.sweep import run_sweep
+    from analysis.executors import SchedulerLost, make_executor
+    from analysis.sweep import resolve_spec_path, run_sweep
     from sim.errors import InputError
+    from sim.io import check_writable
 
     address = scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS")
-    if workers is not None and address:
-        raise InputError(
-            f"--workers {workers}: the sweep runs on the Dask cluster at {address}, whose workers "
-            "are its own; drop --workers, or the scheduler to run locally"
-        )
-    res = run_sweep(
-        spec,
-        out,
-        workers=workers,
-        scheduler=scheduler,
-        retry_failed=retry_failed,
-        progress=None if quiet else sys.stderr,
-    )
+    with input_errors():
+        if workers is not None and address:
+            raise InputError(
+                f"--workers {workers}: the sweep runs on the Dask cluster at {address}, whose "
+                "workers are its own; drop --workers, or the scheduler to run locally"
+            )
+        spec = resolve_spec_path(spec)
+        if out.exists() and not out.is_dir():
+            raise InputError(f"--out {str(out)!r}: is a file; expected a folder")
+        check_writable(out, "--out")
+        # connect before anything is written: an unreachable scheduler leaves no folder
+        executor = make_executor(None, address) if address else None
+    try:
+        with input_errors():
+            res = run_sweep(
+                spec,
+                out,
+                workers=workers,
+                retry_failed=retry_failed,
+                progress=None if quiet else sys.stderr,
+                executor=executor,
+                trusted=trust_spec,
+            )
+    except SchedulerLost as exc:
+        click.echo(f"sweep: {exc}", err=True)
+        sys.exit(1)
+    finally:
+        if executor is not None:
+            executor.close()
     msg = (
         f"sweep: {res.total} runs ({res.ran} run now, {res.skipped} already done"
         + (f", {res.redone} redone" if res.redone else "")
@@ -91,8 +118,8 @@ def sweep(
 @click.option(
     "--method",
     type=click.Choice(["sobol", "morris"]),
-    required=True,
-    help="Sobol (sampler sobol) or Morris (sampler morris) indices.",
+    default=None,
+    help="Sobol (sampler sobol) or Morris (sampler morris) indices [default: the sweep's sampler].",
 )
 @click.option(
     "--outcome",
@@ -124,7 +151,7 @@ def sweep(
 )
 def analyze(
     folder: Path,
-    method: str,
+    method: str | None,
     outcomes: tuple[str, ...],
     out: Path | None,
     conf_level: float,
@@ -137,7 +164,12 @@ def analyze(
     incomplete, has failed runs, or misses a value of a chosen outcome.
     """
     from analysis.sensitivity import analyze_sweep, describe, write_analysis
+    from sim.io import check_writable
 
+    with input_errors():
+        if method is None:
+            method = method_of(folder)
+        check_writable(out or folder, "--out" if out else "FOLDER")
     table, s2 = analyze_sweep(
         folder,
         method,
@@ -150,3 +182,24 @@ def analyze(
     click.echo(describe(table, method), err=True)
     for p in paths:
         click.echo(str(p))
+
+
+def method_of(folder: Path) -> str:
+    """The sampler of the sweep in ``folder`` (from its manifest), when it has indices."""
+    import json
+
+    from sim.errors import InputError
+
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raise InputError(
+            f"{str(folder)!r}: no readable manifest.json; expected a sweep folder, or give --method"
+        ) from None
+    method = manifest.get("method") if isinstance(manifest, dict) else None
+    if method not in ("sobol", "morris"):
+        raise InputError(
+            f"{str(folder)!r}: sampled with {method!r}, which has no sensitivity indices; "
+            "expected a sobol or morris sweep"
+        )
+    return str(method)

@@ -1,0 +1,72 @@
+"""The one way the command line reports bad input: one line, exit code 2.
+
+``one_line`` makes any message a single line of at most ``MAX_LINE`` characters
+(long values are elided where they are, so the field and what is allowed stay
+readable); ``BadInput`` is the click error carrying it; ``input_errors()`` turns
+an ``InputError`` (or ``ScenarioError``) raised inside into one. ``parse_sets``
+reads the repeated ``--set key=value`` options every command shares.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import click
+
+from sim.errors import InputError
+
+MAX_LINE = 200
+# A run of characters long enough to be a pasted value rather than words or a path.
+_LONG = re.compile(r"\S{121,}")
+
+
+def one_line(message: str, limit: int = MAX_LINE) -> str:
+    """``message`` on one line, long tokens elided, at most ``limit`` characters."""
+    text = " ".join(str(message).split())
+    text = _LONG.sub(lambda m: f"{m.group(0)[:40]}…{m.group(0)[-40:]}", text)
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return text
+
+
+class BadInput(click.ClickException):
+    """Bad input, reported as one line with exit code 2."""
+
+    exit_code = 2
+
+    def __init__(self, message: str) -> None:
+        super().__init__(one_line(message))
+
+
+@contextlib.contextmanager
+def input_errors() -> Iterator[None]:
+    """Report any ``InputError`` raised inside as a one-line click error (exit 2)."""
+    try:
+        yield
+    except InputError as exc:
+        raise BadInput(str(exc)) from None
+
+
+def parse_sets(items: Iterable[str]) -> dict[str, Any]:
+    """Parse repeated ``--set key=value`` options (each may hold ``a=1; b=2``)."""
+    from sim.scenario import parse_override_list, show
+
+    out: dict[str, Any] = {}
+    for item in items:
+        if "=" not in item:
+            raise InputError(
+                f"--set {show(item)}: expected key=value, e.g. focal.platform.density=0.2"
+            )
+        out.update(parse_override_list(item))
+    return out
+
+
+def unwritable(option: str, path: Any, exc: OSError) -> InputError:
+    """The one-line error for an output path that cannot be written."""
+    reason = exc.strerror or exc.__class__.__name__
+    return InputError(
+        f"{option} {str(path)!r}: cannot write there ({reason}); expected a writable folder"
+    )
