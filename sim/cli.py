@@ -36,6 +36,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "dashboard": ("analysis.dashboard_cli:dashboard", "Start the browser dashboard for a class."),
     "scenarios": ("sim.scenarios_cli:scenarios", "List, show and validate scenarios."),
+    "classroom": (
+        "analysis.classroom.cli:classroom",
+        "Run the classroom game: teams set their platform round by round.",
+    ),
 }
 
 
