@@ -11,20 +11,24 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from sim.errors import InputError
 
+if TYPE_CHECKING:
+    from analysis.classroom.service import Classroom
 
-def open_room(db: Path, workers: int | None):  # type: ignore[no-untyped-def]
+
+def open_room(db: Path, workers: int | None, serve: bool = True) -> Classroom:
     """The ``Classroom`` of a database file, or one line on why it cannot be opened."""
     from analysis.classroom.service import Classroom
 
     if not db.parent.is_dir():
         raise InputError(f"--db {db}: folder {db.parent} does not exist")
     try:
-        return Classroom(db, workers)
+        return Classroom(db, workers, serve)
     except sqlite3.DatabaseError as exc:
         raise InputError(f"--db {db}: not a classroom database ({exc})") from None
 
@@ -82,7 +86,7 @@ def classroom(
             raise InputError(f"--db {db}: no such file")
         from analysis.classroom import pages
 
-        room = open_room(db, 1)
+        room = open_room(db, 1, serve=False)
         cfg = room.config(debrief_session)
         teams = room.store.teams(debrief_session)
         results = [room.store.results(debrief_session, int(t["idx"])) for t in teams]

@@ -122,10 +122,13 @@ def accounts(model: Any) -> dict[str, float]:
     }
 
 
-def _num(x: Any) -> float | None:
-    """A JSON-safe number (NaN and infinities become None)."""
+def _num(x: Any) -> float | str | None:
+    """A JSON-safe number: NaN (not measured yet) becomes None and an infinity the text
+    ``"inf"`` or ``"-inf"`` (a sigma level when every opportunity was missed)."""
     x = float(x)
-    return x if math.isfinite(x) else None
+    if math.isnan(x):
+        return None
+    return x if math.isfinite(x) else ("inf" if x > 0 else "-inf")
 
 
 def snapshot(model: Any, before: dict[str, float], cfg: SessionConfig) -> dict[str, Any]:

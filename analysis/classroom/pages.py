@@ -49,6 +49,8 @@ def fmt(x: Any, digits: int = 1, pct: bool = False) -> str:
     """A number for a table; None (not measured yet) as a dash."""
     if x is None:
         return "–"
+    if x in ("inf", "-inf"):
+        return "∞" if x == "inf" else "−∞"
     if pct:
         return f"{100 * float(x):.{digits}f}%"
     if isinstance(x, int):

@@ -67,10 +67,12 @@ def _clip(platform: dict[str, Any], cfg: SessionConfig) -> dict[str, Any]:
 class Classroom:
     """Every session in one database, and the models that play them."""
 
-    def __init__(self, db: str | Path, workers: int | None = None) -> None:
+    def __init__(self, db: str | Path, workers: int | None = None, serve: bool = True) -> None:
+        """Open the database; ``serve``: this process serves the sessions, so a round
+        left running by a stopped server is reopened (a reader leaves it alone)."""
         self.store = Store(db)
         self.key = self.store.trainer_key()
-        self.interrupted = self.store.reopen_interrupted()
+        self.interrupted = self.store.reopen_interrupted() if serve else []
         self.workers = workers or min(4, os.cpu_count() or 1)
         self.pool = ThreadPoolExecutor(self.workers, thread_name_prefix="classroom")
         self._games: dict[tuple[str, int], TeamGame] = {}
