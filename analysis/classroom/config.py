@@ -171,6 +171,7 @@ class Costs:
     cost_per_record: float
     development_cost: float
     steps: int
+    lead_time: int = 0  # steps from the start of a development to its launch
 
 
 def platform_estimate(platform: dict[str, Any], costs: Costs) -> float:

@@ -28,7 +28,7 @@ text-align:right}th{background:#f4f4f4}td:first-child,th:first-child{text-align:
 input[type=number]{width:7em}.team{border:1px solid #ddd;border-radius:6px;padding:.6em 1em;margin:1em 0}
 .grid{display:grid;grid-template-columns:1fr 1fr;gap:1em}.bar-b{fill:#4a7bd0}.bar-t{fill:#d0704a}
 .legend span{display:inline-block;width:.8em;height:.8em;margin:0 .3em 0 1em}
-code{background:#f4f4f4;padding:0 .2em}
+code{background:#f4f4f4;padding:0 .2em}td.team-name{text-align:left}
 """
 
 EVENT_LABELS = {
@@ -204,7 +204,8 @@ def _decision_form(
         )
         rows.append(
             f"<h3>Start developing a product</h3><p class=note>Each costs "
-            f"{costs['development_cost']:,.0f} and launches after the lead time.</p>{boxes}"
+            f"{costs['development_cost']:,.0f} (all of it counted in this round's budget) and "
+            f"launches {costs.get('lead_time', 0)} steps after it starts.</p>{boxes}"
         )
     return (
         f"<form class=decide method=post action='/s/{sid}/team/{idx}/decide'>"
@@ -234,7 +235,7 @@ def believed_table(team: dict[str, Any]) -> str:
     rows = "".join(
         f"<tr><td>{esc(r['cell'])}</td><td>{fmt(r['believed_share'], 1, pct=True)}</td>"
         f"<td>{r['believed_demand']:,}</td><td>{r['believed_open']:,}</td>"
-        f"<td>{'yes' if r['sells'] else ('launch at step ' + str(r['ready']) if r['ready'] else 'no')}</td></tr>"
+        f"<td>{'yes' if r['sells'] else ('in development, launch at step ' + str(r['ready']) if r['ready'] else 'no')}</td></tr>"
         for r in team["cells"]
     )
     return (
@@ -377,9 +378,13 @@ def detection_table(tr: dict[str, Any]) -> str:
         f"<td>{fmt(v['lag_p90'], 0)}</td></tr>"
         for k, v in tr["detection"].items()
     )
+    h = tr.get("horizon")
     return (
-        "<table class=detection><tr><th>what changed</th><th>events</th><th>detected within H</th>"
-        f"<th>median lag (steps)</th><th>p90 lag</th></tr>{rows}</table>"
+        "<table class=detection><tr><th>what changed</th><th>events</th>"
+        f"<th>detected within {h} steps</th><th>median lag (steps)</th><th>p90 lag</th></tr>"
+        f"{rows}</table><p class=note>A change is detected when the records first show it "
+        f"(a correct read at a contact, or a sale). Shares count changes at least {h} steps "
+        "old; lags count the undetected as still waiting (Kaplan–Meier).</p>"
     )
 
 
