@@ -10,8 +10,9 @@ run as the server runs them. It prints, in seconds:
 * the session's creation (one model builds the round-0 view every team starts from);
 * round 1, which also builds every team's model;
 * round 2, on the models kept in memory (the steady state of a class);
-* round 3 after a restart: a new ``Classroom`` on the same database rebuilds every
-  model by replaying rounds 1-2, then runs round 3 (the worst case after a crash).
+* a restart: a new ``Classroom`` on the same database rebuilds every model by
+  replaying rounds 1-2 (the server does this in the background at start-up), then
+  round 3 runs.
 
 The engine's Numba kernels are loaded once before timing (the server pays that at
 its first round, not per round).
@@ -78,8 +79,11 @@ def main(argv: list[str] | None = None) -> None:
         room.close()
         again = Classroom(db, args.workers)
         t = time.perf_counter()
-        _decide(again, sid, args.teams, 3)
+        again.resume()
         replay = time.perf_counter() - t
+        t = time.perf_counter()
+        _decide(again, sid, args.teams, 3)
+        after = time.perf_counter() - t
         note = again.state(sid)["note"]
         again.close()
     work = args.teams * args.customers * args.steps
@@ -93,7 +97,8 @@ def main(argv: list[str] | None = None) -> None:
         f"  round 2 (models in memory):           {times[1]:6.2f} s  "
         f"({work / times[1] / 1e6:.2f} M customer-steps/s)"
     )
-    print(f"  round 3 after a restart (replay 1-2): {replay:6.2f} s")
+    print(f"  restart: replay rounds 1-2 (background): {replay:6.2f} s")
+    print(f"  round 3 after the replay:             {after:6.2f} s")
     print(f"  replay: {note}")
 
 

@@ -168,6 +168,7 @@ def test_restart_resumes_by_replay_with_the_same_numbers(tmp_path: Path) -> None
             interrupted.close()
             interrupted = _room(tmp_path, "b.sqlite")
             assert interrupted.state(sid_b)["round"] == 2
+            assert interrupted.resume() == [sid_b]  # the models rebuilt before round 2
         for room, sid, codes in ((straight, sid_a, codes_a), (interrupted, sid_b, codes_b)):
             room.submit(sid, 0, codes[0], d0)
             room.submit(sid, 1, codes[1], d1)
@@ -268,3 +269,16 @@ def test_codes_are_unguessable_and_distinct(tmp_path: Path) -> None:
     assert room.key not in codes and len(room.key) >= 20
     assert _room(tmp_path).key == room.key  # the trainer's key survives a restart
     assert len(_results(room, sid)) == 5
+
+
+def test_numbers_do_not_depend_on_the_worker_threads(tmp_path: Path) -> None:
+    outcomes = []
+    for workers in (1, 3):
+        room = Classroom(tmp_path / f"w{workers}.sqlite", workers=workers)
+        sid, codes = _session(room, 3, rounds="1")
+        for i, form in enumerate((STRONG, WEAK, {**WEAK, "density": "0.1"})):
+            room.submit(sid, i, codes[i], form)
+        outcomes.append(_results(room, sid))
+        room.close()
+    assert outcomes[0] == outcomes[1]
+    assert outcomes[0][0][1] != outcomes[0][1][1]  # and the teams did play differently

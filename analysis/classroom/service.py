@@ -22,6 +22,7 @@ import secrets
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -209,6 +210,33 @@ class Classroom:
         if notes:
             self.store.set_note(sid, " ".join(sorted(set(notes))))
         return seconds
+
+    def resume(self) -> list[str]:
+        """Rebuild, by replay, the models of every session still being played, so the
+        first round after a restart runs as fast as any other (the server calls this
+        in the background at start-up; a round waits for its session's replay).
+
+        Returns:
+            The sessions replayed.
+        """
+        done = []
+        for row in self.store.sessions():
+            sid = str(row["id"])
+            with self._lock(sid):
+                st = self.state(sid)  # read under the lock: a round may have run meanwhile
+                if st["status"] != "open" or st["round"] == 1:
+                    continue  # nothing to replay (round 1 starts from a fresh model)
+                self._replay(sid, st["round"] - 1, self.config(sid))
+            done.append(sid)
+        return done
+
+    def _replay(self, sid: str, played: int, cfg: SessionConfig) -> None:
+        """Every team's model of a session after ``played`` rounds (caller holds its lock)."""
+        notes: list[str] = []
+        n = len(self.store.teams(sid))
+        list(self.pool.map(partial(self._game, sid, played=played, cfg=cfg, notes=notes), range(n)))
+        if notes:
+            self.store.set_note(sid, " ".join(sorted(set(notes))))
 
     def _game(
         self, sid: str, team: int, played: int, cfg: SessionConfig, notes: list[str]
