@@ -282,3 +282,32 @@ def test_numbers_do_not_depend_on_the_worker_threads(tmp_path: Path) -> None:
         room.close()
     assert outcomes[0] == outcomes[1]
     assert outcomes[0][0][1] != outcomes[0][1][1]  # and the teams did play differently
+
+
+def test_debrief_splits_the_missed_opportunities_by_round(tmp_path: Path) -> None:
+    import re
+
+    from analysis.classroom import pages
+
+    room = _room(tmp_path)
+    sid, codes = _session(room, 2, rounds="2")
+    for form in (WEAK, STRONG):
+        room.submit(sid, 0, codes[0], form)
+        room.submit(sid, 1, codes[1], WEAK)
+    results = _results(room, sid)
+    html = pages.debrief_page(room.config(sid), sid, ["A", "B"], results)
+    for name, history in zip(("A", "B"), results, strict=True):
+        block = html.split(f"data-team='{name}'")[1].split("</div>\n")[0]
+        table = block.split("class=rounds>")[1].split("</table>")[0]
+        rows = re.findall(r"<tr><td>(\d)</td>(.*?)</tr>", table)
+        assert [r[0] for r in rows] == ["1", "2"]
+        cells = [re.findall(r"<td>([^<]*)</td>", r[1]) for r in rows]
+        exclusion = sum(int(c[-2].replace(",", "")) for c in cells)
+        omission = sum(int(c[-1].replace(",", "")) for c in cells)
+        truth = history[-1]["truth"]
+        assert (exclusion, omission) == (truth["exclusion_defects"], truth["omission_defects"])
+    # team A's first round was weak, its second strong: the table shows what it chose
+    a_rows = html.split("data-team='A'")[1].split("class=rounds>")[1]
+    assert (
+        "0.3 / 0.02 / 0.5 / homogeneous" in a_rows and "0.95 / 0.3 / 0.95 / personalized" in a_rows
+    )

@@ -235,6 +235,7 @@ def test_a_class_in_a_real_browser(server: Server) -> None:
                 assert len(believed) == len(true) == 6
                 assert block.locator("table.detection tr").count() == 7
                 assert "exclusion" in block.locator(".why").inner_text()
+                assert block.locator("table.rounds tr").count() == 2  # a header and round 1
             report = trainer.locator("[data-testid=debrief-link]").get_attribute("href")
             debrief = ctx.new_page()
             debrief.goto(server.url + str(report))

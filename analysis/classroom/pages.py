@@ -388,8 +388,30 @@ def detection_table(tr: dict[str, Any]) -> str:
     )
 
 
-def team_truth(name: str, res: dict[str, Any]) -> str:
-    """One team's beliefs against the truth."""
+def rounds_table(history: list[dict[str, Any]]) -> str:
+    """A team's decisions and their outcomes, round by round (defects in each round)."""
+    rows = []
+    for r in range(1, len(history)):
+        team, tr, prev = history[r]["team"], history[r]["truth"], history[r - 1]["truth"]
+        p = team["platform"]
+        dev = ", ".join(c["cell"] for c in team["cells"] if c["ready"] is not None)
+        rows.append(
+            f"<tr><td>{r}</td><td>{p['coverage']:g} / {p['density']:g} / {p['strength']:g} / "
+            f"{esc(p['targeting'])}</td><td>{esc(dev) or '–'}</td>"
+            f"<td>{fmt(team['round_profit'])}</td><td>{fmt(tr['market_share'], 1, pct=True)}</td>"
+            f"<td>{tr['exclusion_defects'] - prev['exclusion_defects']:,}</td>"
+            f"<td>{tr['omission_defects'] - prev['omission_defects']:,}</td></tr>"
+        )
+    return (
+        "<table class=rounds><tr><th>round</th><th>coverage / density / strength / targeting"
+        "</th><th>in development</th><th>profit</th><th>true share</th><th>missed: exclusion"
+        f"</th><th>omission</th></tr>{''.join(rows)}</table>"
+    )
+
+
+def team_truth(name: str, history: list[dict[str, Any]]) -> str:
+    """One team's beliefs against the truth (after its last round) and its rounds."""
+    res = history[-1]
     team, tr = res["team"], res["truth"]
     rows = "".join(
         f"<tr><td>{esc(b['cell'])}</td><td>{fmt(b['believed_share'], 1, pct=True)}</td>"
@@ -417,7 +439,8 @@ def team_truth(name: str, res: dict[str, Any]) -> str:
         f"{fmt(team['believed_share'], 1, pct=True)}, true {fmt(tr['market_share'], 1, pct=True)}.</p>"
         f"<div class=grid><div>{table}</div><div>{bars}</div></div>"
         f"<h3>Detection lags</h3>{detection_table(tr)}"
-        f"<h3>Missed opportunities</h3><p class=why>{why(res)}</p></div>"
+        f"<h3>Missed opportunities</h3><p class=why>{why(res)}</p>"
+        f"<h3>Round by round</h3>{rounds_table(history)}</div>"
     )
 
 
@@ -436,7 +459,8 @@ def debrief_body(
         "<p class=note>Sigma level with the conventional 1.5σ shift (3.4 defects per million "
         "opportunities is 6σ). Share and sigma level are measured on the truth.</p>"
         f"<h2>Cumulative profit by round</h2>{chart}"
-        "<h2>Beliefs against the truth</h2>" + "".join(team_truth(names[i], last[i]) for i in order)
+        "<h2>Beliefs against the truth</h2>"
+        + "".join(team_truth(names[i], results[i]) for i in order)
     )
 
 
