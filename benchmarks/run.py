@@ -1,11 +1,10 @@
 """Run the fixed workloads, the engine and the per-agent peer, and record the table.
 
     python -m benchmarks.run                      # all workloads, peer at 1k and 10k
-    python -m benchmarks.run --sizes 1k,10k --peer-sizes 10k --reference-sizes 10k --steps 52
+    python -m benchmarks.run --sizes 1k,10k --peer-sizes 10k --steps 52
 
-Three implementations of the same rules run the same workloads: the engine (compiled
-rules, ``sim.compiled``), the engine with its numpy reference rules
-(``engine="numpy"``: what compiling bought) and the per-agent Mesa peer. Every
+Two implementations of the same rules run the same workloads: the engine (the
+compiled rules of ``sim/``) and the per-agent Mesa peer. Every
 workload runs in its own subprocess, so peak memory (``ru_maxrss``) belongs to
 that workload alone; before them one short run compiles the kernels into numba's
 on-disk cache (timed and reported), so every workload loads them from the cache as
@@ -61,7 +60,7 @@ def _cpu() -> float:
     return r.ru_utime + r.ru_stime
 
 
-def child_engine(customers: int, steps: int, seed: int, engine: str = "compiled") -> dict[str, Any]:
+def child_engine(customers: int, steps: int, seed: int) -> dict[str, Any]:
     """One engine run: set-up (network timed on its own), steps, peak memory."""
     import numba  # noqa: F401  (imports belong to the baseline, not to the model)
     import numpy  # noqa: F401
@@ -87,14 +86,14 @@ def child_engine(customers: int, steps: int, seed: int, engine: str = "compiled"
 
     sim.network.build = timed_build  # type: ignore[assignment]
     t0, c0 = time.perf_counter(), _cpu()
-    model = sim.model.DemandModel(spec, rng=seed, engine=engine)
+    model = sim.model.DemandModel(spec, rng=seed)
     t1, c1 = time.perf_counter(), _cpu()
     model.run(steps)
     t2, c2 = time.perf_counter(), _cpu()
     ts = model.datacollector.get_model_vars_dataframe()
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return {
-        "impl": "engine" if engine == "compiled" else "numpy rules",
+        "impl": "engine",
         "customers": customers,
         "steps": steps,
         "edges": model.graph.edges,
@@ -164,11 +163,6 @@ def child_profile(customers: int, steps: int, seed: int) -> dict[str, Any]:
 # --------------------------------------------------------------------------- parent
 
 
-def child_reference(customers: int, steps: int, seed: int) -> dict[str, Any]:
-    """One run of the engine with its numpy reference rules."""
-    return child_engine(customers, steps, seed, engine="numpy")
-
-
 def child_warm(customers: int, steps: int, seed: int) -> dict[str, Any]:
     """A short run that compiles the kernels into numba's cache (or loads them)."""
     import sim.model
@@ -181,7 +175,6 @@ def child_warm(customers: int, steps: int, seed: int) -> dict[str, Any]:
 
 CHILDREN = {
     "engine": child_engine,
-    "numpy rules": child_reference,
     "peer": child_peer,
     "profile": child_profile,
     "warm": child_warm,
@@ -299,7 +292,7 @@ def render(
         )
     lines += ["", "Model MB is the peak resident memory less the memory after imports.", ""]
     by = {(r["name"], r["impl"]): r for r in rows}
-    for other, title in (("peer", "engine / peer"), ("numpy rules", "engine / numpy rules")):
+    for other, title in (("peer", "engine / peer"),):
         ratios = []
         for name in dict.fromkeys(r["name"] for r in rows):
             e, p = by.get((name, "engine")), by.get((name, other))
@@ -326,7 +319,7 @@ def render(
             f"cProfile on process CPU time: {per_step * 1000:.1f} ms per step in all "
             "(the profiler adds a little). Own time per function, largest first. The "
             "profiler does not see inside compiled code: a kernel's time is the own time "
-            "of the `sim/compiled.py` or `sim/model.py` function that calls it, random "
+            "of the rule module's wrapper that calls it, random "
             "draws included (they are generated inside the kernels).",
             "",
             "| function | calls | own ms/step | with callees ms/step |",
@@ -342,10 +335,8 @@ def render(
         "## Notes",
         "",
         "- numba: the per-customer rules (demand, platforms, choice) and the counting "
-        "passes (complaints, opportunity ledger, metrics) are compiled loops; the "
-        "`numpy rules` rows run the same model on the numpy reference rules, which give "
-        "the same numbers (tests/test_engines.py), so the engine / numpy rules ratio is "
-        "what compiling bought. See docs/performance.md.",
+        "passes (complaints, opportunity ledger, metrics) are compiled loops, each rule "
+        "written once. See docs/performance.md.",
         "- The machine is shared: compare ratios within one run, and CPU time where wall "
         "time is disturbed by other work (the load average above).",
         "",
@@ -402,11 +393,6 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--steps", type=int, default=STEPS)
     ap.add_argument("--seed", type=int, default=SEED)
     ap.add_argument(
-        "--reference-sizes",
-        default="10k,1M",
-        help="workloads also run on the numpy reference rules ('' = none)",
-    )
-    ap.add_argument(
         "--out", default=str(RESULTS), help="Markdown file to write ('' = do not write)"
     )
     ap.add_argument(
@@ -423,8 +409,7 @@ def main(argv: list[str] | None = None) -> int:
     info = machine()
     sizes = [s for s in args.sizes.split(",") if s]
     peer_sizes = [s for s in args.peer_sizes.split(",") if s]
-    ref_sizes = [s for s in args.reference_sizes.split(",") if s]
-    for s in sizes + peer_sizes + ref_sizes:
+    for s in sizes + peer_sizes:
         if s not in SIZES:
             ap.error(f"unknown workload {s!r}; known: {', '.join(SIZES)}")
     to_profile = []  # checked before anything runs
@@ -436,9 +421,9 @@ def main(argv: list[str] | None = None) -> int:
     print("compiling the kernels (numba cache) ...", file=sys.stderr, flush=True)
     warm = {"first_s": _warm(clear=True), "cached_s": _warm(clear=False)}
     rows = []
-    wanted = {"engine": sizes, "numpy rules": ref_sizes, "peer": peer_sizes}
-    for name in dict.fromkeys(sizes + ref_sizes + peer_sizes):
-        for impl in ("engine", "numpy rules", "peer"):
+    wanted = {"engine": sizes, "peer": peer_sizes}
+    for name in dict.fromkeys(sizes + peer_sizes):
+        for impl in ("engine", "peer"):
             if name not in wanted[impl]:
                 continue
             print(f"running {impl} {name} ...", file=sys.stderr, flush=True)

@@ -14,21 +14,28 @@ multinomial logit (McFadden 1974) on fit to its desired tier, quality, price tim
 its segment's price sensitivity, loyalty to the incumbent and negative word of
 mouth. The chosen firm's sale links may lose the sale; its after-sale links may
 raise a complaint.
+
+The rule is one compiled kernel (``choice_kernel``) and its wrapper (``choice_step``);
+the per-firm offer tables it reads change only with a portfolio and are rebuilt when
+one does.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 
 from sim.firms import AFTER_SALE_LINKS, SALE_LINKS, FirmAgent
 from sim.market import Market
 from sim.network import Graph
+from sim.pcg import RuleDraws, f32_at, f64_at
 from sim.platform import Contacts
-from sim.rng import uniform_f32_at
 from sim.scenario import Choice, WordOfMouth
-from sim.state import ACTIVE, NO_FIRM, SERVED, CustomerState, satisfaction_of
+from sim.state import ACTIVE, SERVED, CustomerState
+from sim.workspace import Workspace
 
 
 @dataclass
@@ -37,114 +44,6 @@ class Sales:
 
     idx: np.ndarray
     tier: np.ndarray  # tier sold
-
-
-def choice_step(
-    state: CustomerState,
-    market: Market,
-    firms: list[FirmAgent],
-    contacts: list[Contacts],
-    graph: Graph,
-    choice: Choice,
-    wom: WordOfMouth,
-    unresolved: np.ndarray,
-    now: int,
-    rng: np.random.Generator,
-) -> list[Sales]:
-    """Expose active customers to offers, let them choose, and book the sales."""
-    n, C = state.need.shape
-    F = len(firms)
-    need = state.need.reshape(-1)
-    act = np.flatnonzero(need == ACTIVE)
-    cust = act // C
-    # the same four blocks are drawn every step, in this order; each is cut down to the
-    # active needs at once, so that no two full blocks are alive together (memory)
-    u_nbr = rng.random((n,))[cust]
-    uw = uniform_f32_at(rng, n * C, act)
-    u_pick = rng.random((n, C)).reshape(-1)[act]
-    u_sale = uniform_f32_at(rng, n * C, act)
-    empty = [Sales(np.empty(0, np.int64), np.empty(0, np.int64)) for _ in firms]
-    if act.size == 0:
-        return empty
-    cat = act % C
-    desired = state.tier.reshape(-1)[act].astype(np.int64)
-    incumbent = state.supplier.reshape(-1)[act].astype(np.int64)
-
-    nbr = graph.sample_neighbours(u_nbr, cust)
-    has_nbr = nbr >= 0
-    nb = np.where(has_nbr, nbr, 0) * C + cat
-    nb_sup = np.where(has_nbr & (need[nb] == SERVED), state.supplier.reshape(-1)[nb], NO_FIRM)
-    nb_bad = np.where(
-        has_nbr & unresolved.reshape(-1)[nb], state.complaint.reshape(-1)[nb], NO_FIRM
-    )
-
-    any_exposed = np.zeros(act.size, dtype=bool)
-    # one row per firm (contiguous), one column per active need
-    util = np.full((F, act.size), -np.inf)
-    offer = np.full((F, act.size), -1, dtype=np.int64)
-    seg = state.segment[cust]
-    ps = market.seg_price_sens[seg]
-    T = market.n_tiers
-    cell = cat * T + desired  # (category, desired tier) as a flat index into (C, T) tables
-    for f, firm in enumerate(firms):
-        fit_quality, price_of = offer_tables(firm, choice)
-        ot = firm.offers.reshape(-1)[cell]  # (M,)
-        sells = ot >= 0
-        by_contact = contacts[f].offered.reshape(-1)[act]
-        p_all = contacts[f].p
-        assert p_all is not None
-        p_c = p_all[cust].astype(np.float64)
-        not_contacted = ~contacts[f].contacted[cust]
-        by_wom = (nb_sup == f) & not_contacted & (uw < wom.q / np.maximum(1.0 - p_c, 1e-12))
-        by_inc = incumbent == f
-        e = sells & (by_contact | by_wom | by_inc)
-        any_exposed |= e
-        v = (
-            fit_quality.reshape(-1)[cell]
-            - ps * price_of.reshape(-1)[cell]
-            + choice.loyalty * by_inc
-            - wom.complaint_penalty * (nb_bad == f)
-        )
-        util[f] = np.where(e, v, -np.inf)
-        offer[f] = ot
-    rows = np.flatnonzero(any_exposed)
-    if rows.size == 0:
-        return empty
-    util = util[:, rows]
-    allu = np.concatenate([util, np.full((1, rows.size), choice.outside_utility)], axis=0)
-    # reductions over the few firms (and the outside option), row by row
-    top = allu[0].copy()
-    for j in range(1, F + 1):
-        np.maximum(top, allu[j], out=top)
-    allu -= top[None, :]
-    w = np.exp(allu)
-    cum = np.cumsum(w, axis=0)
-    cum /= cum[-1:]
-    uc = u_pick[rows]
-    pick = np.zeros(rows.size, dtype=np.int64)
-    for j in range(F + 1):
-        pick += uc > cum[j]
-    pick = np.minimum(pick, F)
-
-    out: list[Sales] = []
-    for f, firm in enumerate(firms):
-        chosen = rows[pick == f]
-        if chosen.size == 0:
-            out.append(Sales(np.empty(0, np.int64), np.empty(0, np.int64)))
-            continue
-        pos = act[chosen]
-        u = u_sale[chosen].astype(np.float64)
-        failed = firm.run_links(SALE_LINKS, u)
-        okm = failed < 0
-        pos, u = pos[okm], u[okm]
-        tiers = offer[f, chosen[okm]]
-        # the position of u inside the passing band is again uniform: after-sale links
-        b = firm.defect_band(SALE_LINKS)
-        v = (u - b) / max(1.0 - b, 1e-12)
-        complaint = firm.run_links(AFTER_SALE_LINKS, v) >= 0
-        _book(state, firm, pos, tiers, complaint, now)
-        out.append(Sales(pos, tiers))
-    return out
 
 
 def offer_tables(firm: FirmAgent, choice: Choice) -> tuple[np.ndarray, np.ndarray]:
@@ -159,29 +58,337 @@ def offer_tables(firm: FirmAgent, choice: Choice) -> tuple[np.ndarray, np.ndarra
     return fit_quality, firm.price[cats, k_table]
 
 
-def _book(
+@dataclass
+class _ChoiceTables:
+    offers: np.ndarray  # (F, C, T) int64
+    fitq: np.ndarray  # (F, C, T) float64
+    price_of: np.ndarray  # (F, C, T) float64
+    quality: np.ndarray  # (F, C, T) float64
+    sale_hi: np.ndarray  # (F, 3)
+    after_hi: np.ndarray  # (F, 2)
+    sale_b: np.ndarray  # (F,)
+
+
+def _choice_tables(firms: list[FirmAgent], choice: Choice, work: Workspace) -> _ChoiceTables:
+    """The per-firm (category, desired tier) tables, rebuilt only when a portfolio
+    changed."""
+    key = (id(choice), *(f.portfolio_version for f in firms))
+    got = work.choice_tables
+    if got is not None and got[0] == key:
+        return got[1]  # type: ignore[no-any-return]
+    tables = _build_choice_tables(firms, choice)
+    work.choice_tables = (key, tables)
+    return tables
+
+
+def _build_choice_tables(firms: list[FirmAgent], choice: Choice) -> _ChoiceTables:
+    """The per-firm (category, desired tier) tables of the choice."""
+    tables = [offer_tables(firm, choice) for firm in firms]
+    return _ChoiceTables(
+        offers=np.stack([f.offers for f in firms]).astype(np.int64),
+        fitq=np.stack([fq for fq, _ in tables]).astype(np.float64),
+        price_of=np.stack([pr for _, pr in tables]).astype(np.float64),
+        quality=np.stack([f.quality for f in firms]).astype(np.float64),
+        sale_hi=np.stack([f.link_bands(SALE_LINKS) for f in firms]),
+        after_hi=np.stack([f.link_bands(AFTER_SALE_LINKS) for f in firms]),
+        sale_b=np.array([f.defect_band(SALE_LINKS) for f in firms], dtype=np.float64),
+    )
+
+
+_EMPTY = np.empty(0, dtype=np.int64)
+
+
+def _stacked(
+    work: Workspace, contacts: list[Contacts]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(kinds, tables, contacted, offered) of all firms as (F, ...) arrays: the step's
+    own arrays of the workspace, which ``platform_step`` wrote each firm's row of."""
+    whole = tuple(work.arrays.get(k) for k in ("kinds", "tables", "contacted", "offered"))
+    for c in contacts:
+        parts = (c.kind, c.table, c.contacted, c.offered)
+        if any(p is None or p.base is not w for p, w in zip(parts, whole, strict=True)):
+            raise ValueError("choice_step needs this step's contacts from platform_step")
+    return whole  # type: ignore[return-value]
+
+
+def choice_step(
     state: CustomerState,
-    firm: FirmAgent,
-    pos: np.ndarray,
-    tiers: np.ndarray,
-    complaint: np.ndarray,
+    market: Market,
+    firms: list[FirmAgent],
+    contacts: list[Contacts],
+    graph: Graph,
+    choice: Choice,
+    wom: WordOfMouth,
+    unresolved: np.ndarray,
     now: int,
-) -> None:
-    C = state.need.shape[1]
-    cat = pos % C
-    need = state.need.reshape(-1)
-    need[pos] = SERVED
-    state.supplier.reshape(-1)[pos] = firm.index
-    state.held.reshape(-1)[pos] = tiers
-    state.age.reshape(-1)[pos] = 0
-    sat = satisfaction_of(firm.quality[cat, tiers], tiers, state.tier.reshape(-1)[pos])
-    sat = np.where(complaint, sat * 0.5, sat)
-    state.satisfaction.reshape(-1)[pos] = sat
-    cpos = pos[complaint]
-    state.complaint.reshape(-1)[cpos] = firm.index
-    state.complaint_t.reshape(-1)[cpos] = now
-    revenue = float(firm.price[cat, tiers].sum())
-    firm.revenue += revenue
-    firm.step_revenue += revenue
-    firm.sales += pos.size
-    firm.step_sales += pos.size
+    rng: np.random.Generator,
+    work: Workspace,
+) -> list[Sales]:
+    """Expose active customers to offers, let them choose, and book the sales."""
+    n, C = state.need.shape
+    F = len(firms)
+    draws = RuleDraws(rng)
+    cn, pn = draws.f64(n)
+    cw, pw = draws.f32(n * C)
+    ck, pk = draws.f64(n * C)
+    cs, ps = draws.f32(n * C)
+    tb = _choice_tables(firms, choice, work)
+    indptr = _EMPTY if graph.indptr is None else graph.indptr
+    indices = _EMPTY if graph.indices is None else graph.indices
+    chain = np.zeros((F, 2, 5), dtype=np.int64)
+    kinds, tables, contacted, offered = _stacked(work, contacts)
+    pos, firm_of, tiers, comp = choice_kernel(
+        (state.need, state.tier, state.supplier, state.held, state.age, state.satisfaction),
+        state.complaint,
+        state.complaint_t,
+        state.segment,
+        unresolved,
+        indptr,
+        indices,
+        cn,
+        pn,
+        cw,
+        pw,
+        ck,
+        pk,
+        cs,
+        ps,
+        draws.jt,
+        tb.offers,
+        tb.fitq,
+        tb.price_of,
+        tb.quality,
+        kinds,
+        tables,
+        contacted,
+        offered,
+        market.seg_price_sens,
+        float(wom.q),
+        float(choice.loyalty),
+        float(wom.complaint_penalty),
+        float(choice.outside_utility),
+        tb.sale_hi,
+        tb.after_hi,
+        tb.sale_b,
+        now,
+        work.array("list_i", (n * C,), np.int32),
+        work.array("list_c", (n * C,), np.int8),
+        work.tally.served,
+        chain,
+    )
+    draws.finish()
+    links = SALE_LINKS + AFTER_SALE_LINKS
+    out: list[Sales] = []
+    for f, firm in enumerate(firms):
+        for k, link in enumerate(links):
+            firm.chain_opp[link] += int(chain[f, 0, k])
+            firm.chain_def[link] += int(chain[f, 1, k])
+        mine = firm_of == f
+        p_f, t_f = pos[mine], tiers[mine]
+        if p_f.size:
+            revenue = float(firm.price[p_f % C, t_f].sum())
+            firm.revenue += revenue
+            firm.step_revenue += revenue
+            firm.sales += p_f.size
+            firm.step_sales += p_f.size
+        out.append(Sales(p_f, t_f))
+    return out
+
+
+# ---------------------------------------------------------------------- kernel
+@njit(cache=True, nogil=True)
+def choice_kernel(
+    truth: tuple,  # (need, tier, supplier, held, age, satisfaction), changed by the sales
+    complaint: np.ndarray,  # (N, C) int8
+    complaint_t: np.ndarray,  # (N, C) int32
+    segment: np.ndarray,
+    unresolved: np.ndarray,  # (N, C) bool
+    indptr: np.ndarray,  # CSR; an empty indptr means mean-field mixing
+    indices: np.ndarray,
+    cn: np.ndarray,
+    pn: np.ndarray,  # the neighbour block (N float64), a cursor
+    cw: np.ndarray,
+    pw: np.ndarray,  # the word-of-mouth block (N * C float32)
+    ck: np.ndarray,
+    pk_: np.ndarray,  # the pick block (N * C float64)
+    cs: np.ndarray,
+    ps_: np.ndarray,  # the sale block (N * C float32)
+    jt: np.ndarray,  # the behaviour stream's jump table
+    offers: np.ndarray,  # (F, C, T) int64 offered tier per desired tier, -1 none
+    fitq: np.ndarray,  # (F, C, T) float64 fit + quality utility of that offer
+    price_of: np.ndarray,  # (F, C, T) float64 its price
+    quality: np.ndarray,  # (F, C, T) float64 quality by tier held
+    kinds: np.ndarray,  # (F, N) uint8 contact kind of each customer per firm
+    tables: np.ndarray,  # (F, 3) float32 contact probability per kind
+    contacted: np.ndarray,  # (F, N) bool
+    offered: np.ndarray,  # (F, N, C) bool
+    price_sens: np.ndarray,  # (S,) float64
+    q: float,
+    loyalty: float,
+    penalty: float,
+    outside: float,
+    sale_hi: np.ndarray,  # (F, 3) float64 band edges of the sale links
+    after_hi: np.ndarray,  # (F, 2) float64 ... of the after-sale links
+    sale_b: np.ndarray,  # (F,) float64 the sale links' total defect band
+    now: int,
+    act_i: np.ndarray,  # (N * C,) int32 scratch
+    act_c: np.ndarray,  # (N * C,) int8 scratch
+    served: np.ndarray,  # (F,) int64 served needs per supplier, kept up to date
+    chain: np.ndarray,  # (F, 2, 5) int64 out: opportunities / defects of the 5 links
+):  # type: ignore[no-untyped-def]
+    """Exposure, logit choice and sales. Returns (positions, firm, tier, complaint) of
+    the completed sales, in position order."""
+    need, tier, sup, held, age, sat = truth
+    n, C = need.shape
+    F = offers.shape[0]
+    mean_field = indptr.size == 0
+    # the active needs, listed without branching on the state
+    na = 0
+    for i in range(n):
+        for c in range(C):
+            act_i[na] = i
+            act_c[na] = c
+            na += need[i, c] == ACTIVE
+    # the neighbour each customer with an active need talks to, then what that
+    # neighbour's cell holds: a tight loop of independent loads, so the cache misses
+    # of the random look-ups overlap instead of queueing one by one
+    nb_of = np.empty(na, dtype=np.int64)
+    last = -1
+    nbr = -1
+    for r in range(na):
+        i = np.int64(act_i[r])  # type: ignore[assignment]
+        if i != last:  # one neighbour per customer and step
+            last = i
+            if mean_field:
+                nbr = min(np.int64(f64_at(cn, pn, jt, i) * n), n - 1)
+            else:
+                start = indptr[i]
+                deg = indptr[i + 1] - start
+                if deg > 0:
+                    k = start + min(np.int64(f64_at(cn, pn, jt, i) * deg), deg - 1)
+                    nbr = np.int64(indices[min(k, indices.size - 1)])  # type: ignore[assignment]
+                else:
+                    nbr = -1
+        nb_of[r] = nbr
+    nb_sup = np.empty(na, dtype=np.int8)
+    nb_bad = np.empty(na, dtype=np.int8)
+    for r in range(na):
+        b = nb_of[r]
+        c = np.int64(act_c[r])  # type: ignore[assignment]
+        bb = max(b, 0)
+        x = need[bb, c]
+        y = sup[bb, c]
+        z = unresolved[bb, c]
+        w = complaint[bb, c]
+        ok = b >= 0
+        nb_sup[r] = y if (ok and x == SERVED) else -1
+        nb_bad[r] = w if (ok and z) else -1
+    # 1) every active need picks, on the state before any sale of this step
+    pos = np.empty(na, dtype=np.int64)
+    pick = np.empty(na, dtype=np.int64)
+    util = np.empty(F + 1, dtype=np.float64)
+    exposed = np.empty(F, dtype=np.bool_)
+    n_pick = 0
+    for r in range(na):
+        i = np.int64(act_i[r])  # type: ignore[assignment]
+        c = np.int64(act_c[r])  # type: ignore[assignment]
+        j = i * C + c
+        desired = tier[i, c]
+        incumbent = sup[i, c]
+        ns_ = nb_sup[r]
+        nbad = nb_bad[r]
+        # word of mouth: the firm serving the neighbour, if it did not contact this
+        # customer, with probability q / (1 - its contact probability)
+        wom = -1
+        if ns_ >= 0 and not contacted[ns_, i]:
+            uw = np.float64(f32_at(cw, pw, jt, j))
+            if uw < q / max(1.0 - np.float64(tables[ns_, kinds[ns_, i]]), 1e-12):
+                wom = ns_
+        any_e = False
+        for f in range(F):
+            e = (offers[f, c, desired] >= 0) & (offered[f, i, c] | (incumbent == f) | (wom == f))
+            exposed[f] = e
+            any_e |= e
+        if not any_e:
+            continue
+        top = outside
+        ps = price_sens[segment[i]]
+        for f in range(F):
+            if exposed[f]:
+                v = fitq[f, c, desired] - ps * price_of[f, c, desired]
+                v = v + loyalty * (1.0 if incumbent == f else 0.0)
+                v = v - penalty * (1.0 if nbad == f else 0.0)
+                util[f] = v
+                top = max(top, v)
+        util[F] = outside
+        cum = 0.0
+        for f in range(F + 1):
+            if f == F or exposed[f]:
+                x = util[f] - top
+                cum += 1.0 if x == 0.0 else math.exp(x)  # exp(0) is 1 exactly, in numpy too
+            util[f] = cum  # cumulative weights, in place (exp(-inf) = 0 adds nothing)
+        uc = f64_at(ck, pk_, jt, j)
+        k = 0
+        for f in range(F + 1):
+            k += uc > util[f] / cum
+        k = min(k, F)
+        if k < F:
+            pos[n_pick] = j
+            pick[n_pick] = k
+            n_pick += 1
+    # 2) the sale links, then the after-sale links, then booking
+    out_pos = np.empty(n_pick, dtype=np.int64)
+    out_firm = np.empty(n_pick, dtype=np.int64)
+    out_tier = np.empty(n_pick, dtype=np.int64)
+    out_comp = np.empty(n_pick, dtype=np.bool_)
+    n_sold = 0
+    for r in range(n_pick):
+        j = pos[r]
+        f = pick[r]
+        u = np.float64(f32_at(cs, ps_, jt, j))
+        lost = False
+        for k in range(3):
+            chain[f, 0, k] += 1
+            if u < sale_hi[f, k]:
+                chain[f, 1, k] += 1
+                lost = True
+                break
+        if lost:
+            continue
+        i = j // C
+        c = j - i * C
+        b = sale_b[f]
+        v = (u - b) / max(1.0 - b, 1e-12)
+        comp = False
+        for k in range(2):
+            chain[f, 0, 3 + k] += 1
+            if v < after_hi[f, k]:
+                chain[f, 1, 3 + k] += 1
+                comp = True
+                break
+        out_pos[n_sold] = j
+        out_firm[n_sold] = f
+        out_tier[n_sold] = offers[f, c, tier[i, c]]
+        out_comp[n_sold] = comp
+        n_sold += 1
+    for r in range(n_sold):
+        j = out_pos[r]
+        i = j // C
+        c = j - i * C
+        f = out_firm[r]
+        t = out_tier[r]
+        need[i, c] = SERVED
+        sup[i, c] = f
+        served[f] += 1
+        held[i, c] = t
+        age[i, c] = 0
+        d = abs(np.float32(t) - np.float32(tier[i, c]))
+        s = quality[f, c, t] - np.float64(np.float32(0.2) * d)
+        s = min(max(s, 0.0), 1.0)
+        s32 = np.float32(s)
+        if out_comp[r]:
+            s32 = s32 * np.float32(0.5)
+            complaint[i, c] = f
+            complaint_t[i, c] = now
+        sat[i, c] = s32
+    return out_pos[:n_sold], out_firm[:n_sold], out_tier[:n_sold], out_comp[:n_sold]

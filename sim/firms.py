@@ -40,8 +40,8 @@ class Records:
     tier: np.ndarray  # (N, C) int8 believed desired tier
     supplier: np.ndarray  # (N, C) int8 believed supplier
     seen: np.ndarray  # (N,) int32 step of the last contact (-1 never)
-    # kept up to date by the compiled engine as records change, instead of recounted
-    # every step (None: not kept; see ``sim.compiled.keep_counts``)
+    # kept up to date by ``sim.platform`` as records change, instead of recounted
+    # every step (None: to be counted; see ``sim.platform.keep_counts``)
     believed: np.ndarray | None = None  # (C, T) int64 believed needs per cell
     kind: np.ndarray | None = None  # (N,) uint8 0 not covered, 1 covered, 2 ... open need
     n_open: np.ndarray | None = None  # (1,) int64 customers of kind 2

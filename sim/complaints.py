@@ -1,0 +1,88 @@
+"""Complaints (DESIGN §3): an after-sale defect raises a complaint about the firm that
+sold; the firm resolves it when its records pick it up (a contact whose read reached
+the records), late ones too. A complaint left unresolved past the firm's window
+escalates — it raises the customer's churn hazard and spreads negative word of mouth
+— and lapses after the firm's complaint duration.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from sim.firms import FirmAgent
+from sim.state import NO_FIRM, SERVED, CustomerState, satisfaction_of
+from sim.workspace import Workspace
+
+
+def unresolved_pair(
+    state: CustomerState, firms: list[FirmAgent], now: int, work: Workspace
+) -> tuple[np.ndarray, np.ndarray]:
+    """(unresolved, unresolved and about the current supplier), both (N, C) bool;
+    clears complaints that have lapsed."""
+    out = work.array("unresolved", state.need.shape, np.bool_)
+    at_supplier = work.array("at_supplier", state.need.shape, np.bool_)
+    _unresolved_kernel(
+        state.complaint,
+        state.complaint_t,
+        state.supplier,
+        np.array([f.spec.complaint_window_steps for f in firms], dtype=np.int64),
+        np.array([f.spec.complaint_duration_steps for f in firms], dtype=np.int64),
+        now,
+        out,
+        at_supplier,
+    )
+    return out, at_supplier
+
+
+def handle_complaints(
+    firm: FirmAgent, state: CustomerState, quality_table: np.ndarray, read_ok: np.ndarray
+) -> int:
+    """Resolve the complaints about ``firm`` that its records picked up this step
+    (``read_ok``: flat positions whose read reached the records); a served customer's
+    satisfaction returns to what its product gives. Returns the number resolved."""
+    comp = state.complaint.reshape(-1)
+    hit = read_ok[comp[read_ok] == firm.index]
+    if hit.size == 0:
+        return 0
+    C = state.need.shape[1]
+    comp[hit] = NO_FIRM
+    served = hit[state.need.reshape(-1)[hit] == SERVED]
+    held = state.held.reshape(-1)[served].astype(np.int64)
+    sup = state.supplier.reshape(-1)[served].astype(np.int64)
+    q = quality_table[sup, served % C, held]
+    state.satisfaction.reshape(-1)[served] = satisfaction_of(
+        q, held, state.tier.reshape(-1)[served]
+    )
+    return int(hit.size)
+
+
+@njit(cache=True, nogil=True)
+def _unresolved_kernel(
+    complaint: np.ndarray,  # (N, C) int8 firm complained about, -1 none; expired ones cleared
+    complaint_t: np.ndarray,  # (N, C) int32
+    supplier: np.ndarray,  # (N, C) int8
+    window: np.ndarray,  # (F,) int64 steps a firm has to pick a complaint up
+    duration: np.ndarray,  # (F,) int64 steps an escalated complaint lasts
+    now: int,
+    out: np.ndarray,  # (N, C) bool: unresolved
+    at_supplier: np.ndarray,  # (N, C) bool: ... about the current supplier
+) -> None:
+    """Unresolved complaints and those about the current supplier, in one pass;
+    complaints past their window and duration are cleared."""
+    cf = complaint.reshape(-1)
+    tf = complaint_t.reshape(-1)
+    sf = supplier.reshape(-1)
+    of = out.reshape(-1)
+    af = at_supplier.reshape(-1)
+    of[:] = False
+    af[:] = False
+    for j in range(cf.size):
+        f = cf[j]
+        if f >= 0:  # rare: complaints are few
+            age = now - np.int64(tf[j])
+            if age > window[f] + duration[f]:
+                cf[j] = -1
+            elif age > window[f]:
+                of[j] = True
+                af[j] = f == sf[j]

@@ -1,0 +1,73 @@
+"""What the compiled rules keep between steps, owned by one model and declared here.
+
+The rules count where needs change instead of recounting every customer each step,
+and reuse their large work arrays instead of allocating them anew (fresh large
+arrays cost page faults every step). Everything of that kind lives in one
+``Workspace`` that the model creates and hands to the rules; nothing hangs on the
+state or on the firms' records. Who may change what:
+
+- ``tally`` (customers per cell, served needs per supplier) changes only in the
+  demand, choice and events rules, where the truth they count changes;
+- ``kinds`` (each customer's contact kind per firm) and a firm's believed counts
+  (``Records.believed``, ``Records.n_open``) change only in ``sim.platform``, the one
+  module that writes records;
+- ``arrays`` are scratch: their contents mean nothing between two steps, except the
+  step's contacts and offers, written by the platform and read by the choice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from sim.counts import cell_counts, served_by
+from sim.state import ACTIVE, CustomerState
+
+
+@dataclass
+class Tally:
+    """Counts the metrics read every step, kept up to date where needs change."""
+
+    cells: np.ndarray  # (C, T) int64 active or served needs per (category, desired tier)
+    served: np.ndarray  # (F,) int64 served needs per supplier
+
+
+@dataclass
+class Workspace:
+    """One model's kept counts and work arrays (see the module docstring)."""
+
+    tally: Tally
+    arrays: dict[str, np.ndarray] = field(default_factory=dict)
+    #: the choice's per-firm tables and the portfolio versions they were built for
+    choice_tables: tuple[tuple[Any, ...], Any] | None = None
+
+    @classmethod
+    def for_state(cls, state: CustomerState, n_tiers: int, n_firms: int) -> Workspace:
+        """A workspace whose tally is counted from ``state``."""
+        return cls(
+            Tally(
+                cell_counts(state.tier, state.need, ACTIVE, n_tiers),
+                served_by(state.need, state.supplier, n_firms),
+            )
+        )
+
+    def array(self, name: str, shape: tuple[int, ...], dtype: type) -> np.ndarray:
+        """The work array ``name`` (allocated on first use, or when its shape changes)."""
+        a = self.arrays.get(name)
+        if a is None or a.shape != shape or a.dtype != dtype:
+            a = np.empty(shape, dtype=dtype)
+            self.arrays[name] = a
+        return a
+
+    def step_contacts(self, n: int, n_cat: int, n_firms: int) -> tuple[np.ndarray, ...]:
+        """This step's (F, N) contacts, (F, N, C) offers, (F, 3) contact probabilities
+        per kind and (F, N) contact kinds of all firms: each firm's platform step writes
+        its row, and the choice reads them together."""
+        return (
+            self.array("contacted", (n_firms, n), np.bool_),
+            self.array("offered", (n_firms, n, n_cat), np.bool_),
+            self.array("tables", (n_firms, 3), np.float32),
+            self.array("kinds", (n_firms, n), np.uint8),
+        )
