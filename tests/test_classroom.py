@@ -311,3 +311,19 @@ def test_debrief_splits_the_missed_opportunities_by_round(tmp_path: Path) -> Non
     assert (
         "0.3 / 0.02 / 0.5 / homogeneous" in a_rows and "0.95 / 0.3 / 0.95 / personalized" in a_rows
     )
+
+
+def test_a_session_keeps_its_scenario_when_the_file_goes(tmp_path: Path) -> None:
+    path = tmp_path / "tiny.toml"
+    path.write_text("[run]\nname = 'tiny'\n[focal.platform]\ncoverage = 0.6\n")
+    room = _room(tmp_path)
+    sid, codes = _session(room, 1, scenario=str(path))
+    assert room.store.results(sid, 0)[0]["team"]["platform"]["coverage"] == 0.6
+    room.submit(sid, 0, codes[0], WEAK)
+    path.unlink()  # moved away between two lessons
+    room.close()
+    again = _room(tmp_path)
+    assert again.resume() == [sid]
+    again.submit(sid, 0, codes[0], STRONG)
+    assert again.state(sid)["round"] == 3
+    assert again.state(sid)["note"] == "Resumed from the database by replaying 1 round(s)."

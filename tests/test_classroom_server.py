@@ -294,6 +294,8 @@ def test_bad_decisions_get_one_line_and_change_nothing(server: Server) -> None:
     assert json.loads(body)["submitted"] == []  # nothing was recorded
     status, body, _ = _post(f"{server.url}/sessions", {"key": server.key, "rounds": "0"})
     assert status == 400 and _message(body) == "rounds=0: must be between 1 and 52"
+    status, body, _ = _post(decide, {**good, "padding": "x" * 70_000})
+    assert status == 400 and _message(body).startswith("form: 70,")
 
 
 # --------------------------------------------------------------------------- restart

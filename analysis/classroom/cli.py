@@ -111,8 +111,8 @@ def classroom(
         click.echo(f"Rounds interrupted by the last stop reopened: {', '.join(room.interrupted)}")
     click.echo(f"Trainer page: http://{shown}:{port}/?key={room.key}", nl=True)
     click.echo("Stop with Ctrl-C; start again on the same --db to resume.")
-    # rebuild the sessions in play while the server already answers
-    threading.Thread(target=room.resume, name="classroom-resume", daemon=True).start()
+    # load the engine and rebuild the sessions in play while the server already answers
+    threading.Thread(target=room.start_up, name="classroom-start-up", daemon=True).start()
     try:
         uvicorn.run(app, host=host, port=port, log_level="warning")
     finally:

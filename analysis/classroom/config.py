@@ -81,6 +81,9 @@ class SessionConfig:
     targeting: tuple[str, ...] = TARGETING
     #: whether teams may start product developments
     development: bool = True
+    #: the scenario as loaded when the session was created (plain data): the models are
+    #: built from it, so a scenario file edited or moved later does not change a replay
+    scenario_data: dict[str, Any] | None = None
 
     @property
     def steps(self) -> int:

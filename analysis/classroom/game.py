@@ -37,17 +37,22 @@ LATENT, ACTIVE, SERVED = 1, 2, 3
 def build_model(cfg: SessionConfig) -> Any:
     """A fresh model of the session's market (Mesa is imported here, not at start-up)."""
     from sim.model import DemandModel
-    from sim.scenario import load_scenario
+    from sim.scenario import build_scenario, load_scenario
 
-    sc = load_scenario(cfg.scenario, overrides=cfg.overrides())
+    if cfg.scenario_data is not None:
+        sc = build_scenario(cfg.scenario_data)
+    else:
+        sc = load_scenario(cfg.scenario, overrides=cfg.overrides())
     return DemandModel(sc, rng=cfg.seed)
 
 
-def check_scenario(cfg: SessionConfig) -> None:
-    """Load the session's scenario once, so a bad name or field fails at creation."""
+def with_scenario(cfg: SessionConfig) -> SessionConfig:
+    """The session with its scenario loaded once (a bad name or field fails here, at
+    creation) and kept as data, overrides applied."""
     from sim.scenario import load_scenario
 
-    load_scenario(cfg.scenario, overrides=cfg.overrides())
+    sc = load_scenario(cfg.scenario, overrides=cfg.overrides())
+    return dataclasses.replace(cfg, scenario_data=sc.to_dict())
 
 
 def cells(model: Any) -> list[tuple[int, int, str]]:

@@ -33,6 +33,7 @@ from analysis.classroom.service import Classroom, Closed, Forbidden, NotFound
 from sim.errors import InputError
 
 STATUS = {NotFound: 404, Forbidden: 403, Closed: 409}
+MAX_FORM = 64 * 1024  # bytes: a decision or a session's settings are far smaller
 
 
 def _status(exc: InputError) -> int:
@@ -41,7 +42,10 @@ def _status(exc: InputError) -> int:
 
 async def _form(request: Request) -> dict[str, Any]:
     """A urlencoded form: one value per field, or a list where a field repeats."""
-    body = (await request.body()).decode("utf-8", "replace")
+    raw = await request.body()
+    if len(raw) > MAX_FORM:
+        raise InputError(f"form: {len(raw):,} bytes, at most {MAX_FORM:,} allowed")
+    body = raw.decode("utf-8", "replace")
     out: dict[str, Any] = {}
     for k, v in parse_qs(body, keep_blank_values=True).items():
         out[k] = v if len(v) > 1 or k in ("develop", "targeting_allowed") else v[0]
@@ -222,4 +226,10 @@ def create_app(room: Classroom, scenarios: list[str] | None = None) -> Starlette
         Route("/s/{sid}/team/{idx}/data.json", team_data),
         Route("/s/{sid}/team/{idx}/decide", decide, methods=["POST"]),
     ]
-    return Starlette(routes=routes)
+
+    async def input_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, InputError)
+        return _error_page(exc)
+
+    # any bad input not answered by a route's own page: one line, never a traceback
+    return Starlette(routes=routes, exception_handlers={InputError: input_error})

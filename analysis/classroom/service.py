@@ -33,7 +33,7 @@ from analysis.classroom.config import (
     check_decision,
     session_from_form,
 )
-from analysis.classroom.game import TeamGame, accounts, check_scenario, snapshot
+from analysis.classroom.game import TeamGame, accounts, snapshot, with_scenario
 from analysis.classroom.store import Store
 from sim.errors import InputError
 
@@ -107,8 +107,7 @@ class Classroom:
     # ------------------------------------------------------------------ sessions
     def create(self, form: dict[str, Any]) -> str:
         """A new session from the trainer's form; the round-0 view every team starts from."""
-        cfg = session_from_form(form)
-        check_scenario(cfg)
+        cfg = with_scenario(session_from_form(form))
         names_text = str(form.get("team_names") or "")
         names = [n.strip() for n in names_text.replace(",", "\n").splitlines() if n.strip()]
         if names and len(names) != cfg.teams:
@@ -210,6 +209,16 @@ class Classroom:
         if notes:
             self.store.set_note(sid, " ".join(sorted(set(notes))))
         return seconds
+
+    def start_up(self) -> None:
+        """What a starting server does in the background while it already answers: load
+        the engine's compiled kernels (one step of a tiny market, so that the first
+        session's creation does not wait for them), then ``resume``."""
+        from sim.model import DemandModel
+
+        with _BUILD:
+            DemandModel("baseline", rng=1, overrides={"run.customers": 64}).run(1)
+        self.resume()
 
     def resume(self) -> list[str]:
         """Rebuild, by replay, the models of every session still being played, so the
