@@ -405,3 +405,45 @@ def test_command_module_stays_light() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0 and out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+def test_the_server_listens_on_the_loopback_address_only(server: Server) -> None:
+    port = int(server.url.rsplit(":", 1)[1])
+    listening = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(FileNotFoundError), open(table) as f:
+            for line in f.read().splitlines()[1:]:
+                local, state = line.split()[1], line.split()[3]
+                address, hex_port = local.split(":")
+                if state == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
+                    listening.append(address)
+    assert listening == ["0100007F"]  # 127.0.0.1, little-endian; nothing on 0.0.0.0 or ::
+
+
+def test_simultaneous_submissions_over_http_run_the_round_once(server: Server) -> None:
+    import threading
+
+    sid, links = _create(server, teams="3")
+    go = threading.Barrier(3)
+    failures: list[BaseException] = []
+
+    def submit(link: str, density: str) -> None:
+        go.wait()
+        try:
+            _decide(link, density, "0.7")
+        except BaseException as exc:  # collected for the assertion below
+            failures.append(exc)
+
+    threads = [
+        threading.Thread(target=submit, args=(link, d))
+        for link, d in zip(links, ("0.05", "0.1", "0.2"), strict=True)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
+    status, body = _get(f"{server.url}/s/{sid}/state.json?key={server.key}")
+    assert json.loads(body)["round"] == 2
+    for link in links:
+        assert len(_profits(link)) == 2  # round 0 and one run of round 1
