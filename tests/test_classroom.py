@@ -327,3 +327,42 @@ def test_a_session_keeps_its_scenario_when_the_file_goes(tmp_path: Path) -> None
     again.submit(sid, 0, codes[0], STRONG)
     assert again.state(sid)["round"] == 3
     assert again.state(sid)["note"] == "Resumed from the database by replaying 1 round(s)."
+
+
+def test_a_replay_that_differs_from_the_stored_results_is_reported(tmp_path: Path) -> None:
+    import json
+
+    room = _room(tmp_path)
+    sid, codes = _session(room, 1)
+    room.submit(sid, 0, codes[0], WEAK)
+    room.close()
+    stored = room.store.results(sid, 0)[1]
+    stored["team"]["profit"] += 1.0  # as if the engine had changed since round 1
+    with room.store.tx() as db:
+        db.execute(
+            "UPDATE results SET payload=? WHERE session=? AND round=1", (json.dumps(stored), sid)
+        )
+    again = _room(tmp_path)
+    again.resume()
+    assert "differs from the stored round 1" in again.state(sid)["note"]
+    assert again.store.results(sid, 0)[1] == stored  # the stored results are kept
+
+
+def test_a_round_that_fails_goes_back_to_open(tmp_path: Path, monkeypatch: Any) -> None:
+    from analysis.classroom import game
+
+    room = _room(tmp_path)
+    sid, codes = _session(room, 2)
+    room.submit(sid, 0, codes[0], WEAK)
+
+    def broken(self: game.TeamGame, decision: dict[str, Any]) -> dict[str, Any]:
+        raise RuntimeError("engine failure")
+
+    monkeypatch.setattr(game.TeamGame, "play", broken)
+    with pytest.raises(RuntimeError):
+        room.submit(sid, 1, codes[1], STRONG)
+    assert room.state(sid) == {"round": 1, "status": "open", "submitted": [0, 1], "note": ""}
+    assert [len(room.store.results(sid, i)) for i in (0, 1)] == [1, 1]
+    monkeypatch.undo()
+    assert room.run_round(sid) is not None  # the trainer closes it again: it runs
+    assert room.state(sid)["round"] == 2

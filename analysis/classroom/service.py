@@ -179,6 +179,9 @@ class Classroom:
                 return self._run(sid, rnd, cfg)
             except BaseException:
                 self.store.release_round(sid)
+                # a model may have stopped mid-round: rebuild by replay next time
+                for key in [k for k in self._games if k[0] == sid]:
+                    del self._games[key]
                 raise
 
     def _decisions(self, sid: str, rnd: int, n: int) -> dict[int, tuple[dict[str, Any], bool]]:
