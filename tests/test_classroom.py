@@ -287,7 +287,7 @@ def test_numbers_do_not_depend_on_the_worker_threads(tmp_path: Path) -> None:
 def test_debrief_splits_the_missed_opportunities_by_round(tmp_path: Path) -> None:
     import re
 
-    from analysis.classroom import pages
+    from analysis.classroom import debrief
 
     room = _room(tmp_path)
     sid, codes = _session(room, 2, rounds="2")
@@ -295,7 +295,7 @@ def test_debrief_splits_the_missed_opportunities_by_round(tmp_path: Path) -> Non
         room.submit(sid, 0, codes[0], form)
         room.submit(sid, 1, codes[1], WEAK)
     results = _results(room, sid)
-    html = pages.debrief_page(room.config(sid), sid, ["A", "B"], results)
+    html = debrief.debrief_page(room.config(sid), sid, ["A", "B"], results)
     for name, history in zip(("A", "B"), results, strict=True):
         block = html.split(f"data-team='{name}'")[1].split("</div>\n")[0]
         table = block.split("class=rounds>")[1].split("</table>")[0]

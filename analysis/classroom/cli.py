@@ -85,13 +85,13 @@ def classroom(
             raise InputError("--out: required with --debrief (the .html file to write)")
         if not db.is_file():
             raise InputError(f"--db {db}: no such file")
-        from analysis.classroom import pages
+        from analysis.classroom import debrief
 
         room = open_room(db, 1, serve=False)
         cfg = room.config(debrief_session)
         teams = room.store.teams(debrief_session)
         results = [room.store.results(debrief_session, int(t["idx"])) for t in teams]
-        html = pages.debrief_page(cfg, debrief_session, [str(t["name"]) for t in teams], results)
+        html = debrief.debrief_page(cfg, debrief_session, [str(t["name"]) for t in teams], results)
         out.write_text(html, encoding="utf-8")
         click.echo(f"wrote {out}")
         return

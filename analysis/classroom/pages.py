@@ -1,164 +1,19 @@
-"""The classroom's HTML: the trainer's pages, a team's page and the debrief report.
-
-Plain HTML forms, inline CSS and SVG, and a few lines of JavaScript (a cost
-estimate while a team edits its decision; a poll that reloads a page when the
-round moves on). Nothing is fetched from outside, so the pages work offline and
-the debrief is one self-contained file.
+"""The classroom's pages: a team's page, the trainer's sessions and session page.
 
 A team's page is drawn from the ``team`` part of its results only: the ground
-truth (the ``truth`` part) is handed to the trainer's pages and the debrief alone.
+truth (the ``truth`` part) reaches the trainer's session page and the debrief
+(``debrief``) alone. Both pages follow the session with a poll and move to their
+own address (by GET, never resubmitting a form) when the round moves on.
 """
 
 from __future__ import annotations
 
-import html
 import json
 from typing import Any
 
 from analysis.classroom.config import FIELD_LABELS, NUMERIC_FIELDS, TARGETING, SessionConfig
-
-CSS = """
-body{font-family:system-ui,sans-serif;margin:1.2em auto;max-width:1100px;color:#222;padding:0 1em}
-h1{font-size:1.5em;margin:.2em 0}h2{font-size:1.15em;margin:1.2em 0 .4em;border-bottom:1px solid #ddd}
-h3{font-size:1em;margin:.8em 0 .3em}
-table{border-collapse:collapse;margin:.4em 0}td,th{padding:.2em .6em;border-bottom:1px solid #eee;
-text-align:right}th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}
-.msg{padding:.5em .8em;border-radius:4px;margin:.6em 0}.ok{background:#e6f4e6}.err{background:#fde8e8}
-.note{color:#555;font-size:.9em}.muted{color:#888}form.decide label{display:block;margin:.4em 0}
-input[type=number]{width:7em}.team{border:1px solid #ddd;border-radius:6px;padding:.6em 1em;margin:1em 0}
-.grid{display:grid;grid-template-columns:1fr 1fr;gap:1em}.bar-b{fill:#4a7bd0}.bar-t{fill:#d0704a}
-.legend span{display:inline-block;width:.8em;height:.8em;margin:0 .3em 0 1em}
-code{background:#f4f4f4;padding:0 .2em}td.team-name{text-align:left}
-"""
-
-EVENT_LABELS = {
-    "latent_to_active": "latent demand became real",
-    "upmarket": "demand moved upmarket",
-    "complement": "a complement need appeared",
-    "supplier_failure": "a rival's supply failed",
-    "competitor_launch": "a rival launched a product",
-    "complaint": "a complaint about us",
-}
-
-
-def esc(x: Any) -> str:
-    return html.escape(str(x))
-
-
-def fmt(x: Any, digits: int = 1, pct: bool = False) -> str:
-    """A number for a table; None (not measured yet) as a dash."""
-    if x is None:
-        return "–"
-    if x in ("inf", "-inf"):
-        return "∞" if x == "inf" else "−∞"
-    if pct:
-        return f"{100 * float(x):.{digits}f}%"
-    if isinstance(x, int):
-        return f"{x:,}"
-    return f"{float(x):,.{digits}f}"
-
-
-def page(title: str, body: str, script: str = "") -> str:
-    js = f"<script>{script}</script>" if script else ""
-    return (
-        "<!doctype html><html lang=en><head><meta charset=utf-8>"
-        f"<meta name=viewport content='width=device-width'><title>{esc(title)}</title>"
-        f"<style>{CSS}</style></head><body>{body}{js}</body></html>"
-    )
-
-
-def message(text: str | None, error: bool = False) -> str:
-    if not text:
-        return ""
-    cls = "err" if error else "ok"
-    return f"<div class='msg {cls}' data-testid=message>{esc(text)}</div>"
-
-
-def _poll(url: str, current: dict[str, Any], target: str) -> str:
-    """Go to ``target`` (the page's own address, by GET: never a form resubmitted) when
-    the round, status or submissions change."""
-    return (
-        f"const cur={json.dumps(json.dumps(current, sort_keys=True, separators=(',', ':')))},T={json.dumps(target)};"
-        f"setInterval(async()=>{{try{{const r=await fetch({json.dumps(url)});"
-        "if(!r.ok)return;const s=await r.json();"
-        "const k=JSON.stringify({note:s.note,round:s.round,status:s.status,submitted:s.submitted},"
-        "['note','round','status','submitted']);"
-        "if(k!==cur&&!document.querySelector('form.decide :focus'))location.replace(T);}catch(e){}},1500);"
-    )
-
-
-def _state_key(state: dict[str, Any]) -> dict[str, Any]:
-    return {k: state[k] for k in ("note", "round", "status", "submitted")}
-
-
-# --------------------------------------------------------------------------- charts
-
-
-def bars_svg(rows: list[tuple[str, float, float | None]], labels: tuple[str, str]) -> str:
-    """Horizontal paired bars per cell: believed (blue) beside true (orange) shares."""
-    h, top, w0, w = 26, 4, 130, 300
-    height = top + h * len(rows) + 4
-    out = [f"<svg width={w0 + w + 60} height={height} role=img>"]
-    for i, (name, a, b) in enumerate(rows):
-        y = top + i * h
-        out.append(f"<text x=0 y={y + 15} font-size=12>{esc(name)}</text>")
-        out.append(
-            f"<rect class=bar-b x={w0} y={y + 2} width={w * a:.1f} height=10>"
-            f"<title>{labels[0]} {100 * a:.1f}%</title></rect>"
-        )
-        out.append(f"<text x={w0 + w * a + 4:.1f} y={y + 11} font-size=10>{100 * a:.0f}%</text>")
-        if b is not None:
-            out.append(
-                f"<rect class=bar-t x={w0} y={y + 13} width={w * b:.1f} height=10>"
-                f"<title>{labels[1]} {100 * b:.1f}%</title></rect>"
-            )
-            out.append(
-                f"<text x={w0 + w * b + 4:.1f} y={y + 22} font-size=10>{100 * b:.0f}%</text>"
-            )
-    out.append("</svg>")
-    legend = f"<span style='background:#4a7bd0'></span>{labels[0]}"
-    if any(b is not None for _, _, b in rows):
-        legend += f"<span style='background:#d0704a'></span>{labels[1]}"
-    return "".join(out) + f"<div class='legend note'>{legend}</div>"
-
-
-def lines_svg(series: dict[str, list[float]], title: str) -> str:
-    """Cumulative profit per team by round, one line each."""
-    colours = ["#4a7bd0", "#d0704a", "#4aa05a", "#9a4ad0", "#d0b84a", "#4ac0d0", "#888"]
-    pts = [v for s in series.values() for v in s]
-    if not pts:
-        return ""
-    lo, hi = min(pts + [0.0]), max(pts + [0.0])
-    hi = hi if hi > lo else lo + 1
-    n = max(len(s) for s in series.values())
-    W, H, L = 520, 200, 60
-
-    def xy(i: int, v: float) -> str:
-        x = L + (W - L - 10) * (i / max(n - 1, 1))
-        y = 10 + (H - 30) * (1 - (v - lo) / (hi - lo))
-        return f"{x:.1f},{y:.1f}"
-
-    out = [f"<svg width={W} height={H} role=img><title>{esc(title)}</title>"]
-    y0 = xy(0, 0.0).split(",")[1]
-    out.append(f"<line x1={L} x2={W - 10} y1={y0} y2={y0} stroke=#bbb />")
-    out.append(
-        f"<text x=0 y=14 font-size=10>{hi:,.0f}</text><text x=0 y={H - 20} font-size=10>{lo:,.0f}</text>"
-    )
-    out.append(f"<text x={L} y={H - 4} font-size=10>round 0</text>")
-    out.append(f"<text x={W - 60} y={H - 4} font-size=10>round {n - 1}</text>")
-    for j, (name, s) in enumerate(series.items()):
-        c = colours[j % len(colours)]
-        p = " ".join(xy(i, v) for i, v in enumerate(s))
-        out.append(
-            f"<polyline fill=none stroke={c} stroke-width=2 points='{p}'><title>{esc(name)}</title></polyline>"
-        )
-    out.append("</svg>")
-    legend = "".join(
-        f"<span style='background:{colours[j % len(colours)]}'></span>{esc(name)}"
-        for j, name in enumerate(series)
-    )
-    return "".join(out) + f"<div class='legend note'>{legend}</div>"
-
+from analysis.classroom.debrief import debrief_body
+from analysis.classroom.layout import bars_svg, esc, fmt, message, page, poll, state_key
 
 # --------------------------------------------------------------------------- team
 
@@ -312,171 +167,11 @@ def team_page(
         + (f"<h3>Your launches</h3><ul>{launches}</ul>" if launches else "")
     )
     here = f"/s/{sid}/team/{idx}?code={code}"
-    poll = _poll(f"/s/{sid}/team/{idx}/data.json?code={code}", _state_key(state), here)
-    return page(f"{name} · {cfg.name}", body, script + poll)
+    follow = poll(f"/s/{sid}/team/{idx}/data.json?code={code}", state_key(state), here)
+    return page(f"{name} · {cfg.name}", body, script + follow)
 
 
 # --------------------------------------------------------------------------- trainer
-
-
-def leaderboard(names: list[str], last: list[dict[str, Any]]) -> tuple[str, list[int]]:
-    """The leaderboard table (ranked by cumulative profit) and the ranking."""
-    order = sorted(range(len(names)), key=lambda i: -last[i]["team"]["profit"])
-    rows = "".join(
-        f"<tr><td>{rank}</td><td class=team-name>{esc(names[i])}</td>"
-        f"<td>{fmt(last[i]['team']['profit'])}</td>"
-        f"<td>{fmt(last[i]['truth']['market_share'], 1, pct=True)}</td>"
-        f"<td>{fmt(last[i]['truth']['sigma_level'], 2)}</td>"
-        f"<td>{fmt(last[i]['truth']['marketing_density'], 1, pct=True)}</td></tr>"
-        for rank, i in enumerate(order, start=1)
-    )
-    table = (
-        "<table data-testid=leaderboard><tr><th>rank</th><th>team</th><th>cumulative profit</th>"
-        "<th>true market share</th><th>sigma level (shifted)</th><th>marketing density</th></tr>"
-        f"{rows}</table>"
-    )
-    return table, order
-
-
-def why(res: dict[str, Any]) -> str:
-    """Plain words on the opportunities a team missed, and why."""
-    tr, team = res["truth"], res["team"]
-    opp, exc, omi = tr["opportunities"], tr["exclusion_defects"], tr["omission_defects"]
-    if not opp:
-        return "No opportunity has closed yet."
-    parts = [
-        f"Of {opp:,} opportunities that closed, {tr['defects']:,} were missed: "
-        f"{exc:,} by <b>exclusion</b> (the customer was outside the platform: coverage "
-        f"{team['platform']['coverage']:g}) and {omi:,} by <b>omission</b> (in the platform, "
-        "but no matching offer reached the need in time: density "
-        f"{team['platform']['density']:g}, strength {team['platform']['strength']:g}, "
-        f"{team['platform']['targeting']} targeting, or no product at the tier wanted)."
-    ]
-    gap = [
-        (t["cell"], t["open"])
-        for t, b in zip(tr["cells"], team["cells"], strict=True)
-        if b["standard"] and not b["sells"] and t["open"]
-    ]
-    if gap:
-        cells = ", ".join(f"{c} ({n:,})" for c, n in gap)
-        parts.append(f"Open needs in cells you do not sell, at the end: {cells}.")
-    worst = max(
-        zip(tr["cells"], team["cells"], strict=True),
-        key=lambda p: abs(p[0]["share"] - p[1]["believed_share"]),
-    )
-    parts.append(
-        f"Largest belief error: {worst[0]['cell']} believed "
-        f"{100 * worst[1]['believed_share']:.0f}% of demand, truly {100 * worst[0]['share']:.0f}%."
-    )
-    return " ".join(parts)
-
-
-def detection_table(tr: dict[str, Any]) -> str:
-    rows = "".join(
-        f"<tr><td>{esc(EVENT_LABELS.get(k, k))}</td><td>{v['events']:,}</td>"
-        f"<td>{fmt(v['detected_share'], 0, pct=True)}</td><td>{fmt(v['lag_median'], 0)}</td>"
-        f"<td>{fmt(v['lag_p90'], 0)}</td></tr>"
-        for k, v in tr["detection"].items()
-    )
-    h = tr.get("horizon")
-    return (
-        "<table class=detection><tr><th>what changed</th><th>events</th>"
-        f"<th>detected within {h} steps</th><th>median lag (steps)</th><th>p90 lag</th></tr>"
-        f"{rows}</table><p class=note>A change is detected when the records first show it "
-        f"(a correct read at a contact, or a sale). Shares count changes at least {h} steps "
-        "old; lags count the undetected as still waiting (Kaplan–Meier).</p>"
-    )
-
-
-def rounds_table(history: list[dict[str, Any]]) -> str:
-    """A team's decisions and their outcomes, round by round (defects in each round)."""
-    rows = []
-    for r in range(1, len(history)):
-        team, tr, prev = history[r]["team"], history[r]["truth"], history[r - 1]["truth"]
-        p = team["platform"]
-        dev = ", ".join(c["cell"] for c in team["cells"] if c["ready"] is not None)
-        rows.append(
-            f"<tr><td>{r}</td><td>{p['coverage']:g} / {p['density']:g} / {p['strength']:g} / "
-            f"{esc(p['targeting'])}</td><td>{esc(dev) or '–'}</td>"
-            f"<td>{fmt(team['round_profit'])}</td><td>{fmt(tr['market_share'], 1, pct=True)}</td>"
-            f"<td>{tr['exclusion_defects'] - prev['exclusion_defects']:,}</td>"
-            f"<td>{tr['omission_defects'] - prev['omission_defects']:,}</td></tr>"
-        )
-    return (
-        "<table class=rounds><tr><th>round</th><th>coverage / density / strength / targeting"
-        "</th><th>in development</th><th>profit</th><th>true share</th><th>missed: exclusion"
-        f"</th><th>omission</th></tr>{''.join(rows)}</table>"
-    )
-
-
-def team_truth(name: str, history: list[dict[str, Any]]) -> str:
-    """One team's beliefs against the truth (after its last round) and its rounds."""
-    res = history[-1]
-    team, tr = res["team"], res["truth"]
-    rows = "".join(
-        f"<tr><td>{esc(b['cell'])}</td><td>{fmt(b['believed_share'], 1, pct=True)}</td>"
-        f"<td>{fmt(t['share'], 1, pct=True)}</td><td>{b['believed_open']:,}</td><td>{t['open']:,}</td>"
-        f"<td>{'yes' if b['sells'] else 'no'}</td></tr>"
-        for b, t in zip(team["cells"], tr["cells"], strict=True)
-    )
-    table = (
-        "<table class=beliefs><tr><th>cell</th><th>believed demand</th><th>true demand</th>"
-        f"<th>believed open</th><th>true open</th><th>sells</th></tr>{rows}</table>"
-    )
-    bars = bars_svg(
-        [
-            (b["cell"], b["believed_share"], t["share"])
-            for b, t in zip(team["cells"], tr["cells"], strict=True)
-        ],
-        ("believed", "true"),
-    )
-    p = team["platform"]
-    return (
-        f"<div class=team data-team='{esc(name)}'><h3>{esc(name)}</h3>"
-        f"<p class=note>Platform in the last round: coverage {p['coverage']:g}, density "
-        f"{p['density']:g}, strength {p['strength']:g}, {esc(p['targeting'])} targeting "
-        f"(focus {p['focus']:g}). Believed share of the market "
-        f"{fmt(team['believed_share'], 1, pct=True)}, true {fmt(tr['market_share'], 1, pct=True)}.</p>"
-        f"<div class=grid><div>{table}</div><div>{bars}</div></div>"
-        f"<h3>Detection lags</h3>{detection_table(tr)}"
-        f"<h3>Missed opportunities</h3><p class=why>{why(res)}</p>"
-        f"<h3>Round by round</h3>{rounds_table(history)}</div>"
-    )
-
-
-def debrief_body(
-    cfg: SessionConfig, sid: str, names: list[str], results: list[list[dict[str, Any]]]
-) -> str:
-    """Leaderboard, profit by round, and every team's beliefs against the truth."""
-    last = [r[-1] for r in results]
-    board, order = leaderboard(names, last)
-    played = len(results[0]) - 1
-    chart = lines_svg(
-        {names[i]: [h["team"]["profit"] for h in results[i]] for i in order}, "profit"
-    )
-    return (
-        f"<h2>Leaderboard after round {played}</h2>{board}"
-        "<p class=note>Sigma level with the conventional 1.5σ shift (3.4 defects per million "
-        "opportunities is 6σ). Share and sigma level are measured on the truth.</p>"
-        f"<h2>Cumulative profit by round</h2>{chart}"
-        "<h2>Beliefs against the truth</h2>"
-        + "".join(team_truth(names[i], results[i]) for i in order)
-    )
-
-
-def debrief_page(
-    cfg: SessionConfig, sid: str, names: list[str], results: list[list[dict[str, Any]]]
-) -> str:
-    """The self-contained debrief report."""
-    played = len(results[0]) - 1
-    body = (
-        f"<h1>Debrief: {esc(cfg.name)}</h1><p class=note>Scenario {esc(cfg.scenario)}, seed "
-        f"{cfg.seed}, {cfg.customers:,} customers; {len(names)} teams; {played} of {cfg.rounds} "
-        f"rounds of {cfg.steps_per_round} steps played. Every team faced the same market on "
-        "the same random inputs: the differences come from their decisions alone.</p>"
-        + debrief_body(cfg, sid, names, results)
-    )
-    return page(f"Debrief · {cfg.name}", body)
 
 
 def trainer_session_page(
@@ -530,7 +225,7 @@ def trainer_session_page(
     return page(
         f"Trainer · {cfg.name}",
         body,
-        _poll(f"/s/{sid}/state.json?key={key}", _state_key(state), f"/s/{sid}?key={key}"),
+        poll(f"/s/{sid}/state.json?key={key}", state_key(state), f"/s/{sid}?key={key}"),
     )
 
 

@@ -28,7 +28,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from analysis.classroom import pages
+from analysis.classroom import debrief, layout, pages
 from analysis.classroom.service import Classroom, Closed, Forbidden, NotFound
 from sim.errors import InputError
 
@@ -53,8 +53,8 @@ async def _form(request: Request) -> dict[str, Any]:
 
 
 def _error_page(exc: InputError) -> HTMLResponse:
-    body = f"<h1>Classroom</h1>{pages.message(str(exc), error=True)}"
-    return HTMLResponse(pages.page("Classroom: error", body), status_code=_status(exc))
+    body = f"<h1>Classroom</h1>{layout.message(str(exc), error=True)}"
+    return HTMLResponse(layout.page("Classroom: error", body), status_code=_status(exc))
 
 
 def create_app(room: Classroom, scenarios: list[str] | None = None) -> Starlette:
@@ -140,7 +140,7 @@ def create_app(room: Classroom, scenarios: list[str] | None = None) -> Starlette
         # post/redirect/get: reloading the page must not close the next round
         return RedirectResponse(f"/s/{sid}?key={key}&ran=1", status_code=303)
 
-    async def debrief(request: Request) -> Response:
+    async def debrief_report(request: Request) -> Response:
         sid = request.path_params["sid"]
         try:
             trainer(request)
@@ -148,7 +148,7 @@ def create_app(room: Classroom, scenarios: list[str] | None = None) -> Starlette
         except InputError as exc:
             return _error_page(exc)
         teams, results = teams_and_results(sid)
-        html = pages.debrief_page(cfg, sid, [t["name"] for t in teams], results)
+        html = debrief.debrief_page(cfg, sid, [t["name"] for t in teams], results)
         disposition = f'inline; filename="debrief-{sid}.html"'
         return HTMLResponse(html, headers={"Content-Disposition": disposition})
 
@@ -221,7 +221,7 @@ def create_app(room: Classroom, scenarios: list[str] | None = None) -> Starlette
         Route("/s/{sid}", session),
         Route("/s/{sid}/state.json", state),
         Route("/s/{sid}/close", close, methods=["POST"]),
-        Route("/s/{sid}/debrief.html", debrief),
+        Route("/s/{sid}/debrief.html", debrief_report),
         Route("/s/{sid}/team/{idx}", team),
         Route("/s/{sid}/team/{idx}/data.json", team_data),
         Route("/s/{sid}/team/{idx}/decide", decide, methods=["POST"]),
