@@ -386,6 +386,11 @@ def test_debrief_from_the_command_line(server: Server, tmp_path: Path) -> None:
     sid, links = _create(server, rounds="1")
     _decide(links[0], "0.3", "0.9")
     _decide(links[1], "0.02", "0.4")
+    code = urllib.parse.parse_qs(urllib.parse.urlparse(links[0]).query)["code"][0]
+    status, body, _ = _post(links[0].split("?")[0] + "/decide", {"code": code, "density": "0.1"})
+    assert status == 409 and _message(body) == "round 2: not open for decisions (finished)"
+    status, body, _ = _post(f"{server.url}/s/{sid}/close", {"key": server.key})
+    assert status == 409 and _message(body) == f"session '{sid}': all 1 rounds have been played"
     db = Path(re.search(r"Classroom database: (\S+)", server.log.read_text()).group(1))  # type: ignore[union-attr]
     out = tmp_path / "debrief.html"
     proc = _run("--db", str(db), "--debrief", sid, "--out", str(out))
