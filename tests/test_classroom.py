@@ -366,3 +366,18 @@ def test_a_round_that_fails_goes_back_to_open(tmp_path: Path, monkeypatch: Any) 
     monkeypatch.undo()
     assert room.run_round(sid) is not None  # the trainer closes it again: it runs
     assert room.state(sid)["round"] == 2
+
+
+def test_a_round_interrupted_by_a_stop_is_reopened_at_start_up(tmp_path: Path) -> None:
+    room = _room(tmp_path)
+    sid, codes = _session(room, 2)
+    room.submit(sid, 0, codes[0], WEAK)
+    assert room.store.claim_round(sid, 1)  # the server stops while round 1 runs
+    assert not room.store.claim_round(sid, 1)  # nobody else may start it meanwhile
+    reader = Classroom(tmp_path / "c.sqlite", serve=False)  # a debrief: leaves it alone
+    assert reader.interrupted == [] and reader.state(sid)["status"] == "running"
+    again = _room(tmp_path)
+    assert again.interrupted == [sid]
+    assert again.state(sid) == {"round": 1, "status": "open", "submitted": [0], "note": ""}
+    again.submit(sid, 1, codes[1], STRONG)
+    assert again.state(sid)["round"] == 2
