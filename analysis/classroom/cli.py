@@ -48,7 +48,13 @@ def open_room(db: Path, workers: int | None, serve: bool = True) -> Classroom:
     show_default=True,
     help="Address to listen on; use 0.0.0.0 to let the class's machines in deliberately.",
 )
-@click.option("--port", default=8766, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--port",
+    default=8766,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="Port to listen on.",
+)
 @click.option(
     "--workers",
     type=click.IntRange(1, 256),
