@@ -36,6 +36,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "dashboard": ("cli.dashboard:dashboard", "Start the browser dashboard for a class."),
     "scenarios": ("cli.scenarios:scenarios", "List, show and validate scenarios."),
+    "classroom": (
+        "cli.classroom:classroom",
+        "Run the classroom game: teams set their platform round by round.",
+    ),
 }
 
 
