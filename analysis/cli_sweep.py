@@ -35,6 +35,20 @@ import click
 )
 @click.option("--retry-failed", is_flag=True, help="Run again the runs recorded as failed.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress lines on stderr.")
+@click.option(
+    "--set", "sets", multiple=True, metavar="KEY=VALUE", help="Fix a scenario field (like run)."
+)
+@click.option(
+    "--until-ci",
+    type=float,
+    default=None,
+    metavar="WIDTH",
+    help="Sobol/Morris: double the base sample (reusing runs) until every interval is narrower.",
+)
+@click.option(
+    "--budget", type=click.IntRange(min=1), default=None, help="Never plan more runs than this."
+)
+@click.option("--dry-run", is_flag=True, help="Print the plan and a time estimate; run nothing.")
 def sweep(
     spec: Path,
     out: Path,
@@ -42,6 +56,10 @@ def sweep(
     scheduler: str | None,
     retry_failed: bool,
     quiet: bool,
+    sets: tuple[str, ...] = (),
+    until_ci: float | None = None,
+    budget: int | None = None,
+    dry_run: bool = False,
 ) -> None:
     """Run the parameter sweep SPEC (TOML) into --out DIR.
 
@@ -61,6 +79,13 @@ def sweep(
             f"--workers {workers}: the sweep runs on the Dask cluster at {address}, whose workers "
             "are its own; drop --workers, or the scheduler to run locally"
         )
+    from analysis.sweep_cli_extra import sweep_extra
+
+    overrides, done = sweep_extra(
+        spec, out, sets, until_ci, budget, dry_run, workers, scheduler, retry_failed, quiet
+    )
+    if done:
+        return
     res = run_sweep(
         spec,
         out,
@@ -68,6 +93,7 @@ def sweep(
         scheduler=scheduler,
         retry_failed=retry_failed,
         progress=None if quiet else sys.stderr,
+        sets=overrides,
     )
     msg = (
         f"sweep: {res.total} runs ({res.ran} run now, {res.skipped} already done"
@@ -84,15 +110,19 @@ def sweep(
             err=True,
         )
         sys.exit(1)
+    if res.complete:
+        from analysis.sweep_cli_extra import self_analysis
+
+        self_analysis(res.out)
 
 
 @click.command()
 @click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
 @click.option(
     "--method",
-    type=click.Choice(["sobol", "morris"]),
-    required=True,
-    help="Sobol (sampler sobol) or Morris (sampler morris) indices.",
+    type=click.Choice(["sobol", "morris", "effects"]),
+    default=None,
+    help="Sobol, Morris indices, or main effects (grid, lhs); default: the sweep's design.",
 )
 @click.option(
     "--outcome",
@@ -122,31 +152,51 @@ def sweep(
     show_default=True,
     help="Seed of the bootstrap (positive: SALib treats 0 as unseeded).",
 )
+@click.option(
+    "--max-width",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Flag intervals wider than this (Sobol: index units, default 0.1; Morris: share "
+    "of the largest mu*, 0.1; effects: outcome standard deviations, 0.2).",
+)
+@click.option(
+    "--window",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Steps per window of the indices over time (Sobol/Morris sweeps with time series).",
+)
+@click.option(
+    "--bins",
+    type=click.IntRange(min=2),
+    default=5,
+    show_default=True,
+    help="LHS: levels per range.",
+)
 def analyze(
     folder: Path,
-    method: str,
+    method: str | None,
     outcomes: tuple[str, ...],
     out: Path | None,
     conf_level: float,
     resamples: int,
     seed: int,
+    max_width: float | None = None,
+    window: int = 1,
+    bins: int = 5,
 ) -> None:
-    """Sensitivity indices of the finished sweep in FOLDER, with confidence intervals.
+    """Sensitivity of the finished sweep in FOLDER, with confidence intervals.
 
-    Writes FOLDER/sensitivity-METHOD.csv and .png. Refuses (exit 2) a sweep that is
-    incomplete, has failed runs, or misses a value of a chosen outcome.
+    Sobol and Morris sweeps: SALib's indices in FOLDER/sensitivity-METHOD.csv and
+    .png, and, when the sweep stored time series, the indices at every step (or
+    --window) in sensitivity-METHOD-time.csv and .png. Grid and LHS sweeps: main
+    effects and two-way interactions (effects*.csv, interactions*.csv, .png).
+    Refuses (exit 2) a sweep that is incomplete, has failed runs, or misses a value
+    of a chosen outcome.
     """
-    from analysis.sensitivity import analyze_sweep, describe, write_analysis
+    from analysis.sweep_cli_extra import analyze_any
 
-    table, s2 = analyze_sweep(
-        folder,
-        method,
-        list(outcomes) or None,
-        conf_level=conf_level,
-        num_resamples=resamples,
-        seed=seed,
-    )
-    paths = write_analysis(folder, method, table, s2, out)
-    click.echo(describe(table, method), err=True)
-    for p in paths:
+    for p in analyze_any(
+        folder, method, list(outcomes), out, conf_level, resamples, seed, max_width, window, bins
+    ):
         click.echo(str(p))

@@ -193,6 +193,14 @@ def _pick_timeseries(ts: Any, columns: list[str]) -> dict[str, list[Any]]:
     return out
 
 
+def _nested(a: Any, b: Any) -> bool:
+    """Whether the shorter of two sample matrices is the start of the longer."""
+    import numpy as np
+
+    short, long = (a, b) if len(a) <= len(b) else (b, a)
+    return bool(short.shape[1] == long.shape[1] and np.array_equal(long[: len(short)], short))
+
+
 # --------------------------------------------------------------------------- driver
 
 
@@ -318,6 +326,9 @@ def run_sweep(
     retry_failed: bool = False,
     progress: Any = None,
     executor: Any = None,
+    sets: dict[str, Any] | None = None,
+    samples: int | None = None,
+    fold_every: int | None = None,
 ) -> SweepResult:
     """Run (or resume) a sweep into ``out``.
 
@@ -334,16 +345,25 @@ def run_sweep(
         retry_failed: run again the runs recorded as failed.
         progress: a text stream for progress lines (None: silent).
         executor: an executor object to use instead (tests, embedding).
+        sets: scenario fields fixed on top of the spec's ``[set]`` (``--set``).
+        samples: grow the spec to this base sample size (``--until-ci``): the folder
+            then holds every size of the spec, and a larger one reuses the runs of a
+            smaller one (the samplers' matrices are nested).
+        fold_every: fold finished runs into a part file whenever this many are loose
+            (default ``analysis.store.FOLD_EVERY``).
 
     Raises:
         InputError: a bad spec, or a folder holding another sweep.
     """
     from analysis.executors import make_executor
-    from analysis.store import SweepStore, code_hash, git_commit, now, versions
+    from analysis.store import FOLD_EVERY, SweepStore, code_hash, git_commit, now, versions
 
     spec_path = Path(spec_path)
-    spec = load_spec(spec_path)
-    sweep_hash = spec.spec_hash()
+    spec = load_spec(spec_path, sets)
+    if samples is not None:
+        spec = dataclasses.replace(spec, samples=samples)
+    sweep_hash = spec.spec_hash() if samples is None else spec.family_hash()
+    fold_every = fold_every or FOLD_EVERY
     store = SweepStore(out)
     if store.manifest_path.exists():  # refuse another sweep's folder before any work
         _same_sweep(store.read_manifest(), sweep_hash, out)
@@ -354,6 +374,7 @@ def run_sweep(
         _same_sweep(manifest, sweep_hash, out)
         if manifest is None:
             manifest = _manifest(spec, plan, spec_path)
+            manifest["spec_hash"] = sweep_hash
             store.write_samples(spec.names, plan.matrix)
             store.write_manifest(manifest)
         else:
@@ -363,6 +384,14 @@ def run_sweep(
                 on_disk = store.read_samples(spec.names)
             except Exception:
                 on_disk = None
+            if samples is not None and on_disk is not None and _nested(on_disk, plan.matrix):
+                # The same sweep at another base size: its runs stay, the plan changes.
+                grown = _manifest(spec, plan, spec_path)
+                for key in ("rows", "table_rows", "runs", "normalized"):
+                    manifest[key] = grown[key]
+                manifest["samples"] = samples
+                store.write_samples(spec.names, plan.matrix)
+                on_disk = plan.matrix
             if (
                 on_disk is None
                 or on_disk.shape != plan.matrix.shape
@@ -421,6 +450,8 @@ def run_sweep(
                 for record in ex.run(execute_run, todo):
                     rid = record["run_id"]
                     store.write_run(record, plan.tasks[rid], sweep_hash)
+                    if store.loose >= fold_every:
+                        store.fold(sweep_hash)
                     done[rid] = record["status"]
                     ran += 1
                     bar.update(record)
@@ -436,6 +467,8 @@ def run_sweep(
         complete = all(rid in done for rid in plan.tasks)
         failed = sum(1 for rid in plan.tasks if done.get(rid) == "error")
         if complete:
+            if store.part_files():  # a large sweep ends folded; a small one is left as is
+                store.fold(sweep_hash)
             store.compact(plan.rows, plan.seeds, plan.points, spec.names, sweep_hash)
         manifest["status"] = "complete" if complete else "incomplete"
         manifest["counts"] = {
