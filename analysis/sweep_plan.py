@@ -76,10 +76,11 @@ def dry_run(
     from analysis.converge import check_until_ci, runs_at
     from analysis.executors import default_workers
     from analysis.sensitivity import sample_size
-    from analysis.sweep import load_spec, make_plan
+    from analysis.sweep import _check_timeseries, load_spec, make_plan
     from analysis.sweep_spec import SweepSpec
 
     spec: SweepSpec = load_spec(spec_path, sets)
+    _check_timeseries(spec)  # an unknown column is bad input here too
     if until_ci is not None:
         check_until_ci(spec, until_ci, budget)
     plan = make_plan(spec)
