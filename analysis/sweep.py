@@ -439,6 +439,14 @@ def run_sweep(
         ran = 0
         if todo:
             ex = executor if executor is not None else make_executor(workers, scheduler)
+            if getattr(ex, "client", None) is not None:  # a Dask cluster: same code everywhere
+                from analysis.cluster import check_workers
+
+                try:
+                    check_workers(ex.client)
+                except BaseException:
+                    ex.close()
+                    raise
             session["executor"] = ex.description
             if progress is not None:
                 progress.write(
