@@ -439,11 +439,12 @@ def run_sweep(
         ran = 0
         if todo:
             ex = executor if executor is not None else make_executor(workers, scheduler)
-            if getattr(ex, "client", None) is not None:  # a Dask cluster: same code everywhere
+            client = getattr(ex, "client", None)
+            if client is not None:  # a Dask cluster: the same code everywhere
                 from analysis.cluster import check_workers
 
                 try:
-                    check_workers(ex.client)
+                    check_workers(client)
                 except BaseException:
                     ex.close()
                     raise

@@ -32,7 +32,10 @@ analyze = ["linear"]
 
 def _module(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "analysis.cluster", *args], capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "analysis.cluster", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -50,8 +53,14 @@ def test_the_slurm_job_script_asks_for_what_was_given() -> None:
         script = cluster.job_script()
     finally:
         cluster.close()
-    for line in ("#SBATCH -p normal", "#SBATCH -A proj", "#SBATCH --cpus-per-task=4",
-                 "#SBATCH -t 02:00:00", "#SBATCH --exclusive", "module load python/3.12"):
+    for line in (
+        "#SBATCH -p normal",
+        "#SBATCH -A proj",
+        "#SBATCH --cpus-per-task=4",
+        "#SBATCH -t 02:00:00",
+        "#SBATCH --exclusive",
+        "module load python/3.12",
+    ):
         assert line in script, script
     # One single-threaded worker process per core, in the driver's environment.
     assert "--nworkers 4" in script and "--nthreads 1" in script
@@ -87,7 +96,9 @@ def test_bad_cluster_options_are_one_line(tmp_path: Path, args: list[str], fragm
 
 @pytest.fixture(scope="module")
 def stand_in() -> LocalCluster:
-    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+    cluster = LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    )
     yield cluster
     cluster.close()
 
