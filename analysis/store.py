@@ -331,9 +331,9 @@ class SweepStore:
             for p in self.runs.glob("*.parquet")
             if not p.name.startswith(PART_PREFIX) and not p.name.startswith(".")
         )
-        tables = []
+        tables, group = [], []
         for rid in loose:
-            t = self.read_run(rid, sweep_hash)
+            t = self._read_loose(rid, sweep_hash)
             if t is None:  # not ours: left for scan to quarantine
                 continue
             meta = t.schema.metadata
@@ -345,11 +345,16 @@ class SweepStore:
             t = t.append_column(
                 "_traceback", pa.array([meta[META_TRACEBACK].decode()], pa.string())
             )
-            tables.append(t)
+            group.append(t)
+            if len(group) == 256:  # one-row tables are mostly overhead: merge them early
+                tables.append(_merge(group))
+                group = []
+        if group:
+            tables.append(_merge(group))
         if not tables:
             self.loose = 0
             return None
-        part = pa.concat_tables(tables, promote_options="default")
+        part = _merge(tables)
         ids = part.column("run_id").to_pylist()
         digest = hashlib.sha256("\n".join(ids).encode()).hexdigest()[:16]
         path = self.runs / f"{PART_PREFIX}{digest}.parquet"
@@ -360,7 +365,18 @@ class SweepStore:
             self._tables.pop(rid, None)
             self._part_of[rid] = path
         self.loose = 0
+        del part, tables
+        pa.default_memory_pool().release_unused()  # give the fold's buffers back
         return path
+
+    def _read_loose(self, rid: str, sweep_hash: str) -> Any | None:
+        """A run file for folding: validated like ``read_run`` but not cached."""
+        table = self._tables.pop(rid, None)
+        if table is not None:
+            return table
+        table = self.read_run(rid, sweep_hash)
+        self._tables.pop(rid, None)
+        return table
 
     # ---------------------------------------------------------------- compaction
 
@@ -441,6 +457,13 @@ class SweepStore:
             ts = ts.sort_values(["row", "rep", "step"], kind="stable").reset_index(drop=True)
             _write_parquet(self.timeseries_path, ts)
         return df
+
+
+def _merge(tables: list[Any]) -> Any:
+    """One table of contiguous columns from tables whose columns may differ."""
+    import pyarrow as pa
+
+    return pa.concat_tables(tables, promote_options="default").combine_chunks()
 
 
 def _repeat_index(lengths: Any) -> Any:

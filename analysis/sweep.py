@@ -193,6 +193,18 @@ def _pick_timeseries(ts: Any, columns: list[str]) -> dict[str, list[Any]]:
     return out
 
 
+#: Runs handed to an executor at a time: its futures (and their records) are let go
+#: batch by batch, so the driver's memory does not grow with the sweep.
+BATCH = 2048
+
+
+def _in_batches(ex: Any, todo: list[dict[str, Any]]) -> Any:
+    """Each record of ``ex.run(execute_run, todo)``, submitted in batches."""
+    size = max(BATCH, 16 * int(getattr(ex, "workers", 1) or 1))
+    for i in range(0, len(todo), size):
+        yield from ex.run(execute_run, todo[i : i + size])
+
+
 def _nested(a: Any, b: Any) -> bool:
     """Whether the shorter of two sample matrices is the start of the longer."""
     import numpy as np
@@ -456,7 +468,7 @@ def run_sweep(
                 )
             bar = Progress(len(plan.tasks), len(todo), progress)
             try:
-                for record in ex.run(execute_run, todo):
+                for record in _in_batches(ex, todo):
                     rid = record["run_id"]
                     store.write_run(record, plan.tasks[rid], sweep_hash)
                     if store.loose >= fold_every:
