@@ -74,6 +74,9 @@ def sweep_extra(
         method = load_spec(spec, overrides).method
         for p in [*write_analysis(out, method, conv.table, None), conv.path_csv]:
             click.echo(str(p))
+        from analysis.sensitivity import load_finished
+
+        _report(out, load_finished(out)[0], None)
         return overrides, True
     if budget is not None:
         from analysis.sweep import load_spec, make_plan
@@ -107,6 +110,7 @@ def self_analysis(out: Path) -> None:
         return
     click.echo(describe(summary, manifest), err=True)
     click.echo("sweep: main effects in " + ", ".join(p.name for p in paths), err=True)
+    _report(out, manifest, None)
 
 
 def analyze_any(
@@ -145,6 +149,7 @@ def analyze_any(
             max_width=max_width or MAX_WIDTH,
         )
         click.echo(describe(summary, manifest), err=True)
+        _report(folder, manifest, out)
         return list(paths)
     from analysis.sensitivity import MAX_WIDTH as SA_WIDTH
     from analysis.sensitivity import analyze_sweep, write_analysis
@@ -179,4 +184,12 @@ def analyze_any(
             click.echo(f"analyze: no indices over time: {exc}", err=True)
         else:
             paths += write_over_time(folder, method, over, out)
+    _report(folder, manifest, out)
     return list(paths)
+
+
+def _report(folder: Path, manifest: dict[str, Any], out: Path | None) -> None:
+    """Write the sweep's HTML page and name it on stderr (stdout lists the data files)."""
+    from analysis.sweep_report import write_report
+
+    click.echo(f"report: {write_report(folder, manifest, out)}", err=True)

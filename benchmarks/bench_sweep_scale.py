@@ -93,9 +93,7 @@ def main(argv: list[str] | None = None) -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         spec = Path(tmp) / "tiny.toml"
-        spec.write_text(
-            SPEC.format(runs=args.runs, customers=args.customers, steps=args.steps)
-        )
+        spec.write_text(SPEC.format(runs=args.runs, customers=args.customers, steps=args.steps))
         out = args.out or Path(tmp) / "out"
         base = rss_mb()
         sampler = Sampler()

@@ -67,6 +67,9 @@ def test_a_grid_sweep_ends_with_its_main_effects(
         assert (out / name).stat().st_size > 0
     for name in ("effects.png", "interactions.png"):
         assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    page = (out / "sweep-report.html").read_text()
+    assert "<img src='effects.png'" in page and "<img src='interactions.png'" in page
+    assert "18 points x 4 replications = 72 runs" in page
 
 
 def test_grid_main_effects_of_the_linear_runner_are_exact(

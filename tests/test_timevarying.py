@@ -51,6 +51,11 @@ def test_indices_over_time_follow_the_analytic_path(mixture: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert str(mixture / "sensitivity-sobol-time.png") in proc.stdout.split()
     assert (mixture / "sensitivity-sobol-time.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # The sweep's report shows the band plot beside the indices and the sample size.
+    page = (mixture / "sweep-report.html").read_text()
+    assert "<img src='sensitivity-sobol-time.png'" in page and "Sobol indices over time" in page
+    assert "N = 128 base samples x 5 = 640 rows x 1 replications = 640 runs" in page
+    assert f"report: {mixture / 'sweep-report.html'}" in proc.stderr
     t = pd.read_csv(mixture / "sensitivity-sobol-time.csv")
     assert list(t["step"].unique()) == list(range(STEPS))
     s1_density, s1_strength = tf.mixture_s1(STEPS)
