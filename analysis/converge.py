@@ -6,7 +6,8 @@ bootstrap interval of the indices asked for is over the threshold, run again at
 of 2N points starts with the N points; Morris trajectories are drawn one after
 the other from the seeded generator), so the larger plan holds every run of the
 smaller one and only the new half runs. The loop stops by itself: the threshold
-is met, the next doubling would spend more than the run budget, or runs failed.
+is met, the next doubling would spend more than the run budget or would add no
+new run (a Morris grid has finitely many points), or runs failed.
 The path (N, runs, widest interval) is written to ``convergence.csv``.
 
 The width of an interval is high - low (SALib's ``conf`` is half of it). Sobol
@@ -44,7 +45,7 @@ class Convergence:
     """What ``run_until_ci`` did and why it stopped."""
 
     rounds: list[Round]
-    reason: str  # "converged" | "budget" | "failed runs" | "rounds"
+    reason: str  # "converged" | "budget" | "exhausted" | "failed runs" | "rounds"
     message: str  # one line for the terminal
     table: Any = None  # the last indices table (None when runs failed)
     path_csv: Path | None = None
@@ -167,6 +168,16 @@ def run_until_ci(
             )
             break
         nxt = runs_at(spec, 2 * n)
+        if nxt == res.total:
+            # A Morris grid has finitely many points: more trajectories only repeat them,
+            # and narrower intervals from repeated runs would be no new information.
+            reason = "exhausted"
+            message = (
+                f"until-ci: stopped at N = {n} ({res.total} runs): doubling adds no new run "
+                f"(every point of the sampler's grid is run); widest interval {w:.4f} ({where}) "
+                f">= {threshold}"
+            )
+            break
         if budget is not None and nxt > budget:
             reason = "budget"
             message = (

@@ -168,3 +168,43 @@ def test_until_ci_refuses_a_grid_sweep(tmp_path: Path) -> None:
     assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1
     assert "sampler.method = 'grid'" in proc.stderr
     assert [p.name for p in out.iterdir()] == ["keep.txt"]
+
+
+def test_dry_run_shows_the_doubling_schedule_and_writes_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    proc = _cli(
+        "sweep",
+        str(_spec(tmp_path)),
+        "--out",
+        str(out),
+        "--until-ci",
+        "0.3",
+        "--budget",
+        "700",
+        "--dry-run",
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "runs per size (cumulative, reused): N=32: 160; N=64: 320; N=128: 640; budget 700" in (
+        proc.stdout
+    )
+    assert not out.exists()
+
+
+def test_until_ci_grows_a_morris_sweep_too(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    spec = _spec(tmp_path, "morris", 8)
+    args = ["--out", str(out), "--until-ci", "0.001", "--workers", "2", "--quiet"]
+    proc = _cli("sweep", str(spec), *args, "--budget", "50")
+    assert proc.returncode == 0, proc.stderr
+    assert "over the budget of 50" in proc.stderr
+    path = pd.read_csv(out / "convergence.csv")
+    assert list(path["samples"]) == [8, 16]  # 8 and 16 trajectories of 4 points
+    assert list(path["ran"]) == [path["runs"].iloc[0], path["runs"].iloc[1] - path["runs"].iloc[0]]
+    assert path["where"].str.endswith("/ mu_star").all()
+    assert (out / "sensitivity-morris.csv").exists()
+    # Without a budget it stops once the 4-level grid (4^3 points) is exhausted.
+    proc = _cli("sweep", str(spec), *args)
+    assert proc.returncode == 0, proc.stderr
+    assert "doubling adds no new run" in proc.stderr
+    path = pd.read_csv(out / "convergence.csv")
+    assert path["runs"].iloc[-1] == 4**3  # every point of the grid, and no further round
