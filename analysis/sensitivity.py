@@ -383,25 +383,35 @@ def plot_indices(table: Any, method: str, path: str | Path, conf_level: float = 
     atomic_write_bytes(path, buf.getvalue())
 
 
-def write_analysis(
-    folder: str | Path, method: str, table: Any, s2: Any, out: str | Path | None = None
+def write_tables(
+    folder: str | Path, out: str | Path | None, tables: dict[str, Any], png: str, plot: Any
 ) -> list[Path]:
-    """Write ``sensitivity-<method>.csv`` (+ ``-s2.csv``) and ``.png``; return the paths."""
+    """Write each table as CSV (name -> table; None is skipped) and ``plot(path)`` as
+    the PNG ``png``, into ``out`` (default: the folder); return the paths."""
     from sim.io import atomic_write_text
 
     base = Path(out) if out else Path(folder)
     base.mkdir(parents=True, exist_ok=True)
-    csv = base / f"sensitivity-{method}.csv"
-    png = base / f"sensitivity-{method}.png"
-    atomic_write_text(csv, table.to_csv(index=False, float_format="%.6g"))
-    paths = [csv]
-    if s2 is not None:
-        p2 = base / f"sensitivity-{method}-s2.csv"
-        atomic_write_text(p2, s2.to_csv(index=False, float_format="%.6g"))
-        paths.append(p2)
-    plot_indices(table, method, png)
-    paths.append(png)
-    return paths
+    paths = []
+    for name, table in tables.items():
+        if table is not None:
+            atomic_write_text(base / name, table.to_csv(index=False, float_format="%.6g"))
+            paths.append(base / name)
+    plot(base / png)
+    return [*paths, base / png]
+
+
+def write_analysis(
+    folder: str | Path, method: str, table: Any, s2: Any, out: str | Path | None = None
+) -> list[Path]:
+    """Write ``sensitivity-<method>.csv`` (+ ``-s2.csv``) and ``.png``; return the paths."""
+    return write_tables(
+        folder,
+        out,
+        {f"sensitivity-{method}.csv": table, f"sensitivity-{method}-s2.csv": s2},
+        f"sensitivity-{method}.png",
+        lambda path: plot_indices(table, method, path),
+    )
 
 
 def describe(table: Any, method: str, manifest: dict[str, Any] | None = None) -> str:

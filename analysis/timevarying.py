@@ -198,12 +198,12 @@ def write_over_time(
     folder: str | Path, method: str, table: Any, out: str | Path | None = None
 ) -> list[Path]:
     """Write ``sensitivity-<method>-time.csv`` and ``.png``; return the paths."""
-    from sim.io import atomic_write_text
+    from analysis.sensitivity import write_tables
 
-    base = Path(out) if out else Path(folder)
-    base.mkdir(parents=True, exist_ok=True)
-    csv = base / f"sensitivity-{method}-time.csv"
-    png = base / f"sensitivity-{method}-time.png"
-    atomic_write_text(csv, table.to_csv(index=False, float_format="%.6g"))
-    plot_over_time(table, method, png)
-    return [csv, png]
+    return write_tables(
+        folder,
+        out,
+        {f"sensitivity-{method}-time.csv": table},
+        f"sensitivity-{method}-time.png",
+        lambda path: plot_over_time(table, method, path),
+    )
