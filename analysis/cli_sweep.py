@@ -65,6 +65,9 @@ def sweep(
 
     Each finished run is written to DIR/runs/ as it completes; at the end all runs
     are compacted into DIR/results.parquet (one row per sample row and replication).
+    A grid or LHS sweep then ends with its main effects (DIR/effects.csv, .png).
+    --until-ci grows a Sobol or Morris sweep until its intervals are narrow enough;
+    --dry-run prints the plan and a time estimate and writes nothing.
     Exit 0 when every run succeeded, 1 when some runs failed (recorded with their
     error), 2 on bad input.
     """
