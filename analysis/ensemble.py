@@ -39,7 +39,16 @@ if TYPE_CHECKING:
 NOT_OUTCOMES = frozenset({"seed", "steps"})
 
 # demandsim's own runners: the only ones a sweep spec may name unless it is trusted.
-TRUSTED_RUNNERS = frozenset({DEFAULT_RUNNER, "analysis.sensitivity:ishigami_runner"})
+#: demandsim's own runners: the model, and the known-answer test functions
+TRUSTED_RUNNERS = frozenset(
+    {
+        DEFAULT_RUNNER,
+        "analysis.sensitivity:ishigami_runner",
+        "analysis.testfunctions:ishigami_runner",
+        "analysis.testfunctions:sobol_g_runner",
+        "analysis.testfunctions:linear_runner",
+    }
+)
 
 
 def scalar_outcomes(summary: Mapping[str, Any]) -> dict[str, float]:

@@ -13,13 +13,16 @@ experiments; Campolongo, Cariboni & Saltelli (2007), mu*.
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any
 
+from analysis import testfunctions as _tf
 from sim.errors import InputError
 
 METHODS = ("sobol", "morris")
+#: Default flag threshold: a Sobol interval (high - low) wider than this, or a Morris
+#: mu* interval wider than this share of the largest mu*, is flagged "wide".
+MAX_WIDTH = 0.1
 
 
 class SweepFolderError(InputError):
@@ -39,23 +42,10 @@ def _finite(y: Any) -> Any:
     return y
 
 
-def ishigami_runner(scenario: Any, seed: int, steps: int) -> tuple[dict[str, Any], None]:
-    """A known-answer stand-in for the model, for checking a sweep set-up end to end.
-
-    Maps ``focal.platform.density``, ``.strength`` and ``.coverage`` (each in [0, 1])
-    to x1, x2, x3 in [-pi, pi] and returns the Ishigami function (a = 7, b = 0.1;
-    Ishigami & Homma 1990) whose Sobol indices are known in closed form
-    (S1 = 0.3139, 0.4424, 0; ST = 0.5576, 0.4424, 0.2437), and ``x1_only`` = sin(x1),
-    which depends on x1 alone (S1 = ST = 1 for x1, 0 for the others).
-    """
-    p = scenario.focal.platform
-    x1, x2, x3 = (math.pi * (2.0 * v - 1.0) for v in (p.density, p.strength, p.coverage))
-    y = math.sin(x1) + 7.0 * math.sin(x2) ** 2 + 0.1 * x3**4 * math.sin(x1)
-    return {"ishigami": y, "x1_only": math.sin(x1), "seed": seed, "steps": steps}, None
-
-
-ISHIGAMI_S1 = (0.3139, 0.4424, 0.0)
-ISHIGAMI_ST = (0.5576, 0.4424, 0.2437)
+# The known-answer runner and its analytic indices live in analysis.testfunctions.
+ISHIGAMI_S1 = _tf.ishigami_indices()["S1"]
+ISHIGAMI_ST = _tf.ishigami_indices()["ST"]
+ishigami_runner = _tf.ishigami_runner
 
 
 # --------------------------------------------------------------------------- loading
@@ -243,8 +233,9 @@ def analyze_sweep(
     conf_level: float = 0.95,
     num_resamples: int = 200,
     seed: int = 1,
+    max_width: float = MAX_WIDTH,
 ) -> tuple[Any, Any]:
-    """Indices for every chosen outcome of a finished sweep.
+    """Indices for every chosen outcome of a finished sweep, flagged (``flag_indices``).
 
     Returns:
         (indices table with an ``outcome`` column first; second-order table or None).
@@ -296,7 +287,60 @@ def analyze_sweep(
         t.insert(0, "outcome", name)
         tables.append(t)
     s2_all = pd.concat(s2_tables, ignore_index=True) if s2_tables else None
-    return pd.concat(tables, ignore_index=True), s2_all
+    return flag_indices(pd.concat(tables, ignore_index=True), method, max_width), s2_all
+
+
+# --------------------------------------------------------------------------- flags
+
+
+def interval_widths(table: Any, method: str, keys: tuple[str, ...] = ("S1", "ST")) -> Any:
+    """Full width (high - low) of every index's interval, one column per index key.
+
+    Sobol widths are in index units; Morris widths are relative to the largest mu*
+    of the same outcome (mu* has the outcome's units).
+    """
+    import pandas as pd
+
+    if method == "sobol":
+        return pd.DataFrame({k: 2 * table[f"{k}_conf"] for k in keys})
+    top = table.groupby("outcome")["mu_star"].transform("max") if "outcome" in table else None
+    scale = top if top is not None else table["mu_star"].max()
+    return pd.DataFrame({"mu_star": (2 * table["mu_star_conf"] / scale).where(scale > 0, 0.0)})
+
+
+def flag_indices(table: Any, method: str, max_width: float = MAX_WIDTH) -> Any:
+    """The table with a ``flags`` column: "S1 wide", "ST negative", ... ("" = fine).
+
+    An index is "wide" when its interval is wider than ``max_width``
+    (``interval_widths``) and "negative" when its whole interval is below zero
+    (a sign of too few runs: Sobol indices cannot be negative).
+    """
+    widths = interval_widths(table, method)
+    flags = []
+    for i in range(len(table)):
+        f = [f"{k} wide" for k in widths.columns if widths[k].iloc[i] > max_width]
+        if method == "sobol":
+            f += [f"{k} negative" for k in ("S1", "ST") if table[f"{k}_high"].iloc[i] < 0]
+        flags.append(",".join(f))
+    out = table.copy()
+    out["flags"] = flags
+    return out
+
+
+def sample_size(manifest: dict[str, Any]) -> str:
+    """One line saying how many runs stand behind an analysis."""
+    rows, reps = int(manifest["rows"]), int(manifest["replications"])
+    d = len(manifest["parameters"])
+    method = manifest["method"]
+    if method == "sobol":
+        k = 2 * d + 2 if manifest.get("second_order") else d + 2
+        n = rows // k
+        what = f"N = {n} base samples x {k} = {rows} rows"
+    elif method == "morris":
+        what = f"{rows // (d + 1)} trajectories x {d + 1} = {rows} rows"
+    else:
+        what = f"{rows} points"
+    return f"{method}: {what} x {reps} replications = {rows * reps} runs ({manifest.get('runs')} distinct)"
 
 
 # --------------------------------------------------------------------------- plot
@@ -339,32 +383,45 @@ def plot_indices(table: Any, method: str, path: str | Path, conf_level: float = 
     atomic_write_bytes(path, buf.getvalue())
 
 
-def write_analysis(
-    folder: str | Path, method: str, table: Any, s2: Any, out: str | Path | None = None
+def write_tables(
+    folder: str | Path, out: str | Path | None, tables: dict[str, Any], png: str, plot: Any
 ) -> list[Path]:
-    """Write ``sensitivity-<method>.csv`` (+ ``-s2.csv``) and ``.png``; return the paths."""
+    """Write each table as CSV (name -> table; None is skipped) and ``plot(path)`` as
+    the PNG ``png``, into ``out`` (default: the folder); return the paths."""
     from sim.io import atomic_write_text
 
     base = Path(out) if out else Path(folder)
     base.mkdir(parents=True, exist_ok=True)
-    csv = base / f"sensitivity-{method}.csv"
-    png = base / f"sensitivity-{method}.png"
-    atomic_write_text(csv, table.to_csv(index=False, float_format="%.6g"))
-    paths = [csv]
-    if s2 is not None:
-        p2 = base / f"sensitivity-{method}-s2.csv"
-        atomic_write_text(p2, s2.to_csv(index=False, float_format="%.6g"))
-        paths.append(p2)
-    plot_indices(table, method, png)
-    paths.append(png)
-    return paths
+    paths = []
+    for name, table in tables.items():
+        if table is not None:
+            atomic_write_text(base / name, table.to_csv(index=False, float_format="%.6g"))
+            paths.append(base / name)
+    plot(base / png)
+    return [*paths, base / png]
 
 
-def describe(table: Any, method: str) -> str:
-    """A short text table for the terminal."""
+def write_analysis(
+    folder: str | Path, method: str, table: Any, s2: Any, out: str | Path | None = None
+) -> list[Path]:
+    """Write ``sensitivity-<method>.csv`` (+ ``-s2.csv``) and ``.png``; return the paths."""
+    return write_tables(
+        folder,
+        out,
+        {f"sensitivity-{method}.csv": table, f"sensitivity-{method}-s2.csv": s2},
+        f"sensitivity-{method}.png",
+        lambda path: plot_indices(table, method, path),
+    )
+
+
+def describe(table: Any, method: str, manifest: dict[str, Any] | None = None) -> str:
+    """A short text table for the terminal (headed by the sample size if known)."""
     cols = ["outcome", "parameter"] + (
         ["S1", "S1_conf", "ST", "ST_conf"]
         if method == "sobol"
         else ["mu_star", "mu_star_conf", "sigma"]
     )
-    return str(table[cols].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    if "flags" in table:
+        cols.append("flags")
+    body = str(table[cols].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    return (sample_size(manifest) + "\n" + body) if manifest else body

@@ -221,6 +221,26 @@ def _pick_timeseries(ts: Any, columns: list[str]) -> dict[str, list[Any]]:
     return out
 
 
+#: Runs handed to an executor at a time: its futures (and their records) are let go
+#: batch by batch, so the driver's memory does not grow with the sweep.
+BATCH = 2048
+
+
+def _in_batches(ex: Any, todo: list[dict[str, Any]]) -> Any:
+    """Each record of ``ex.run(execute_run, todo)``, submitted in batches."""
+    size = max(BATCH, 16 * int(getattr(ex, "workers", 1) or 1))
+    for i in range(0, len(todo), size):
+        yield from ex.run(execute_run, todo[i : i + size])
+
+
+def _nested(a: Any, b: Any) -> bool:
+    """Whether the shorter of two sample matrices is the start of the longer."""
+    import numpy as np
+
+    short, long = (a, b) if len(a) <= len(b) else (b, a)
+    return bool(short.shape[1] == long.shape[1] and np.array_equal(long[: len(short)], short))
+
+
 # --------------------------------------------------------------------------- driver
 
 
@@ -347,6 +367,9 @@ def run_sweep(
     progress: Any = None,
     executor: Any = None,
     trusted: bool = False,
+    sets: dict[str, Any] | None = None,
+    samples: int | None = None,
+    fold_every: int | None = None,
 ) -> SweepResult:
     """Run (or resume) a sweep into ``out``.
 
@@ -367,24 +390,33 @@ def run_sweep(
         executor: an executor to use instead: a number of local worker processes, a
             ``concurrent.futures.Executor``, a ``distributed.Client`` or an object
             with ``analysis.executors``' interface (tests, embedding).
+        sets: scenario fields fixed on top of the spec's ``[set]`` (``--set``).
+        samples: grow the spec to this base sample size (``--until-ci``): the folder
+            then holds every size of the spec, and a larger one reuses the runs of a
+            smaller one (the samplers' matrices are nested).
+        fold_every: fold finished runs into a part file whenever this many are loose
+            (default ``analysis.store.FOLD_EVERY``).
 
     Raises:
         InputError: a bad spec, or a folder holding another sweep.
     """
     from analysis.executors import make_executor, resolve_executor
-    from analysis.store import SweepStore, code_hash, git_commit, now, versions
+    from analysis.store import FOLD_EVERY, SweepStore, code_hash, git_commit, now, versions
 
     spec_path = Path(spec_path)
-    spec = load_spec(spec_path)
+    spec = load_spec(spec_path, sets)
     if spec.runner not in TRUSTED_RUNNERS and not trusted:
         raise _err(
             "runner",
             spec.runner,
-            f"one of demandsim's runners ({', '.join(sorted(TRUSTED_RUNNERS))}), "
+            f"demandsim's own runner {DEFAULT_RUNNER} (or a known-answer test function), "
             "or pass --trust-spec",
         )
+    if samples is not None:
+        spec = dataclasses.replace(spec, samples=samples)
     check_plan_size(spec)
-    sweep_hash = spec.spec_hash()
+    sweep_hash = spec.spec_hash() if samples is None else spec.family_hash()
+    fold_every = fold_every or FOLD_EVERY
     store = SweepStore(out)
     if store.manifest_path.exists():  # refuse another sweep's folder before any work
         _same_sweep(store.read_manifest(), sweep_hash, out)
@@ -395,6 +427,7 @@ def run_sweep(
         _same_sweep(manifest, sweep_hash, out)
         if manifest is None:
             manifest = _manifest(spec, plan, spec_path)
+            manifest["spec_hash"] = sweep_hash
             store.write_samples(spec.names, plan.matrix)
             store.write_manifest(manifest)
         else:
@@ -404,6 +437,14 @@ def run_sweep(
                 on_disk = store.read_samples(spec.names)
             except Exception:
                 on_disk = None
+            if samples is not None and on_disk is not None and _nested(on_disk, plan.matrix):
+                # The same sweep at another base size: its runs stay, the plan changes.
+                grown = _manifest(spec, plan, spec_path)
+                for key in ("rows", "table_rows", "runs", "normalized"):
+                    manifest[key] = grown[key]
+                manifest["samples"] = samples
+                store.write_samples(spec.names, plan.matrix)
+                on_disk = plan.matrix
             if (
                 on_disk is None
                 or on_disk.shape != plan.matrix.shape
@@ -454,6 +495,16 @@ def run_sweep(
                 ex, owned = make_executor(workers, scheduler), True
             else:
                 ex, owned = resolve_executor(executor)
+            client = getattr(ex, "client", None)
+            if client is not None:  # a Dask cluster: the same code everywhere
+                from analysis.cluster import check_workers
+
+                try:
+                    check_workers(client)
+                except BaseException:
+                    if owned:
+                        ex.close()
+                    raise
             session["executor"] = ex.description
             if progress is not None:
                 progress.write(
@@ -462,9 +513,11 @@ def run_sweep(
                 )
             bar = Progress(len(plan.tasks), len(todo), progress)
             try:
-                for record in ex.run(execute_run, todo):
+                for record in _in_batches(ex, todo):
                     rid = record["run_id"]
                     store.write_run(record, plan.tasks[rid], sweep_hash)
+                    if store.loose >= fold_every:
+                        store.fold(sweep_hash)
                     done[rid] = record["status"]
                     ran += 1
                     bar.update(record)
@@ -480,6 +533,8 @@ def run_sweep(
         complete = all(rid in done for rid in plan.tasks)
         failed = sum(1 for rid in plan.tasks if done.get(rid) == "error")
         if complete:
+            if store.part_files():  # a large sweep ends folded; a small one is left as is
+                store.fold(sweep_hash)
             store.compact(plan.rows, plan.seeds, plan.points, spec.names, sweep_hash)
         manifest["status"] = "complete" if complete else "incomplete"
         manifest["counts"] = {

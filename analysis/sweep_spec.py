@@ -135,6 +135,14 @@ class SweepSpec:
     def spec_hash(self) -> str:
         return canonical_hash(self.normalized())[:16]
 
+    def family_hash(self) -> str:
+        """The hash of the spec whatever its base sample size: the sweeps that
+        ``--until-ci`` grows by doubling ``samples`` share it, and so their runs."""
+        data = self.normalized()
+        data["sampler"] = {k: v for k, v in data["sampler"].items() if k != "samples"}
+        data["grows"] = True
+        return canonical_hash(data)[:16]
+
 
 # --------------------------------------------------------------------------- hashing
 
@@ -249,8 +257,12 @@ def _parse_parameter(
     return Parameter(name, "range", tname, lo=float(rng[0]), hi=float(rng[1]), points=points)
 
 
-def load_spec(path: str | Path) -> SweepSpec:
+def load_spec(path: str | Path, sets: dict[str, Any] | None = None) -> SweepSpec:
     """Read and validate a sweep spec (TOML).
+
+    Args:
+        path: the spec file.
+        sets: dotted scenario fields fixed on top of the spec's ``[set]`` (``--set``).
 
     Raises:
         SweepSpecError: one line naming the dotted field, the value and what is allowed.
@@ -266,6 +278,15 @@ def load_spec(path: str | Path) -> SweepSpec:
         ) from None
     except tomllib.TOMLDecodeError as exc:
         raise SweepSpecError(f"sweep spec {str(path)!r}: malformed TOML ({exc})") from None
+    if sets:
+        fixed = data.get("set", {})
+        if isinstance(fixed, dict):
+            for key in sets:
+                if key in data.get("parameters", {}):
+                    raise SweepSpecError(
+                        f"--set {key}: a parameter of this sweep; vary it or fix it, not both"
+                    )
+            data["set"] = {**fixed, **sets}
     return parse_spec(data, path.parent)
 
 

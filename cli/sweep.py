@@ -42,6 +42,20 @@ from cli.errors import input_errors
     help="Let the spec's runner name any module:function (it runs as code on the workers).",
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress lines on stderr.")
+@click.option(
+    "--set", "sets", multiple=True, metavar="KEY=VALUE", help="Fix a scenario field (like run)."
+)
+@click.option(
+    "--until-ci",
+    type=float,
+    default=None,
+    metavar="WIDTH",
+    help="Sobol/Morris: double the base sample (reusing runs) until every interval is narrower.",
+)
+@click.option(
+    "--budget", type=click.IntRange(min=1), default=None, help="Never plan more runs than this."
+)
+@click.option("--dry-run", is_flag=True, help="Print the plan and a time estimate; run nothing.")
 def sweep(
     spec: Path,
     out: Path,
@@ -50,12 +64,19 @@ def sweep(
     retry_failed: bool,
     trust_spec: bool,
     quiet: bool,
+    sets: tuple[str, ...] = (),
+    until_ci: float | None = None,
+    budget: int | None = None,
+    dry_run: bool = False,
 ) -> None:
     """Run the parameter sweep SPEC (a TOML file, or a bundled sweep such as small-grid)
     into --out DIR.
 
     Each finished run is written to DIR/runs/ as it completes; at the end all runs
     are compacted into DIR/results.parquet (one row per sample row and replication).
+    A grid or LHS sweep then ends with its main effects (DIR/effects.csv, .png).
+    --until-ci grows a Sobol or Morris sweep until its intervals are narrow enough;
+    --dry-run prints the plan and a time estimate and writes nothing.
     Exit 0 when every run succeeded, 1 when some runs failed (recorded with their
     error), 2 on bad input.
     """
@@ -63,6 +84,7 @@ def sweep(
 
     from analysis.executors import SchedulerLost, make_executor
     from analysis.sweep import resolve_spec_path, run_sweep
+    from cli.sweep_extra import sweep_extra
     from sim.errors import InputError
     from sim.io import check_writable
 
@@ -76,7 +98,14 @@ def sweep(
         spec = resolve_spec_path(spec)
         if out.exists() and not out.is_dir():
             raise InputError(f"--out {str(out)!r}: is a file; expected a folder")
-        check_writable(out, "--out")
+        if not dry_run:
+            check_writable(out, "--out")
+        overrides, done = sweep_extra(
+            spec, out, sets, until_ci, budget, dry_run, workers, scheduler, retry_failed, quiet
+        )
+    if done:
+        return
+    with input_errors():
         # connect before anything is written: an unreachable scheduler leaves no folder
         executor = make_executor(None, address) if address else None
     try:
@@ -89,6 +118,7 @@ def sweep(
                 progress=None if quiet else sys.stderr,
                 executor=executor,
                 trusted=trust_spec,
+                sets=overrides,
             )
     except SchedulerLost as exc:
         click.echo(f"sweep: {exc}", err=True)
@@ -111,15 +141,19 @@ def sweep(
             err=True,
         )
         sys.exit(1)
+    if res.complete:
+        from cli.sweep_extra import self_analysis
+
+        self_analysis(res.out)
 
 
 @click.command()
 @click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
 @click.option(
     "--method",
-    type=click.Choice(["sobol", "morris"]),
+    type=click.Choice(["sobol", "morris", "effects"]),
     default=None,
-    help="Sobol (sampler sobol) or Morris (sampler morris) indices [default: the sweep's sampler].",
+    help="Sobol, Morris indices, or main effects (grid, lhs); default: the sweep's design.",
 )
 @click.option(
     "--outcome",
@@ -149,6 +183,27 @@ def sweep(
     show_default=True,
     help="Seed of the bootstrap (positive: SALib treats 0 as unseeded).",
 )
+@click.option(
+    "--max-width",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Flag intervals wider than this (Sobol: index units, default 0.1; Morris: share "
+    "of the largest mu*, 0.1; effects: outcome standard deviations, 0.2).",
+)
+@click.option(
+    "--window",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Steps per window of the indices over time (Sobol/Morris sweeps with time series).",
+)
+@click.option(
+    "--bins",
+    type=click.IntRange(min=2),
+    default=5,
+    show_default=True,
+    help="LHS: levels per range.",
+)
 def analyze(
     folder: Path,
     method: str | None,
@@ -157,49 +212,27 @@ def analyze(
     conf_level: float,
     resamples: int,
     seed: int,
+    max_width: float | None = None,
+    window: int = 1,
+    bins: int = 5,
 ) -> None:
-    """Sensitivity indices of the finished sweep in FOLDER, with confidence intervals.
+    """Sensitivity of the finished sweep in FOLDER, with confidence intervals.
 
-    Writes FOLDER/sensitivity-METHOD.csv and .png. Refuses (exit 2) a sweep that is
-    incomplete, has failed runs, or misses a value of a chosen outcome.
+    Sobol and Morris sweeps: SALib's indices in FOLDER/sensitivity-METHOD.csv and
+    .png, and, when the sweep stored time series, the indices at every step (or
+    --window) in sensitivity-METHOD-time.csv and .png. Grid and LHS sweeps: main
+    effects and two-way interactions (effects*.csv, interactions*.csv, .png).
+    Refuses (exit 2) a sweep that is incomplete, has failed runs, or misses a value
+    of a chosen outcome.
     """
-    from analysis.sensitivity import analyze_sweep, describe, write_analysis
+    from cli.sweep_extra import analyze_any
     from sim.io import check_writable
 
     with input_errors():
-        if method is None:
-            method = method_of(folder)
         check_writable(out or folder, "--out" if out else "FOLDER")
-    table, s2 = analyze_sweep(
-        folder,
-        method,
-        list(outcomes) or None,
-        conf_level=conf_level,
-        num_resamples=resamples,
-        seed=seed,
-    )
-    paths = write_analysis(folder, method, table, s2, out)
-    click.echo(describe(table, method), err=True)
+        paths = analyze_any(
+            folder, method, list(outcomes), out, conf_level, resamples, seed, max_width, window,
+            bins,
+        )  # fmt: skip
     for p in paths:
         click.echo(str(p))
-
-
-def method_of(folder: Path) -> str:
-    """The sampler of the sweep in ``folder`` (from its manifest), when it has indices."""
-    import json
-
-    from sim.errors import InputError
-
-    try:
-        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        raise InputError(
-            f"{str(folder)!r}: no readable manifest.json; expected a sweep folder, or give --method"
-        ) from None
-    method = manifest.get("method") if isinstance(manifest, dict) else None
-    if method not in ("sobol", "morris"):
-        raise InputError(
-            f"{str(folder)!r}: sampled with {method!r}, which has no sensitivity indices; "
-            "expected a sobol or morris sweep"
-        )
-    return str(method)

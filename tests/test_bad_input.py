@@ -241,13 +241,14 @@ def test_a_foreign_runner_needs_the_trust_flag(
     refused(capsys, ["sweep", spec, "--out", str(tmp_path / "out")], tmp_path, "--trust-spec")
 
 
-def test_analyze_without_a_method_on_a_grid_sweep(
+def test_analyze_without_a_method_on_a_folder_that_is_no_sweep(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
+    # (a finished grid sweep gets its main effects: tests/test_effects.py)
     folder = tmp_path / "sweep"
     folder.mkdir()
     (folder / "manifest.json").write_text(json.dumps({"method": "grid"}))
-    refused(capsys, ["analyze", str(folder)], tmp_path, "'grid'")
+    refused(capsys, ["analyze", str(folder)], tmp_path, "manifest")
 
 
 def test_unreachable_scheduler(tmp_path: Path) -> None:
