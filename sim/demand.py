@@ -79,6 +79,22 @@ class DemandEvents:
     churned: np.ndarray  # left the supplier
     expired: np.ndarray  # active need lapsed
 
+    def opened(self, also: np.ndarray) -> np.ndarray:
+        """The needs that became latent or active this step (potential demand that
+        arose), with ``also`` (needs another rule turned active)."""
+        return np.concatenate(
+            [
+                self.emerged,
+                self.complement,
+                self.activated,
+                self.failed,
+                self.worn,
+                self.churned,
+                self.upmarket_unserved,
+                also,
+            ]
+        )
+
 
 def demand_step(
     state: CustomerState,

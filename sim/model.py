@@ -10,7 +10,6 @@ order.
 
 from __future__ import annotations
 
-import math
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -28,8 +27,15 @@ from sim.events import Events
 from sim.firms import FirmAgent
 from sim.market import compile_market
 from sim.metrics import OpportunityLedger
-from sim.platform import Contacts, init_records, keep_counts, platform_step, record_sales
-from sim.rng import Streams
+from sim.platform import (
+    change_platform,
+    init_records,
+    keep_counts,
+    platform_step,
+    record_sales,
+    withhold,
+)
+from sim.rng import Streams, fresh_seed
 from sim.scenario import Scenario, build_scenario, load_scenario
 from sim.state import initial_state
 from sim.strategy import count_adopters, plan, start_development
@@ -108,8 +114,8 @@ class DemandModel(mesa.Model):
         self._warming = False
         self._start_measuring()
         self._metrics = measures.metric_row(self)
-        self.datacollector = _RowCollector(
-            model_reporters={k: partial(_metric, key=k) for k in self._metrics}
+        self.datacollector = measures.RowCollector(
+            model_reporters={k: partial(measures.metric, key=k) for k in self._metrics}
         )
         self.datacollector.collect(self)
 
@@ -167,25 +173,14 @@ class DemandModel(mesa.Model):
         tr.occur(EV["latent_to_active"], self._in_focal_standard(ev.activated), now)
         tr.occur(EV["upmarket"], self._in_focal_standard(ev.upmarket), now)
         tr.occur(EV["complement"], self._in_focal_standard(ev.complement), now)
-        opened = np.concatenate(
-            [
-                ev.emerged,
-                ev.complement,
-                ev.activated,
-                ev.failed,
-                ev.worn,
-                ev.churned,
-                ev.upmarket_unserved,
-                failed_over,
-            ]
-        )
+        opened = ev.opened(failed_over)
         self.ledger.open_step(st, self.focal, opened, now)
         contacts = [
             platform_step(f, st, now, self.streams.key(f"platform:{f.name}"), work, m)
             for f in firms
         ]
         if self._warming:
-            _common_history(contacts)
+            withhold(contacts)
         else:
             tr.detect(contacts[0].read_ok, now)
             self.events.detect_launches(st, contacts[0].read_ok, tr, now)
@@ -269,65 +264,13 @@ class DemandModel(mesa.Model):
         the platform and lowering it drops the last ones added; a record kept on a
         customer who leaves the platform stays as it was last seen.
         """
-        f = self.firm_list[firm]
-        where = "focal" if firm == 0 else f"competitors.{firm - 1}"
-        sc = build_scenario(
-            self.spec.to_dict(), {f"{where}.platform.{k}": v for k, v in fields.items()}
-        )
-        f.spec = sc.firms[firm]
-        rec = f.records
-        assert rec is not None
-        rec.covered[:] = f.std_segments[self.state.segment] & (
-            f.coverage_u < f.spec.platform.coverage
-        )
-        rec.kind = rec.believed = rec.n_open = None
-        keep_counts(f, self.work, self.market, len(self.firm_list))  # recounted
+        change_platform(self, firm, fields)
 
     def start_development(self, firm: int, category: str, tier: str) -> None:
         """Start developing a product for a cell now (a decision the firm's planning
         would otherwise take from its beliefs); it launches after the lead time."""
         c, k = self.market.tier_index(category, tier)
         start_development(self.firm_list[firm].book, self.market, c, k, self.t)
-
-
-def _common_history(contacts: list[Contacts]) -> None:
-    """Before step 0 the platforms keep their records (contacts read and refresh them)
-    but do not act on the market: no offer reaches a customer, no complaint is handled,
-    and word of mouth does not depend on who was contacted. The market's history is then
-    the same whatever the platforms, so two scenarios that differ in a platform start
-    from the same market at step 0 (common random numbers from the first measured step),
-    with records as stale as each platform's contacts left them."""
-    for c in contacts:
-        c.offered.fill(-1)
-        c.contacted.fill(False)
-        if c.table is not None:
-            c.table.fill(0.0)
-        c.offered_at = c.offered_at[:0] if c.offered_at is not None else None
-
-
-def fresh_seed() -> int:
-    """A seed from the operating system's entropy, in [0, 2**63)."""
-    entropy = np.random.SeedSequence().entropy
-    assert isinstance(entropy, int)
-    return entropy % 2**63
-
-
-def _metric(model: DemandModel, key: str) -> float:
-    return model._metrics.get(key, math.nan)
-
-
-class _RowCollector(mesa.DataCollector):
-    """A ``mesa.DataCollector`` whose model reporters are the keys of the model's metric
-    row. ``collect`` reads the row once instead of calling one reporter and deep-copying
-    its value per column (the values are plain numbers): the same table, without data
-    collection dominating a step of a small market."""
-
-    def collect(self, model: DemandModel) -> None:  # type: ignore[override]
-        if hasattr(self, "_collection_steps"):
-            self._collection_steps.append(model.time)
-        row = model._metrics
-        for var, values in self.model_vars.items():
-            values.append(row.get(var, math.nan))
 
 
 def run_scenario(

@@ -27,6 +27,7 @@ date as records change, so that targeting and planning need not recount them.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numba import njit
@@ -39,6 +40,9 @@ from sim.rng import CONTACT, READ_LINK, address, pair, uniform
 from sim.scenario import Platform
 from sim.state import ACTIVE, LATENT, NEVER, NO_FIRM, NONE, SERVED, CustomerState
 from sim.workspace import Workspace
+
+if TYPE_CHECKING:
+    from sim.model import DemandModel
 
 
 @dataclass
@@ -361,11 +365,15 @@ def platform_kernel(
                 # due 1/p steps after the last contact, the fraction dithered by a
                 # draw addressed to that contact, so the mean interval is exactly 1/p
                 last = np.int64(seen[i])
-                if last == NEVER:  # a record never refreshed is due
+                gap = np.float64(now - last)
+                due = 1.0 / p
+                if last == NEVER or gap >= due:  # never refreshed, or due whatever u
                     hit = True
+                elif gap < due - 1.0:  # not due whatever u: no draw needed
+                    hit = False
                 else:
                     u = uniform(rk, step_addr - (now - last), i, CONTACT, 0)
-                    hit = bool(np.float64(now - last) >= 1.0 / p - u)
+                    hit = bool(gap >= due - u)
             else:
                 hit = uniform(rk, step_addr, i, CONTACT, 0) < p
         contacted[i] = hit
@@ -441,3 +449,37 @@ def platform_kernel(
     tallies[5] = opp1
     tallies[6] = def1
     return read_ok[:n_ok], offered_at[:n_off]  # type: ignore[return-value]
+
+
+def withhold(contacts: list[Contacts]) -> None:
+    """Before step 0 the platforms keep their records (contacts read and refresh them)
+    but do not act on the market: no offer reaches a customer, no complaint is handled,
+    and word of mouth does not depend on who was contacted. The market's history is then
+    the same whatever the platforms, so two scenarios that differ in a platform start
+    from the same market at step 0 (common random numbers from the first measured step),
+    with records as stale as each platform's contacts left them."""
+    for c in contacts:
+        c.offered.fill(-1)
+        c.contacted.fill(False)
+        if c.table is not None:
+            c.table.fill(0.0)
+        c.offered_at = c.offered_at[:0] if c.offered_at is not None else None
+
+
+def change_platform(model: DemandModel, firm: int, fields: dict[str, Any]) -> None:
+    """``DemandModel.set_platform``: validate the fields against the schema, place the
+    customers in or out of the platform by their set-up coverage draw, and recount
+    the firm's kept counts."""
+    from sim.scenario import build_scenario
+
+    f = model.firm_list[firm]
+    where = "focal" if firm == 0 else f"competitors.{firm - 1}"
+    sc = build_scenario(
+        model.spec.to_dict(), {f"{where}.platform.{k}": v for k, v in fields.items()}
+    )
+    f.spec = sc.firms[firm]
+    rec = f.records
+    assert rec is not None
+    rec.covered[:] = f.std_segments[model.state.segment] & (f.coverage_u < f.spec.platform.coverage)
+    rec.kind = rec.believed = rec.n_open = None
+    keep_counts(f, model.work, model.market, len(model.firm_list))  # recounted

@@ -216,3 +216,10 @@ class Streams:
 
     def planning(self, firm: str) -> np.random.Generator:
         return self._gens[f"planning:{firm}"]
+
+
+def fresh_seed() -> int:
+    """A seed from the operating system's entropy, in [0, 2**63)."""
+    entropy = np.random.SeedSequence().entropy
+    assert isinstance(entropy, int)
+    return entropy % 2**63
