@@ -335,7 +335,9 @@ def cheapest_per_level(table: Any, spec: FrontierSpec) -> Any:
                 "profit": best["profit"],
             }
         )
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    out["trial"] = out["trial"].astype("Int64")  # a level no candidate reached has none
+    return out
 
 
 # --------------------------------------------------------------------------- output
@@ -380,6 +382,8 @@ def plot_frontier(fr: Frontier, path: Path) -> Path:
 def frontier_html(fr: Frontier, png: Path) -> str:
     """A self-contained HTML page: the question, the cheapest setting per level, the
     plot and the Pareto set."""
+    import pandas as pd
+
     from analysis.report import _describe, _img, _page, _table, fmt
 
     names = [p.name for p in fr.spec.parameters]
@@ -392,7 +396,7 @@ def frontier_html(fr: Frontier, png: Path) -> str:
             fmt(r.get("sigma_lower")),
             fmt(r.get("profit")),
         ]
-        if r["trial"] is not None and r["trial"] == r["trial"]
+        if not pd.isna(r["trial"])
         else [f"{r['level']:g}σ", *("not reached" for _ in names), "—", "—", "—", "—"]
         for r in fr.cheapest.to_dict("records")
     ]
@@ -429,6 +433,7 @@ def write_frontier(fr: Frontier, out: str | Path) -> Path:
     """Write the frontier's folder as a whole: pareto.csv/.parquet, candidates.csv,
     cheapest.csv, cheapest-Ksigma.toml per reached level, frontier.png, frontier.html,
     spec.json and demandsim.json."""
+    import pandas as pd
     import tomli_w
 
     from analysis.provenance import provenance
@@ -450,7 +455,7 @@ def write_frontier(fr: Frontier, out: str | Path) -> Path:
         atomic_write_parquet(stage / "pareto.parquet", pareto.astype({"trial": int}))
         atomic_write_text(stage / "cheapest.csv", fr.cheapest.to_csv(index=False))
         for r in fr.cheapest.to_dict("records"):
-            if r["trial"] is None or r["trial"] != r["trial"]:
+            if pd.isna(r["trial"]):
                 continue
             sc = build_scenario(fr.spec.base, fr.overrides(int(r["trial"])))
             name = f"cheapest-{_level_name(r['level'])}sigma.toml"

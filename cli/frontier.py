@@ -67,9 +67,11 @@ def frontier(scenario: str, spec_path: Path, out: Path, workers: int, quiet: boo
     with input_errors():
         fr = run_frontier(spec, executor=workers, progress=None if quiet else progress)
         write_frontier(fr, out)
+    import pandas as pd
+
     names = [p.name for p in spec.parameters]
     for r in fr.cheapest.to_dict("records"):
-        if r["trial"] is None or r["trial"] != r["trial"]:
+        if pd.isna(r["trial"]):
             click.echo(f"{r['level']:g} sigma: not reached by any candidate")
             continue
         setting = ", ".join(
