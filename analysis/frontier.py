@@ -256,7 +256,8 @@ def _plain(value: Any, p: Parameter) -> Any:
     return int(value) if p.type == "int" else float(value)
 
 
-def _suggest(trial: Any, p: Parameter) -> Any:
+def suggest(trial: Any, p: Parameter) -> Any:
+    """The value of ``p`` an optuna trial proposes (a level, an integer or a float)."""
     if p.kind == "levels":
         return trial.suggest_categorical(p.name, list(p.levels))
     if p.type == "int":
@@ -291,7 +292,7 @@ def run_frontier(
     rows: list[dict[str, Any]] = []
 
     def objective(trial: Any) -> tuple[float, float]:
-        values = {p.name: _suggest(trial, p) for p in spec.parameters}
+        values = {p.name: suggest(trial, p) for p in spec.parameters}
         try:
             sc = build_scenario(spec.base, values)
         except ScenarioError as exc:  # a combination the scenario's cross-checks refuse

@@ -34,6 +34,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "cli.sweep:analyze",
         "Sensitivity indices (Sobol, Morris) of a finished sweep.",
     ),
+    "calibrate": (
+        "cli.calibrate:calibrate",
+        "Fit scenario fields to observed adopters or sales (Bass start, then optuna).",
+    ),
     "frontier": (
         "cli.frontier:frontier",
         "Cheapest platform for each sigma level (multi-objective search, NSGA-II).",
