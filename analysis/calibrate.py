@@ -61,6 +61,8 @@ from sim.scenario import build_scenario
 
 # Fresh replications at the best fit that set the acceptance distance and the band.
 CHECK_REPS = 12
+# Rounds of refinement: each draws around the good fits the rounds before found.
+REFINE_ROUNDS = 3
 
 
 class CalibrationError(SweepSpecError):
@@ -299,11 +301,11 @@ def study_name(spec: CalibrationSpec, observed: Any) -> str:
 
 
 def refine_points(
-    trials: Any, good: Any, best: dict[str, Any], spec: CalibrationSpec
+    trials: Any, good: Any, best: dict[str, Any], spec: CalibrationSpec, n: int, rnd: int
 ) -> list[dict[str, Any]]:
-    """``spec.refine`` candidates drawn uniformly in a box around the best fit: twice the
-    spread of the good fits (at least 5% of each range), inside the ranges."""
-    rng = np.random.default_rng(spec.seed)
+    """``n`` candidates drawn uniformly in a box around the best fit: twice the spread
+    of the good fits (at least 5% of each range), inside the ranges (round ``rnd``)."""
+    rng = np.random.default_rng([spec.seed, rnd])
     lows, highs = {}, {}
     for p in spec.parameters:
         if p.kind != "range":
@@ -313,7 +315,7 @@ def refine_points(
         lows[p.name] = max(p.lo, best[p.name] - half)
         highs[p.name] = min(p.hi, best[p.name] + half)
     out = []
-    for _ in range(spec.refine):
+    for _ in range(n):
         values = dict(best)
         for name in lows:
             v = float(rng.uniform(lows[name], highs[name]))
@@ -410,11 +412,16 @@ def calibrate(
     mean_best, fresh, eps = acceptance(best)
     # refine: fill the neighbourhood of the good fits, so that their range (the
     # interval) is not set by the few points the search happened to try there
-    refined = int((trials["phase"] == "refine").sum())
-    if spec.refine > refined:
-        for values in refine_points(trials, trials["distance"] <= eps, best, spec)[refined:]:
+    per_round = -(-spec.refine // REFINE_ROUNDS)
+    for rnd in range(REFINE_ROUNDS):
+        refined = int((trials["phase"] == "refine").sum())
+        target = min(spec.refine, (rnd + 1) * per_round)
+        if target <= refined:
+            continue
+        good = trials["distance"] <= eps
+        for values in refine_points(trials, good, best, spec, target - refined, rnd):
             study.enqueue_trial(values, user_attrs={"phase": "refine"})
-        study.optimize(objective, n_trials=spec.refine - refined)
+        study.optimize(objective, n_trials=target - refined)
         trials = table()
         if dict(study.best_params) != best:
             best = dict(study.best_params)

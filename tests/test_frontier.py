@@ -166,3 +166,11 @@ def test_bad_frontier_spec_is_one_line_exit_2_nothing_written(
     for w in words:
         assert w in lines[0]
     assert set(tmp_path.iterdir()) == before
+
+
+def test_report_on_a_frontier_folder_is_its_page(frontier_dir: Path) -> None:
+    result = CliRunner().invoke(cli, ["report", str(frontier_dir)])
+    assert result.exit_code == 0, result.output
+    assert (frontier_dir / "report.html").read_text() == (
+        frontier_dir / "frontier.html"
+    ).read_text()
