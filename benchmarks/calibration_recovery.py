@@ -6,7 +6,8 @@
 Each data set is one run of the ``bass-check`` reduction (1,000 customers, 40
 steps) at a known ``focal.platform.density`` and ``wom.q`` drawn uniformly from
 [0.005, 0.05] and [0.1, 0.5], observed as its ``adopters`` series. Each is
-calibrated by ``analysis.calibrate.calibrate`` (the same as ``demandsim
+calibrated by ``analysis.calibrate.calibrate`` (30 searched and 30 refining
+candidates, 3 seeds each; the same as ``demandsim
 calibrate``) over density in [0.002, 0.1] and q in [0.02, 0.8]. Printed: per data
 set the truth, the 90% intervals and whether they cover it; then the coverage of
 each field's interval (target >= 80%), the wall time per data set and per good fit.
@@ -25,7 +26,7 @@ SPEC = {
     "replications": 3,
     "seed": 1,
     "trials": 30,
-    "refine": 15,
+    "refine": 30,
     "confidence": 0.9,
     "set": {"run.customers": 1000},
     "parameters": {
