@@ -610,10 +610,11 @@ def _run_reading(summary: Mapping[str, Any], runs: Sequence[Mapping[str, Any]] =
 
 
 def build_report(directory: str | Path) -> str:
-    """The report HTML of a run or comparison folder.
+    """The report HTML of a run, comparison, frontier or calibration folder (the last
+    two: the page the command wrote, ``frontier.html`` or ``calibration.html``).
 
     Raises:
-        InputError: the folder does not exist or is neither a run nor a comparison.
+        InputError: the folder does not exist or is none of these.
     """
     d = Path(directory)
     if not d.is_dir():
@@ -622,6 +623,9 @@ def build_report(directory: str | Path) -> str:
         return comparison_report(d)
     if (d / "summary.json").exists():
         return run_report(d)
+    for page in ("frontier.html", "calibration.html"):
+        if (d / page).is_file():
+            return (d / page).read_text(encoding="utf-8")
     raise InputError(
         f"report {str(directory)!r}: not a run or comparison folder (no summary.json or comparison.json)"
     )

@@ -268,16 +268,7 @@ def load_spec(path: str | Path, sets: dict[str, Any] | None = None) -> SweepSpec
         SweepSpecError: one line naming the dotted field, the value and what is allowed.
     """
     path = Path(path)
-    if not path.is_file():
-        raise SweepSpecError(f"sweep spec {str(path)!r}: no such file")
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SweepSpecError(
-            f"sweep spec {str(path)!r}: cannot be read ({exc.__class__.__name__})"
-        ) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise SweepSpecError(f"sweep spec {str(path)!r}: malformed TOML ({exc})") from None
+    data = read_spec_toml(path, "sweep spec")
     if sets:
         fixed = data.get("set", {})
         if isinstance(fixed, dict):
@@ -288,6 +279,48 @@ def load_spec(path: str | Path, sets: dict[str, Any] | None = None) -> SweepSpec
                     )
             data["set"] = {**fixed, **sets}
     return parse_spec(data, path.parent)
+
+
+def read_spec_toml(
+    path: Path, what: str, error: type[InputError] = SweepSpecError
+) -> dict[str, Any]:
+    """The TOML data of a spec file, or one line saying why it cannot be read."""
+    if not path.is_file():
+        raise error(f"{what} {str(path)!r}: no such file")
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise error(f"{what} {str(path)!r}: cannot be read ({exc.__class__.__name__})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise error(f"{what} {str(path)!r}: malformed TOML ({exc})") from None
+
+
+def load_base(
+    data: dict[str, Any], root: str | Path, default: str = "baseline", scenario: str | None = None
+) -> tuple[str, Any, dict[str, Any]]:
+    """The scenario a spec names (``scenario`` given: that one), with its ``[set]`` applied.
+
+    Returns:
+        The scenario's name or path as given, the built ``Scenario`` and the ``[set]`` table.
+    """
+    name = scenario if scenario is not None else data.get("scenario", default)
+    if not isinstance(name, str) or not name:
+        raise _err("scenario", name, "a bundled scenario name or a path to a .toml file")
+    scen_path: str | Path = name  # a bundled name
+    if scenario is None and (name.endswith(".toml") or "/" in name):
+        scen_path = Path(name) if Path(name).is_absolute() else Path(root) / name
+    try:
+        raw_base = read_toml(scen_path)
+    except ScenarioError as exc:
+        raise SweepSpecError(f"scenario = {name!r}: {str(exc).split(': ', 1)[-1]}") from None
+    fixed = data.get("set", {})
+    if not isinstance(fixed, dict):
+        raise _err("set", fixed, "a table of dotted scenario fields and values")
+    try:
+        base_sc = build_scenario(raw_base, fixed)
+    except ScenarioError as exc:
+        raise SweepSpecError(f"set.{exc}") from None
+    return name, base_sc, fixed
 
 
 def parse_spec(data: dict[str, Any], root: str | Path = ".") -> SweepSpec:
@@ -306,23 +339,7 @@ def parse_spec(data: dict[str, Any], root: str | Path = ".") -> SweepSpec:
     for key in data:
         if key not in allowed_top:
             raise SweepSpecError(f"{key}: unknown field; allowed: {', '.join(sorted(allowed_top))}")
-    scenario = data.get("scenario", "baseline")
-    if not isinstance(scenario, str) or not scenario:
-        raise _err("scenario", scenario, "a bundled scenario name or a path to a .toml file")
-    scen_path: str | Path = scenario  # a bundled name
-    if scenario.endswith(".toml") or "/" in scenario:
-        scen_path = Path(scenario) if Path(scenario).is_absolute() else Path(root) / scenario
-    try:
-        raw_base = read_toml(scen_path)
-    except ScenarioError as exc:
-        raise SweepSpecError(f"scenario = {scenario!r}: {str(exc).split(': ', 1)[-1]}") from None
-    fixed = data.get("set", {})
-    if not isinstance(fixed, dict):
-        raise _err("set", fixed, "a table of dotted scenario fields and values")
-    try:
-        base_sc = build_scenario(raw_base, fixed)
-    except ScenarioError as exc:
-        raise SweepSpecError(f"set.{exc}") from None
+    scenario, base_sc, fixed = load_base(data, root)
     base = base_sc.to_dict()
 
     steps = _int(data, "steps", base_sc.run.steps, 1, 1_000_000)

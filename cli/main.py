@@ -34,6 +34,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "cli.sweep:analyze",
         "Sensitivity indices (Sobol, Morris) of a finished sweep.",
     ),
+    "calibrate": (
+        "cli.calibrate:calibrate",
+        "Fit scenario fields to observed adopters or sales (Bass start, then optuna).",
+    ),
+    "frontier": (
+        "cli.frontier:frontier",
+        "Cheapest platform for each sigma level (multi-objective search, NSGA-II).",
+    ),
     "dashboard": ("cli.dashboard:dashboard", "Start the browser dashboard for a class."),
     "scenarios": ("cli.scenarios:scenarios", "List, show and validate scenarios."),
     "classroom": (

@@ -1,0 +1,551 @@
+"""Calibration: fit a scenario's fields to a market's observed series.
+
+The observed file (CSV or Parquet) has one row per period: a ``step`` column
+(consecutive integers, step 0 is the model's starting market) and one or more
+observed series: ``adopters`` (the focal firm's customers, cumulative),
+``sales`` (new adopters in the period: the difference of ``adopters``), or any
+other time-series column the model writes (``market_share``, ``share_focal``,
+``demand_core_standard`` ...: by firm and by cell). ``read_observed`` refuses gaps,
+negative or missing values and unknown columns with one line.
+
+A calibration spec is a small TOML file, like a sweep's::
+
+    replications = 4      # seeds per candidate (the same for every candidate)
+    seed = 1
+    trials = 40           # candidates evaluated (a rerun on the same folder continues)
+    confidence = 0.9      # level of the per-field intervals
+    sampler = "random"    # "random" (ABC rejection) or "tpe" (Bayesian optimisation)
+    refine = 30           # extra candidates drawn around the good fits after the search
+    [set]                 # fixed overrides
+    "run.customers" = 2000
+    [parameters]          # the fields to fit, with ranges inside the schema's bounds
+    "focal.platform.density" = { range = [0.002, 0.1] }
+    "wom.q" = { range = [0.02, 0.6] }
+
+Stage 1 fits the Bass curve to the observed adopters by least squares and maps
+it to ``focal.platform.density`` and ``wom.q`` (``analysis.diffusion``): it is the
+first candidate when those fields are fitted. Stage 2 searches the fields with
+optuna (random sampling from the ranges, or TPE), each candidate run on the same seeds through the ensemble runner;
+its distance is the scaled RMS gap between the observed series and the mean of
+the simulated ones. The study lives in ``OUT/study.db`` (SQLite): a rerun continues.
+
+Good fits are an ABC acceptance region: the candidates whose distance is within
+``eps``, the ``confidence`` quantile of the distances of fresh replications at the
+best fit from the mean curve (how far one market's series falls from the model's
+mean when the model is right). Each field's interval is the range of its good fits.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from analysis.frontier import suggest as _suggest
+from analysis.sweep_spec import (
+    Parameter,
+    SweepSpecError,
+    _err,
+    _field_types,
+    _int,
+    _parse_parameter,
+    canonical_hash,
+    load_base,
+    run_seed,
+)
+from sim.scenario import build_scenario
+
+# Fresh replications at the best fit that set the acceptance distance and the band.
+CHECK_REPS = 12
+# Rounds of refinement: each draws around the good fits the rounds before found.
+REFINE_ROUNDS = 3
+
+
+class CalibrationError(SweepSpecError):
+    """A calibration spec or observed file that cannot be used, in one line."""
+
+
+@dataclasses.dataclass(frozen=True)
+class CalibrationSpec:
+    """A validated calibration spec."""
+
+    base: dict[str, Any]
+    replications: int
+    seed: int
+    trials: int
+    confidence: float
+    sampler: str
+    refine: int
+    parameters: tuple[Parameter, ...]
+    source: dict[str, Any]
+
+    @property
+    def seeds(self) -> list[int]:
+        return [run_seed(self.seed, r) for r in range(self.replications)]
+
+
+def parse_calibration_spec(
+    data: dict[str, Any], root: str | Path, scenario: str
+) -> CalibrationSpec:
+    """Validate plain calibration-spec data for ``scenario``."""
+    allowed = {
+        "replications",
+        "seed",
+        "trials",
+        "confidence",
+        "sampler",
+        "refine",
+        "set",
+        "parameters",
+    }
+    for key in data:
+        if key not in allowed:
+            raise CalibrationError(f"{key}: unknown field; allowed: {', '.join(sorted(allowed))}")
+    _name, base_sc, fixed = load_base(data, root, scenario=scenario)
+    base = base_sc.to_dict()
+    replications = _int(data, "replications", 4, 2, 10_000)
+    seed = _int(data, "seed", 0, 0, 2**63 - 1)
+    trials = _int(data, "trials", 40, 2, 100_000)
+    refine = _int(data, "refine", 30, 0, 100_000)
+    confidence = data.get("confidence", 0.9)
+    if (
+        isinstance(confidence, bool)
+        or not isinstance(confidence, float)
+        or not 0.5 <= confidence < 1
+    ):
+        raise _err("confidence", confidence, "a number in [0.5, 1), e.g. 0.9")
+    # random (ABC rejection, then refinement) by default: measured 0.76 s per good fit
+    # against TPE's 1.31 s (benchmarks/calibration-recovery.md)
+    sampler = data.get("sampler", "random")
+    if sampler not in ("tpe", "random"):
+        raise _err("sampler", sampler, "'tpe' or 'random'")
+    raw = data.get("parameters", {})
+    if not isinstance(raw, dict) or not raw:
+        raise _err("parameters", raw, 'a table of fields, e.g. "wom.q" = { range = [0.02, 0.6] }')
+    fields = _field_types()
+    params = []
+    for name, value in raw.items():
+        if name in fixed:
+            raise CalibrationError(f"parameters.{name}: also fixed in [set]; fit it or fix it")
+        params.append(_parse_parameter(name, value, base, fields))
+    return CalibrationSpec(
+        base=base,
+        replications=replications,
+        seed=seed,
+        trials=trials,
+        confidence=float(confidence),
+        sampler=sampler,
+        refine=refine,
+        parameters=tuple(params),
+        source=data,
+    )
+
+
+# --------------------------------------------------------------------------- observed
+
+
+def model_columns(base: dict[str, Any]) -> list[str]:
+    """The time-series columns the model writes for this scenario (a tiny market)."""
+    from sim.model import DemandModel
+
+    sc = build_scenario(base, {"run.customers": 20, "run.warmup_steps": 0})
+    cols = DemandModel(sc, rng=0).datacollector.get_model_vars_dataframe().columns
+    return [c for c in cols if c != "step"]
+
+
+def read_observed(path: str | Path, allowed: list[str]) -> Any:
+    """Read and validate an observed file (CSV or Parquet).
+
+    Args:
+        path: the file.
+        allowed: the model's time-series columns (``sales`` is allowed besides).
+
+    Raises:
+        CalibrationError: one line naming the file, the column or step, and what is allowed.
+    """
+    import pandas as pd
+
+    path = Path(path)
+    shown = f"--observed {str(path)!r}"
+    if not path.is_file():
+        raise CalibrationError(f"{shown}: no such file")
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".csv":
+            df = pd.read_csv(path, comment="#")
+        elif suffix in (".parquet", ".pq"):
+            df = pd.read_parquet(path)
+        else:
+            raise CalibrationError(f"{shown}: expected a .csv or .parquet file")
+    except CalibrationError:
+        raise
+    except Exception as exc:  # any reader failure is a file that cannot be used
+        raise CalibrationError(f"{shown}: cannot be read ({exc.__class__.__name__})") from None
+    cols = [str(c) for c in df.columns]
+    if "step" not in cols:
+        raise CalibrationError(
+            f"{shown}: no 'step' column; expected step plus adopters and/or sales"
+        )
+    series = [c for c in cols if c != "step"]
+    if not series:
+        raise CalibrationError(f"{shown}: no observed column; expected adopters and/or sales")
+    for c in series:
+        if c != "sales" and c not in allowed:
+            import difflib
+
+            close = difflib.get_close_matches(c, ["sales", *allowed], n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise CalibrationError(
+                f"{shown}: unknown column {c!r}; expected adopters, sales or a model column{hint}"
+            )
+    if len(df) < 3:
+        raise CalibrationError(f"{shown}: {len(df)} rows; expected at least 3 periods")
+    for c in cols:
+        if not pd.api.types.is_numeric_dtype(df[c]) or pd.api.types.is_bool_dtype(df[c]):
+            raise CalibrationError(f"{shown}: column {c!r} is not numeric; expected numbers")
+    steps = df["step"].to_numpy(dtype=float)
+    if not np.all(np.isfinite(steps)) or np.any(steps != np.round(steps)) or steps[0] < 0:
+        raise CalibrationError(f"{shown}: step must be whole numbers from 0 up")
+    gaps = np.nonzero(np.diff(steps) != 1)[0]
+    if len(gaps):
+        i = int(gaps[0])
+        raise CalibrationError(
+            f"{shown}: step jumps from {steps[i]:g} to {steps[i + 1]:g}; "
+            "expected consecutive steps with no gaps"
+        )
+    for c in series:
+        v = df[c].to_numpy(dtype=float)
+        bad = np.nonzero(~np.isfinite(v) | (v < 0))[0]
+        if len(bad):
+            i = int(bad[0])
+            raise CalibrationError(
+                f"{shown}: {c} at step {steps[i]:g} = {v[i]:g}; expected a non-negative number"
+            )
+    return df.astype({"step": int}).reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- distance
+
+
+def simulated(ts: Any, columns: list[str]) -> np.ndarray:
+    """The simulated counterpart of each observed column, shape (columns, steps + 1)."""
+    out = []
+    for c in columns:
+        if c == "sales":
+            a = ts["adopters"].to_numpy(dtype=float)
+            out.append(np.concatenate([[np.nan], np.diff(a)]))
+        else:
+            out.append(ts[c].to_numpy(dtype=float))
+    return np.array(out)
+
+
+def distance(obs: np.ndarray, sim: np.ndarray, scale: np.ndarray) -> float:
+    """Scaled RMS gap between observed and simulated (NaN entries skipped)."""
+    z = (obs - sim) / scale[:, None]
+    return float(np.sqrt(np.nanmean(z**2)))
+
+
+@dataclasses.dataclass
+class Calibration:
+    """The outcome: every trial, the best fit, intervals, the band and the Bass start."""
+
+    spec: CalibrationSpec
+    observed: Any
+    columns: list[str]
+    trials: Any  # DataFrame: trial, the fields, distance, good
+    best: dict[str, Any]
+    eps: float
+    intervals: Any  # DataFrame: field, best, lo, hi
+    band: dict[str, np.ndarray]  # column -> (mean, lo, hi) arrays of shape (3, T)
+    start: dict[str, Any]
+
+
+def bass_start(observed: Any, spec: CalibrationSpec) -> dict[str, Any]:
+    """Stage 1: the Bass fit of the observed adopters (or cumulated sales), mapped."""
+    from analysis.diffusion import fit_bass
+
+    if "adopters" in observed:
+        y = observed["adopters"].to_numpy(dtype=float)
+    elif "sales" in observed:
+        y = np.cumsum(np.nan_to_num(observed["sales"].to_numpy(dtype=float)))
+    else:
+        return {}
+    if observed["step"].iloc[0] != 0 or y.max() <= 0:
+        return {}
+    fit = fit_bass(y)
+    mapped = fit.overrides()
+    names = {p.name: p for p in spec.parameters}
+    enqueue = {
+        k: float(np.clip(v, names[k].lo, names[k].hi))
+        for k, v in mapped.items()
+        if k in names and names[k].kind == "range"
+    }
+    return {
+        "p": fit.p,
+        "q": fit.q,
+        "m": fit.m,
+        "rmse": fit.rmse,
+        "mapped": mapped,
+        "enqueued": enqueue,
+    }
+
+
+def study_name(spec: CalibrationSpec, observed: Any) -> str:
+    """A study per spec and data: a rerun with the same ones (any ``trials``) continues it."""
+    data = hashlib.sha256(observed.to_csv(index=False).encode()).hexdigest()
+    # trials is left out: raising it on a rerun continues the same study
+    source = {k: v for k, v in spec.source.items() if k not in ("trials", "refine")}
+    return "calibration-" + canonical_hash({"spec": source, "base": spec.base, "data": data})[:16]
+
+
+def refine_points(
+    trials: Any, good: Any, best: dict[str, Any], spec: CalibrationSpec, n: int, rnd: int
+) -> list[dict[str, Any]]:
+    """``n`` candidates drawn uniformly in a box around the best fit: twice the spread
+    of the good fits (at least 5% of each range), inside the ranges (round ``rnd``)."""
+    rng = np.random.default_rng([spec.seed, rnd])
+    lows, highs = {}, {}
+    for p in spec.parameters:
+        if p.kind != "range":
+            continue
+        spread = float((trials.loc[good, p.name] - best[p.name]).abs().max()) if good.any() else 0.0
+        half = max(2 * spread, 0.05 * (p.hi - p.lo))
+        lows[p.name] = max(p.lo, best[p.name] - half)
+        highs[p.name] = min(p.hi, best[p.name] + half)
+    out = []
+    for _ in range(n):
+        values = dict(best)
+        for name in lows:
+            v = float(rng.uniform(lows[name], highs[name]))
+            values[name] = int(round(v)) if isinstance(best[name], int) else v
+        out.append(values)
+    return out
+
+
+def calibrate(
+    spec: CalibrationSpec,
+    observed: Any,
+    storage: Path,
+    *,
+    executor: Any = None,
+    progress: Callable[[int, int, float, float], None] | None = None,
+) -> Calibration:
+    """Run (or continue) the calibration; the optuna study is kept in ``storage`` (SQLite).
+
+    Args:
+        progress: called after each new trial with (done, total, its distance, best).
+    """
+    import optuna
+    import pandas as pd
+
+    from analysis.ensemble import ensemble_run
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    columns = [c for c in observed.columns if c != "step"]
+    steps = int(observed["step"].iloc[-1])
+    first = int(observed["step"].iloc[0])
+    obs = observed[columns].to_numpy(dtype=float).T
+    scale = np.maximum(np.nanmax(np.abs(obs), axis=1), 1e-9)
+    seeds = spec.seeds
+    start = bass_start(observed, spec)
+
+    def curves(values: dict[str, Any], run_seeds: list[int]) -> np.ndarray:
+        sc = build_scenario(spec.base, values)
+        ens = ensemble_run({"fit": sc}, run_seeds, steps=steps, executor=executor)
+        return np.array([simulated(ts, columns)[:, first:] for ts in ens.series("fit")])
+
+    sampler = (
+        optuna.samplers.TPESampler(seed=spec.seed % 2**32, n_startup_trials=min(10, spec.trials))
+        if spec.sampler == "tpe"
+        else optuna.samplers.RandomSampler(seed=spec.seed % 2**32)
+    )
+    study = optuna.create_study(
+        study_name=study_name(spec, observed),
+        storage=f"sqlite:///{storage}",
+        sampler=sampler,
+        direction="minimize",
+        load_if_exists=True,
+    )
+    done = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    if not done and start.get("enqueued"):
+        study.enqueue_trial(start["enqueued"], skip_if_exists=True)
+
+    def objective(trial: Any) -> float:
+        values = {p.name: _suggest(trial, p) for p in spec.parameters}
+        d = distance(obs, curves(values, seeds).mean(axis=0), scale)
+        if progress is not None:
+            best = min([d, *(t.value for t in study.trials if t.value is not None)])
+            progress(trial.number + 1, spec.trials + spec.refine, d, best)
+        return d
+
+    searched = [t for t in done if t.user_attrs.get("phase", "search") == "search"]
+    remaining = spec.trials - len(searched)
+    if remaining > 0:
+        study.optimize(objective, n_trials=remaining)
+
+    def table() -> Any:
+        return pd.DataFrame(
+            [
+                {
+                    "trial": t.number,
+                    **t.params,
+                    "distance": t.value,
+                    "phase": t.user_attrs.get("phase", "search"),
+                }
+                for t in study.trials
+                if t.state == optuna.trial.TrialState.COMPLETE
+            ]
+        )
+
+    def acceptance(best: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, float]:
+        # how far fresh markets at the best fit fall from its mean: the acceptance distance
+        mean_best = curves(best, seeds).mean(axis=0)
+        fresh_seeds = [run_seed(spec.seed + 1, 1000 + k) for k in range(CHECK_REPS)]
+        fresh = curves(best, fresh_seeds)
+        d_fresh = [distance(f, mean_best, scale) for f in fresh]
+        return mean_best, fresh, float(np.quantile(d_fresh, spec.confidence))
+
+    trials = table()
+    best = dict(study.best_params)
+    mean_best, fresh, eps = acceptance(best)
+    # refine: fill the neighbourhood of the good fits, so that their range (the
+    # interval) is not set by the few points the search happened to try there
+    per_round = -(-spec.refine // REFINE_ROUNDS)
+    for rnd in range(REFINE_ROUNDS):
+        refined = int((trials["phase"] == "refine").sum())
+        target = min(spec.refine, (rnd + 1) * per_round)
+        if target <= refined:
+            continue
+        good = trials["distance"] <= eps
+        for values in refine_points(trials, good, best, spec, target - refined, rnd):
+            study.enqueue_trial(values, user_attrs={"phase": "refine"})
+        study.optimize(objective, n_trials=target - refined)
+        trials = table()
+        if dict(study.best_params) != best:
+            best = dict(study.best_params)
+            mean_best, fresh, eps = acceptance(best)
+    trials["good"] = trials["distance"] <= eps
+    good = trials[trials["good"]] if trials["good"].any() else trials.nsmallest(1, "distance")
+    rows = []
+    for p in spec.parameters:
+        if p.kind == "levels":
+            rows.append({"field": p.name, "best": best[p.name], "lo": None, "hi": None})
+            continue
+        rows.append(
+            {
+                "field": p.name,
+                "best": best[p.name],
+                "lo": float(good[p.name].min()),
+                "hi": float(good[p.name].max()),
+            }
+        )
+    lo_q, hi_q = (1 - spec.confidence) / 2, (1 + spec.confidence) / 2
+    band = {
+        c: np.array(
+            [
+                mean_best[i],
+                np.nanquantile(fresh[:, i], lo_q, axis=0),
+                np.nanquantile(fresh[:, i], hi_q, axis=0),
+            ]
+        )
+        for i, c in enumerate(columns)
+    }
+    return Calibration(
+        spec=spec,
+        observed=observed,
+        columns=columns,
+        trials=trials,
+        best=best,
+        eps=eps,
+        intervals=pd.DataFrame(rows),
+        band=band,
+        start=start,
+    )
+
+
+# --------------------------------------------------------------------------- output
+
+
+def plot_fit(cal: Calibration, path: Path) -> Path:
+    """Observed against simulated (mean at the best fit, with its band), one panel per
+    observed column."""
+    from matplotlib.figure import Figure
+
+    from analysis.plots import _save
+
+    k = len(cal.columns)
+    fig = Figure(figsize=(7.0, 3.2 * k))
+    steps = cal.observed["step"].to_numpy()
+    for i, c in enumerate(cal.columns):
+        ax = fig.add_subplot(k, 1, i + 1)
+        mean, lo, hi = cal.band[c]
+        ax.fill_between(
+            steps,
+            lo,
+            hi,
+            color="#1f77b4",
+            alpha=0.25,
+            label=f"simulated {cal.spec.confidence:.0%} band",
+        )
+        ax.plot(steps, mean, color="#1f77b4", label="simulated mean (best fit)")
+        ax.plot(steps, cal.observed[c], "k.", ms=4, label="observed")
+        ax.set_ylabel(c)
+        ax.set_xlabel("step")
+        ax.grid(True, alpha=0.3)
+        ax.legend(loc="best", fontsize=8)
+    fig.suptitle("Observed against the calibrated model")
+    return _save(fig, path)
+
+
+def calibration_html(cal: Calibration, png: Path) -> str:
+    """A self-contained HTML page of the calibration."""
+    from analysis.report import _img, _page, _table, fmt
+
+    rows = [
+        [r["field"], fmt(r["best"]), fmt(r["lo"]), fmt(r["hi"])]
+        for r in cal.intervals.to_dict("records")
+    ]
+    st = cal.start
+    start = (
+        f"<p>Stage 1 (Bass least squares): p = {fmt(st['p'])}, q = {fmt(st['q'])}, "
+        f"m = {fmt(st['m'])} (RMSE {fmt(st['rmse'])}); first candidate: "
+        f"{', '.join(f'{k} = {fmt(v)}' for k, v in st['enqueued'].items()) or 'none'}.</p>"
+        if st
+        else "<p>Stage 1: no adopters or sales from step 0 to fit a Bass curve to.</p>"
+    )
+    good = int(cal.trials["good"].sum())
+    body = [
+        f"<h1>Calibration: {cal.spec.base['run']['name']}</h1>",
+        start,
+        f"<p>Stage 2 (optuna {cal.spec.sampler}): {len(cal.trials)} candidates on the same "
+        f"{cal.spec.replications} seeds; {good} good fits (distance ≤ {fmt(cal.eps)}, the "
+        f"{cal.spec.confidence:.0%} quantile of fresh markets' distances at the best fit).</p>",
+        "<h2>Fitted fields</h2>",
+        _table(["field", "best", f"{cal.spec.confidence:.0%} low", "high"], rows),
+        _img(png),
+    ]
+    return _page(f"calibration: {cal.spec.base['run']['name']}", body)
+
+
+def write_calibration(cal: Calibration, out: Path) -> list[Path]:
+    """Write the results into ``out`` (each file atomically): calibrated.toml,
+    intervals.csv, trials.csv, start.json, fit.png, calibration.html."""
+    import tomli_w
+
+    from sim.io import atomic_write_bytes, atomic_write_json, atomic_write_text
+
+    steps = int(cal.observed["step"].iloc[-1])
+    sc = build_scenario(cal.spec.base, {**cal.best, "run.steps": steps})
+    data = sc.to_dict()
+    paths = [out / n for n in ("calibrated.toml", "intervals.csv", "trials.csv", "start.json")]
+    atomic_write_bytes(paths[0], tomli_w.dumps(data).encode())
+    atomic_write_text(paths[1], cal.intervals.to_csv(index=False))
+    atomic_write_text(paths[2], cal.trials.to_csv(index=False))
+    atomic_write_json(paths[3], {**cal.start, "eps": cal.eps})
+    png = plot_fit(cal, out / "fit.png")
+    atomic_write_text(out / "calibration.html", calibration_html(cal, png))
+    return [*paths, png, out / "calibration.html"]

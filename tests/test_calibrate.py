@@ -1,0 +1,146 @@
+"""`demandsim calibrate`: recovering known parameters from synthetic data, resuming,
+and refusing bad observed files and specs with one line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from analysis.calibrate import model_columns, parse_calibration_spec, read_observed
+from analysis.sweep_spec import read_spec_toml
+from cli.main import cli
+from sim import DemandModel, load_scenario
+
+ROOT = Path(__file__).resolve().parent.parent
+TRUTH = {"focal.platform.density": 0.02, "wom.q": 0.3}
+SPEC = """
+replications = 3
+seed = 1
+trials = {trials}
+refine = 15
+[set]
+"run.customers" = 1000
+[parameters]
+"focal.platform.density" = {{ range = [0.002, 0.1] }}
+"wom.q" = {{ range = [0.02, 0.8] }}
+"""
+
+
+def observed_file(path: Path) -> Path:
+    sc = load_scenario("bass-check", overrides={"run.customers": 1000, **TRUTH})
+    ts = DemandModel(sc, rng=424242).run(40).datacollector.get_model_vars_dataframe()
+    ts[["step", "adopters"]].to_csv(path, index=False)
+    return path
+
+
+def calibrate(root: Path, trials: int, out: Path) -> object:
+    (root / "spec.toml").write_text(SPEC.format(trials=trials))
+    args = ["calibrate", "bass-check", "--observed", str(root / "obs.csv")]
+    args += ["--spec", str(root / "spec.toml"), "--out", str(out)]
+    return CliRunner().invoke(cli, args)
+
+
+@pytest.fixture(scope="module")
+def calibrated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("cal")
+    observed_file(root / "obs.csv")
+    result = calibrate(root, 30, root / "out")
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    return root
+
+
+def test_calibration_recovers_the_parameters_that_made_the_data(calibrated: Path) -> None:
+    iv = pd.read_csv(calibrated / "out" / "intervals.csv").set_index("field")
+    for field, truth in TRUTH.items():
+        lo, hi = iv.loc[field, "lo"], iv.loc[field, "hi"]
+        assert lo <= truth <= hi, (field, lo, hi)
+        # and the interval says something: narrower than half the searched range
+        assert hi - lo < 0.5 * {"focal.platform.density": 0.098, "wom.q": 0.78}[field]
+
+
+def test_calibrated_scenario_runs_and_holds_the_best_fit(calibrated: Path) -> None:
+    out = calibrated / "out"
+    sc = load_scenario(out / "calibrated.toml")
+    iv = pd.read_csv(out / "intervals.csv").set_index("field")
+    assert sc.focal.platform.density == pytest.approx(iv.loc["focal.platform.density", "best"])
+    assert sc.wom.q == pytest.approx(iv.loc["wom.q", "best"])
+    assert sc.run.steps == 40
+    html = (out / "calibration.html").read_text()
+    assert "data:image/png;base64," in html and "Stage 1" in html
+    assert {"study.db", "fit.png", "trials.csv", "demandsim.json", "start.json"} <= {
+        p.name for p in out.iterdir()
+    }
+
+
+def test_a_rerun_continues_the_study(calibrated: Path) -> None:
+    import shutil
+
+    out = calibrated / "resume"
+    shutil.copytree(calibrated / "out", out)
+    before = pd.read_csv(out / "trials.csv")
+    result = calibrate(calibrated, 32, out)
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    after = pd.read_csv(out / "trials.csv")
+    assert len(after) == len(before) + 2
+    # the trials already done were kept, not run again
+    lines = [ln for ln in result.stderr.splitlines() if ln.startswith("calibrate: trial")]  # type: ignore[attr-defined]
+    assert len(lines) == 2
+    kept = after[after["trial"].isin(before["trial"])].reset_index(drop=True)
+    pd.testing.assert_frame_equal(kept[["trial", "distance"]], before[["trial", "distance"]])
+
+
+def test_bundled_calibration_example_is_valid() -> None:
+    path = ROOT / "sweeps" / "bass.calibration.toml"
+    spec = parse_calibration_spec(read_spec_toml(path, "spec"), path.parent, "bass-check")
+    obs = read_observed(ROOT / "sweeps" / "bass.observed.csv", model_columns(spec.base))
+    assert list(obs.columns) == ["step", "adopters", "sales"]
+    assert "SYNTHETIC" in (ROOT / "sweeps" / "bass.observed.csv").read_text().splitlines()[0]
+
+
+GOOD = "step,adopters\n0,0\n1,5\n2,12\n3,20\n"
+BAD_OBSERVED = {
+    "gap": ("step,adopters\n0,0\n1,5\n3,12\n4,20\n", ["step", "jumps", "1", "3"]),
+    "negative": ("step,sales\n0,0\n1,5\n2,-3\n3,2\n", ["sales", "step 2", "-3", "non-negative"]),
+    "no step": ("week,adopters\n0,0\n1,5\n2,6\n", ["step"]),
+    "unknown column": ("step,adoptors\n0,0\n1,5\n2,6\n", ["adoptors", "adopters"]),
+    "text": ("step,adopters\n0,a\n1,b\n2,c\n", ["adopters", "numeric"]),
+}
+
+
+@pytest.mark.parametrize("key", sorted(BAD_OBSERVED))
+def test_bad_observed_file_is_one_line_exit_2_nothing_written(tmp_path: Path, key: str) -> None:
+    text, words = BAD_OBSERVED[key]
+    (tmp_path / "obs.csv").write_text(text)
+    (tmp_path / "spec.toml").write_text(SPEC.format(trials=5))
+    _refused(tmp_path, words)
+
+
+@pytest.mark.parametrize(
+    ("spec", "words"),
+    [
+        ('[parameters]\n"wom.qq" = { range = [0.1, 0.2] }\n', ["wom.qq", "unknown"]),
+        ('[parameters]\n"wom.q" = { range = [0.1, 7.0] }\n', ["wom.q", "7.0"]),
+        ('sampler = "abc"\n[parameters]\n"wom.q" = { range = [0.1, 0.2] }\n', ["sampler"]),
+        ('replications = 1\n[parameters]\n"wom.q" = { range = [0.1, 0.2] }\n', ["replications"]),
+    ],
+)
+def test_bad_calibration_spec_is_one_line(tmp_path: Path, spec: str, words: list[str]) -> None:
+    (tmp_path / "obs.csv").write_text(GOOD)
+    (tmp_path / "spec.toml").write_text(spec)
+    _refused(tmp_path, words)
+
+
+def _refused(tmp_path: Path, words: list[str]) -> None:
+    before = set(tmp_path.iterdir())
+    args = ["calibrate", "bass-check", "--observed", str(tmp_path / "obs.csv")]
+    args += ["--spec", str(tmp_path / "spec.toml"), "--out", str(tmp_path / "out")]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and len(lines[0]) <= 200, lines
+    for w in words:
+        assert w in lines[0], lines[0]
+    assert set(tmp_path.iterdir()) == before

@@ -1,0 +1,176 @@
+"""`demandsim frontier`: the Pareto set of platform cost against sigma level (NSGA-II).
+
+The search runs once per module on a small six-sigma-platform market; the tests
+check that its Pareto set is non-dominated, that what it writes is complete, and
+that the cheapest 4σ setting it reports reaches 4σ on seeds it never saw.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from analysis.frontier import load_frontier_spec, pareto_mask, pooled_sigma
+from analysis.sweep_spec import run_seed
+from cli.main import cli
+from sim import DemandModel, load_scenario
+
+ROOT = Path(__file__).resolve().parent.parent
+
+SPEC = """
+steps = 52
+replications = 2
+seed = 3
+trials = 10
+population = 5
+levels = [3, 4]
+confidence = 0.975
+
+[set]
+"run.customers" = 2000
+"run.warmup_steps" = 13
+
+[parameters]
+"focal.platform.density" = { range = [0.05, 0.3] }
+"focal.platform.strength" = { range = [0.9, 0.999] }
+"""
+
+
+def dominated(i: int, cost: list[float], sigma: list[float]) -> bool:
+    return any(
+        cost[j] <= cost[i] and sigma[j] >= sigma[i] and (cost[j] < cost[i] or sigma[j] > sigma[i])
+        for j in range(len(cost))
+        if j != i
+    )
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 6), st.integers(0, 6)),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_pareto_mask_keeps_exactly_the_non_dominated(points: list[tuple[int, int]]) -> None:
+    cost = [float(c) for c, _ in points]
+    sigma = [float(s) for _, s in points]
+    mask = pareto_mask(cost, sigma)
+    assert mask == [not dominated(i, cost, sigma) for i in range(len(points))]
+    assert any(mask)  # a finite set always has a non-dominated point
+
+
+@pytest.fixture(scope="module")
+def frontier_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("frontier")
+    (root / "spec.toml").write_text(SPEC)
+    out = root / "out"
+    result = CliRunner().invoke(
+        cli,
+        ["frontier", "six-sigma-platform", "--spec", str(root / "spec.toml"), "--out", str(out)],
+    )
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_frontier_writes_its_folder(frontier_dir: Path) -> None:
+    names = {p.name for p in frontier_dir.iterdir()}
+    assert {
+        "pareto.csv",
+        "pareto.parquet",
+        "candidates.csv",
+        "cheapest.csv",
+        "frontier.png",
+        "frontier.html",
+        "demandsim.json",
+    } <= names
+    cands = pd.read_csv(frontier_dir / "candidates.csv")
+    assert len(cands) == 10
+    assert cands["focal.platform.density"].between(0.05, 0.3).all()
+    assert cands["focal.platform.strength"].between(0.9, 0.999).all()
+    html = (frontier_dir / "frontier.html").read_text()
+    assert "data:image/png;base64," in html and "Cheapest setting per sigma level" in html
+
+
+def test_pareto_points_are_non_dominated(frontier_dir: Path) -> None:
+    cands = pd.read_csv(frontier_dir / "candidates.csv")
+    pareto = pd.read_parquet(frontier_dir / "pareto.parquet")
+    assert len(pareto) >= 1
+    cost, sigma = list(cands["cost"]), list(cands["sigma"])
+    for _, row in pareto.iterrows():
+        others = cands[cands["trial"] != row["trial"]]
+        beats = (
+            (others["cost"] <= row["cost"])
+            & (others["sigma"] >= row["sigma"])
+            & ((others["cost"] < row["cost"]) | (others["sigma"] > row["sigma"]))
+        )
+        assert not beats.any(), row
+    # and every candidate left out is dominated by one kept
+    off = cands[~cands["trial"].isin(pareto["trial"])]
+    for i in off.index:
+        assert dominated(int(i), cost, sigma)
+
+
+def test_cheapest_4_sigma_setting_reaches_4_sigma_on_fresh_seeds(frontier_dir: Path) -> None:
+    cheap = pd.read_csv(frontier_dir / "cheapest.csv").set_index("level")
+    assert not math.isnan(cheap.loc[4.0, "cost"]), "the search found no 4-sigma setting"
+    # it is the cheapest: no candidate whose lower bound reaches 4 costs less
+    cands = pd.read_csv(frontier_dir / "candidates.csv")
+    assert cands[cands["sigma_lower"] >= 4]["cost"].min() == cheap.loc[4.0, "cost"]
+    sc = load_scenario(frontier_dir / "cheapest-4sigma.toml")
+    spec_seeds = {run_seed(3, r) for r in range(2)}
+    fresh = [1000 + r for r in range(3)]
+    assert not spec_seeds & set(fresh)
+    summaries = [DemandModel(sc, rng=s).run(52).summary() for s in fresh]
+    m = pooled_sigma(summaries, 0.975)
+    assert m["sigma"] >= 4.0, m
+
+
+def test_bundled_frontier_spec_is_valid() -> None:
+    spec = load_frontier_spec(ROOT / "sweeps" / "six-sigma.frontier.toml")
+    assert spec.base["run"]["name"] == "six-sigma-platform"
+    assert [p.name for p in spec.parameters] == [
+        "focal.platform.density",
+        "focal.platform.strength",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("extra", "words"),
+    [
+        ('[parameters]\n"focal.platform.densty" = { range = [0.1, 0.2] }\n', ["densty", "unknown"]),
+        ('[parameters]\n"focal.platform.density" = { range = [0.1, 2.0] }\n', ["density", "2.0"]),
+        ('[parameters]\n"wom.q" = { range = [0.1, 0.2] }\n', ["wom.q", "platform or chain"]),
+        ('trials = 0\n[parameters]\n"focal.chain.channel" = { range = [0, 0.1] }\n', ["trials"]),
+        ('colour = 1\n[parameters]\n"focal.chain.channel" = { range = [0, 0.1] }\n', ["colour"]),
+    ],
+)
+def test_bad_frontier_spec_is_one_line_exit_2_nothing_written(
+    tmp_path: Path, extra: str, words: list[str]
+) -> None:
+    spec = tmp_path / "bad.toml"
+    spec.write_text(extra)
+    before = set(tmp_path.iterdir())
+    result = CliRunner().invoke(
+        cli, ["frontier", "six-sigma-platform", "--spec", str(spec), "--out", str(tmp_path / "o")]
+    )
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and len(lines[0]) <= 200
+    for w in words:
+        assert w in lines[0]
+    assert set(tmp_path.iterdir()) == before
+
+
+def test_report_on_a_frontier_folder_is_its_page(frontier_dir: Path) -> None:
+    result = CliRunner().invoke(cli, ["report", str(frontier_dir)])
+    assert result.exit_code == 0, result.output
+    assert (frontier_dir / "report.html").read_text() == (
+        frontier_dir / "frontier.html"
+    ).read_text()
