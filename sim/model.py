@@ -156,13 +156,14 @@ class DemandModel(mesa.Model):
             now, firms, st, m, self.streams["events"], tr, self._in_focal_standard, work
         )
         unresolved, at_supplier = unresolved_pair(st, firms, now, work)
+        quality = self._quality_table()  # portfolios change only at the ends of a step
         d = self.spec.demand
         ev = demand_step(
             st,
             m,
             self.demand_params,
             np.stack([f.has for f in firms]),
-            self._quality_table(),
+            quality,
             at_supplier,
             self.streams.key("demand"),
             now,
@@ -184,7 +185,6 @@ class DemandModel(mesa.Model):
         else:
             tr.detect(contacts[0].read_ok, now)
             self.events.detect_launches(st, contacts[0].read_ok, tr, now)
-            quality = self._quality_table()
             for f, c in zip(firms, contacts, strict=True):
                 self.complaints_resolved += handle_complaints(
                     f, st, quality, c.read_ok, d.misfit_satisfaction

@@ -49,7 +49,6 @@ if TYPE_CHECKING:
 class Contacts:
     """One firm's contacts this step."""
 
-    p: np.ndarray | None  # (N,) contact probability (None: ``table[kind]``)
     contacted: np.ndarray  # (N,) bool
     offered: np.ndarray  # (N, C) int8: the tier an offer that reached the customer was for, -1 none
     read_ok: np.ndarray  # flat (customer*C + category) positions whose facts reached the records
@@ -202,7 +201,6 @@ def platform_step(
         firm.chain_opp[link] += int(tallies[3 + 2 * k])
         firm.chain_def[link] += int(tallies[4 + 2 * k])
     return Contacts(
-        p=None,
         contacted=contacted,
         offered=offered,
         read_ok=read_ok,
