@@ -31,7 +31,7 @@ from sim.firms import AFTER_SALE_LINKS, SALE_LINKS, FirmAgent
 from sim.jit import kernel
 from sim.market import Market
 from sim.network import Graph
-from sim.platform import Contacts, overload_rate
+from sim.platform import Contacts, band_edge, overload_rate
 from sim.rng import CHOICE, NEIGHBOUR, address, block, uniform
 from sim.scenario import Choice, WordOfMouth
 from sim.state import ACTIVE, SERVED, CustomerState, satisfaction
@@ -348,12 +348,12 @@ def choice_kernel(
             d = link_rate[f, k]
             if k == 0:
                 d = overload_rate(d, load, link_cap[f, 0])
-            lo = lo + (1.0 - lo) * d
+            lo = band_edge(lo, d)
             sale_hi[f, k] = lo
         lo = 0.0
         for k in range(2):
             d = overload_rate(link_rate[f, 3 + k], load, link_cap[f, 1 + k])
-            lo = lo + (1.0 - lo) * d
+            lo = band_edge(lo, d)
             after_hi[f, k] = lo
     out_pos = np.empty(n_pick, dtype=np.int64)
     out_firm = np.empty(n_pick, dtype=np.int64)

@@ -291,6 +291,14 @@ def overload_rate(rate, load, capacity):  # type: ignore[no-untyped-def]
 
 
 @njit(inline="always")
+def band_edge(lo, rate):  # type: ignore[no-untyped-def]
+    """The upper edge of the band in which one uniform fails the next of consecutive
+    chain links: the links before fail below ``lo``, this one fails with ``rate`` of
+    what passed them."""
+    return lo + (1.0 - lo) * rate
+
+
+@njit(inline="always")
 def believed_offer(rec_need, rec_tier, offers_c):  # type: ignore[no-untyped-def]
     """The tier a firm offers on what its record of one need says (-1: no offer): a
     believed open need (latent or active), at the firm's closest tier to the believed
@@ -378,8 +386,8 @@ def platform_kernel(
         who[n_con] = i
         n_con += hit
     fb = overload_rate(feedback, np.float64(n_con), feedback_cap)
-    lo0 = link_rate[0]
-    lo1 = lo0 + (1.0 - lo0) * link_rate[1]  # one uniform through both links
+    lo0 = band_edge(0.0, link_rate[0])  # one uniform through both links
+    lo1 = band_edge(lo0, link_rate[1])
     read_ok = np.empty(n_con * C, dtype=np.int64)
     offered_at = np.empty(n_con * C, dtype=np.int64)
     n_off = 0
