@@ -152,7 +152,7 @@ def model_columns(base: dict[str, Any]) -> list[str]:
     """The time-series columns the model writes for this scenario (a tiny market)."""
     from sim.model import DemandModel
 
-    sc = build_scenario(base, {"run.customers": 20, "run.warmup_steps": 0})
+    sc = build_scenario(base, {"run.customers": 20, "run.warmup_weeks": 0})
     cols = DemandModel(sc, rng=0).datacollector.get_model_vars_dataframe().columns
     return [c for c in cols if c != "step"]
 

@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = (
     "from sim import DemandModel; "
-    "DemandModel('baseline', rng=1, overrides={'run.customers': 500, 'run.warmup_steps': 0})"
+    "DemandModel('baseline', rng=1, overrides={'run.customers': 500, 'run.warmup_weeks': 0})"
     ".run(13); print('ok')"
 )
 

@@ -23,7 +23,7 @@ It implements the same rules as the engine, in the same order within a step:
    stood before this step's sales, as in the engine;
 5. every firm plans products from its records (``plan``).
 
-As in the engine, the market's history runs ``run.warmup_steps`` steps before step 0:
+As in the engine, the market's history runs ``run.warmup_weeks`` (weekly) steps before step 0:
 the platforms keep their records (contacts read and refresh them) but do not act on
 the market (no offers, no complaint handling, word of mouth independent of contacts),
 and planning is paused; records start empty, a firm knowing its own customers from
@@ -84,7 +84,7 @@ class PeerFirm(mesa.Agent):
         self.price = [list(row) for row in model.price]
         self.quality = [list(row) for row in model.quality]
         for p in spec.products:
-            if p.launch_step != 0:
+            if p.launch_week != 0:
                 raise NotImplementedError("the peer has no scheduled launches")
             c = model.cat_index[p.category]
             k = sc.categories[c].tiers.index(p.tier)
@@ -118,8 +118,8 @@ class PeerFirm(mesa.Agent):
         self.d_after = (ch.delivery_installation, ch.use_assistance)
         self.d_feedback = ch.feedback
         self.d_handoff = ch.handoff_to_design
-        self.complaint_window = spec.complaint_window_steps
-        self.complaint_duration = spec.complaint_duration_steps
+        self.complaint_window = spec.complaint_window_weeks
+        self.complaint_duration = spec.complaint_duration_weeks
         # records: customer id -> [need list, tier list, supplier list]
         self.records: dict[int, list[list[int]]] = {}
         self.covered: set[int] = set()
@@ -183,8 +183,8 @@ class PeerFirm(mesa.Agent):
         now = model.steps
         st = self.spec.strategy
         for _ in self.developing:
-            if st.lead_time_steps > 0:
-                self.cost += st.development_cost / st.lead_time_steps
+            if st.lead_time_weeks > 0:
+                self.cost += st.development_cost / st.lead_time_weeks
         for dev in [d for d in self.developing if d[2] <= now]:
             self._add(dev[0], dev[1], -1.0, -1.0)
             self.developing.remove(dev)
@@ -213,9 +213,9 @@ class PeerFirm(mesa.Agent):
                     self.above[c][k] += 1
                 else:
                     self.above[c][k] = 0
-                if self.above[c][k] >= st.persistence_steps:
-                    self.developing.append((c, k, now + st.lead_time_steps))
-                    if st.lead_time_steps == 0:
+                if self.above[c][k] >= st.persistence_weeks:
+                    self.developing.append((c, k, now + st.lead_time_weeks))
+                    if st.lead_time_weeks == 0:
                         self.cost += st.development_cost
                     self.above[c][k] = 0
 
@@ -464,6 +464,8 @@ class PeerModel(mesa.Model):
         super().__init__(rng=seed)
         if spec.network.kind != "watts-strogatz":
             raise NotImplementedError("the peer builds Watts–Strogatz networks only")
+        if spec.run.steps_per_year != 52:  # it reads the scenario's weeks as its steps
+            raise NotImplementedError("the peer runs weekly steps only (run.steps_per_year = 52)")
         self.spec = sc = spec
         spy = sc.run.steps_per_year
         self.C = C = len(sc.categories)
@@ -474,7 +476,7 @@ class PeerModel(mesa.Model):
             list(c.qualities) + [c.qualities[-1]] * (T - len(c.tiers)) for c in sc.categories
         ]
         self.top = [len(c.tiers) - 1 for c in sc.categories]
-        self.lifetime = [c.lifetime_steps for c in sc.categories]
+        self.lifetime = [c.lifetime_weeks for c in sc.categories]
         self.p_fail = [_per_step(c.failure_rate, spy) for c in sc.categories]
         self.is_complement = [bool(c.complement_of) for c in sc.categories]
         self.complement_target = [-1] * C
@@ -502,7 +504,7 @@ class PeerModel(mesa.Model):
         self._populate()
         # the market's history before step 0: planning paused, nothing measured
         self.warming = True
-        for _ in range(sc.run.warmup_steps):
+        for _ in range(sc.run.warmup_weeks):
             self.step()
         self.warming = False
         for firm in self.firm_list:

@@ -119,7 +119,7 @@ def run(
     first = summaries[0]
     click.echo(headline_table(first))
     click.echo()
-    click.echo(sensitivity_table(first, sc.run.detection_horizon_steps))
+    click.echo(sensitivity_table(first, sc.run.detection_horizon_weeks))
     click.echo()
     click.echo(chain_table(first))
     if reps > 1:

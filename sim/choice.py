@@ -145,7 +145,7 @@ def choice_step(
         contacted,
         offered,
         market.seg_price_sens,
-        float(wom.q),
+        market.clock.chance(wom.q),  # the chance per week, over the step
         float(choice.fit),
         float(choice.quality),
         float(choice.loyalty),

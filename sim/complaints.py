@@ -26,8 +26,10 @@ def unresolved_pair(
         state.complaint,
         state.complaint_t,
         state.supplier,
-        np.array([f.spec.complaint_window_steps for f in firms], dtype=np.int64),
-        np.array([f.spec.complaint_duration_steps for f in firms], dtype=np.int64),
+        np.array([f.clock.steps(f.spec.complaint_window_weeks) for f in firms], dtype=np.int64),
+        np.array(
+            [f.clock.steps(f.spec.complaint_duration_weeks, 1) for f in firms], dtype=np.int64
+        ),
         now,
         out,
         at_supplier,

@@ -38,12 +38,13 @@ class Events:
         for i, firm in enumerate(firms):
             for p in firm.spec.products:
                 c, k = market.tier_index(p.category, p.tier)
-                if p.launch_step == 0:
+                at = market.clock.steps(p.launch_week, 1) if p.launch_week else 0
+                if at == 0:
                     firm.add_product(c, k, p.price, p.quality, 0)
                 else:
-                    ev.scheduled.append((p.launch_step, i, p))
+                    ev.scheduled.append((at, i, p))
             for e in firm.spec.events:
-                ev.scheduled.append((e.step, i, e))
+                ev.scheduled.append((market.clock.steps(e.week, 1), i, e))
         return ev
 
     def scripted(
@@ -76,7 +77,7 @@ class Events:
                         tier=e.tier,
                         step=now,
                         kind="scripted",
-                        window=firm.spec.strategy.evaluation_steps,
+                        window=firm.clock.steps(firm.spec.strategy.evaluation_weeks, 1),
                         target=launch_target(firm.book, n),
                         cell=(c, k),
                     )

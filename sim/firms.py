@@ -101,6 +101,7 @@ class FirmBook:
         self.index = index
         self.spec = spec
         self.name = spec.name
+        self.clock = market.clock  # the scenario's weeks in the run's steps
         C, T = market.n_categories, market.n_tiers
         self.has = np.zeros((C, T), dtype=bool)
         self.price = market.default_price.copy()

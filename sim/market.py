@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.calendar import Clock
 from sim.scenario import Scenario
 
 
@@ -23,6 +24,7 @@ def per_step(annual_rate: float | np.ndarray, steps_per_year: int) -> np.ndarray
 class Market:
     """Static market tables, derived once from the scenario."""
 
+    clock: Clock  # the run's step in calendar terms
     n_categories: int
     n_tiers: int
     tier_count: np.ndarray  # (C,) int
@@ -30,7 +32,7 @@ class Market:
     tier_names: tuple[tuple[str, ...], ...]
     default_price: np.ndarray  # (C, T)
     default_quality: np.ndarray  # (C, T)
-    lifetime: np.ndarray  # (C,) steps
+    lifetime: np.ndarray  # (C,) steps (the scenario gives weeks)
     p_fail: np.ndarray  # (C,) per-step base failure probability
     complement_target: (
         np.ndarray
@@ -55,6 +57,7 @@ def compile_market(sc: Scenario) -> Market:
     C = len(cats)
     T = max(len(c.tiers) for c in cats)
     spy = sc.run.steps_per_year
+    clock = Clock(spy)
     price = np.zeros((C, T))
     qual = np.zeros((C, T))
     for ci, c in enumerate(cats):
@@ -81,6 +84,7 @@ def compile_market(sc: Scenario) -> Market:
                 w[0] = 1.0
             mix[si, ci] = w / w.sum()
     return Market(
+        clock=clock,
         n_categories=C,
         n_tiers=T,
         tier_count=np.array([len(c.tiers) for c in cats], dtype=np.int64),
@@ -88,7 +92,7 @@ def compile_market(sc: Scenario) -> Market:
         tier_names=tuple(tuple(c.tiers) for c in cats),
         default_price=price,
         default_quality=qual,
-        lifetime=np.array([c.lifetime_steps for c in cats], dtype=np.int64),
+        lifetime=np.array([clock.steps(c.lifetime_weeks, 1) for c in cats], dtype=np.int64),
         p_fail=per_step(np.array([c.failure_rate for c in cats]), spy),
         complement_target=comp_target,
         is_complement=is_comp,

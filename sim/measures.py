@@ -36,8 +36,9 @@ def metric_row(model: DemandModel) -> dict[str, float]:
     focal_served = int(per_firm[0])
     weighted = focal_served * (alignment if alignment == alignment else 0.0)
     cs = model.contraction_state
-    if now >= model.spec.contraction.warmup_steps:
-        contraction_update(cs, weighted, now, model.spec.contraction)
+    rule, clock = model.spec.contraction, m.clock
+    if now >= clock.steps(rule.warmup_weeks):
+        contraction_update(cs, weighted, now, rule.drop, clock.steps(rule.consecutive_weeks, 1))
     mdens = led.effective_total / led.opportunities_total if led.opportunities_total else math.nan
     d_ppm = dpmo(led.defects_total, led.opportunities_total)
     all_k = list(range(len(EVENT_TYPES)))

@@ -26,7 +26,6 @@ import numpy as np
 from numba import njit
 
 from sim.jit import kernel
-from sim.scenario import Contraction
 from sim.state import ACTIVE, LATENT, NEVER, CustomerState
 
 if TYPE_CHECKING:
@@ -101,7 +100,7 @@ class OpportunityLedger:
         self.cohorts.append((now, new))
         # an opportunity marketed in time whose need closed and opened again before it
         # was judged: effective, counted when it is due, as every other
-        response = focal.spec.platform.standard.response_steps
+        response = focal.clock.steps(focal.spec.platform.standard.response_weeks, 1)
         for t in early.tolist():
             self.deferred[t + response] = self.deferred.get(t + response, 0) + 1
 
@@ -120,7 +119,7 @@ class OpportunityLedger:
         ledger has looked at every need, only these can close one); then judge the
         opportunities opened R steps ago, and count them."""
         assert focal.records is not None
-        response = focal.spec.platform.standard.response_steps
+        response = focal.clock.steps(focal.spec.platform.standard.response_weeks, 1)
         counts = np.zeros(3, dtype=np.int64)
         _close_kernel(
             offered_at, offered, left, self.full, self._where(state, focal), self.open_t,
@@ -147,17 +146,19 @@ class OpportunityLedger:
         self.omission_total += omis
 
 
-def contraction_update(cs: dict[str, Any], weighted: float, now: int, rule: Contraction) -> None:
+def contraction_update(
+    cs: dict[str, Any], weighted: float, now: int, drop: float, consecutive: int
+) -> None:
     """Strategic contraction: alignment-weighted served demand at least ``drop`` below
-    its trailing peak for ``consecutive_steps`` steps; the onset is the streak's first step."""
+    its trailing peak for ``consecutive`` steps; the onset is the streak's first step."""
     cs["peak"] = max(cs["peak"], weighted)
-    if weighted < (1.0 - rule.drop) * cs["peak"]:
+    if weighted < (1.0 - drop) * cs["peak"]:
         cs["streak"] += 1
     else:
         cs["streak"] = 0
-    cs["active"] = cs["streak"] >= rule.consecutive_steps
+    cs["active"] = cs["streak"] >= consecutive
     if cs["active"] and cs["onset"] is None:
-        cs["onset"] = now - rule.consecutive_steps + 1
+        cs["onset"] = now - consecutive + 1
 
 
 @njit(inline="always")

@@ -88,13 +88,14 @@ class DemandModel(mesa.Model):
             sc.demand.misfit_satisfaction,
             self.streams["init"],
         )
-        start = -sc.run.warmup_steps
+        start = -m.clock.steps(sc.run.warmup_weeks)  # the history's first step
         for f in self.firm_list:
             f.coverage_u = self.streams.platform(f.name).random(n)
             phase_u = self.streams.platform(f.name).random(n)
             f.records = init_records(f, self.state, f.coverage_u, phase_u, start)
         self.demand_params = DemandParams.from_scenario(sc, m)
-        self.tracker = DetectionTracker(n, m.n_categories, sc.run.detection_horizon_steps)
+        self.horizon = m.clock.steps(sc.run.detection_horizon_weeks, 1)  # H, in steps
+        self.tracker = DetectionTracker(n, m.n_categories, self.horizon)
         self.ledger = OpportunityLedger(n, m.n_categories)
         self.contraction_state = {"peak": 0.0, "streak": 0, "onset": None, "active": False}
         self.churn_total = self.step_churn = 0
@@ -108,7 +109,7 @@ class DemandModel(mesa.Model):
         # the market's history before step 0: the platforms run, so that each record
         # is as old as its platform's contacts make it; nothing is planned or measured
         self._warming = True
-        self.t = -sc.run.warmup_steps
+        self.t = start
         while self.t < 0:
             self._advance()  # not Mesa's step: its step count starts at step 0
         self._warming = False
@@ -122,8 +123,8 @@ class DemandModel(mesa.Model):
     def _start_measuring(self) -> None:
         """Step 0: every count and account starts here (records and the market carry
         their history; opportunities open now stay open)."""
-        sc, m = self.spec, self.market
-        self.tracker = DetectionTracker(self.n, m.n_categories, sc.run.detection_horizon_steps)
+        m = self.market
+        self.tracker = DetectionTracker(self.n, m.n_categories, self.horizon)
         self.ledger.start_at(0)
         self.contraction_state = {"peak": 0.0, "streak": 0, "onset": None, "active": False}
         self.churn_total = self.step_churn = 0

@@ -3,9 +3,9 @@ targeting — and the records it keeps. This is the one module that writes a fir
 records.
 
 Each step every firm contacts some of the customers in its platform: with
-"homogeneous group" targeting each covered customer at random with probability
-``density``; with "personalized" targeting on a schedule the records drive, each
-record refreshed every 1/density steps on average, a customer whose record shows an
+"homogeneous group" targeting each covered customer at random, ``density`` times a
+week (at most once a step); with "personalized" targeting on a schedule the records drive, each
+record refreshed every 1/density weeks on average, a customer whose record shows an
 open need (latent or active) ``focus`` times as often, for the same expected number
 of contacts. A contact reads each of the customer's needs: correctly with
 probability ``strength``; a read that fails records a wrong value with
@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numba import njit
 
+from sim.calendar import Clock
 from sim.counts import cell_counts
 from sim.firms import CONTACT_LINKS, LINK, FirmAgent, Records
 from sim.jit import kernel
@@ -60,7 +61,7 @@ class Contacts:
 def init_records(
     firm: FirmAgent, state: CustomerState, coverage_u: np.ndarray, phase_u: np.ndarray, start: int
 ) -> Records:
-    """The platform when the market's history starts (step ``start``, ``run.warmup_steps``
+    """The platform when the market's history starts (step ``start``, ``run.warmup_weeks``
     before step 0): the customers of the standard it covers, and no record read yet. A
     firm knows its own customers from its past sales only: what it sold them (the tier
     held), not what they want. Contacts fill the records from here on; a scheduled
@@ -75,30 +76,40 @@ def init_records(
     sup = np.where(mine, firm.index, NO_FIRM).astype(np.int8)
     known = mine.any(axis=1)
     seen = np.full(covered.shape, NEVER, dtype=np.int32)
-    if p.density > 0:
-        lag = np.floor(phase_u * min(1.0 / p.density, 2.0**30)).astype(np.int64)
+    density = step_density(p, firm.clock)
+    if density > 0:
+        lag = np.floor(phase_u * min(1.0 / density, 2.0**30)).astype(np.int64)
         seen[covered] = (start - lag[covered]).astype(np.int32)
     return Records(covered=covered, known=known, need=need, tier=tier, supplier=sup, seen=seen)
 
 
-def contact_table(p: Platform, n_cov: int, n_open: int, kind: np.ndarray) -> np.ndarray:
+def step_density(p: Platform, clock: Clock) -> float:
+    """The platform's contacts per covered customer per step: ``density`` is per week,
+    and a step holds at most one contact of a customer."""
+    return min(clock.amount(p.density), 1.0)
+
+
+def contact_table(
+    p: Platform, n_cov: int, n_open: int, kind: np.ndarray, clock: Clock
+) -> np.ndarray:
     """(3,) contact probability per step of a customer by kind: 0 not covered,
     1 covered, 2 covered with a believed open need in the standard (``kind`` is the
     (N,) uint8 array of kinds, ``n_cov`` and ``n_open`` the customers of kinds 1-2 and
-    2). Targeting reads these counts of the records and the platform's settings only.
-    A personalized platform contacts on schedule, once a record is 1/probability
-    steps old."""
-    if n_cov == 0 or p.density == 0:
+    2). Targeting reads these counts of the records and the platform's settings only
+    (``clock``: the run's step in weeks). A personalized platform contacts on
+    schedule, once a record is 1/probability steps old."""
+    density = step_density(p, clock)
+    if n_cov == 0 or density == 0:
         return np.zeros(3, dtype=np.float64)
     if p.targeting == "homogeneous":  # kinds 1 and 2 alike
-        return np.array([0.0, p.density, p.density], dtype=np.float64)
+        return np.array([0.0, density, density], dtype=np.float64)
     # covered customers weigh 1, or ``focus`` with a believed open need; the same
     # expected number of contacts as homogeneous targeting
     if float(p.focus).is_integer() and n_cov * p.focus < 2**52:
         total = float(n_cov - n_open) + p.focus * n_open  # exact, as the pairwise sum is
     else:
         total = float(np.choose(kind, [0.0, 1.0, p.focus]).sum())
-    scale = p.density * n_cov / total
+    scale = density * n_cov / total
     return np.minimum(np.array([0.0, 1.0, p.focus]) * scale, 1.0)
 
 
@@ -160,7 +171,7 @@ def platform_step(
     CON, OFF, TAB, _ = work.step_contacts(n, C, F)
     f = firm.index
     contacted, offered, table = CON[f], OFF[f], TAB[f]
-    probability = contact_table(spec, n_cov, int(rec.n_open[0]), rec.kind)
+    probability = contact_table(spec, n_cov, int(rec.n_open[0]), rec.kind, firm.clock)
     table[:] = probability
     offered.fill(-1)
     tallies = np.zeros(7, dtype=np.int64)
@@ -192,7 +203,7 @@ def platform_step(
     )
     n_con = int(tallies[0])
     firm.contacts += n_con
-    cost = n_con * spec.cost_per_contact + n_cov * spec.cost_per_record
+    cost = n_con * spec.cost_per_contact + n_cov * firm.clock.amount(spec.cost_per_record)
     firm.contact_cost += cost
     firm.step_cost += cost
     firm.chain_opp[fb] += int(tallies[1])

@@ -5,9 +5,12 @@ description and its bounds in the dataclass field metadata (``spec(...)``), so t
 same declaration drives validation (``sim.scenario``), ``demandsim scenarios
 show``, the generated field table and the JSON Schema (``sim.schema_doc``).
 
-Rates named ``*_rate`` are annual hazards; the model turns them into per-step
-probabilities with ``run.steps_per_year`` (p = 1 - exp(-rate / steps_per_year)).
-Fields named ``*_step`` or ``*_steps`` count steps.
+Every quantity of time is in a unit of the calendar, so the same market runs the same
+whether a step is a week or a month (``sim.calendar``): rates named ``*_rate`` are
+annual hazards (p = 1 - exp(-rate / steps_per_year) per step); durations and points
+in time named ``*_weeks`` / ``*_week`` are in weeks; the platform's density and
+cost per record and word of mouth's ``q`` are per week. Only ``run.steps`` counts
+steps.
 """
 
 from __future__ import annotations
@@ -59,8 +62,8 @@ class Category:
     qualities: tuple[float, ...] = spec(
         None, "Default quality per tier, 0..1.", 0.0, 1.0, factory=lambda: (0.6, 0.7, 0.8)
     )
-    lifetime_steps: int = spec(
-        156, "Steps until a product wears out and must be replaced.", 1, 100000
+    lifetime_weeks: int = spec(
+        156, "Weeks until a product wears out and must be replaced.", 1, 100000
     )
     failure_rate: float = spec(
         0.15,
@@ -175,7 +178,7 @@ class Network:
 class WordOfMouth:
     q: float = spec(
         0.1,
-        "Imitation coefficient per step: exposure chance q x share of neighbours served.",
+        "Imitation coefficient per week: exposure chance q x share of neighbours served.",
         0.0,
         1.0,
     )
@@ -210,7 +213,7 @@ class Product:
     quality: float = spec(
         -1.0, "Quality 0..1 (-1 = the category's default for the tier).", -1.0, 1.0
     )
-    launch_step: int = spec(0, "Step at which the product is on the market.", 0, 1000000)
+    launch_week: int = spec(0, "Week at which the product is on the market.", 0, 1000000)
 
 
 # --------------------------------------------------------------------------- firms
@@ -225,10 +228,10 @@ class Standard:
         None, "Categories the firm targets (empty = all).", factory=tuple
     )
     tiers: tuple[str, ...] = spec(None, "Tiers the firm targets (empty = all).", factory=tuple)
-    response_steps: int = spec(
+    response_weeks: int = spec(
         13,
         "Marketing practice: potential demand in the standard should be effectively marketed "
-        "within this many steps of arising (a need met or lapsed sooner without it is no "
+        "within this many weeks of arising (a need met or lapsed sooner without it is no "
         "defect; one not marketed in time is).",
         1,
         100000,
@@ -242,7 +245,8 @@ class Platform:
     )
     density: float = spec(
         0.1,
-        "Chance per step that a covered customer is contacted and the record refreshed.",
+        "Contacts per covered customer per week (a chance when a step is a week; at most one "
+        "a step); 1/density is the mean refresh interval in weeks.",
         0.0,
         1.0,
     )
@@ -257,7 +261,7 @@ class Platform:
     targeting: str = spec(
         "personalized",
         "Who is contacted: covered customers at random (homogeneous groups), or on a "
-        "schedule the records drive (each record refreshed every 1/density steps on "
+        "schedule the records drive (each record refreshed every 1/density weeks on "
         "average, believed open needs focus times as often: personalized).",
         choices=("homogeneous", "personalized"),
     )
@@ -269,7 +273,7 @@ class Platform:
     )
     cost_per_contact: float = spec(0.02, "Cost of one contact.", 0.0, 1e6)
     cost_per_record: float = spec(
-        0.001, "Cost per step of keeping one covered customer's record.", 0.0, 1e6
+        0.001, "Cost per week of keeping one covered customer's record.", 0.0, 1e6
     )
     standard: Standard = field(default_factory=Standard, metadata={"desc": "The firm's standard."})
 
@@ -285,10 +289,10 @@ class Strategy:
         0.0,
         1.0,
     )
-    persistence_steps: int = spec(
-        8, "Steps the believed unmet demand must stay above the threshold.", 1, 10000
+    persistence_weeks: int = spec(
+        8, "Weeks the believed unmet demand must stay above the threshold.", 1, 10000
     )
-    lead_time_steps: int = spec(26, "Development lead time.", 0, 10000)
+    lead_time_weeks: int = spec(26, "Development lead time in weeks.", 0, 10000)
     development_cost: float = spec(
         200.0, "Cost of one development, spread over the lead time.", 0.0, 1e12
     )
@@ -298,8 +302,8 @@ class Strategy:
         0.0,
         1.0,
     )
-    evaluation_steps: int = spec(
-        26, "Window after a launch over which its adoption is evaluated.", 1, 10000
+    evaluation_weeks: int = spec(
+        26, "Weeks after a launch over which its adoption is evaluated.", 1, 10000
     )
     launch_target: float = spec(
         0.01,
@@ -312,7 +316,7 @@ class Strategy:
 @dataclass(frozen=True)
 class FirmEvent:
     kind: str = spec("launch", "Scripted event.", choices=("launch", "supplier_failure"))
-    step: int = spec(1, "Step of the event (1 is the first step after step 0).", 1, 1000000)
+    week: int = spec(1, "Week of the event (at least the first step after step 0).", 1, 1000000)
     category: str = spec("core", "Launch: category.")
     tier: str = spec("premium", "Launch: tier.")
     price: float = spec(-1.0, "Launch: price (-1 = default).", -1.0, 1e9)
@@ -376,7 +380,7 @@ class Firm:
     )
     products: tuple[Product, ...] = field(
         default_factory=lambda: (Product(tier="entry"), Product(tier="standard")),
-        metadata={"desc": "Portfolio at the start (and scheduled launches via launch_step)."},
+        metadata={"desc": "Portfolio at the start (and scheduled launches via launch_week)."},
     )
     platform: Platform = field(default_factory=Platform, metadata={"desc": "Marketing platform."})
     strategy: Strategy = field(default_factory=Strategy, metadata={"desc": "Product strategy."})
@@ -389,16 +393,16 @@ class Firm:
     events: tuple[FirmEvent, ...] = field(
         default_factory=tuple, metadata={"desc": "Scripted launches and supplier failures."}
     )
-    complaint_window_steps: int = spec(
+    complaint_window_weeks: int = spec(
         4,
-        "Steps within which a complaint is picked up before it escalates (raising churn "
+        "Weeks within which a complaint is picked up before it escalates (raising churn "
         "and spreading negative word of mouth); late ones are resolved when picked up too.",
         0,
         10000,
     )
-    complaint_duration_steps: int = spec(
+    complaint_duration_weeks: int = spec(
         26,
-        "Steps an unresolved complaint keeps raising churn and spreading word of mouth.",
+        "Weeks an unresolved complaint keeps raising churn and spreading word of mouth.",
         1,
         10000,
     )
@@ -412,12 +416,18 @@ class Run:
     name: str = spec("scenario", "Scenario name.")
     description: str = spec("", "The question this scenario asks, in plain words.")
     customers: int = spec(10000, "Number of customers.", 1, 100_000_000)
-    steps: int = spec(260, "Default number of steps.", 1, 1_000_000)
-    steps_per_year: int = spec(52, "Steps per year (52: a step is a week).", 1, 100000)
-    seed: int = spec(0, "Default seed.", 0, 2**63 - 1)
-    warmup_steps: int = spec(
+    steps: int = spec(260, "Default number of steps (260 weekly steps: five years).", 1, 1_000_000)
+    steps_per_year: int = spec(
         52,
-        "Steps the market and the platforms run before step 0 (planning paused, nothing "
+        "Steps per year (52: a step is a week; 12: a month). Every other time field is in "
+        "calendar units, so this changes the resolution, not the market.",
+        1,
+        100000,
+    )
+    seed: int = spec(0, "Default seed.", 0, 2**63 - 1)
+    warmup_weeks: int = spec(
+        52,
+        "Weeks the market and the platforms run before step 0 (planning paused, nothing "
         "measured), so that records start as stale as each platform's density makes them.",
         0,
         100000,
@@ -425,9 +435,9 @@ class Run:
     currency: str = spec(
         "money units", "Unit of every amount of money (prices, costs, profit), e.g. EUR."
     )
-    detection_horizon_steps: int = spec(
+    detection_horizon_weeks: int = spec(
         8,
-        "Horizon H: an event counts as detected if the records reflect it within H steps.",
+        "Horizon H: an event counts as detected if the records reflect it within H weeks.",
         1,
         100000,
     )
@@ -438,10 +448,10 @@ class Contraction:
     drop: float = spec(
         0.2, "Fall below the trailing peak of alignment-weighted served demand.", 0.0, 1.0
     )
-    consecutive_steps: int = spec(
-        13, "Consecutive steps below for the contraction flag.", 1, 100000
+    consecutive_weeks: int = spec(
+        13, "Consecutive weeks below for the contraction flag.", 1, 100000
     )
-    warmup_steps: int = spec(13, "Steps before the trailing peak starts to be tracked.", 0, 100000)
+    warmup_weeks: int = spec(13, "Weeks before the trailing peak starts to be tracked.", 0, 100000)
 
 
 @dataclass(frozen=True)

@@ -43,8 +43,11 @@ Conventions:
 - `N` stands for a list index: `competitors.0.platform.strength`, `segments.1.share`.
   Lists of tables are written in TOML as arrays of tables (`[[segments]]`,
   `[[competitors]]`, `[[focal.products]]`, `[[focal.events]]`).
-- Rates named `*_rate` are annual hazards (per-step probability
-  `1 - exp(-rate / run.steps_per_year)`); fields named `*_step(s)` count steps.
+- Time is in calendar units, so `run.steps_per_year` changes the resolution, not the
+  market: rates named `*_rate` are annual hazards (per-step probability
+  `1 - exp(-rate / run.steps_per_year)`); durations and dates named `*_weeks` /
+  `*_week` are in weeks (rounded to whole steps); `platform.density`,
+  `platform.cost_per_record` and `wom.q` are per week. Only `run.steps` counts steps.
 - Sigma levels are *shifted* (1.5σ convention: 3.4 DPMO is 6σ).
 - The default scenario has two categories (`core`, `complement`), one segment
   (`mainstream`), the focal firm and one competitor (`rival`). A list given in a

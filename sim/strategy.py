@@ -5,7 +5,7 @@ its standard (a latent, active or served need there); in a cell it does not sell
 that is demand it does not meet. That count
 reaches product planning through the hand-off link (each believed need is lost
 with the link's defect rate). When the believed unmet share of known customers
-stays above the threshold for ``persistence_steps`` consecutive steps, the firm
+stays above the threshold for ``persistence_weeks`` consecutive steps, the firm
 starts a development; the product launches after the lead time, its cost spread
 over it. A product whose cell's believed demand stays below the retirement
 threshold is withdrawn. Launches are evaluated against their adoption target.
@@ -61,7 +61,7 @@ def plan(
                 tier=market.tier_names[c][k],
                 step=now,
                 kind="planned",
-                window=spec.evaluation_steps,
+                window=firm.clock.steps(spec.evaluation_weeks, 1),
                 target=launch_target(firm, n_customers),
                 cell=(c, k),
             )
@@ -80,13 +80,14 @@ def plan(
         developing[d.cell] = True
     candidate = firm.std_cells & ~firm.has & ~developing & (share > spec.threshold)
     firm.above = np.where(candidate, firm.above + 1, 0)
-    for c, k in zip(*np.nonzero(firm.above >= spec.persistence_steps), strict=True):
+    persistence = firm.clock.steps(spec.persistence_weeks, 1)
+    for c, k in zip(*np.nonzero(firm.above >= persistence), strict=True):
         start_development(firm, market, int(c), int(k), now)
         firm.above[c, k] = 0
     if spec.retire_threshold > 0:
         low = firm.has & (passed / max(known, 1) < spec.retire_threshold)
         firm.below = np.where(low, firm.below + 1, 0)
-        for c, k in zip(*np.nonzero(firm.below >= spec.persistence_steps), strict=True):
+        for c, k in zip(*np.nonzero(firm.below >= persistence), strict=True):
             if firm.has[c].sum() > 1:
                 firm.retire_product(int(c), int(k))
                 firm.planning_events.append(
@@ -104,7 +105,7 @@ def start_development(firm: FirmBook, market: Market, c: int, k: int, now: int) 
     """Start developing a product for cell (c, k): it launches after the lead time, its
     cost spread over it (all at once with no lead time)."""
     spec = firm.spec.strategy
-    lead = spec.lead_time_steps
+    lead = firm.clock.steps(spec.lead_time_weeks)
     firm.developing.append(
         Development(
             cell=(c, k),

@@ -36,14 +36,14 @@ def bass_scenario(p: float, q: float, n: int = 2000) -> Scenario:
     """One firm, one category, one tier, mean-field, every need active at step 0."""
     return build_scenario(
         {
-            "run": {"name": "bass", "customers": n, "warmup_steps": 0},
+            "run": {"name": "bass", "customers": n, "warmup_weeks": 0},
             "categories": [
                 {
                     "name": "core",
                     "tiers": ["only"],
                     "prices": [1.0],
                     "qualities": [0.8],
-                    "lifetime_steps": 100000,
+                    "lifetime_weeks": 100000,
                     "failure_rate": 0.0,
                 }
             ],

@@ -12,6 +12,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from sim import DemandModel
+from sim.calendar import Clock
 from sim.firms import FirmAgent, FirmBook, Records
 from sim.metrics import OpportunityLedger
 from sim.model import DemandModel as Model
@@ -120,7 +121,13 @@ def test_the_deciding_rules_cannot_reach_the_true_state() -> None:
     # and they are called with books, records and settings, nothing else
     assert list(inspect.signature(plan).parameters)[0] == "firm"
     assert inspect.signature(plan).parameters["firm"].annotation in ("FirmBook", FirmBook)
-    assert list(inspect.signature(contact_table).parameters) == ["p", "n_cov", "n_open", "kind"]
+    assert list(inspect.signature(contact_table).parameters) == [
+        "p",
+        "n_cov",
+        "n_open",
+        "kind",
+        "clock",
+    ]
     assert list(inspect.signature(believed_offer.py_func).parameters) == [
         "rec_need",
         "rec_tier",
@@ -155,7 +162,7 @@ def test_a_sale_records_what_was_sold_not_what_was_wanted() -> None:
 
 
 def test_a_failed_read_can_record_what_is_not_there() -> None:
-    base = {"focal.platform.coverage": 1.0, "focal.platform.strength": 0.0, "run.warmup_steps": 0}
+    base = {"focal.platform.coverage": 1.0, "focal.platform.strength": 0.0, "run.warmup_weeks": 0}
     for rate, expect_written in ((0.0, False), (1.0, True)):
         m = DemandModel(small(n=2000, **base, **{"focal.platform.misread_rate": rate}), rng=1)
         m.run(6)
@@ -190,8 +197,9 @@ def _ledger_world(n: int, response: int) -> tuple[SimpleNamespace, SimpleNamespa
         std_cells=np.ones((1, 2), dtype=bool),
         std_segments=np.ones(1, dtype=bool),
         records=SimpleNamespace(covered=np.array([True] * (n - 1) + [False])),
+        clock=Clock(52),  # a step is a week
         spec=SimpleNamespace(
-            platform=SimpleNamespace(standard=SimpleNamespace(response_steps=response))
+            platform=SimpleNamespace(standard=SimpleNamespace(response_weeks=response))
         ),
     )
     return state, focal

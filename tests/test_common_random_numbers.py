@@ -19,7 +19,7 @@ def test_platform_change_does_not_move_the_demand_process() -> None:
     frozen = {
         "focal.strategy.enabled": False,
         "competitors.0.strategy.enabled": False,
-        "run.warmup_steps": 0,
+        "run.warmup_weeks": 0,
     }
     sc_a = small(
         n=3000, **frozen, **{"focal.platform.density": 0.05, "focal.platform.strength": 0.5}
@@ -57,7 +57,7 @@ def test_platform_change_does_not_move_the_demand_process() -> None:
 def test_a_competitor_parameter_does_not_move_the_focal_platforms_draws() -> None:
     # the same records at step 0 and the same addressed draws: the focal firm contacts
     # the same customers in the first step, whatever the rival's platform does
-    cold = {"run.warmup_steps": 0}
+    cold = {"run.warmup_weeks": 0}
     a = DemandModel(small(n=1000, **cold, **{"competitors.0.platform.density": 0.01}), rng=3)
     b = DemandModel(small(n=1000, **cold, **{"competitors.0.platform.density": 0.5}), rng=3)
     a.step()

@@ -56,7 +56,7 @@ def test_start_development_launches_after_the_lead_time() -> None:
     assert missing, "the baseline focal firm leaves a tier of its first category unsold"
     tier = cat.tiers[missing[-1]]
     model.start_development(0, cat.name, tier)
-    lead = model.focal.spec.strategy.lead_time_steps
+    lead = model.focal.spec.strategy.lead_time_weeks
     model.run(lead)
     assert model.focal.has[0, missing[-1]]
     launches = [la for la in model.focal.launches if la.tier == tier]

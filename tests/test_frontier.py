@@ -34,7 +34,7 @@ confidence = 0.975
 
 [set]
 "run.customers" = 2000
-"run.warmup_steps" = 13
+"run.warmup_weeks" = 13
 
 [parameters]
 "focal.platform.density" = { range = [0.05, 0.3] }

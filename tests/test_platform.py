@@ -80,8 +80,8 @@ def test_fast_drift_with_frozen_portfolio_contracts_and_no_drift_does_not() -> N
 LAUNCH = {
     "focal.strategy.enabled": False,
     "competitors.0.strategy.enabled": False,
-    "focal.events": [{"kind": "launch", "step": 26, "category": "core", "tier": "premium"}],
-    "focal.strategy.evaluation_steps": 13,
+    "focal.events": [{"kind": "launch", "week": 26, "category": "core", "tier": "premium"}],
+    "focal.strategy.evaluation_weeks": 13,
     "focal.strategy.launch_target": 0.0175,
 }
 SENSITIVE = {"focal.platform.density": 0.3, "focal.platform.strength": 0.95}
@@ -132,7 +132,7 @@ def _records_market(coverage: float, density: float) -> Any:
             "focal": {
                 "products": [{"category": "core", "tier": "entry"}],
                 "platform": {"coverage": coverage, "density": density, "strength": 0.95},
-                "strategy": {"threshold": 0.1, "persistence_steps": 4, "lead_time_steps": 4},
+                "strategy": {"threshold": 0.1, "persistence_weeks": 4, "lead_time_weeks": 4},
             },
             "competitors": [
                 {

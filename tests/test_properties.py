@@ -32,7 +32,7 @@ def scenarios(draw: st.DrawFn) -> dict:
                 "tiers": [f"t{i}" for i in range(k)],
                 "prices": [draw(st.floats(0.1, 5.0)) for _ in range(k)],
                 "qualities": [draw(probs) for _ in range(k)],
-                "lifetime_steps": draw(st.integers(1, 200)),
+                "lifetime_weeks": draw(st.integers(1, 200)),
                 "failure_rate": draw(rates),
                 "complement_of": "c0" if c > 0 and draw(st.booleans()) else "",
             }
@@ -61,7 +61,7 @@ def scenarios(draw: st.DrawFn) -> dict:
                         {
                             "category": c["name"],
                             "tier": t,
-                            "launch_step": draw(st.sampled_from([0, 0, 3])),
+                            "launch_week": draw(st.sampled_from([0, 0, 3])),
                         }
                     )
         return {
@@ -75,10 +75,10 @@ def scenarios(draw: st.DrawFn) -> dict:
             },
             "strategy": {
                 "enabled": draw(st.booleans()),
-                "persistence_steps": 2,
-                "lead_time_steps": draw(st.integers(0, 3)),
+                "persistence_weeks": 2,
+                "lead_time_weeks": draw(st.integers(0, 3)),
             },
-            "events": [{"kind": "supplier_failure", "step": 4, "share": draw(probs)}]
+            "events": [{"kind": "supplier_failure", "week": 4, "share": draw(probs)}]
             if draw(st.booleans())
             else [],
         }

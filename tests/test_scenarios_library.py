@@ -173,8 +173,8 @@ def test_upmarket_shift_contracts_with_an_onset() -> None:
     summary, ts = _run("upmarket-shift", 5, 104, 3000)
     onset = summary["contraction_onset"]
     assert onset is not None
-    assert sc.contraction.warmup_steps <= onset <= 90
-    assert ts["contraction"].iloc[onset + sc.contraction.consecutive_steps :].all()
+    assert sc.contraction.warmup_weeks <= onset <= 90
+    assert ts["contraction"].iloc[onset + sc.contraction.consecutive_weeks :].all()
     assert summary["alignment_final"] < 0.5 * ts["alignment"].iloc[1]
     # the same market without drift, or with a portfolio that follows the platform, does not contract
     still, _ = _run("upmarket-shift", 5, 104, 3000, {"segments.0.upmarket_rate": 0.0})
@@ -210,7 +210,7 @@ def test_competitor_launch_takes_share_and_is_detected() -> None:
 
 def test_supplier_failure_windfall_goes_to_the_sensitive_firm() -> None:
     sc = load_scenario("supplier-failure-windfall")
-    t = sc.competitors[0].events[0].step
+    t = sc.competitors[0].events[0].week
     _, ts = _run("supplier-failure-windfall", 9, t + 27, 3000)
     gain_focal = ts["share_focal"].iloc[t + 26] - ts["share_focal"].iloc[t - 1]
     gain_laggard = ts["share_laggard"].iloc[t + 26] - ts["share_laggard"].iloc[t - 1]

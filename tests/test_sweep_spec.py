@@ -187,7 +187,7 @@ def test_samplers_give_the_documented_number_of_rows_within_bounds(
 ) -> None:
     params = {
         "focal.platform.density": {"range": [0.05, 0.25]},
-        "focal.strategy.lead_time_steps": {"range": [4, 40]},
+        "focal.strategy.lead_time_weeks": {"range": [4, 40]},
         "focal.platform.targeting": {"levels": ["homogeneous", "personalized"]},
     }
     spec = parse_spec(_spec(sampler=sampler, parameters=params))
@@ -196,7 +196,7 @@ def test_samplers_give_the_documented_number_of_rows_within_bounds(
     assert np.array_equal(x, sample(spec))  # seeded: the same matrix every time
     plan = make_plan(spec)
     dens = [p["focal.platform.density"] for p in plan.points]
-    lead = [p["focal.strategy.lead_time_steps"] for p in plan.points]
+    lead = [p["focal.strategy.lead_time_weeks"] for p in plan.points]
     assert min(dens) >= 0.05 and max(dens) <= 0.25
     assert all(isinstance(v, int) and 4 <= v <= 40 for v in lead)
     assert {p["focal.platform.targeting"] for p in plan.points} == {"homogeneous", "personalized"}

@@ -15,14 +15,14 @@ TIERS = ["t0", "t1", "t2", "t3", "t4", "t5"]
 def _scenario(rate: float, n: int) -> object:
     return build_scenario(
         {
-            "run": {"name": "upmarket", "customers": n, "warmup_steps": 0},
+            "run": {"name": "upmarket", "customers": n, "warmup_weeks": 0},
             "categories": [
                 {
                     "name": "core",
                     "tiers": TIERS,
                     "prices": [1.0] * 6,
                     "qualities": [0.7] * 6,
-                    "lifetime_steps": 100000,
+                    "lifetime_weeks": 100000,
                     "failure_rate": 0.0,
                 }
             ],

@@ -90,7 +90,7 @@ def costs(model: Any, cfg: SessionConfig) -> Costs:
         cost_per_record=float(p.cost_per_record),
         development_cost=float(f.spec.strategy.development_cost),
         steps=cfg.steps_per_round,
-        lead_time=int(f.spec.strategy.lead_time_steps),
+        lead_time=int(f.spec.strategy.lead_time_weeks),
     )
 
 
@@ -222,7 +222,7 @@ def snapshot(model: Any, before: dict[str, float], cfg: SessionConfig) -> dict[s
         "detected_share": _num(s["detected_share"]),
         "detection_lag_median": _num(s["detection_lag_median"]),
         "detection": detection,
-        "horizon": int(model.spec.run.detection_horizon_steps),
+        "horizon": int(model.spec.run.detection_horizon_weeks),
         "profit_total": float(s["profit_total"]),
         "contraction_onset": s["contraction_onset"],
     }
