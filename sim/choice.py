@@ -26,13 +26,14 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 
 from sim.firms import AFTER_SALE_LINKS, SALE_LINKS, FirmAgent
 from sim.jit import kernel
 from sim.market import Market
 from sim.network import Graph
 from sim.platform import Contacts, band_edge, overload_rate
-from sim.rng import CHOICE, NEIGHBOUR, address, block, uniform
+from sim.rng import CHOICE, DECISION_WEEK, NEIGHBOUR, address, block, uniform
 from sim.scenario import Choice, WordOfMouth
 from sim.state import ACTIVE, SERVED, CustomerState, satisfaction
 from sim.workspace import Workspace
@@ -146,6 +147,7 @@ def choice_step(
         offered,
         market.seg_price_sens,
         market.clock.chance(wom.q),  # the chance per week, over the step
+        market.clock.weeks_per_step,
         float(choice.fit),
         float(choice.quality),
         float(choice.loyalty),
@@ -179,6 +181,27 @@ def choice_step(
 
 
 # ---------------------------------------------------------------------- kernel
+@njit(inline="always")
+def first_week(exposed, week, incumbent, rk, step_addr, i, c, weeks):  # type: ignore[no-untyped-def]
+    """A step longer than a week: the customer decides in the first week in which it
+    meets a firm, among the firms it meets that week, as it would week by week. It
+    meets its incumbent every week; a contact or a word of mouth falls in one of the
+    step's weeks at random. Keeps ``exposed`` only for the firms of that week
+    (``week``: (F,) scratch)."""
+    F = exposed.size
+    last = math.ceil(weeks) - 1
+    first = last
+    for f in range(F):
+        week[f] = 0
+        if exposed[f] and incumbent != f:
+            u = uniform(rk, step_addr, i, DECISION_WEEK, c * F + f)
+            week[f] = min(np.int64(u * weeks), last)
+        if exposed[f]:
+            first = min(first, week[f])
+    for f in range(F):
+        exposed[f] = exposed[f] and week[f] == first
+
+
 @kernel
 def choice_kernel(
     truth: tuple,  # (need, tier, supplier, held, age, satisfaction), changed by the sales
@@ -199,6 +222,7 @@ def choice_kernel(
     offered: np.ndarray,  # (F, N, C) int8 tier a contact offered, -1 none
     price_sens: np.ndarray,  # (S,) float64
     q: float,
+    weeks: float,  # weeks per step
     fit: float,  # utility lost per tier of misfit
     w_quality: float,  # utility per unit of quality
     loyalty: float,
@@ -273,6 +297,7 @@ def choice_kernel(
     orders = np.zeros(F, dtype=np.int64)
     util = np.empty(F + 1, dtype=np.float64)
     exposed = np.empty(F, dtype=np.bool_)
+    week = np.zeros(F, dtype=np.int64)  # the week of a long step a firm reaches the customer
     what = np.empty(F, dtype=np.int64)  # the tier each firm puts before the customer
     n_pick = 0
     for r in range(na):
@@ -307,6 +332,8 @@ def choice_kernel(
             any_e |= e
         if not any_e:
             continue
+        if weeks > 1.0:
+            first_week(exposed, week, incumbent, rk, step_addr, i, c, weeks)
         top = outside
         ps = price_sens[segment[i]]
         for f in range(F):

@@ -52,7 +52,9 @@ _TO_UNIT = 2.0**-53
 # draw kinds (the ``purpose`` part of an address); each rule reads its own stream
 DEMAND_STATE, DEMAND_SERVED = 0, 1  # demand: a need's state draw; a served need's pair
 CONTACT, READ_LINK = 0, 1  # platform: a customer's contact; a contacted need's pair
-NEIGHBOUR, CHOICE = 0, 1  # choice: a customer's neighbour; an active need's block
+# choice: a customer's neighbour; an active need's block; the week of a step in which
+# a firm reaches an active need (steps longer than a week)
+NEIGHBOUR, CHOICE, DECISION_WEEK = 0, 1, 2
 
 
 #: steps are addressed from here, so that the steps before step 0 (the warm-up) have

@@ -67,7 +67,7 @@ def _outcomes(scenario: str, spy: int, years: int, seeds: range, n: int) -> np.n
     return np.array(rows)
 
 
-@pytest.mark.parametrize("scenario", ["baseline", "competitor-launch"])
+@pytest.mark.parametrize("scenario", ["baseline", "competitor-launch", "upmarket-shift"])
 def test_the_same_years_in_weeks_and_in_months_tell_the_same_story(scenario: str) -> None:
     """Five years (three for competitor-launch) in weekly and in monthly steps, on
     independent seeds: final share and alignment within 0.05 and total revenue within
