@@ -147,7 +147,9 @@ def choice_step(
         offered,
         market.seg_price_sens,
         market.clock.chance(wom.q),  # the chance per week, over the step
+        float(wom.q),
         market.clock.weeks_per_step,
+        work.array("weekly", (F, 3), np.float64),
         float(choice.fit),
         float(choice.quality),
         float(choice.loyalty),
@@ -182,20 +184,27 @@ def choice_step(
 
 # ---------------------------------------------------------------------- kernel
 @njit(inline="always")
-def first_week(exposed, week, incumbent, rk, step_addr, i, c, weeks):  # type: ignore[no-untyped-def]
+def first_week(exposed, week, incumbent, wom, kind, weekly, q_week, rk, step_addr, i, c, weeks):  # type: ignore[no-untyped-def]
     """A step longer than a week: the customer decides in the first week in which it
     meets a firm, among the firms it meets that week, as it would week by week. It
-    meets its incumbent every week; a contact or a word of mouth falls in one of the
-    step's weeks at random. Keeps ``exposed`` only for the firms of that week
-    (``week``: (F,) scratch)."""
+    meets its incumbent every week. A firm that reaches it by contact (chance
+    ``weekly[f, kind[f]]`` a week) or by word of mouth (``q_week``) does so first in
+    week w of the step with the chance that w is the first of the step's weeks it
+    happens in (a geometric law cut at the step's end). Keeps ``exposed`` only for
+    the firms of the first week (``week``: (F,) scratch)."""
     F = exposed.size
     last = math.ceil(weeks) - 1
     first = last
     for f in range(F):
         week[f] = 0
         if exposed[f] and incumbent != f:
+            p = q_week if wom == f else weekly[f, kind[f]]
             u = uniform(rk, step_addr, i, DECISION_WEEK, c * F + f)
-            week[f] = min(np.int64(u * weeks), last)
+            if p < 1.0:
+                # inverse of P(first <= t) = (1 - (1 - p)^t) / (1 - (1 - p)^weeks)
+                lq = math.log1p(-p) if p > 0.0 else -1e-300
+                t = math.log1p(u * math.expm1(weeks * lq)) / lq
+                week[f] = min(np.int64(t), last)
         if exposed[f]:
             first = min(first, week[f])
     for f in range(F):
@@ -222,7 +231,9 @@ def choice_kernel(
     offered: np.ndarray,  # (F, N, C) int8 tier a contact offered, -1 none
     price_sens: np.ndarray,  # (S,) float64
     q: float,
+    q_week: float,  # word of mouth's chance per week
     weeks: float,  # weeks per step
+    weekly: np.ndarray,  # (F, 3) contact chance per week by kind (steps longer than a week)
     fit: float,  # utility lost per tier of misfit
     w_quality: float,  # utility per unit of quality
     loyalty: float,
@@ -333,7 +344,20 @@ def choice_kernel(
         if not any_e:
             continue
         if weeks > 1.0:
-            first_week(exposed, week, incumbent, rk, step_addr, i, c, weeks)
+            first_week(
+                exposed,
+                week,
+                incumbent,
+                wom,
+                kinds[:, i],
+                weekly,
+                q_week,
+                rk,
+                step_addr,
+                i,
+                c,
+                weeks,
+            )
         top = outside
         ps = price_sens[segment[i]]
         for f in range(F):

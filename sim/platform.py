@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numba import njit
 
-from sim.calendar import Clock
+from sim.calendar import WEEKS_PER_YEAR, Clock
 from sim.counts import cell_counts
 from sim.firms import CONTACT_LINKS, LINK, FirmAgent, Records
 from sim.jit import kernel
@@ -81,6 +81,9 @@ def init_records(
         lag = np.floor(phase_u * min(1.0 / density, 2.0**30)).astype(np.int64)
         seen[covered] = (start - lag[covered]).astype(np.int32)
     return Records(covered=covered, known=known, need=need, tier=tier, supplier=sup, seen=seen)
+
+
+WEEKLY = Clock(WEEKS_PER_YEAR)
 
 
 def step_density(p: Platform, clock: Clock) -> float:
@@ -173,6 +176,10 @@ def platform_step(
     contacted, offered, table = CON[f], OFF[f], TAB[f]
     probability = contact_table(spec, n_cov, int(rec.n_open[0]), rec.kind, firm.clock)
     table[:] = probability
+    # a step longer than a week: the chances per week, for the week a contact falls in
+    weekly = work.array("weekly", (F, 3), np.float64)
+    if firm.clock.weeks_per_step > 1.0:
+        weekly[f] = contact_table(spec, n_cov, int(rec.n_open[0]), rec.kind, WEEKLY)
     offered.fill(-1)
     tallies = np.zeros(7, dtype=np.int64)
     fb = LINK["feedback"]

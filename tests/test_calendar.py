@@ -67,7 +67,9 @@ def _outcomes(scenario: str, spy: int, years: int, seeds: range, n: int) -> np.n
     return np.array(rows)
 
 
-@pytest.mark.parametrize("scenario", ["baseline", "competitor-launch", "upmarket-shift"])
+@pytest.mark.parametrize(
+    "scenario", ["baseline", "competitor-launch", "upmarket-shift", "supplier-failure-windfall"]
+)
 def test_the_same_years_in_weeks_and_in_months_tell_the_same_story(scenario: str) -> None:
     """Five years (three for competitor-launch) in weekly and in monthly steps, on
     independent seeds: final share and alignment within 0.05 and total revenue within
@@ -85,3 +87,30 @@ def test_the_same_years_in_weeks_and_in_months_tell_the_same_story(scenario: str
         assert gap <= 0.05, f"{name}: weeks {mean_w[k]:.3f}, months {mean_m[k]:.3f}"
     rel = abs(math.log(mean_m[2] / mean_w[2])) + 2 * se[2] / mean_w[2]
     assert rel <= math.log(1.15), f"revenue: weeks {mean_w[2]:.0f}, months {mean_m[2]:.0f}"
+
+
+def test_a_long_step_decides_in_the_first_week_a_firm_is_met() -> None:
+    """first_week: the incumbent (firm 0) is met every week, so the customer decides in
+    week 0. A firm that contacts its kind every week (firm 1) is met that week too; one
+    that contacts it with chance c a week (firm 2) is met first in week 0 with chance
+    c / (1 - (1 - c)^k), within 4 binomial standard errors."""
+    from sim.choice import first_week
+    from sim.rng import address, round_keys
+
+    rk = round_keys(7, "behaviour")
+    k, c, n = 52 / 12, 0.1, 20000
+    weekly = np.array([[0.0, 0.5, 0.5], [0.0, 1.0, 1.0], [0.0, c, c]])
+    kind = np.array([1, 1, 1], dtype=np.uint8)
+    week = np.zeros(3, dtype=np.int64)
+    kept = np.zeros(3, dtype=np.int64)
+    for i in range(n):
+        exposed = np.ones(3, dtype=np.bool_)
+        first_week(exposed, week, 0, -1, kind, weekly, 0.1, rk, address(3), i, 0, k)
+        kept += exposed
+    assert kept[0] == n and kept[1] == n
+    p = c / (1.0 - (1.0 - c) ** k)
+    assert abs(kept[2] / n - p) < 4 * math.sqrt(p * (1 - p) / n)
+    # without an incumbent the first week is the earliest firm's: never empty
+    exposed = np.array([False, False, True])
+    first_week(exposed, week, -1, -1, kind, weekly, 0.1, rk, address(3), 1, 0, k)
+    assert exposed[2]
