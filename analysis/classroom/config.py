@@ -25,7 +25,7 @@ from sim.schema import Platform
 NUMERIC_FIELDS = ("coverage", "density", "strength", "focus")
 FIELD_LABELS = {
     "coverage": "Coverage (share of the standard's customers in the platform)",
-    "density": "Density (chance per step a covered customer is contacted)",
+    "density": "Density (contacts per covered customer per week)",
     "strength": "Strength (chance a contact reads a changed fact correctly)",
     "focus": "Focus (weight of a believed open need, personalized targeting)",
     "targeting": "Targeting",
