@@ -144,6 +144,15 @@ def _check_scalar(path: str, value: Any, tp: Any, f: dataclasses.Field[Any]) -> 
     return value
 
 
+def _in_weeks(key: str) -> str:
+    """The name a field counted in steps has now that times are in weeks."""
+    if key == "step":
+        return "week"
+    if key.endswith("_steps") or key.endswith("_step"):
+        return key.rsplit("_", 1)[0] + ("_weeks" if key.endswith("s") else "_week")
+    return ""
+
+
 def _build(cls: type, data: Any, path: str) -> Any:
     if not isinstance(data, dict):
         raise ScenarioError(f"{path or 'scenario'} = {show(data)}: expected a table")
@@ -154,6 +163,9 @@ def _build(cls: type, data: Any, path: str) -> Any:
             where = f"{path}.{key}" if path else key
             close = difflib.get_close_matches(key, list(fields), n=1, cutoff=0.5)
             hint = f"; did you mean '{close[0]}'?" if close else f"; allowed: {', '.join(fields)}"
+            weeks = _in_weeks(key)
+            if weeks in fields:  # a field of the time before times were in weeks
+                hint = f"; times are in weeks now: use '{weeks}' (same value at 52 steps a year)"
             raise ScenarioError(f"{show(where, 80)[1:-1]}: unknown field{hint}")
     kwargs: dict[str, Any] = {}
     for name, f in fields.items():

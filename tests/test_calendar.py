@@ -114,3 +114,26 @@ def test_a_long_step_decides_in_the_first_week_a_firm_is_met() -> None:
     exposed = np.array([False, False, True])
     first_week(exposed, week, -1, -1, kind, weekly, 0.1, rk, address(3), 1, 0, k)
     assert exposed[2]
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("run.warmup_steps", "warmup_weeks"),
+        ("focal.strategy.lead_time_steps", "lead_time_weeks"),
+        ("focal.products.0.launch_step", "launch_week"),
+    ],
+)
+def test_a_field_counted_in_steps_names_its_weekly_successor(old: str, new: str) -> None:
+    from sim.scenario import ScenarioError, load_scenario
+
+    with pytest.raises(ScenarioError, match=f"use '{new}'"):
+        load_scenario("baseline", overrides={old: 4})
+
+
+def test_an_event_step_names_its_week() -> None:
+    from sim.scenario import ScenarioError, build_scenario
+
+    events = [{"kind": "launch", "step": 4, "category": "core", "tier": "premium"}]
+    with pytest.raises(ScenarioError, match="focal.events.0.step: unknown field; .* use 'week'"):
+        build_scenario({"focal": {"events": events}}, {})
