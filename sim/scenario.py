@@ -352,6 +352,11 @@ def _cross_check(sc: Scenario) -> None:
             raise ScenarioError(
                 f"categories.{i}.complement_of = {show(c.complement_of)}: expected one of {names} or ''"
             )
+        if c.supersedes and (c.supersedes not in names or c.supersedes == c.name):
+            others = [k for k in names if k != c.name]
+            raise ScenarioError(
+                f"categories.{i}.supersedes = {show(c.supersedes)}: expected one of {others} or ''"
+            )
     if not sc.segments:
         raise ScenarioError("segments = []: expected at least one segment")
     total = sum(s.share for s in sc.segments)

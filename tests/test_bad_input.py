@@ -130,6 +130,8 @@ BAD_SETS = {
     "huge_key": ("x" * 5_000_000 + "=1", "unknown field"),
     "big_seed": (f"run.seed={2**63}", "run.seed"),
     "mix": ("segments.0.tier_mix=[0.2, 0.4, 0.6]", "tier_mix"),
+    "supersedes": ("categories.1.supersedes=core-9", "categories.1.supersedes"),
+    "supersedes_self": ("categories.0.supersedes=core", "categories.0.supersedes"),
 }
 
 
