@@ -76,9 +76,11 @@ def frontier(scenario: str, spec_path: Path, out: Path, workers: int, quiet: boo
             provenance("frontier", spec.seeds, spec.steps, {}, trials=spec.trials),
         )
     study = out / "study.db"
-    with input_errors():
+    from analysis.executors import kept_workers
+
+    with input_errors(), kept_workers(workers) as executor:
         fr = run_frontier(
-            spec, executor=workers, progress=None if quiet else progress, storage=study
+            spec, executor=executor, progress=None if quiet else progress, storage=study
         )
         write_frontier(fr, out, study=study)
     import pandas as pd
