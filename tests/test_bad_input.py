@@ -100,6 +100,11 @@ BAD_SCENARIOS = {
         '[[segments]]\nname = "s"\ntier_mix = [0.5, 0.5]\n',
         "unique tier names",
     ),
+    "generations_cycle": (
+        '[[categories]]\nname = "a"\nsupersedes = "b"\n'
+        '[[categories]]\nname = "b"\nsupersedes = "a"\n',
+        "cycle",
+    ),
     "compare_set": ('[compare]\na = "focal.platform.densty = 0.1"\n', "compare.a"),
     "deep": ("x = " + "[" * 1000 + "]" * 1000 + "\n", "nested"),
     "big_seed": (f"[run]\nseed = {2**63}\n", "run.seed"),
