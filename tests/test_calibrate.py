@@ -90,6 +90,11 @@ def test_a_rerun_continues_the_study(calibrated: Path) -> None:
     assert len(lines) == 2
     kept = after[after["trial"].isin(before["trial"])].reset_index(drop=True)
     pd.testing.assert_frame_equal(kept[["trial", "distance"]], before[["trial", "distance"]])
+    # and the new candidates are new, not the ones the first run began with again
+    fields = list(TRUTH)
+    new = after[~after["trial"].isin(before["trial"])]
+    old = {tuple(r) for r in before[fields].itertuples(index=False)}
+    assert not any(tuple(r) in old for r in new[fields].itertuples(index=False))
 
 
 def test_bundled_calibration_example_is_valid() -> None:
