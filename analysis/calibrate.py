@@ -358,19 +358,26 @@ def calibrate(
         ens = ensemble_run({"fit": sc}, run_seeds, steps=steps, executor=executor)
         return np.array([simulated(ts, columns)[:, first:] for ts in ens.series("fit")])
 
-    sampler = (
-        optuna.samplers.TPESampler(seed=spec.seed % 2**32, n_startup_trials=min(10, spec.trials))
-        if spec.sampler == "tpe"
-        else optuna.samplers.RandomSampler(seed=spec.seed % 2**32)
-    )
     study = optuna.create_study(
         study_name=study_name(spec, observed),
         storage=f"sqlite:///{storage}",
-        sampler=sampler,
         direction="minimize",
         load_if_exists=True,
     )
     done = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    # a fresh study draws from the spec's seed; a continued one from (seed, trials
+    # done): the sampler restarts with the process, and from the same seed it would
+    # propose again the candidates the first run began with
+    seed = (
+        spec.seed % 2**32
+        if not study.trials
+        else int(np.random.SeedSequence([spec.seed, len(done)]).generate_state(1)[0])
+    )
+    study.sampler = (
+        optuna.samplers.TPESampler(seed=seed, n_startup_trials=min(10, spec.trials))
+        if spec.sampler == "tpe"
+        else optuna.samplers.RandomSampler(seed=seed)
+    )
     if not done and start.get("enqueued"):
         study.enqueue_trial(start["enqueued"], skip_if_exists=True)
 

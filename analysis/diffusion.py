@@ -56,10 +56,31 @@ def norton_bass(
         An array of shape (G, len(t)).
     """
     t = np.asarray(t, dtype=float)
+    fs = [bass_cdf(t - tau[g], p, q) * (t >= tau[g]) for g in range(len(m))]
+    return _generations(fs, m)
+
+
+def norton_bass_discrete(
+    p: float, q: float, m: Sequence[float] | np.ndarray, tau: Sequence[int], steps: int
+) -> np.ndarray:
+    """Norton–Bass cumulative adopters of each generation at steps 0 .. ``steps``, with
+    each F_g the discrete Bass recursion started at step ``tau[g]`` (F_g = 0 before):
+    the curves demandsim's ``norton-bass-check`` reduction follows.
+
+    Returns:
+        An array of shape (G, steps + 1).
+    """
+    t = np.arange(steps + 1)
+    f = bass_discrete(p, q, steps)
+    fs = [np.where(t >= tau[g], f[np.clip(t - tau[g], 0, steps)], 0.0) for g in range(len(m))]
+    return _generations(fs, m)
+
+
+def _generations(fs: list[np.ndarray], m: Sequence[float] | np.ndarray) -> np.ndarray:
+    """Compose each generation's Bass share F_g into the Norton–Bass adopters."""
     g_count = len(m)
-    fs = [bass_cdf(t - tau[g], p, q) * (t >= tau[g]) for g in range(g_count)]
-    out = np.empty((g_count, len(t)))
-    pool = np.zeros(len(t))  # A_{g-1}: the potential passed on by earlier generations
+    out = np.empty((g_count, len(fs[0])))
+    pool = np.zeros(len(fs[0]))  # A_{g-1}: the potential passed on by earlier generations
     for g in range(g_count):
         reach = fs[g] * (m[g] + pool)
         nxt = fs[g + 1] if g + 1 < g_count else 0.0

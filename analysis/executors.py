@@ -298,3 +298,27 @@ def make_executor(workers: int | None, scheduler: str | None) -> Executor:
     if address:
         return DaskExecutor(address)
     return LocalExecutor(workers)
+
+
+@contextlib.contextmanager
+def kept_workers(workers: int) -> Iterator[Any]:
+    """What to pass as ``executor`` to many small ensembles in a row (a search's
+    candidates): ``workers`` local processes kept for the whole block, where a number
+    would start a pool per ensemble. One worker: this process (``1``).
+
+    On leaving the block, or on any error or interruption, the workers are stopped.
+    """
+    if workers <= 1:
+        yield 1
+        return
+    from concurrent.futures import ProcessPoolExecutor
+
+    local = LocalExecutor(workers)  # the same start method and preloaded model
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=local._ctx, initializer=_init_worker)
+    try:
+        yield pool
+    except BaseException:
+        _stop_workers(pool)
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)

@@ -27,10 +27,17 @@ set is computed from every evaluated candidate (``pareto_mask``). The cheapest
 setting per level is the cheapest candidate whose sigma lower bound (a
 Clopper–Pearson bound on the pooled defect rate) reaches the level, so that a
 setting reported for 4σ is not one that reached it by luck of the seeds.
+
+The study can live in SQLite (``demandsim frontier`` keeps it in ``OUT/study.db``):
+a run that was stopped, even killed mid-candidate, continues on a rerun with the
+candidates it had finished. Candidate k is proposed by a sampler seeded from (seed,
+k) on the candidates finished before it, so a resumed search proposes, and writes,
+exactly what an uninterrupted one would.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 from collections.abc import Callable, Sequence
@@ -44,6 +51,7 @@ from analysis.sweep_spec import (
     _field_types,
     _int,
     _parse_parameter,
+    canonical_hash,
     load_base,
     read_spec_toml,
     run_seed,
@@ -53,6 +61,8 @@ from sim.scenario import ScenarioError, build_scenario
 
 # Fields a frontier may vary: the focal firm's (or a competitor's) platform and chain.
 SEARCHABLE = ("platform", "chain")
+# What ``pooled_sigma`` measures of a candidate, in the tables' column order.
+MEASURES = ("cost", "sigma", "sigma_lower", "profit", "dpmo", "defects", "opportunities")
 
 
 class FrontierSpecError(SweepSpecError):
@@ -265,18 +275,37 @@ def suggest(trial: Any, p: Parameter) -> Any:
     return trial.suggest_float(p.name, p.lo, p.hi)
 
 
+def study_name(spec: FrontierSpec) -> str:
+    """A study per spec: a rerun of the same spec (any ``trials``) continues it."""
+    source = {k: v for k, v in spec.source.items() if k != "trials"}
+    return "frontier-" + canonical_hash({"spec": source, "base": spec.base})[:16]
+
+
+def candidate_sampler(spec: FrontierSpec, k: int) -> Any:
+    """The NSGA-II sampler that proposes candidate ``k``: seeded from (seed, k), so
+    what it proposes depends only on the candidates finished before it."""
+    import numpy as np
+    import optuna
+
+    seed = int(np.random.SeedSequence([spec.seed, k]).generate_state(1)[0])
+    return optuna.samplers.NSGAIISampler(population_size=spec.population, seed=seed)
+
+
 def run_frontier(
     spec: FrontierSpec,
     *,
     executor: Any = None,
     progress: Callable[[int, int, dict[str, float]], None] | None = None,
+    storage: str | Path | None = None,
 ) -> Frontier:
-    """Search the frontier of ``spec`` with optuna's NSGA-II.
+    """Search (or continue searching) the frontier of ``spec`` with optuna's NSGA-II.
 
     Args:
         spec: the validated spec.
         executor: where each candidate's replications run (see ``ensemble_run``).
         progress: called after each candidate with (done, total, its measures).
+        storage: an SQLite file that keeps the study, so that a rerun continues it
+            (None: in memory).
     """
     import optuna
     import pandas as pd
@@ -284,12 +313,20 @@ def run_frontier(
     from analysis.ensemble import ensemble_run
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    sampler = optuna.samplers.NSGAIISampler(
-        population_size=spec.population, seed=spec.seed % (2**32)
+    study = optuna.create_study(
+        study_name=study_name(spec),
+        storage=None if storage is None else f"sqlite:///{storage}",
+        directions=["minimize", "maximize"],
+        load_if_exists=True,
     )
-    study = optuna.create_study(directions=["minimize", "maximize"], sampler=sampler)
+    state = optuna.trial.TrialState
+    # a candidate a killed run left running is given up (it is proposed again)
+    for t in study.get_trials(deepcopy=False, states=(state.RUNNING,)):
+        study.tell(t.number, state=state.FAIL)
     seeds = spec.seeds
-    rows: list[dict[str, Any]] = []
+
+    def finished() -> list[Any]:
+        return study.get_trials(deepcopy=False, states=(state.COMPLETE,))
 
     def objective(trial: Any) -> tuple[float, float]:
         values = {p.name: suggest(trial, p) for p in spec.parameters}
@@ -301,13 +338,26 @@ def run_frontier(
             {"candidate": sc}, seeds, steps=spec.steps, executor=executor, timeseries=False
         )
         m = pooled_sigma(ens.summaries("candidate"), spec.confidence)
-        rows.append({"trial": trial.number, **values, **m})
+        for key, value in m.items():
+            trial.set_user_attr(key, value)
         if progress is not None:
-            progress(len(rows), spec.trials, m)
+            progress(len(finished()) + 1, spec.trials, m)
         sigma = m["sigma"] if math.isfinite(m["sigma"]) else 0.0
         return m["cost"], sigma
 
-    study.optimize(objective, n_trials=spec.trials)
+    while (k := len(finished())) < spec.trials:
+        study.sampler = candidate_sampler(spec, k)
+        study.optimize(objective, n_trials=1)
+    # candidates numbered in the order they finished: the same whether the search
+    # ran at once or was resumed
+    rows = [
+        {
+            "trial": i,
+            **{p.name: t.params[p.name] for p in spec.parameters},
+            **{k: t.user_attrs[k] for k in MEASURES},
+        }
+        for i, t in enumerate(finished()[: spec.trials])
+    ]
     table = pd.DataFrame(rows)
     table["pareto"] = pareto_mask(list(table["cost"]), list(table["sigma"]))
     return Frontier(spec=spec, table=table, cheapest=cheapest_per_level(table, spec))
@@ -430,10 +480,11 @@ def frontier_html(fr: Frontier, png: Path) -> str:
     return _page(f"frontier: {s.base['run']['name']}", body)
 
 
-def write_frontier(fr: Frontier, out: str | Path) -> Path:
+def write_frontier(fr: Frontier, out: str | Path, study: str | Path | None = None) -> Path:
     """Write the frontier's folder as a whole: pareto.csv/.parquet, candidates.csv,
     cheapest.csv, cheapest-Ksigma.toml per reached level, frontier.png, frontier.html,
-    spec.json and demandsim.json."""
+    spec.json and demandsim.json, and a copy of the ``study`` file (SQLite) as
+    study.db, so that a rerun on the folder continues the search."""
     import pandas as pd
     import tomli_w
 
@@ -465,6 +516,8 @@ def write_frontier(fr: Frontier, out: str | Path) -> Path:
         png = plot_frontier(fr, stage / "frontier.png")
         atomic_write_text(stage / "frontier.html", frontier_html(fr, png))
         atomic_write_json(stage / "spec.json", fr.spec.source)
+        if study is not None and Path(study).is_file():
+            _copy_sqlite(Path(study), stage / "study.db")
         atomic_write_json(
             stage / MARKER,
             provenance(
@@ -477,3 +530,14 @@ def write_frontier(fr: Frontier, out: str | Path) -> Path:
             ),
         )
     return out
+
+
+def _copy_sqlite(src: Path, dst: Path) -> None:
+    """A consistent copy of an SQLite database (its backup API, not a file copy)."""
+    import sqlite3
+
+    with (
+        contextlib.closing(sqlite3.connect(src)) as a,
+        contextlib.closing(sqlite3.connect(dst)) as b,
+    ):
+        a.backup(b)

@@ -31,13 +31,23 @@ from cli.errors import input_errors
     type=click.Path(file_okay=False, path_type=Path),
     help="Output folder; run again on the same folder to continue.",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Local worker processes for each candidate's replications (same results for any N).",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress lines on stderr.")
-def calibrate(scenario: str, observed: Path, spec_path: Path, out: Path, quiet: bool) -> None:
+def calibrate(
+    scenario: str, observed: Path, spec_path: Path, out: Path, workers: int, quiet: bool
+) -> None:
     """Fit the spec's fields of SCENARIO to the series in --observed FILE.
 
     Stage 1 fits a Bass curve (least squares) as the first candidate; stage 2
     searches with optuna on common seeds, kept in DIR/study.db so that a rerun
-    continues. Writes calibrated.toml (`demandsim run` accepts it), intervals.csv,
+    continues. Each candidate's replications run through the ensemble runner on
+    --workers local processes; the results do not depend on N. Writes calibrated.toml (`demandsim run` accepts it), intervals.csv,
     trials.csv, start.json, fit.png, calibration.html and demandsim.json.
     """
     from analysis.calibrate import (
@@ -76,8 +86,12 @@ def calibrate(scenario: str, observed: Path, spec_path: Path, out: Path, quiet: 
             sampler=spec.sampler,
         ),
     )
-    with input_errors():
-        cal = run_calibration(spec, obs, out / "study.db", progress=None if quiet else progress)
+    from analysis.executors import kept_workers
+
+    with input_errors(), kept_workers(workers) as executor:
+        cal = run_calibration(
+            spec, obs, out / "study.db", executor=executor, progress=None if quiet else progress
+        )
         write_calibration(cal, out)
     for r in cal.intervals.to_dict("records"):
         click.echo(

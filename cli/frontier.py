@@ -24,7 +24,7 @@ from cli.errors import input_errors
     "out",
     required=True,
     type=click.Path(file_okay=False, path_type=Path),
-    help="Output folder (written as a whole).",
+    help="Output folder (written as a whole); run again on the same folder to continue.",
 )
 @click.option(
     "--workers",
@@ -41,7 +41,9 @@ def frontier(scenario: str, spec_path: Path, out: Path, workers: int, quiet: boo
     the spec's platform and chain fields with optuna's NSGA-II, every candidate on
     the same seeds. Writes pareto.csv/.parquet, candidates.csv, cheapest.csv, one
     cheapest-Ksigma.toml per reached level (`demandsim run` accepts it),
-    frontier.png, frontier.html and demandsim.json into --out DIR.
+    frontier.png, frontier.html and demandsim.json into --out DIR. The search is
+    kept in DIR/study.db (SQLite): run the same command again after a stop, even a
+    kill, and it continues with the candidates already finished.
     """
     from analysis.frontier import (
         FrontierSpecError,
@@ -49,8 +51,9 @@ def frontier(scenario: str, spec_path: Path, out: Path, workers: int, quiet: boo
         run_frontier,
         write_frontier,
     )
+    from analysis.provenance import provenance
     from analysis.sweep_spec import read_spec_toml
-    from sim.io import check_output_folder
+    from sim.io import MARKER, atomic_write_json, check_output_folder
 
     with input_errors():
         data = read_spec_toml(spec_path, "--spec", FrontierSpecError)
@@ -64,9 +67,22 @@ def frontier(scenario: str, spec_path: Path, out: Path, workers: int, quiet: boo
             err=True,
         )
 
-    with input_errors():
-        fr = run_frontier(spec, executor=workers, progress=None if quiet else progress)
-        write_frontier(fr, out)
+    # the study is kept in the output folder from the start, so that a stopped run
+    # continues; the results replace the folder as a whole at the end, with the study
+    out.mkdir(parents=True, exist_ok=True)
+    if not (out / MARKER).exists():
+        atomic_write_json(
+            out / MARKER,
+            provenance("frontier", spec.seeds, spec.steps, {}, trials=spec.trials),
+        )
+    study = out / "study.db"
+    from analysis.executors import kept_workers
+
+    with input_errors(), kept_workers(workers) as executor:
+        fr = run_frontier(
+            spec, executor=executor, progress=None if quiet else progress, storage=study
+        )
+        write_frontier(fr, out, study=study)
     import pandas as pd
 
     names = [p.name for p in spec.parameters]

@@ -38,6 +38,7 @@ class Market:
         np.ndarray
     )  # (C,) index of the complement category opened by a failure here, -1 none
     is_complement: np.ndarray  # (C,) bool
+    supersedes: np.ndarray  # (C,) index of the earlier generation a category replaces, -1 none
     # segments
     seg_share: np.ndarray  # (S,)
     seg_tier_mix: np.ndarray  # (S, C, T) initial desired tier distribution per category
@@ -73,6 +74,9 @@ def compile_market(sc: Scenario) -> Market:
         if c.complement_of:
             comp_target[names.index(c.complement_of)] = ci
             is_comp[ci] = True
+    supersedes = np.array(
+        [names.index(c.supersedes) if c.supersedes else -1 for c in cats], dtype=np.int64
+    )
     S = len(sc.segments)
     mix = np.zeros((S, C, T))
     for si, s in enumerate(sc.segments):
@@ -96,6 +100,7 @@ def compile_market(sc: Scenario) -> Market:
         p_fail=per_step(np.array([c.failure_rate for c in cats]), spy),
         complement_target=comp_target,
         is_complement=is_comp,
+        supersedes=supersedes,
         seg_share=np.array([s.share for s in sc.segments]),
         seg_tier_mix=mix,
         seg_up_rate=np.array([s.upmarket_rate for s in sc.segments]) / spy,

@@ -25,6 +25,7 @@ from sim.demand import DemandParams, demand_step
 from sim.detection import EV, DetectionTracker
 from sim.events import Events
 from sim.firms import FirmAgent
+from sim.generations import has_generations, open_later, substitute
 from sim.market import compile_market
 from sim.metrics import OpportunityLedger
 from sim.platform import (
@@ -72,6 +73,7 @@ class DemandModel(mesa.Model):
         self.t = 0
         self.n = n = sc.run.customers
         self.market = m = compile_market(sc)
+        self._generations = has_generations(m)  # a later generation supersedes another
         self.streams = Streams(seed, [f.name for f in sc.firms])
         self.firm_list = [FirmAgent(self, i, spec, m) for i, spec in enumerate(sc.firms)]
         self.focal = self.firm_list[0]
@@ -170,6 +172,9 @@ class DemandModel(mesa.Model):
             now,
             work,
         )
+        if self._generations:  # the later generations' markets open (sim.generations)
+            has = np.stack([f.has for f in firms])
+            failed_over = np.concatenate([failed_over, open_later(st, m, has, work)])
         self.step_churn = int(ev.churned.size)
         self.churn_total += self.step_churn
         tr.occur(EV["latent_to_active"], self._in_focal_standard(ev.activated), now)
@@ -220,6 +225,9 @@ class DemandModel(mesa.Model):
                 # customer wanted
                 tr.detect(s.idx[st.tier.reshape(-1)[s.idx] == s.tier], now)
                 tr.occur(EV["complaint"], new_c, now)
+        left = [ev.expired, *(s.idx for s in sales)]
+        if self._generations:  # customers of a later generation leave the earlier one
+            left.append(substitute(st, m, work))
         offered_at = contacts[0].offered_at
         assert offered_at is not None
         self.ledger.close_step(
@@ -227,7 +235,7 @@ class DemandModel(mesa.Model):
             self.focal,
             offered_at,
             contacts[0].offered,
-            np.concatenate([ev.expired, *(s.idx for s in sales)]),
+            np.concatenate(left),
             now,
         )
         if self._warming:  # history: nothing planned, nothing measured

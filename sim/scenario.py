@@ -364,6 +364,22 @@ def _cross_check(sc: Scenario) -> None:
             raise ScenarioError(
                 f"categories.{i}.complement_of = {show(c.complement_of)}: expected one of {names} or ''"
             )
+        if c.supersedes and (c.supersedes not in names or c.supersedes == c.name):
+            others = [k for k in names if k != c.name]
+            raise ScenarioError(
+                f"categories.{i}.supersedes = {show(c.supersedes)}: expected one of {others} or ''"
+            )
+    earlier = {c.name: c.supersedes for c in sc.categories}
+    for i, c in enumerate(sc.categories):
+        seen, k = {c.name}, c.supersedes
+        while k:  # each generation's earlier one, back to the first
+            if k in seen:
+                raise ScenarioError(
+                    f"categories.{i}.supersedes = {show(c.supersedes)}: the generations form "
+                    "a cycle; expected each category to come after the one it supersedes"
+                )
+            seen.add(k)
+            k = earlier[k]
     if not sc.segments:
         raise ScenarioError("segments = []: expected at least one segment")
     total = sum(s.share for s in sc.segments)

@@ -75,6 +75,12 @@ class Category:
     complement_of: str = spec(
         "", "Name of the category whose product failures open latent needs here ('' = none)."
     )
+    supersedes: str = spec(
+        "",
+        "Name of the earlier generation this category replaces ('' = none): once a product "
+        "here is on the market, its customers and needers need this one, and buying it "
+        "ends their need there (Norton-Bass substitution).",
+    )
 
 
 @dataclass(frozen=True)

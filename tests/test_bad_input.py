@@ -100,6 +100,11 @@ BAD_SCENARIOS = {
         '[[segments]]\nname = "s"\ntier_mix = [0.5, 0.5]\n',
         "unique tier names",
     ),
+    "generations_cycle": (
+        '[[categories]]\nname = "a"\nsupersedes = "b"\n'
+        '[[categories]]\nname = "b"\nsupersedes = "a"\n',
+        "cycle",
+    ),
     "compare_set": ('[compare]\na = "focal.platform.densty = 0.1"\n', "compare.a"),
     "deep": ("x = " + "[" * 1000 + "]" * 1000 + "\n", "nested"),
     "big_seed": (f"[run]\nseed = {2**63}\n", "run.seed"),
@@ -130,6 +135,8 @@ BAD_SETS = {
     "huge_key": ("x" * 5_000_000 + "=1", "unknown field"),
     "big_seed": (f"run.seed={2**63}", "run.seed"),
     "mix": ("segments.0.tier_mix=[0.2, 0.4, 0.6]", "tier_mix"),
+    "supersedes": ("categories.1.supersedes=core-9", "categories.1.supersedes"),
+    "supersedes_self": ("categories.0.supersedes=core", "categories.0.supersedes"),
 }
 
 

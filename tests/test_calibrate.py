@@ -90,6 +90,11 @@ def test_a_rerun_continues_the_study(calibrated: Path) -> None:
     assert len(lines) == 2
     kept = after[after["trial"].isin(before["trial"])].reset_index(drop=True)
     pd.testing.assert_frame_equal(kept[["trial", "distance"]], before[["trial", "distance"]])
+    # and the new candidates are new, not the ones the first run began with again
+    fields = list(TRUTH)
+    new = after[~after["trial"].isin(before["trial"])]
+    old = {tuple(r) for r in before[fields].itertuples(index=False)}
+    assert not any(tuple(r) in old for r in new[fields].itertuples(index=False))
 
 
 def test_bundled_calibration_example_is_valid() -> None:
@@ -144,3 +149,23 @@ def _refused(tmp_path: Path, words: list[str]) -> None:
     for w in words:
         assert w in lines[0], lines[0]
     assert set(tmp_path.iterdir()) == before
+
+
+def test_workers_give_the_same_calibration(tmp_path: Path) -> None:
+    # the candidates' replications run through the ensemble runner on worker processes:
+    # every number written is the same for one process and for two
+    observed_file(tmp_path / "obs.csv")
+    spec = SPEC.format(trials=3).replace("refine = 15", "refine = 1")
+    spec = spec.replace("replications = 3", "replications = 2").replace("= 1000", "= 200")
+    (tmp_path / "spec.toml").write_text(spec)
+    outs = []
+    for workers in (1, 2):
+        out = tmp_path / f"out{workers}"
+        args = ["calibrate", "bass-check", "--observed", str(tmp_path / "obs.csv")]
+        args += ["--spec", str(tmp_path / "spec.toml"), "--out", str(out)]
+        result = CliRunner().invoke(cli, [*args, "--workers", str(workers), "-q"])
+        assert result.exit_code == 0, result.output
+        outs.append(out)
+    for name in ("trials.csv", "intervals.csv", "start.json", "calibrated.toml"):
+        assert (outs[0] / name).read_bytes() == (outs[1] / name).read_bytes(), name
+    assert len(pd.read_csv(outs[0] / "trials.csv")) == 4  # 3 searched + 1 refined

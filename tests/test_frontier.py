@@ -174,3 +174,46 @@ def test_report_on_a_frontier_folder_is_its_page(frontier_dir: Path) -> None:
     assert (frontier_dir / "report.html").read_text() == (
         frontier_dir / "frontier.html"
     ).read_text()
+
+
+def test_a_killed_frontier_continues_where_it_stopped(frontier_dir: Path, tmp_path: Path) -> None:
+    # a real interruption: the command runs in its own process and is killed (SIGKILL,
+    # no chance to tidy up) once it has finished four of its ten candidates; the same
+    # command on the same folder then runs only the rest, and writes what the run
+    # that was never stopped (the fixture) wrote
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "spec.toml").write_text(SPEC)
+    out = tmp_path / "out"
+    args = ["frontier", "six-sigma-platform", "--spec", str(tmp_path / "spec.toml")]
+    args += ["--out", str(out)]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cli.main", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stderr is not None
+    seen = []
+    for line in proc.stderr:
+        seen.append(line)
+        if line.startswith("frontier: 4/10"):
+            proc.kill()
+            break
+    proc.wait(timeout=60)
+    assert proc.returncode == -9, "".join(seen)
+    assert (out / "study.db").is_file() and not (out / "candidates.csv").exists()
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    done = [ln for ln in result.stderr.splitlines() if ln.startswith("frontier: ")]
+    # the kill may land before the fourth candidate was stored: then it runs again
+    assert [ln.split()[1] for ln in done][-1] == "10/10"
+    assert len(done) in (6, 7), done
+    for name in ("candidates.csv", "pareto.csv", "cheapest.csv"):
+        assert (out / name).read_bytes() == (frontier_dir / name).read_bytes(), name
+    assert (out / "study.db").is_file()  # kept: a rerun with more trials continues

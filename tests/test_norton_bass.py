@@ -1,0 +1,144 @@
+"""Two product generations (``categories.N.supersedes``) under mean-field mixing with
+one firm follow the Norton–Bass (1987) curves S1 = m1 F1 (1 - F2),
+S2 = F2 (m2 + m1 F1); the same runs reject the curves when substitution is off or
+the introduction date is off by one step, so the check has power."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from analysis.diffusion import bass_discrete, norton_bass_discrete
+from sim import DemandModel
+from sim.state import SERVED
+
+N, REPS, Z = 5000, 16, 4.0
+P, Q = 0.03, 0.4  # scenario norton-bass-check: focal.platform.density, wom.q
+CHECKPOINTS = np.arange(0, 61, 3)
+
+
+def served_shares(overrides: dict[str, object], steps: int) -> np.ndarray:
+    """Share of customers served in each category at steps 0 .. steps, per replication:
+    shape (REPS, C, steps + 1)."""
+    out = []
+    for r in range(REPS):
+        model = DemandModel(
+            "norton-bass-check", rng=500 + r, overrides={"run.customers": N, **overrides}
+        )
+        path = [(model.state.need == SERVED).mean(axis=0)]
+        for _ in range(steps):
+            model.step()
+            path.append((model.state.need == SERVED).mean(axis=0))
+        out.append(np.array(path).T)
+    return np.array(out)
+
+
+def z_scores(paths: np.ndarray, expected: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """|mean - expected| in standard errors at the checkpoints ``at``, for each
+    generation. The standard error is that of the mean over replications, at least
+    the binomial one of N * REPS customers (never zero once the curve is saturated);
+    the 2/N allowed besides is the O(1/N) gap between E[f(S)] and f(E[S]) of a
+    recursion that is not linear (as in test_bass)."""
+    mean = paths.mean(axis=0)[:, at]
+    exp = expected[:, at]
+    binom = np.sqrt(np.clip(exp * (1 - exp), 1.0 / N, None) / (N * REPS))
+    se = np.maximum(paths.std(axis=0, ddof=1)[:, at] / np.sqrt(REPS), binom)
+    return np.maximum(np.abs(mean - exp) - 2.0 / N, 0.0) / se
+
+
+def test_two_generations_follow_norton_bass() -> None:
+    # m1 = 1, m2 = 0: every customer needs generation 1 from step 0; generation 2 is
+    # on sale from step 31, so its first adopters arrive at step 31 = tau2 + 1, as the
+    # first adopters of generation 1 arrive at step 1 (F(1) = p)
+    steps, tau2 = 60, 30
+    paths = served_shares({}, steps)
+    expected = norton_bass_discrete(P, Q, [1.0, 0.0], [0, tau2], steps)
+    z = z_scores(paths, expected, CHECKPOINTS)
+    assert z.max() <= Z, z.round(1)
+    mean = paths.mean(axis=0)
+    # substitution happened: generation 1 rose near saturation, then fell away
+    assert mean[0, tau2] > 0.95 and mean[0, -1] < 0.05
+    assert mean[1, -1] > 0.95
+    # power: the same runs reject a curve introduced one step later, and the curves
+    # of a market where generation 2 does not substitute for generation 1
+    late = norton_bass_discrete(P, Q, [1.0, 0.0], [0, tau2 + 1], steps)
+    assert z_scores(paths, late, CHECKPOINTS).max() > 3 * Z
+    kept = served_shares({"categories.1.supersedes": ""}, steps)
+    assert z_scores(kept, expected, CHECKPOINTS)[0].max() > 3 * Z
+    assert kept.mean(axis=0)[0, -1] > 0.95  # without the rule nobody leaves generation 1
+
+
+def test_later_generation_adds_its_own_potential() -> None:
+    # initial_active = a: a share m1 = a needs generation 1; the customers outside it
+    # draw their own generation-2 need (m2 = (1 - a) a). Word of mouth reaches a
+    # customer through the whole population, so each generation's Bass q is wom.q
+    # times its market's share: q1 = q m1, q2 = q (m1 + m2) (Bass 1969's q/m)
+    a, steps, tau2 = 0.6, 75, 40
+    m1, m2 = a, (1 - a) * a
+    paths = served_shares(
+        {"demand.initial_active": a, "focal.products.1.launch_step": tau2 + 1, "run.steps": steps},
+        steps,
+    )
+    t = np.arange(steps + 1)
+    f1 = bass_discrete(P, Q * m1, steps)
+    g2 = bass_discrete(P, Q * (m1 + m2), steps)
+    f2 = np.where(t >= tau2, g2[np.clip(t - tau2, 0, steps)], 0.0)
+    expected = np.array([m1 * f1 * (1 - f2), f2 * (m2 + m1 * f1)])
+    z = z_scores(paths, expected, np.arange(0, steps + 1, 3))
+    assert z.max() <= Z, z.round(1)
+    assert paths.mean(axis=0)[1, -1] > m1 + 0.5 * m2  # more than generation 1's market
+
+
+def test_overlapping_generations_leapfrog() -> None:
+    # generation 2 on sale while generation 1 is still spreading: a customer who
+    # needs generation 1 is in generation 2's market at once (it may skip generation
+    # 1), so generation 2 spreads as one Bass curve over the whole market,
+    # S2 = F(t - tau2), where Norton–Bass let it reach only generation 1's adopters
+    # so far, F(t - tau2) F(t); the model follows the former and the data say so
+    steps, tau2 = 40, 5
+    paths = served_shares({"focal.products.1.launch_step": tau2 + 1, "run.steps": steps}, steps)
+    t = np.arange(steps + 1)
+    f = bass_discrete(P, Q, steps)
+    f2 = np.where(t >= tau2, f[np.clip(t - tau2, 0, steps)], 0.0)
+    at = np.arange(0, steps + 1, 2)
+    own = np.array([np.zeros(steps + 1), f2])
+    assert z_scores(paths, own, at)[1].max() <= Z
+    nb = norton_bass_discrete(P, Q, [1.0, 0.0], [0, tau2], steps)
+    assert z_scores(paths, nb, at)[1].max() > 3 * Z
+    # and generation 1 holds at most what generation 2 left of the market
+    assert np.all(paths.mean(axis=0)[0] <= 1 - f2 + 4 * np.sqrt(0.25 / (N * REPS)) + 2 / N)
+
+
+def test_generations_keep_the_counts_and_the_invariants() -> None:
+    # a full demand process around the two generations (emergence, lapses, failures,
+    # churn, warm-up): the kept tallies stay equal to a recount, no customer is served
+    # in both generations, and the earlier generation's demand does fall
+    from sim.counts import cell_counts, served_by
+    from sim.state import ACTIVE
+
+    model = DemandModel(
+        "norton-bass-check",
+        rng=3,
+        overrides={
+            "run.customers": 400,
+            "run.warmup_steps": 5,
+            "demand.initial_active": 0.5,
+            "demand.emergence_rate": 2.0,
+            "demand.activation_rate": 6.0,
+            "demand.expiry_rate": 3.0,
+            "demand.churn_rate": 1.0,
+            "categories.0.failure_rate": 3.0,
+            "categories.1.failure_rate": 3.0,
+            "focal.products.1.launch_step": 10,
+        },
+    )
+    st = model.state
+    before = (st.need[:, 0] != 0).sum()
+    for _ in range(40):
+        model.step()
+        st.check()
+        tally = model.work.tally
+        assert (tally.cells == cell_counts(st.tier, st.need, ACTIVE, tally.cells.shape[1])).all()
+        assert (tally.served == served_by(st.need, st.supplier, len(model.firm_list))).all()
+        assert not ((st.need[:, 0] != 0) & (st.need[:, 1] == SERVED)).any()
+    assert (st.need[:, 1] == SERVED).sum() > 0
+    assert (st.need[:, 0] != 0).sum() < before
