@@ -75,7 +75,7 @@ def test_later_generation_adds_its_own_potential() -> None:
     a, steps, tau2 = 0.6, 75, 40
     m1, m2 = a, (1 - a) * a
     paths = served_shares(
-        {"demand.initial_active": a, "focal.products.1.launch_step": tau2 + 1, "run.steps": steps},
+        {"demand.initial_active": a, "focal.products.1.launch_week": tau2 + 1, "run.steps": steps},
         steps,
     )
     t = np.arange(steps + 1)
@@ -95,7 +95,7 @@ def test_overlapping_generations_leapfrog() -> None:
     # S2 = F(t - tau2), where Norton–Bass let it reach only generation 1's adopters
     # so far, F(t - tau2) F(t); the model follows the former and the data say so
     steps, tau2 = 40, 5
-    paths = served_shares({"focal.products.1.launch_step": tau2 + 1, "run.steps": steps}, steps)
+    paths = served_shares({"focal.products.1.launch_week": tau2 + 1, "run.steps": steps}, steps)
     t = np.arange(steps + 1)
     f = bass_discrete(P, Q, steps)
     f2 = np.where(t >= tau2, f[np.clip(t - tau2, 0, steps)], 0.0)
@@ -120,7 +120,7 @@ def test_generations_keep_the_counts_and_the_invariants() -> None:
         rng=3,
         overrides={
             "run.customers": 400,
-            "run.warmup_steps": 5,
+            "run.warmup_weeks": 5,
             "demand.initial_active": 0.5,
             "demand.emergence_rate": 2.0,
             "demand.activation_rate": 6.0,
@@ -128,7 +128,7 @@ def test_generations_keep_the_counts_and_the_invariants() -> None:
             "demand.churn_rate": 1.0,
             "categories.0.failure_rate": 3.0,
             "categories.1.failure_rate": 3.0,
-            "focal.products.1.launch_step": 10,
+            "focal.products.1.launch_week": 10,
         },
     )
     st = model.state
