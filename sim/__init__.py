@@ -12,15 +12,20 @@ __version__ = "0.1.0"
 __all__ = ["DemandModel", "Scenario", "ScenarioError", "load_scenario", "run_scenario"]
 
 if TYPE_CHECKING:
-    from sim.model import DemandModel, run_scenario
+    from sim.model import DemandModel
+    from sim.runs import run_scenario
     from sim.scenario import Scenario, ScenarioError, load_scenario
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("DemandModel", "run_scenario"):
-        from sim import model
+    if name == "DemandModel":
+        from sim.model import DemandModel
 
-        return getattr(model, name)
+        return DemandModel
+    if name == "run_scenario":
+        from sim.runs import run_scenario
+
+        return run_scenario
     if name in ("Scenario", "ScenarioError", "load_scenario"):
         from sim import scenario
 

@@ -30,11 +30,6 @@ from sim.workspace import Workspace
 _EMPTY = np.empty(0, dtype=np.int64)
 
 
-def has_generations(market: Market) -> bool:
-    """Whether any category is a later generation of another."""
-    return bool((market.supersedes >= 0).any())
-
-
 def open_later(
     state: CustomerState, market: Market, has_product: np.ndarray, work: Workspace
 ) -> np.ndarray:

@@ -16,7 +16,6 @@ from typing import Any
 
 import mesa
 import numpy as np
-import pandas as pd
 
 from sim import measures, network
 from sim.choice import choice_step
@@ -25,7 +24,7 @@ from sim.demand import DemandParams, demand_step
 from sim.detection import EV, DetectionTracker
 from sim.events import Events
 from sim.firms import FirmAgent
-from sim.generations import has_generations, open_later, substitute
+from sim.generations import open_later, substitute
 from sim.market import compile_market
 from sim.metrics import OpportunityLedger
 from sim.platform import (
@@ -73,7 +72,6 @@ class DemandModel(mesa.Model):
         self.t = 0
         self.n = n = sc.run.customers
         self.market = m = compile_market(sc)
-        self._generations = has_generations(m)  # a later generation supersedes another
         self.streams = Streams(seed, [f.name for f in sc.firms])
         self.firm_list = [FirmAgent(self, i, spec, m) for i, spec in enumerate(sc.firms)]
         self.focal = self.firm_list[0]
@@ -160,21 +158,21 @@ class DemandModel(mesa.Model):
         )
         unresolved, at_supplier = unresolved_pair(st, firms, now, work)
         quality = self._quality_table()  # portfolios change only at the ends of a step
+        has = np.stack([f.has for f in firms])
         d = self.spec.demand
         ev = demand_step(
             st,
             m,
             self.demand_params,
-            np.stack([f.has for f in firms]),
+            has,
             quality,
             at_supplier,
             self.streams.key("demand"),
             now,
             work,
         )
-        if self._generations:  # the later generations' markets open (sim.generations)
-            has = np.stack([f.has for f in firms])
-            failed_over = np.concatenate([failed_over, open_later(st, m, has, work)])
+        # later generations' markets open once they are on sale (sim.generations)
+        failed_over = np.concatenate([failed_over, open_later(st, m, has, work)])
         self.step_churn = int(ev.churned.size)
         self.churn_total += self.step_churn
         tr.occur(EV["latent_to_active"], self._in_focal_standard(ev.activated), now)
@@ -225,9 +223,8 @@ class DemandModel(mesa.Model):
                 # customer wanted
                 tr.detect(s.idx[st.tier.reshape(-1)[s.idx] == s.tier], now)
                 tr.occur(EV["complaint"], new_c, now)
-        left = [ev.expired, *(s.idx for s in sales)]
-        if self._generations:  # customers of a later generation leave the earlier one
-            left.append(substitute(st, m, work))
+        # customers of a later generation leave the earlier one
+        left = [ev.expired, *(s.idx for s in sales), substitute(st, m, work)]
         offered_at = contacts[0].offered_at
         assert offered_at is not None
         self.ledger.close_step(
@@ -280,14 +277,3 @@ class DemandModel(mesa.Model):
         would otherwise take from its beliefs); it launches after the lead time."""
         c, k = self.market.tier_index(category, tier)
         start_development(self.firm_list[firm].book, self.market, c, k, self.t)
-
-
-def run_scenario(
-    scenario: Scenario | str, seed: int | None = None, steps: int | None = None
-) -> tuple[dict[str, Any], pd.DataFrame]:
-    """Run one scenario and return (summary, time series); ``seed`` defaults to the
-    scenario's ``run.seed``."""
-    sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
-    model = DemandModel(sc, rng=sc.run.seed if seed is None else seed)
-    model.run(model.spec.run.steps if steps is None else steps)
-    return model.summary(), model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
