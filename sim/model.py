@@ -95,11 +95,8 @@ class DemandModel(mesa.Model):
             f.records = init_records(f, self.state, f.coverage_u, phase_u, start)
         self.demand_params = DemandParams.from_scenario(sc, m)
         self.horizon = m.clock.steps(sc.run.detection_horizon_weeks, 1)  # H, in steps
-        self.tracker = DetectionTracker(n, m.n_categories, self.horizon)
         self.ledger = OpportunityLedger(n, m.n_categories)
-        self.contraction_state = {"peak": 0.0, "streak": 0, "onset": None, "active": False}
-        self.churn_total = self.step_churn = 0
-        self.complaints_raised = self.complaints_resolved = 0
+        self._reset_counts()
         self.work = Workspace.for_state(self.state, m.n_tiers, len(self.firm_list))
         for f in self.firm_list:
             keep_counts(f, self.work, m, len(self.firm_list))
@@ -123,14 +120,16 @@ class DemandModel(mesa.Model):
     def _start_measuring(self) -> None:
         """Step 0: every count and account starts here (records and the market carry
         their history; opportunities open now stay open)."""
-        m = self.market
-        self.tracker = DetectionTracker(self.n, m.n_categories, self.horizon)
         self.ledger.start_at(0)
+        self._reset_counts()
+        for f in self.firm_list:
+            f.reset_accounts()
+
+    def _reset_counts(self) -> None:
+        self.tracker = DetectionTracker(self.n, self.market.n_categories, self.horizon)
         self.contraction_state = {"peak": 0.0, "streak": 0, "onset": None, "active": False}
         self.churn_total = self.step_churn = 0
         self.complaints_raised = self.complaints_resolved = 0
-        for f in self.firm_list:
-            f.reset_accounts()
 
     def _quality_table(self) -> np.ndarray:
         return np.stack([f.quality for f in self.firm_list])
