@@ -22,9 +22,12 @@ A calibration spec is a small TOML file, like a sweep's::
     "focal.platform.density" = { range = [0.002, 0.1] }
     "wom.q" = { range = [0.02, 0.6] }
 
-Stage 1 fits the Bass curve to the observed adopters by least squares and maps
-it to ``focal.platform.density`` and ``wom.q`` (``analysis.diffusion``): it is the
-first candidate when those fields are fitted. Stage 2 searches the fields with
+Stage 1 fits the Bass curve to the observed adopters by least squares, or, when
+the file has the adopters of two generations or more of a product line
+(``adopters_<category>`` columns, written for categories that supersede another),
+the Norton-Bass (1987) curves; it maps p and q to ``focal.platform.density`` and
+``wom.q`` (``analysis.diffusion``, per week whatever the step): it is the first
+candidate when those fields are fitted. Stage 2 searches the fields with
 optuna (random sampling from the ranges, or TPE), each candidate run on the same seeds through the ensemble runner;
 its distance is the scaled RMS gap between the observed series and the mean of
 the simulated ones. The study lives in ``OUT/study.db`` (SQLite): a rerun continues.
@@ -57,6 +60,8 @@ from analysis.sweep_spec import (
     load_base,
     run_seed,
 )
+from sim.calendar import Clock
+from sim.market import compile_market, generation_categories
 from sim.scenario import build_scenario
 
 # Fresh replications at the best fit that set the acceptance distance and the band.
@@ -264,10 +269,60 @@ class Calibration:
     start: dict[str, Any]
 
 
+def _introduced(sc: Any, category: str) -> int:
+    """The step before a category is first on sale (Norton-Bass tau: its first
+    adopters come a step later, as a market's first do at step 1)."""
+    clock = Clock(sc.run.steps_per_year)
+    on_sale = [
+        clock.steps(p.launch_week, 1) if p.launch_week else 0
+        for f in sc.firms
+        for p in f.products
+        if p.category == category
+    ] + [
+        clock.steps(e.week, 1)
+        for f in sc.firms
+        for e in f.events
+        if e.kind == "launch" and e.category == category
+    ]
+    return max(min(on_sale, default=0) - 1, 0)
+
+
+def generations_start(observed: Any, spec: CalibrationSpec) -> dict[str, Any]:
+    """Stage 1 for successive generations: the Norton-Bass fit of the observed
+    adopters of each generation (``adopters_<category>`` columns), mapped; {} unless
+    the data have two generations or more."""
+    from analysis.diffusion import fit_norton_bass
+
+    sc = build_scenario(spec.base, {})
+    market = compile_market(sc)
+    chain = [market.category_names[c] for c in generation_categories(market)]
+    gens = [c for c in chain if f"adopters_{c}" in observed]
+    if len(gens) < 2 or observed["step"].iloc[0] != 0:
+        return {}
+    y = np.array([observed[f"adopters_{c}"].to_numpy(dtype=float) for c in gens])
+    tau = [_introduced(sc, c) for c in gens]
+    fit = fit_norton_bass(observed["step"].to_numpy(dtype=float), y, tau, discrete=True)
+    return {
+        "curve": "norton-bass",
+        "generations": gens,
+        "tau": tau,
+        "p": fit.p,
+        "q": fit.q,
+        "m": list(fit.m),
+        "rmse": fit.rmse,
+        "mapped": fit.overrides(sc.run.steps_per_year),
+    }
+
+
 def bass_start(observed: Any, spec: CalibrationSpec) -> dict[str, Any]:
-    """Stage 1: the Bass fit of the observed adopters (or cumulated sales), mapped."""
+    """Stage 1: the Norton-Bass fit of the observed generations, or else the Bass fit
+    of the observed adopters (or cumulated sales), mapped to the model's fields
+    (which are per week: ``sim.calendar``)."""
     from analysis.diffusion import fit_bass
 
+    start = generations_start(observed, spec)
+    if start:
+        return {**start, "enqueued": _enqueued(start["mapped"], spec)}
     if "adopters" in observed:
         y = observed["adopters"].to_numpy(dtype=float)
     elif "sales" in observed:
@@ -277,20 +332,25 @@ def bass_start(observed: Any, spec: CalibrationSpec) -> dict[str, Any]:
     if observed["step"].iloc[0] != 0 or y.max() <= 0:
         return {}
     fit = fit_bass(y)
-    mapped = fit.overrides()
-    names = {p.name: p for p in spec.parameters}
-    enqueue = {
-        k: float(np.clip(v, names[k].lo, names[k].hi))
-        for k, v in mapped.items()
-        if k in names and names[k].kind == "range"
-    }
+    mapped = fit.overrides(int(build_scenario(spec.base, {}).run.steps_per_year))
     return {
+        "curve": "bass",
         "p": fit.p,
         "q": fit.q,
         "m": fit.m,
         "rmse": fit.rmse,
         "mapped": mapped,
-        "enqueued": enqueue,
+        "enqueued": _enqueued(mapped, spec),
+    }
+
+
+def _enqueued(mapped: dict[str, float], spec: CalibrationSpec) -> dict[str, float]:
+    """The mapped fields the search fits, inside their ranges: its first candidate."""
+    names = {p.name: p for p in spec.parameters}
+    return {
+        k: float(np.clip(v, names[k].lo, names[k].hi))
+        for k, v in mapped.items()
+        if k in names and names[k].kind == "range"
     }
 
 
@@ -517,9 +577,14 @@ def calibration_html(cal: Calibration, png: Path) -> str:
         for r in cal.intervals.to_dict("records")
     ]
     st = cal.start
+    curve = "Norton-Bass" if st.get("curve") == "norton-bass" else "Bass"
+    ms = st.get("m", [])
+    m = " / ".join(fmt(v) for v in ms) if isinstance(ms, list) else fmt(ms)
+    if curve == "Norton-Bass":
+        m += f" for {', '.join(st['generations'])} (introduced after steps {st['tau']})"
     start = (
-        f"<p>Stage 1 (Bass least squares): p = {fmt(st['p'])}, q = {fmt(st['q'])}, "
-        f"m = {fmt(st['m'])} (RMSE {fmt(st['rmse'])}); first candidate: "
+        f"<p>Stage 1 ({curve} least squares): p = {fmt(st['p'])}, q = {fmt(st['q'])}, "
+        f"m = {m} (RMSE {fmt(st['rmse'])}); first candidate: "
         f"{', '.join(f'{k} = {fmt(v)}' for k, v in st['enqueued'].items()) or 'none'}.</p>"
         if st
         else "<p>Stage 1: no adopters or sales from step 0 to fit a Bass curve to.</p>"

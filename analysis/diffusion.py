@@ -98,12 +98,21 @@ class BassFit:
     m: float
     rmse: float
 
-    def overrides(self) -> dict[str, float]:
+    def overrides(self, steps_per_year: int = 52) -> dict[str, float]:
         """The model fields the fit maps to (a homogeneous platform's density, wom.q)."""
-        return {
-            "focal.platform.density": float(np.clip(self.p, 1e-4, 1.0)),
-            "wom.q": float(np.clip(self.q, 0.0, 1.0)),
-        }
+        return model_fields(self.p, self.q, steps_per_year)
+
+
+def model_fields(p: float, q: float, steps_per_year: int = 52) -> dict[str, float]:
+    """Bass coefficients per step as the model's fields, which are per week
+    (``sim.calendar``): the contact density p per step is p / k a week, and the
+    chance q per step is 1 - (1 - q)^(1/k) a week, for steps of k weeks."""
+    k = 52 / steps_per_year
+    q = min(q, 1.0)
+    return {
+        "focal.platform.density": float(np.clip(p / k, 1e-4, 1.0)),
+        "wom.q": float(np.clip(q if k == 1 else -np.expm1(np.log1p(-q) / k), 0.0, 1.0)),
+    }
 
 
 def fit_bass(adopters: Sequence[float], m: float | None = None, discrete: bool = True) -> BassFit:
@@ -157,11 +166,17 @@ class NortonBassFit:
     m: tuple[float, ...]
     rmse: float
 
+    def overrides(self, steps_per_year: int = 52) -> dict[str, float]:
+        """The model fields the shared p and q map to, as ``BassFit.overrides``."""
+        return model_fields(self.p, self.q, steps_per_year)
+
 
 def fit_norton_bass(
-    t: Sequence[float], adopters: np.ndarray, tau: Sequence[float]
+    t: Sequence[float], adopters: np.ndarray, tau: Sequence[float], discrete: bool = False
 ) -> NortonBassFit:
-    """Fit p, q and every m_g to cumulative adopters by generation (shape (G, T))."""
+    """Fit p, q and every m_g to cumulative adopters by generation (shape (G, T)),
+    generation g introduced at ``tau[g]``; ``discrete``: the discrete recursions at
+    steps 0, 1, ... (demandsim's steps, ``t`` then being those steps)."""
     from scipy.optimize import least_squares
 
     y = np.asarray(adopters, dtype=float)
@@ -169,9 +184,14 @@ def fit_norton_bass(
     g_count = y.shape[0]
     scale = max(float(y.max()), 1.0)
 
-    def resid(x: np.ndarray) -> np.ndarray:
+    def curve(x: np.ndarray) -> np.ndarray:
         m = x[2:] * scale
-        return ((norton_bass(tt, x[0], x[1], m, tau) - y) / scale).ravel()
+        if discrete:
+            return norton_bass_discrete(x[0], x[1], m, [int(v) for v in tau], len(tt) - 1)
+        return norton_bass(tt, x[0], x[1], m, tau)
+
+    def resid(x: np.ndarray) -> np.ndarray:
+        return ((curve(x) - y) / scale).ravel()
 
     best = None
     for p0, q0 in ((0.01, 0.1), (0.03, 0.4), (0.003, 0.8)):
@@ -183,7 +203,7 @@ def fit_norton_bass(
             best = res
     assert best is not None
     x = best.x
-    fitted = norton_bass(tt, x[0], x[1], x[2:] * scale, tau)
+    fitted = curve(x)
     return NortonBassFit(
         p=float(x[0]),
         q=float(x[1]),

@@ -108,3 +108,18 @@ def compile_market(sc: Scenario) -> Market:
         seg_price_sens=np.array([s.price_sensitivity for s in sc.segments]),
         seg_names=tuple(s.name for s in sc.segments),
     )
+
+
+def generation_categories(m: Market) -> list[int]:
+    """The categories that are a generation of a product line (supersede another, or
+    are superseded), earliest first."""
+    later = {int(c): int(e) for c, e in enumerate(m.supersedes) if e >= 0}
+    chain: list[int] = []
+    for c in sorted(set(later.values()) - set(later)):  # each line's first generation
+        while True:
+            chain.append(c)
+            nxt = [k for k, e in later.items() if e == c]
+            if not nxt:
+                break
+            c = nxt[0]
+    return chain

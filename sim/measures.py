@@ -13,9 +13,11 @@ import mesa
 import numpy as np
 
 from sim.detection import EV, EVENT_TYPES
+from sim.market import generation_categories
 from sim.metrics import contraction_update
 from sim.quality import dpmo, first_pass_yield, rolled_throughput_yield, sigma_level
 from sim.scenario import CHAIN_LINKS
+from sim.state import SERVED
 
 if TYPE_CHECKING:
     from sim.model import DemandModel
@@ -76,6 +78,12 @@ def metric_row(model: DemandModel) -> dict[str, float]:
             key = f"{m.category_names[c]}_{m.tier_names[c][k]}"
             row[f"demand_{key}"] = D[c, k] / total_d if total_d else 0.0
             row[f"product_{key}"] = int(f.has[c, k])
+    # successive generations: the focal firm's customers in each, the series a
+    # Norton-Bass fit reads (only where a category supersedes another)
+    st = model.state
+    for c in generation_categories(m):
+        mine = (st.need[:, c] == SERVED) & (st.supplier[:, c] == 0)
+        row[f"adopters_{m.category_names[c]}"] = int(np.count_nonzero(mine))
     for name, lag in zip(EV, lags[1:], strict=True):
         row[f"lag_{name}"] = lag if now else math.nan
     return row

@@ -74,3 +74,16 @@ def test_fit_norton_bass_recovers_its_parameters() -> None:
     assert fit.p == pytest.approx(p, rel=0.1)
     assert fit.q == pytest.approx(q, rel=0.1)
     assert fit.m == pytest.approx(m, rel=0.05)
+
+
+def test_coefficients_per_step_map_to_fields_per_week() -> None:
+    """A monthly step's p and q are the weekly density times 52/12 and the chance of
+    at least one weekly word of mouth in 52/12 weeks: mapped back, the weekly values."""
+    from analysis.diffusion import model_fields
+
+    k = 52 / 12
+    d, q = 0.02, 0.1
+    fields = model_fields(d * k, 1 - (1 - q) ** k, steps_per_year=12)
+    assert abs(fields["focal.platform.density"] - d) < 1e-12
+    assert abs(fields["wom.q"] - q) < 1e-12
+    assert model_fields(0.02, 0.1) == {"focal.platform.density": 0.02, "wom.q": 0.1}

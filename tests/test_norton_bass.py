@@ -142,3 +142,28 @@ def test_generations_keep_the_counts_and_the_invariants() -> None:
         assert not ((st.need[:, 0] != 0) & (st.need[:, 1] == SERVED)).any()
     assert (st.need[:, 1] == SERVED).sum() > 0
     assert (st.need[:, 0] != 0).sum() < before
+
+
+def test_calibration_starts_from_the_norton_bass_fit_of_the_generations() -> None:
+    """Observed adopters of each generation (the ``adopters_<category>`` columns the
+    model writes for a product line) are fitted with the Norton-Bass curves, and the
+    fit's p and q map back to the density and word of mouth that made the data."""
+    from analysis.calibrate import CalibrationSpec, bass_start
+    from sim import load_scenario
+
+    truth = {"focal.platform.density": 0.02, "wom.q": 0.3}
+    sc = load_scenario("norton-bass-check", overrides={"run.customers": 3000, **truth})
+    ts = DemandModel(sc, rng=11).run(60).datacollector.get_model_vars_dataframe()
+    observed = ts[["step", "adopters_core", "adopters_core-2"]]
+    spec = CalibrationSpec(
+        base=sc.to_dict(), replications=1, seed=1, trials=1, confidence=0.9,
+        sampler="random", refine=0, parameters=(), source={},
+    )  # fmt: skip
+    start = bass_start(observed, spec)
+    assert start["curve"] == "norton-bass" and start["tau"] == [0, 30]
+    for field, value in truth.items():
+        assert abs(start["mapped"][field] / value - 1) < 0.25, (field, start["mapped"])
+    m1, m2 = start["m"]
+    assert abs(m1 / 3000 - 1) < 0.05 and m2 < 0.05 * 3000
+    # one generation alone is a Bass start
+    assert bass_start(ts[["step", "adopters"]], spec)["curve"] == "bass"
