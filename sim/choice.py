@@ -26,9 +26,10 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from numba import prange
 
 from sim.firms import AFTER_SALE_LINKS, SALE_LINKS, FirmAgent
-from sim.jit import kernel
+from sim.jit import CHUNK, chunks, kernel, parallel_kernel
 from sim.market import Market
 from sim.network import Graph
 from sim.platform import Contacts, band_edge, overload_rate
@@ -179,7 +180,7 @@ def choice_step(
 
 
 # ---------------------------------------------------------------------- kernel
-@kernel
+@parallel_kernel
 def choice_kernel(
     truth: tuple,  # (need, tier, supplier, held, age, satisfaction), changed by the sales
     complaint: np.ndarray,  # (N, C) int8
@@ -220,122 +221,44 @@ def choice_kernel(
     need, tier, sup, held, age, sat = truth
     n, C = need.shape
     F = offers.shape[0]
-    mean_field = indptr.size == 0
-    # the active needs, listed without branching on the state
-    na = 0
-    for i in range(n):
-        for c in range(C):
-            act_i[na] = i
-            act_c[na] = c
-            na += need[i, c] == ACTIVE
-    # the neighbour each customer with an active need talks to, then what that
-    # neighbour's cell holds: a tight loop of independent loads, so the cache misses
-    # of the random look-ups overlap instead of queueing one by one
-    nb_of = np.empty(na, dtype=np.int64)
-    last = -1
-    nbr = -1
-    for r in range(na):
-        i = np.int64(act_i[r])  # type: ignore[assignment]
-        if i != last:  # one neighbour per customer and step
-            last = i
-            if mean_field:
-                nbr = min(np.int64(uniform(rk, step_addr, i, NEIGHBOUR, 0) * n), n - 1)
-            else:
-                start = indptr[i]
-                deg = indptr[i + 1] - start
-                if deg > 0:
-                    k = start + min(
-                        np.int64(uniform(rk, step_addr, i, NEIGHBOUR, 0) * deg), deg - 1
-                    )
-                    nbr = np.int64(indices[min(k, indices.size - 1)])  # type: ignore[assignment]
-                else:
-                    nbr = -1
-        nb_of[r] = nbr
-    nb_sup = np.empty(na, dtype=np.int8)
-    nb_bad = np.empty(na, dtype=np.int8)
-    for r in range(na):
-        b = nb_of[r]
-        c = np.int64(act_c[r])  # type: ignore[assignment]
-        bb = max(b, 0)
-        x = need[bb, c]
-        y = sup[bb, c]
-        z = unresolved[bb, c]
-        w = complaint[bb, c]
-        ok = b >= 0
-        nb_sup[r] = y if (ok and x == SERVED) else -1
-        nb_bad[r] = w if (ok and z) else -1
-    # 1) every active need picks, on the state before any sale of this step
+    # the active needs, listed per chunk of customers from the chunk's first slot on
+    n_chunks = chunks(n)
+    found = np.empty(n_chunks, np.int64)
+    for k in prange(n_chunks):
+        lo = k * CHUNK
+        found[k] = _active_chunk(lo, min(lo + CHUNK, n), need, act_i, act_c)
+    first = np.zeros(n_chunks + 1, np.int64)  # active needs before each chunk
+    for k in range(n_chunks):
+        first[k + 1] = first[k] + found[k]
+    na = first[n_chunks]
+    # 1) every active need picks, on the state before any sale of this step; each
+    # chunk's picks from the slot of its first active need on
     pos = np.empty(na, dtype=np.int64)
     pick = np.empty(na, dtype=np.int64)
     pick_tier = np.empty(na, dtype=np.int64)
     pick_loyal = np.empty(na, dtype=np.bool_)
     pick_u = np.empty(na, dtype=np.float64)
+    picked = np.empty(n_chunks, np.int64)
+    for k in prange(n_chunks):
+        at = k * CHUNK * C
+        picked[k] = _pick_chunk(
+            act_i[at : at + found[k]], act_c[at : at + found[k]], first[k], truth,
+            complaint, segment, unresolved, indptr, indices, rk, step_addr, offers, quality,
+            price, kinds, tables, contacted, offered, price_sens, q, fit, w_quality, loyalty,
+            penalty, outside, pos, pick, pick_tier, pick_loyal, pick_u,
+        )  # fmt: skip
+    # the chunks' picks together, in chunk order (a forward copy: never ahead of the
+    # slots read), and the orders per firm
     orders = np.zeros(F, dtype=np.int64)
-    util = np.empty(F + 1, dtype=np.float64)
-    exposed = np.empty(F, dtype=np.bool_)
-    what = np.empty(F, dtype=np.int64)  # the tier each firm puts before the customer
     n_pick = 0
-    for r in range(na):
-        i = np.int64(act_i[r])  # type: ignore[assignment]
-        c = np.int64(act_c[r])  # type: ignore[assignment]
-        j = i * C + c
-        desired = tier[i, c]
-        incumbent = sup[i, c]
-        ns_ = nb_sup[r]
-        nbad = nb_bad[r]
-        uw, uc, us, _ = block(rk, step_addr, i, CHOICE, c)
-        # word of mouth: the firm serving the neighbour, if it did not contact this
-        # customer, with probability q / (1 - its contact probability)
-        wom = -1
-        if (
-            ns_ >= 0
-            and not contacted[ns_, i]
-            and uw < q / max(1.0 - np.float64(tables[ns_, kinds[ns_, i]]), 1e-12)
-        ):
-            wom = ns_
-        any_e = False
-        for f in range(F):
-            # a customer who meets its incumbent or hears of a firm asks for what it
-            # wants (the firm's closest tier); a contact brings the tier the firm
-            # offered on what its records say
-            if (incumbent == f or wom == f) and offers[f, c, desired] >= 0:
-                what[f] = offers[f, c, desired]
-            else:
-                what[f] = offered[f, i, c]
-            e = what[f] >= 0
-            exposed[f] = e
-            any_e |= e
-        if not any_e:
-            continue
-        top = outside
-        ps = price_sens[segment[i]]
-        for f in range(F):
-            if exposed[f]:
-                t = what[f]
-                v = -fit * abs(np.float64(t) - np.float64(desired)) + w_quality * quality[f, c, t]
-                v = v - ps * price[f, c, t]
-                v = v + loyalty * (1.0 if incumbent == f else 0.0)
-                v = v - penalty * (1.0 if nbad == f else 0.0)
-                util[f] = v
-                top = max(top, v)
-        util[F] = outside
-        cum = 0.0
-        for f in range(F + 1):
-            if f == F or exposed[f]:
-                x = util[f] - top
-                cum += 1.0 if x == 0.0 else math.exp(x)
-            util[f] = cum  # cumulative weights, in place (exp(-inf) = 0 adds nothing)
-        k = 0
-        for f in range(F + 1):
-            k += uc > util[f] / cum
-        k = min(k, F)
-        if k < F:
-            pos[n_pick] = j
-            pick[n_pick] = k
-            pick_tier[n_pick] = what[k]
-            pick_loyal[n_pick] = incumbent == k
-            pick_u[n_pick] = us
-            orders[k] += 1
+    for k in range(n_chunks):
+        for r in range(first[k], first[k] + picked[k]):
+            pos[n_pick] = pos[r]
+            pick[n_pick] = pick[r]
+            pick_tier[n_pick] = pick_tier[r]
+            pick_loyal[n_pick] = pick_loyal[r]
+            pick_u[n_pick] = pick_u[r]
+            orders[pick[r]] += 1
             n_pick += 1
     # 2) the sale links, then the after-sale links (one uniform through all five), at
     # defect rates that rise where the step's orders exceed a link's capacity
@@ -413,3 +336,162 @@ def choice_kernel(
         out_comp[:n_sold],
         out_loyal[:n_sold],
     )
+
+
+@kernel
+def _active_chunk(lo: int, hi: int, need: np.ndarray, act_i: np.ndarray, act_c: np.ndarray) -> int:
+    """List the active needs of customers lo..hi-1 from slot lo * C on, without
+    branching on the state. Returns how many."""
+    C = need.shape[1]
+    at = lo * C
+    na = 0
+    for i in range(lo, hi):
+        for c in range(C):
+            act_i[at + na] = i
+            act_c[at + na] = c
+            na += need[i, c] == ACTIVE
+    return na
+
+
+@kernel
+def _pick_chunk(
+    act_i: np.ndarray,  # the chunk's active needs: customers
+    act_c: np.ndarray,  # ... and categories
+    at: int,  # the chunk's first slot in the pick arrays
+    truth: tuple,
+    complaint: np.ndarray,
+    segment: np.ndarray,
+    unresolved: np.ndarray,
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    rk: np.ndarray,
+    step_addr: int,
+    offers: np.ndarray,
+    quality: np.ndarray,
+    price: np.ndarray,
+    kinds: np.ndarray,
+    tables: np.ndarray,
+    contacted: np.ndarray,
+    offered: np.ndarray,
+    price_sens: np.ndarray,
+    q: float,
+    fit: float,
+    w_quality: float,
+    loyalty: float,
+    penalty: float,
+    outside: float,
+    pos: np.ndarray,  # out: the picks' positions, from slot ``at`` on
+    pick: np.ndarray,  # out: firm
+    pick_tier: np.ndarray,  # out: tier
+    pick_loyal: np.ndarray,  # out: from the incumbent
+    pick_u: np.ndarray,  # out: the uniform of the sale links
+) -> int:
+    """Exposure and logit choice of one chunk's active needs (the arguments are
+    ``choice_kernel``'s). Returns the number of picks."""
+    need, tier, sup, held, age, sat = truth
+    n, C = need.shape
+    F = offers.shape[0]
+    na = act_i.size
+    mean_field = indptr.size == 0
+    # the neighbour each customer with an active need talks to, then what that
+    # neighbour's cell holds: a tight loop of independent loads, so the cache misses
+    # of the random look-ups overlap instead of queueing one by one
+    nb_of = np.empty(na, dtype=np.int64)
+    last = -1
+    nbr = -1
+    for r in range(na):
+        i = np.int64(act_i[r])  # type: ignore[assignment]
+        if i != last:  # one neighbour per customer and step
+            last = i
+            if mean_field:
+                nbr = min(np.int64(uniform(rk, step_addr, i, NEIGHBOUR, 0) * n), n - 1)
+            else:
+                start = indptr[i]
+                deg = indptr[i + 1] - start
+                if deg > 0:
+                    k = start + min(
+                        np.int64(uniform(rk, step_addr, i, NEIGHBOUR, 0) * deg), deg - 1
+                    )
+                    nbr = np.int64(indices[min(k, indices.size - 1)])  # type: ignore[assignment]
+                else:
+                    nbr = -1
+        nb_of[r] = nbr
+    nb_sup = np.empty(na, dtype=np.int8)
+    nb_bad = np.empty(na, dtype=np.int8)
+    for r in range(na):
+        b = nb_of[r]
+        c = np.int64(act_c[r])  # type: ignore[assignment]
+        bb = max(b, 0)
+        x = need[bb, c]
+        y = sup[bb, c]
+        z = unresolved[bb, c]
+        w = complaint[bb, c]
+        ok = b >= 0
+        nb_sup[r] = y if (ok and x == SERVED) else -1
+        nb_bad[r] = w if (ok and z) else -1
+    util = np.empty(F + 1, dtype=np.float64)
+    exposed = np.empty(F, dtype=np.bool_)
+    what = np.empty(F, dtype=np.int64)  # the tier each firm puts before the customer
+    n_pick = 0
+    for r in range(na):
+        i = np.int64(act_i[r])  # type: ignore[assignment]
+        c = np.int64(act_c[r])  # type: ignore[assignment]
+        j = i * C + c
+        desired = tier[i, c]
+        incumbent = sup[i, c]
+        ns_ = nb_sup[r]
+        nbad = nb_bad[r]
+        uw, uc, us, _ = block(rk, step_addr, i, CHOICE, c)
+        # word of mouth: the firm serving the neighbour, if it did not contact this
+        # customer, with probability q / (1 - its contact probability)
+        wom = -1
+        if (
+            ns_ >= 0
+            and not contacted[ns_, i]
+            and uw < q / max(1.0 - np.float64(tables[ns_, kinds[ns_, i]]), 1e-12)
+        ):
+            wom = ns_
+        any_e = False
+        for f in range(F):
+            # a customer who meets its incumbent or hears of a firm asks for what it
+            # wants (the firm's closest tier); a contact brings the tier the firm
+            # offered on what its records say
+            if (incumbent == f or wom == f) and offers[f, c, desired] >= 0:
+                what[f] = offers[f, c, desired]
+            else:
+                what[f] = offered[f, i, c]
+            e = what[f] >= 0
+            exposed[f] = e
+            any_e |= e
+        if not any_e:
+            continue
+        top = outside
+        ps = price_sens[segment[i]]
+        for f in range(F):
+            if exposed[f]:
+                t = what[f]
+                v = -fit * abs(np.float64(t) - np.float64(desired)) + w_quality * quality[f, c, t]
+                v = v - ps * price[f, c, t]
+                v = v + loyalty * (1.0 if incumbent == f else 0.0)
+                v = v - penalty * (1.0 if nbad == f else 0.0)
+                util[f] = v
+                top = max(top, v)
+        util[F] = outside
+        cum = 0.0
+        for f in range(F + 1):
+            if f == F or exposed[f]:
+                x = util[f] - top
+                cum += 1.0 if x == 0.0 else math.exp(x)
+            util[f] = cum  # cumulative weights, in place (exp(-inf) = 0 adds nothing)
+        k = 0
+        for f in range(F + 1):
+            k += uc > util[f] / cum
+        k = min(k, F)
+        if k < F:
+            pos[at + n_pick] = j
+            pick[at + n_pick] = k
+            pick_tier[at + n_pick] = what[k]
+            pick_loyal[at + n_pick] = incumbent == k
+            pick_u[at + n_pick] = us
+            n_pick += 1
+    return n_pick
