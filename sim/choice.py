@@ -225,8 +225,7 @@ def choice_kernel(
     n_chunks = chunks(n)
     found = np.empty(n_chunks, np.int64)
     for k in prange(n_chunks):
-        lo = k * CHUNK
-        found[k] = _active_chunk(lo, min(lo + CHUNK, n), need, act_i, act_c)
+        found[k] = _active_chunk(k * CHUNK, min(k * CHUNK + CHUNK, n), need, act_i, act_c)
     first = np.zeros(n_chunks + 1, np.int64)  # active needs before each chunk
     for k in range(n_chunks):
         first[k + 1] = first[k] + found[k]
@@ -397,7 +396,7 @@ def _pick_chunk(
     # neighbour's cell holds: a tight loop of independent loads, so the cache misses
     # of the random look-ups overlap instead of queueing one by one
     nb_of = np.empty(na, dtype=np.int64)
-    last = -1
+    last = np.int64(-1)
     nbr = -1
     for r in range(na):
         i = np.int64(act_i[r])  # type: ignore[assignment]
