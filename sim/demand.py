@@ -4,7 +4,9 @@ replacement need and, with the complement propensity, a latent complement need),
 customers churn, and served customers move upmarket with a hazard that grows with
 consumption time and satisfaction.
 
-The rule is one compiled kernel (``demand_kernel``) and its wrapper (``demand_step``).
+The rule is one compiled kernel run over chunks of customers in parallel
+(``demand_kernel``), the gathering of the chunks' events (``gather_events``), and
+their wrapper (``demand_step``).
 Every draw is addressed (``sim.rng``): a need's state draw and a served need's pair
 (upmarket, churn) are functions of (seed, step, customer, category) in the ``demand``
 stream, whatever the state, so a change to a firm's platform never moves the
@@ -128,7 +130,9 @@ def demand_step(
     thr[:, 0] = params.p_emerge
     thr[:, 1] = params.p_activate
     thr[:, 2] = params.p_expire
-    ev = demand_kernel(
+    ev_pos = work.array("ev_pos", (n * C,), np.int32)
+    ev_type = work.array("ev_type", (n * C,), np.int8)
+    found = demand_kernel(
         (state.need, state.tier, state.supplier, state.held, state.age, state.satisfaction),
         state.segment,
         unresolved,
@@ -148,11 +152,13 @@ def demand_step(
         market.complement_target,
         market.seg_complement,
         np.ascontiguousarray(has_product),
-        work.array("ev_pos", (n * C,), np.int32),
-        work.array("ev_type", (n * C,), np.int8),
-        tl.cells,
-        tl.served,
+        ev_pos,
+        ev_type,
     )
+    ev = gather_events(
+        found, state.tier, state.supplier, ev_pos, ev_type, market.complement_target,
+        tl.cells, tl.served,
+    )  # fmt: skip
     return DemandEvents(*ev)
 
 
@@ -213,33 +219,46 @@ def demand_kernel(
     comp_target: np.ndarray,  # (C,) int64
     seg_comp: np.ndarray,  # (S,) float64
     has: np.ndarray,  # (F, C, T) bool
-    ev_pos: np.ndarray,  # (N * C,) int32 scratch: at most one event per position
-    ev_type: np.ndarray,  # (N * C,) int8 scratch
-    cells: np.ndarray,  # (C, T) int64 active or served needs per cell, kept up to date
-    served: np.ndarray,  # (F,) int64 served needs per supplier, kept up to date
-):  # type: ignore[no-untyped-def]
-    """Returns the event lists (flat positions, in position order): emerged,
-    activated, upmarket, upmarket unserved, failed, worn, complement, churned,
-    expired.
+    ev_pos: np.ndarray,  # (N * C,) int32 out: at most one event per position
+    ev_type: np.ndarray,  # (N * C,) int8 out
+) -> np.ndarray:
+    """The rule for every customer, in chunks run in parallel (``_demand_chunk``).
+    Returns the number of events of each chunk, recorded in ``ev_pos`` and ``ev_type``
+    from the chunk's first position on; ``gather_events`` puts them together and keeps
+    the counts the chunks share.
 
-    The customers run in chunks, in parallel; each chunk records its events in its own
-    slots (``_demand_chunk``). The counts the chunks share are then kept from the
-    events, one chunk after the other."""
-    need, tier, sup, held, age, sat = truth
-    n, C = need.shape
-    n_chunks = chunks(n)
-    found = np.empty(n_chunks, np.int64)
-    for k in prange(n_chunks):
+    The parallel loop is alone in this kernel: numba's parallel compilation takes
+    seconds more for every line beside it (the edit loop)."""
+    n = truth[0].shape[0]
+    found = np.empty(chunks(n), np.int64)
+    for k in prange(found.size):
         lo = k * CHUNK
         found[k] = _demand_chunk(
             lo, min(lo + CHUNK, n), truth, segment, unresolved, rk, now, thr, quality,
             p_fail_c, fail_offset, lifetime, p_churn, p_churn_hot, seg_up, age_gain,
             sat_gain, tier_count, comp_target, seg_comp, has, ev_pos, ev_type,
         )  # fmt: skip
-    # the chunks' events, gathered in chunk order (so in position order per type), and
-    # the counts they change: cells by desired tier, served needs by supplier
+    return found
+
+
+@kernel
+def gather_events(
+    found: np.ndarray,  # (chunks,) int64 events recorded by each chunk
+    tier: np.ndarray,  # (N, C) int8 desired tiers, after the rule
+    sup: np.ndarray,  # (N, C) int8 suppliers, after the rule (a churned need's kept)
+    ev_pos: np.ndarray,  # the chunks' events, from each chunk's first position on
+    ev_type: np.ndarray,
+    comp_target: np.ndarray,  # (C,) int64
+    cells: np.ndarray,  # (C, T) int64 active or served needs per cell, kept up to date
+    served: np.ndarray,  # (F,) int64 served needs per supplier, kept up to date
+):  # type: ignore[no-untyped-def]
+    """The chunks' events gathered in chunk order, and the counts they change: cells by
+    desired tier, served needs by supplier. Returns the event lists (flat positions, in
+    position order): emerged, activated, upmarket, upmarket unserved, failed, worn,
+    complement, churned, expired."""
+    C = tier.shape[1]
     m = 0
-    for k in range(n_chunks):
+    for k in range(found.size):
         start = k * CHUNK * C
         for r in range(start, start + found[k]):
             j = ev_pos[r]
