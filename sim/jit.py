@@ -34,8 +34,13 @@ from numba import njit
 from numba.core.caching import CacheImpl, InTreeCacheLocator
 
 HERE = Path(__file__).resolve().parent
-os.environ.setdefault("OMP_WAIT_POLICY", "passive")
-_IMPORT = re.compile(r"^\s*from sim(?:\.(\w+))? import ([\w, ]+)", re.MULTILINE)
+os.environ.setdefault("OMP_WAIT_POLICY", "passive")  # see the module docstring
+
+#: a module-level import of this package (``from sim.x import (``... too). Indented
+#: imports are left out: under ``if TYPE_CHECKING:`` they do not run, and inside a
+#: Python function no kernel can see them; counting them made every rule depend on
+#: ``sim.model`` (through the type hints of ``sim.firms``), and so on every other rule
+_IMPORT = re.compile(r"^from sim(?:\.(\w+))? import \(?([\w, ]*)", re.MULTILINE)
 
 
 @cache
