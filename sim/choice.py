@@ -157,8 +157,6 @@ def choice_step(
         float(misfit),
         float(complaint_keep),
         now,
-        work.array("list_i", (n * C,), np.int32),
-        work.array("list_c", (n * C,), np.int8),
         work.tally.served,
         chain,
     )
@@ -210,8 +208,6 @@ def choice_kernel(
     misfit: float,  # satisfaction lost per tier of misfit
     complaint_keep: float,  # share of satisfaction kept on a complaint
     now: int,
-    act_i: np.ndarray,  # (N * C,) int32 scratch
-    act_c: np.ndarray,  # (N * C,) int8 scratch
     served: np.ndarray,  # (F,) int64 served needs per supplier, kept up to date
     chain: np.ndarray,  # (F, 2, 5) int64 out: opportunities / defects of the 5 links
 ):  # type: ignore[no-untyped-def]
@@ -221,14 +217,16 @@ def choice_kernel(
     need, tier, sup, held, age, sat = truth
     n, C = need.shape
     F = offers.shape[0]
-    # the active needs, listed per chunk of customers from the chunk's first slot on
+    # the active needs before each chunk of customers (a quick serial count, so that
+    # the chunks' picks go to slots of their own)
     n_chunks = chunks(n)
-    found = np.empty(n_chunks, np.int64)
-    for k in prange(n_chunks):
-        found[k] = _active_chunk(k * CHUNK, min(k * CHUNK + CHUNK, n), need, act_i, act_c)
-    first = np.zeros(n_chunks + 1, np.int64)  # active needs before each chunk
+    nf = need.reshape(-1)
+    first = np.zeros(n_chunks + 1, np.int64)
     for k in range(n_chunks):
-        first[k + 1] = first[k] + found[k]
+        na = 0
+        for j in range(k * CHUNK * C, min(k * CHUNK + CHUNK, n) * C):
+            na += nf[j] == ACTIVE
+        first[k + 1] = first[k] + na
     na = first[n_chunks]
     # 1) every active need picks, on the state before any sale of this step; each
     # chunk's picks from the slot of its first active need on
@@ -239,9 +237,8 @@ def choice_kernel(
     pick_u = np.empty(na, dtype=np.float64)
     picked = np.empty(n_chunks, np.int64)
     for k in prange(n_chunks):
-        at = k * CHUNK * C
         picked[k] = _pick_chunk(
-            act_i[at : at + found[k]], act_c[at : at + found[k]], first[k], truth,
+            k * CHUNK, min(k * CHUNK + CHUNK, n), first[k + 1] - first[k], first[k], truth,
             complaint, segment, unresolved, indptr, indices, rk, step_addr, offers, quality,
             price, kinds, tables, contacted, offered, price_sens, q, fit, w_quality, loyalty,
             penalty, outside, pos, pick, pick_tier, pick_loyal, pick_u,
@@ -338,24 +335,10 @@ def choice_kernel(
 
 
 @kernel
-def _active_chunk(lo: int, hi: int, need: np.ndarray, act_i: np.ndarray, act_c: np.ndarray) -> int:
-    """List the active needs of customers lo..hi-1 from slot lo * C on, without
-    branching on the state. Returns how many."""
-    C = need.shape[1]
-    at = lo * C
-    na = 0
-    for i in range(lo, hi):
-        for c in range(C):
-            act_i[at + na] = i
-            act_c[at + na] = c
-            na += need[i, c] == ACTIVE
-    return na
-
-
-@kernel
 def _pick_chunk(
-    act_i: np.ndarray,  # the chunk's active needs: customers
-    act_c: np.ndarray,  # ... and categories
+    lo: int,  # the chunk's customers: lo..hi-1
+    hi: int,
+    na: int,  # their active needs
     at: int,  # the chunk's first slot in the pick arrays
     truth: tuple,
     complaint: np.ndarray,
@@ -390,13 +373,21 @@ def _pick_chunk(
     need, tier, sup, held, age, sat = truth
     n, C = need.shape
     F = offers.shape[0]
-    na = act_i.size
     mean_field = indptr.size == 0
+    # the active needs, listed without branching on the state
+    act_i = np.empty(na + C, np.int32)  # room for the last customer's unlisted needs
+    act_c = np.empty(na + C, np.int8)
+    r = 0
+    for i in range(lo, hi):
+        for c in range(C):
+            act_i[r] = i
+            act_c[r] = c
+            r += need[i, c] == ACTIVE
     # the neighbour each customer with an active need talks to, then what that
     # neighbour's cell holds: a tight loop of independent loads, so the cache misses
     # of the random look-ups overlap instead of queueing one by one
     nb_of = np.empty(na, dtype=np.int64)
-    last = np.int64(-1)
+    last = -1
     nbr = -1
     for r in range(na):
         i = np.int64(act_i[r])  # type: ignore[assignment]
