@@ -221,7 +221,8 @@ def choice_kernel(
     # the chunks' picks go to slots of their own)
     n_chunks = chunks(n)
     nf = need.reshape(-1)
-    first = np.zeros(n_chunks + 1, np.int64)
+    first = np.empty(n_chunks + 1, np.int64)  # (no array expression in a parallel kernel)
+    first[0] = 0
     for k in range(n_chunks):
         na = 0
         for j in range(k * CHUNK * C, min(k * CHUNK + CHUNK, n) * C):
@@ -245,7 +246,9 @@ def choice_kernel(
         )  # fmt: skip
     # the chunks' picks together, in chunk order (a forward copy: never ahead of the
     # slots read), and the orders per firm
-    orders = np.zeros(F, dtype=np.int64)
+    orders = np.empty(F, dtype=np.int64)
+    for f in range(F):
+        orders[f] = 0
     n_pick = 0
     for k in range(n_chunks):
         for r in range(first[k], first[k] + picked[k]):

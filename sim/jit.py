@@ -11,7 +11,10 @@ an edit to one rule's module recompiles that rule alone, which keeps the edit-to
 loop short). It handles the files of this package only; numba's own locators handle
 everything else.
 
-The per-customer rules run their customer loops on all cores (``parallel_kernel``).
+The per-customer rules run their customer loops on all cores (``parallel_kernel``),
+handing the chunks of customers to the threads one at a time
+(``set_parallel_chunksize(1)``): on a machine shared with other work, a thread that
+gets less of its core takes fewer chunks instead of holding the others back.
 numba's OpenMP threads would otherwise spin between two parallel loops, burning a
 core's time while Python runs the firm-level part of a step (four times the CPU time
 of a 10k-customer loop, measured): unless the user chose otherwise, they wait

@@ -360,7 +360,8 @@ def platform_kernel(
     Two parallel passes over chunks of customers (the feedback link's load is the
     step's number of contacts, known after the first): each chunk writes its own
     customers' rows and its own slots of the lists and counts, put together in chunk
-    order (``sim.jit``).
+    order (``sim.jit``). No array expression here: in a parallel kernel numba runs each
+    as a parallel loop of its own, a thread launch per tiny array.
     """
     n, C = truth[0].shape
     T = believed.shape[1]
@@ -372,15 +373,16 @@ def platform_kernel(
             lo, min(lo + CHUNK, n), kind, table, scheduled, rk, step_addr, records[3], now,
             who, contacted,
         )  # fmt: skip
-    first = np.zeros(n_chunks + 1, np.int64)  # contacts before each chunk
+    first = np.empty(n_chunks + 1, np.int64)  # contacts before each chunk
+    first[0] = 0
     for k in range(n_chunks):
         first[k + 1] = first[k] + hits[k]
     n_con = first[n_chunks]
     fb = overload_rate(feedback, np.float64(n_con), feedback_cap)
     read_ok = np.empty(n_con * C, dtype=np.int64)
     offered_at = np.empty(n_con * C, dtype=np.int64)
-    counts = np.zeros((n_chunks, 9), np.int64)  # see ``_read_chunk``
-    d_believed = np.zeros((n_chunks, C, T), np.int64)
+    counts = np.empty((n_chunks, 9), np.int64)  # see ``_read_chunk``
+    d_believed = np.empty((n_chunks, C, T), np.int64)
     for k in prange(n_chunks):
         lo = k * CHUNK
         _read_chunk(
@@ -388,12 +390,31 @@ def platform_kernel(
             link_rate, offers, tier_count, truth, records, std_cat, kind, d_believed[k], now,
             offered, read_ok, offered_at, counts[k],
         )  # fmt: skip
-    # the chunks' lists, moved together in chunk order, and their counts added up
+    n_ok, n_off = _gather_reads(first, counts, d_believed, read_ok, offered_at, believed, n_open)
+    tallies[0] = n_con
+    for r in range(6):
+        tallies[1 + r] = 0
+        for k in range(n_chunks):
+            tallies[1 + r] += counts[k, 3 + r]
+    return read_ok[:n_ok], offered_at[:n_off]  # type: ignore[return-value]
+
+
+@kernel
+def _gather_reads(
+    first: np.ndarray,  # (chunks + 1,) contacts before each chunk
+    counts: np.ndarray,  # (chunks, 9) see ``_read_chunk``
+    d_believed: np.ndarray,  # (chunks, C, T) each chunk's change of the believed counts
+    read_ok: np.ndarray,  # the chunks' lists, each from C times its first contact on
+    offered_at: np.ndarray,
+    believed: np.ndarray,  # (C, T) kept up to date
+    n_open: np.ndarray,  # (1,) kept up to date
+) -> tuple[int, int]:
+    """The chunks' lists moved together in chunk order, and their counts added to the
+    kept ones. Returns the lengths of the lists."""
+    C = d_believed.shape[1]
     n_ok = 0
     n_off = 0
-    tallies[:] = 0
-    tallies[0] = n_con
-    for k in range(n_chunks):
+    for k in range(counts.shape[0]):
         at = first[k] * C  # never before n_ok or n_off: a forward copy is safe
         for r in range(counts[k, 0]):
             read_ok[n_ok + r] = read_ok[at + r]
@@ -403,9 +424,7 @@ def platform_kernel(
         n_off += counts[k, 1]
         n_open[0] += counts[k, 2]
         believed += d_believed[k]
-        for r in range(6):
-            tallies[1 + r] += counts[k, 3 + r]
-    return read_ok[:n_ok], offered_at[:n_off]  # type: ignore[return-value]
+    return n_ok, n_off
 
 
 @kernel
@@ -491,6 +510,9 @@ def _read_chunk(
     opp1 = 0
     def1 = 0
     d_open = np.zeros(1, np.int64)
+    # the chunk's own counts, written out once: counts of neighbouring chunks share
+    # cache lines, and threads writing them in turn would pass the lines to and fro
+    d_believed = np.zeros_like(believed)
     link_u = np.empty(C, dtype=np.float64)  # each need's link draw, from its read's pair
     w4 = (0.0, 0.0, 0.0, 0.0)
     for r in range(who.size):
@@ -522,7 +544,7 @@ def _read_chunk(
             if correct:
                 read_ok[at + n_ok] = j
                 n_ok += 1
-            _update_record(i, c, new_need, new_tier, rec_need, rec_tier, believed)
+            _update_record(i, c, new_need, new_tier, rec_need, rec_tier, d_believed)
             if correct:
                 rec_sup[i, c] = sup[i, c]
         seen[i] = now
@@ -553,6 +575,7 @@ def _read_chunk(
     counts[6] = def0
     counts[7] = opp1
     counts[8] = def1
+    believed[:] = d_believed
 
 
 def withhold(contacts: list[Contacts]) -> None:
