@@ -11,14 +11,13 @@ an edit to one rule's module recompiles that rule alone, which keeps the edit-to
 loop short). It handles the files of this package only; numba's own locators handle
 everything else.
 
-The per-customer rules run their customer loops on all cores (``parallel_kernel``),
-handing the chunks of customers to the threads one at a time
-(``set_parallel_chunksize(1)``): on a machine shared with other work, a thread that
-gets less of its core takes fewer chunks instead of holding the others back.
-numba's OpenMP threads would otherwise spin between two parallel loops, burning a
-core's time while Python runs the firm-level part of a step (four times the CPU time
-of a 10k-customer loop, measured): unless the user chose otherwise, they wait
-passively (``OMP_WAIT_POLICY``, read when numba starts its threads). A process whose
+The per-customer rules run their customer loops on all cores (``parallel_kernel``).
+A parallel kernel holds its ``prange`` loops and scalar code only: numba turns every
+array expression in it (``np.zeros``, ``a += b``) into a parallel loop of its own,
+a thread launch each. numba's OpenMP threads would spin between two parallel loops,
+burning a core's time while Python runs the firm-level part of a step (four times
+the CPU time of a 10k-customer loop, measured): unless the user chose otherwise,
+they wait passively (``OMP_WAIT_POLICY``, read when numba starts its threads). A process whose
 models have run a parallel loop must not ``fork`` children that run models (GNU
 OpenMP is not fork-safe): start them with ``spawn`` or ``forkserver``, as
 ``analysis.executors``, Dask and ``mesa.batch_run`` do.
