@@ -29,7 +29,7 @@ import numpy as np
 from numba import prange
 
 from sim.firms import AFTER_SALE_LINKS, SALE_LINKS, FirmAgent
-from sim.jit import CHUNK, chunks, kernel, parallel_kernel
+from sim.jit import CHUNK, chunks, kernel, parallel_kernel, threads_for
 from sim.market import Market
 from sim.network import Graph
 from sim.platform import Contacts, band_edge, overload_rate
@@ -128,38 +128,39 @@ def choice_step(
     indices = _EMPTY if graph.indices is None else graph.indices
     chain = np.zeros((F, 2, 5), dtype=np.int64)
     kinds, tables, contacted, offered = _stacked(work, contacts)
-    pos, firm_of, tiers, comp, loyal = choice_kernel(
-        (state.need, state.tier, state.supplier, state.held, state.age, state.satisfaction),
-        state.complaint,
-        state.complaint_t,
-        state.segment,
-        unresolved,
-        indptr,
-        indices,
-        key,
-        address(now),
-        tb.offers,
-        tb.quality,
-        tb.price,
-        kinds,
-        tables,
-        contacted,
-        offered,
-        market.seg_price_sens,
-        float(wom.q),
-        float(choice.fit),
-        float(choice.quality),
-        float(choice.loyalty),
-        float(wom.complaint_penalty),
-        float(choice.outside_utility),
-        link_rate,
-        link_cap,
-        float(misfit),
-        float(complaint_keep),
-        now,
-        work.tally.served,
-        chain,
-    )
+    with threads_for(n):
+        pos, firm_of, tiers, comp, loyal = choice_kernel(
+            (state.need, state.tier, state.supplier, state.held, state.age, state.satisfaction),
+            state.complaint,
+            state.complaint_t,
+            state.segment,
+            unresolved,
+            indptr,
+            indices,
+            key,
+            address(now),
+            tb.offers,
+            tb.quality,
+            tb.price,
+            kinds,
+            tables,
+            contacted,
+            offered,
+            market.seg_price_sens,
+            float(wom.q),
+            float(choice.fit),
+            float(choice.quality),
+            float(choice.loyalty),
+            float(wom.complaint_penalty),
+            float(choice.outside_utility),
+            link_rate,
+            link_cap,
+            float(misfit),
+            float(complaint_keep),
+            now,
+            work.tally.served,
+            chain,
+        )
     out: list[Sales] = []
     for f, firm in enumerate(firms):
         for k, link in enumerate(links):

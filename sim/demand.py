@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import prange
 
-from sim.jit import CHUNK, chunks, kernel, parallel_kernel
+from sim.jit import CHUNK, chunks, kernel, parallel_kernel, threads_for
 from sim.market import Market, per_step
 from sim.rng import DEMAND_SERVED, DEMAND_STATE, address, block
 from sim.scenario import Scenario
@@ -132,29 +132,30 @@ def demand_step(
     thr[:, 2] = params.p_expire
     ev_pos = work.array("ev_pos", (n * C,), np.int32)
     ev_type = work.array("ev_type", (n * C,), np.int8)
-    found = demand_kernel(
-        (state.need, state.tier, state.supplier, state.held, state.age, state.satisfaction),
-        state.segment,
-        unresolved,
-        key,
-        address(now),
-        thr.reshape(-1),
-        np.ascontiguousarray(quality_table, dtype=np.float64),
-        market.p_fail,
-        float(params.fail_offset),
-        market.lifetime,
-        min(params.p_churn, 1.0),
-        min(params.p_churn * params.complaint_churn, 1.0),
-        market.seg_up_rate,
-        float(params.age_gain_per_step),
-        float(params.satisfaction_gain),
-        market.tier_count,
-        market.complement_target,
-        market.seg_complement,
-        np.ascontiguousarray(has_product),
-        ev_pos,
-        ev_type,
-    )
+    with threads_for(n):
+        found = demand_kernel(
+            (state.need, state.tier, state.supplier, state.held, state.age, state.satisfaction),
+            state.segment,
+            unresolved,
+            key,
+            address(now),
+            thr.reshape(-1),
+            np.ascontiguousarray(quality_table, dtype=np.float64),
+            market.p_fail,
+            float(params.fail_offset),
+            market.lifetime,
+            min(params.p_churn, 1.0),
+            min(params.p_churn * params.complaint_churn, 1.0),
+            market.seg_up_rate,
+            float(params.age_gain_per_step),
+            float(params.satisfaction_gain),
+            market.tier_count,
+            market.complement_target,
+            market.seg_complement,
+            np.ascontiguousarray(has_product),
+            ev_pos,
+            ev_type,
+        )
     ev = gather_events(
         found, state.tier, state.supplier, ev_pos, ev_type, market.complement_target,
         tl.cells, tl.served,

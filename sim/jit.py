@@ -28,10 +28,13 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+import numba
 from numba import njit
 from numba.core.caching import CacheImpl, InTreeCacheLocator
 
@@ -100,3 +103,24 @@ CHUNK = 2048
 def chunks(n: int) -> int:
     """The number of chunks of ``CHUNK`` customers that cover ``n`` customers."""
     return (n + CHUNK - 1) // CHUNK
+
+
+#: the fewest chunks worth spreading over threads: below, waking the other threads
+#: costs more than they take off (10,000 customers, five chunks: 1.6 times the CPU
+#: time on two threads, and slower; ``benchmarks/results.md``)
+PARALLEL_MIN_CHUNKS = 32
+
+
+@contextmanager
+def threads_for(n: int) -> Iterator[None]:
+    """Run the parallel kernels called inside on one thread when ``n`` customers make
+    fewer than ``PARALLEL_MIN_CHUNKS`` chunks (the numbers are the same either way)."""
+    if (n + CHUNK - 1) // CHUNK >= PARALLEL_MIN_CHUNKS:
+        yield
+        return
+    before = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(before)

@@ -34,7 +34,7 @@ from numba import njit, prange
 
 from sim.counts import cell_counts
 from sim.firms import CONTACT_LINKS, LINK, FirmAgent, Records
-from sim.jit import CHUNK, chunks, kernel, parallel_kernel
+from sim.jit import CHUNK, chunks, kernel, parallel_kernel, threads_for
 from sim.market import Market
 from sim.rng import CONTACT, READ_LINK, address, block, uniform
 from sim.scenario import Platform
@@ -166,30 +166,31 @@ def platform_step(
     tallies = np.zeros(7, dtype=np.int64)
     fb = LINK["feedback"]
     spy = firm.model.spec.run.steps_per_year
-    read_ok, offered_at = platform_kernel(
-        rec.kind,
-        probability,
-        spec.targeting == "personalized",
-        key,
-        address(now),
-        float(spec.strength),
-        float(spec.misread_rate),
-        float(firm.defect_rate[fb]),
-        firm.spec.capacity.feedback / spy,
-        firm.defect_rate[list(CONTACT_LINKS)],
-        firm.offers,
-        market.tier_count,
-        (state.need, state.tier, state.supplier),
-        (rec.need, rec.tier, rec.supplier, rec.seen, rec.known, rec.covered),
-        firm.std_cells.any(axis=1),
-        rec.believed,
-        rec.n_open,
-        now,
-        work.array("who", (n,), np.int32),
-        contacted,
-        offered,
-        tallies,
-    )
+    with threads_for(n):
+        read_ok, offered_at = platform_kernel(
+            rec.kind,
+            probability,
+            spec.targeting == "personalized",
+            key,
+            address(now),
+            float(spec.strength),
+            float(spec.misread_rate),
+            float(firm.defect_rate[fb]),
+            firm.spec.capacity.feedback / spy,
+            firm.defect_rate[list(CONTACT_LINKS)],
+            firm.offers,
+            market.tier_count,
+            (state.need, state.tier, state.supplier),
+            (rec.need, rec.tier, rec.supplier, rec.seen, rec.known, rec.covered),
+            firm.std_cells.any(axis=1),
+            rec.believed,
+            rec.n_open,
+            now,
+            work.array("who", (n,), np.int32),
+            contacted,
+            offered,
+            tallies,
+        )
     n_con = int(tallies[0])
     firm.contacts += n_con
     cost = n_con * spec.cost_per_contact + n_cov * spec.cost_per_record

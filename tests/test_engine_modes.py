@@ -17,9 +17,10 @@ from tests.helpers import small
 
 SCRIPT = """
 import json, sys
+import sim.jit
 from sim import DemandModel
-from sim.jit import CHUNK
 from tests.helpers import small
+sim.jit.PARALLEL_MIN_CHUNKS = 1  # spread every loop over the threads, however small
 sc = small("complement-wave", n=int(sys.argv[2]), **{"network.kind": sys.argv[1]})
 m = DemandModel(sc, rng=7).run(10)
 ts = m.datacollector.get_model_vars_dataframe()
