@@ -15,9 +15,10 @@ its segment's price sensitivity, loyalty to the incumbent and negative word of
 mouth. The chosen firm's sale links may lose the sale; its after-sale links may
 raise a complaint.
 
-The rule is one compiled kernel (``choice_kernel``) and its wrapper (``choice_step``);
-the per-firm offer tables it reads change only with a portfolio and are rebuilt when
-one does.
+The rule is one compiled kernel (``choice_kernel``: the picks in chunks of customers
+run in parallel, ``_pick_chunk``; the sale links and the sales after them) and its
+wrapper (``choice_step``); the per-firm offer tables it reads change only with a
+portfolio and are rebuilt when one does.
 """
 
 from __future__ import annotations

@@ -18,7 +18,8 @@ needs-identification or product-communication link fails.
 Every draw is addressed (``sim.rng``): changing one firm's parameters moves no other
 process's random numbers.
 
-The rule is one compiled kernel (``platform_kernel``) and its wrapper
+The rule is one compiled kernel (``platform_kernel``: contacts, then reads and
+offers, each in chunks of customers run in parallel) and its wrapper
 (``platform_step``); ``record_sales`` books a firm's own sales into its records. Both
 keep the firm's believed counts per cell and its customers' contact kinds up to
 date as records change, so that targeting and planning need not recount them.
