@@ -229,12 +229,17 @@ CHILDREN = {
 }
 
 
-def _spawn(impl: str, customers: int, steps: int, seed: int) -> dict[str, Any]:
+def _spawn(
+    impl: str, customers: int, steps: int, seed: int, threads: int | None = None
+) -> dict[str, Any]:
+    """Run one child; ``threads`` sets numba's threads (default: one per core)."""
     cmd = [sys.executable, "-m", "benchmarks.run", "--child", impl, "--customers", str(customers)]
     cmd += ["--steps", str(steps), "--seed", str(seed)]
     env = dict(
         os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
     )
+    if threads is not None:
+        env["NUMBA_NUM_THREADS"] = str(threads)
     t = time.perf_counter()
     out = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
     if out.returncode != 0:
@@ -340,10 +345,14 @@ def render(
         )
     lines += ["", "Model MB is the peak resident memory less the memory after imports.", ""]
     by = {(r["name"], r["impl"]): r for r in rows}
-    for other, title in (("peer", "engine / peer"),):
+    for base, other, title in (
+        ("engine", "peer", "engine / peer"),
+        ("engine-1t", "peer", "engine on one thread / peer"),
+        ("engine", "engine-1t", "all threads / one thread"),
+    ):
         ratios = []
         for name in dict.fromkeys(r["name"] for r in rows):
-            e, p = by.get((name, "engine")), by.get((name, other))
+            e, p = by.get((name, base)), by.get((name, other))
             if e and p:
                 ratios.append((name, rate(e) / rate(p), rate(e, True) / rate(p, True)))
         if ratios:
@@ -448,6 +457,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--peer-sizes", default="1k,10k", help="workloads also run by the peer ('' = none)"
     )
+    ap.add_argument(
+        "--one-thread-sizes",
+        default="",
+        help="engine workloads also run on one thread (NUMBA_NUM_THREADS=1), as 'engine-1t'",
+    )
     ap.add_argument("--steps", type=int, default=STEPS)
     ap.add_argument("--seed", type=int, default=SEED)
     ap.add_argument(
@@ -467,7 +481,8 @@ def main(argv: list[str] | None = None) -> int:
     info = machine()
     sizes = [s for s in args.sizes.split(",") if s]
     peer_sizes = [s for s in args.peer_sizes.split(",") if s]
-    for s in sizes + peer_sizes:
+    one_sizes = [s for s in args.one_thread_sizes.split(",") if s]
+    for s in sizes + peer_sizes + one_sizes:
         if s not in SIZES:
             ap.error(f"unknown workload {s!r}; known: {', '.join(SIZES)}")
     to_profile = []  # checked before anything runs
@@ -479,14 +494,16 @@ def main(argv: list[str] | None = None) -> int:
     print("compiling the kernels (numba cache) ...", file=sys.stderr, flush=True)
     warm = {"first_s": _warm(clear=True), "cached_s": _warm(clear=False)}
     rows = []
-    wanted = {"engine": sizes, "peer": peer_sizes}
-    for name in dict.fromkeys(sizes + peer_sizes):
-        for impl in ("engine", "peer"):
+    wanted = {"engine": sizes, "engine-1t": one_sizes, "peer": peer_sizes}
+    for name in dict.fromkeys(sizes + one_sizes + peer_sizes):
+        for impl in ("engine", "engine-1t", "peer"):
             if name not in wanted[impl]:
                 continue
             print(f"running {impl} {name} ...", file=sys.stderr, flush=True)
-            row = _spawn(impl, SIZES[name], args.steps, args.seed)
+            child, threads = ("engine", 1) if impl == "engine-1t" else (impl, None)
+            row = _spawn(child, SIZES[name], args.steps, args.seed, threads)
             row["name"] = name
+            row["impl"] = impl
             rows.append(row)
             print(
                 f"  {rate(row):,.0f} customer-steps/s, set-up {row['setup_s']:.2f} s, "

@@ -15,9 +15,10 @@ its segment's price sensitivity, loyalty to the incumbent and negative word of
 mouth. The chosen firm's sale links may lose the sale; its after-sale links may
 raise a complaint.
 
-The rule is one compiled kernel (``choice_kernel``) and its wrapper (``choice_step``);
-the per-firm offer tables it reads change only with a portfolio and are rebuilt when
-one does.
+The rule is one compiled kernel (``choice_kernel``: the picks in chunks of customers
+run in parallel, ``_pick_chunk``; the sale links and the sales after them) and its
+wrapper (``choice_step``); the per-firm offer tables it reads change only with a
+portfolio and are rebuilt when one does.
 """
 
 from __future__ import annotations
@@ -26,10 +27,10 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from sim.firms import AFTER_SALE_LINKS, SALE_LINKS, FirmAgent
-from sim.jit import kernel
+from sim.jit import CHUNK, chunks, kernel, parallel_kernel, threads_for
 from sim.market import Market
 from sim.network import Graph
 from sim.platform import Contacts, band_edge, overload_rate
@@ -128,43 +129,42 @@ def choice_step(
     indices = _EMPTY if graph.indices is None else graph.indices
     chain = np.zeros((F, 2, 5), dtype=np.int64)
     kinds, tables, contacted, offered = _stacked(work, contacts)
-    pos, firm_of, tiers, comp, loyal = choice_kernel(
-        (state.need, state.tier, state.supplier, state.held, state.age, state.satisfaction),
-        state.complaint,
-        state.complaint_t,
-        state.segment,
-        unresolved,
-        indptr,
-        indices,
-        key,
-        address(now),
-        tb.offers,
-        tb.quality,
-        tb.price,
-        kinds,
-        tables,
-        contacted,
-        offered,
-        market.seg_price_sens,
-        market.clock.chance(wom.q),  # the chance per week, over the step
-        float(wom.q),
-        market.clock.weeks_per_step,
-        work.array("weekly", (F, 3), np.float64),
-        float(choice.fit),
-        float(choice.quality),
-        float(choice.loyalty),
-        float(wom.complaint_penalty),
-        float(choice.outside_utility),
-        link_rate,
-        link_cap,
-        float(misfit),
-        float(complaint_keep),
-        now,
-        work.array("list_i", (n * C,), np.int32),
-        work.array("list_c", (n * C,), np.int8),
-        work.tally.served,
-        chain,
-    )
+    with threads_for(n):
+        pos, firm_of, tiers, comp, loyal = choice_kernel(
+            (state.need, state.tier, state.supplier, state.held, state.age, state.satisfaction),
+            state.complaint,
+            state.complaint_t,
+            state.segment,
+            unresolved,
+            indptr,
+            indices,
+            key,
+            address(now),
+            tb.offers,
+            tb.quality,
+            tb.price,
+            kinds,
+            tables,
+            contacted,
+            offered,
+            market.seg_price_sens,
+            market.clock.chance(wom.q),  # the chance per week, over the step
+            float(wom.q),
+            market.clock.weeks_per_step,
+            work.array("weekly", (F, 3), np.float64),
+            float(choice.fit),
+            float(choice.quality),
+            float(choice.loyalty),
+            float(wom.complaint_penalty),
+            float(choice.outside_utility),
+            link_rate,
+            link_cap,
+            float(misfit),
+            float(complaint_keep),
+            now,
+            work.tally.served,
+            chain,
+        )
     out: list[Sales] = []
     for f, firm in enumerate(firms):
         for k, link in enumerate(links):
@@ -211,7 +211,7 @@ def first_week(exposed, week, incumbent, wom, kind, weekly, q_week, rk, step_add
         exposed[f] = exposed[f] and week[f] == first
 
 
-@kernel
+@parallel_kernel
 def choice_kernel(
     truth: tuple,  # (need, tier, supplier, held, age, satisfaction), changed by the sales
     complaint: np.ndarray,  # (N, C) int8
@@ -244,8 +244,6 @@ def choice_kernel(
     misfit: float,  # satisfaction lost per tier of misfit
     complaint_keep: float,  # share of satisfaction kept on a complaint
     now: int,
-    act_i: np.ndarray,  # (N * C,) int32 scratch
-    act_c: np.ndarray,  # (N * C,) int8 scratch
     served: np.ndarray,  # (F,) int64 served needs per supplier, kept up to date
     chain: np.ndarray,  # (F, 2, 5) int64 out: opportunities / defects of the 5 links
 ):  # type: ignore[no-untyped-def]
@@ -255,138 +253,47 @@ def choice_kernel(
     need, tier, sup, held, age, sat = truth
     n, C = need.shape
     F = offers.shape[0]
-    mean_field = indptr.size == 0
-    # the active needs, listed without branching on the state
-    na = 0
-    for i in range(n):
-        for c in range(C):
-            act_i[na] = i
-            act_c[na] = c
-            na += need[i, c] == ACTIVE
-    # the neighbour each customer with an active need talks to, then what that
-    # neighbour's cell holds: a tight loop of independent loads, so the cache misses
-    # of the random look-ups overlap instead of queueing one by one
-    nb_of = np.empty(na, dtype=np.int64)
-    last = -1
-    nbr = -1
-    for r in range(na):
-        i = np.int64(act_i[r])  # type: ignore[assignment]
-        if i != last:  # one neighbour per customer and step
-            last = i
-            if mean_field:
-                nbr = min(np.int64(uniform(rk, step_addr, i, NEIGHBOUR, 0) * n), n - 1)
-            else:
-                start = indptr[i]
-                deg = indptr[i + 1] - start
-                if deg > 0:
-                    k = start + min(
-                        np.int64(uniform(rk, step_addr, i, NEIGHBOUR, 0) * deg), deg - 1
-                    )
-                    nbr = np.int64(indices[min(k, indices.size - 1)])  # type: ignore[assignment]
-                else:
-                    nbr = -1
-        nb_of[r] = nbr
-    nb_sup = np.empty(na, dtype=np.int8)
-    nb_bad = np.empty(na, dtype=np.int8)
-    for r in range(na):
-        b = nb_of[r]
-        c = np.int64(act_c[r])  # type: ignore[assignment]
-        bb = max(b, 0)
-        x = need[bb, c]
-        y = sup[bb, c]
-        z = unresolved[bb, c]
-        w = complaint[bb, c]
-        ok = b >= 0
-        nb_sup[r] = y if (ok and x == SERVED) else -1
-        nb_bad[r] = w if (ok and z) else -1
-    # 1) every active need picks, on the state before any sale of this step
+    # the active needs before each chunk of customers (a quick serial count, so that
+    # the chunks' picks go to slots of their own)
+    n_chunks = chunks(n)
+    nf = need.reshape(-1)
+    first = np.empty(n_chunks + 1, np.int64)  # (no array expression in a parallel kernel)
+    first[0] = 0
+    for k in range(n_chunks):
+        na = 0
+        for j in range(k * CHUNK * C, min(k * CHUNK + CHUNK, n) * C):
+            na += nf[j] == ACTIVE
+        first[k + 1] = first[k] + na
+    na = first[n_chunks]
+    # 1) every active need picks, on the state before any sale of this step; each
+    # chunk's picks from the slot of its first active need on
     pos = np.empty(na, dtype=np.int64)
     pick = np.empty(na, dtype=np.int64)
     pick_tier = np.empty(na, dtype=np.int64)
     pick_loyal = np.empty(na, dtype=np.bool_)
     pick_u = np.empty(na, dtype=np.float64)
-    orders = np.zeros(F, dtype=np.int64)
-    util = np.empty(F + 1, dtype=np.float64)
-    exposed = np.empty(F, dtype=np.bool_)
-    week = np.zeros(F, dtype=np.int64)  # the week of a long step a firm reaches the customer
-    what = np.empty(F, dtype=np.int64)  # the tier each firm puts before the customer
+    picked = np.empty(n_chunks, np.int64)
+    for k in prange(n_chunks):
+        picked[k] = _pick_chunk(
+            k * CHUNK, min(k * CHUNK + CHUNK, n), first[k + 1] - first[k], first[k], truth,
+            complaint, segment, unresolved, indptr, indices, rk, step_addr, offers, quality,
+            price, kinds, tables, contacted, offered, price_sens, q, q_week, weeks, weekly,
+            fit, w_quality, loyalty, penalty, outside, pos, pick, pick_tier, pick_loyal, pick_u,
+        )  # fmt: skip
+    # the chunks' picks together, in chunk order (a forward copy: never ahead of the
+    # slots read), and the orders per firm
+    orders = np.empty(F, dtype=np.int64)
+    for f in range(F):
+        orders[f] = 0
     n_pick = 0
-    for r in range(na):
-        i = np.int64(act_i[r])  # type: ignore[assignment]
-        c = np.int64(act_c[r])  # type: ignore[assignment]
-        j = i * C + c
-        desired = tier[i, c]
-        incumbent = sup[i, c]
-        ns_ = nb_sup[r]
-        nbad = nb_bad[r]
-        uw, uc, us, _ = block(rk, step_addr, i, CHOICE, c)
-        # word of mouth: the firm serving the neighbour, if it did not contact this
-        # customer, with probability q / (1 - its contact probability)
-        wom = -1
-        if (
-            ns_ >= 0
-            and not contacted[ns_, i]
-            and uw < q / max(1.0 - np.float64(tables[ns_, kinds[ns_, i]]), 1e-12)
-        ):
-            wom = ns_
-        any_e = False
-        for f in range(F):
-            # a customer who meets its incumbent or hears of a firm asks for what it
-            # wants (the firm's closest tier); a contact brings the tier the firm
-            # offered on what its records say
-            if (incumbent == f or wom == f) and offers[f, c, desired] >= 0:
-                what[f] = offers[f, c, desired]
-            else:
-                what[f] = offered[f, i, c]
-            e = what[f] >= 0
-            exposed[f] = e
-            any_e |= e
-        if not any_e:
-            continue
-        if weeks > 1.0:
-            first_week(
-                exposed,
-                week,
-                incumbent,
-                wom,
-                kinds[:, i],
-                weekly,
-                q_week,
-                rk,
-                step_addr,
-                i,
-                c,
-                weeks,
-            )
-        top = outside
-        ps = price_sens[segment[i]]
-        for f in range(F):
-            if exposed[f]:
-                t = what[f]
-                v = -fit * abs(np.float64(t) - np.float64(desired)) + w_quality * quality[f, c, t]
-                v = v - ps * price[f, c, t]
-                v = v + loyalty * (1.0 if incumbent == f else 0.0)
-                v = v - penalty * (1.0 if nbad == f else 0.0)
-                util[f] = v
-                top = max(top, v)
-        util[F] = outside
-        cum = 0.0
-        for f in range(F + 1):
-            if f == F or exposed[f]:
-                x = util[f] - top
-                cum += 1.0 if x == 0.0 else math.exp(x)
-            util[f] = cum  # cumulative weights, in place (exp(-inf) = 0 adds nothing)
-        k = 0
-        for f in range(F + 1):
-            k += uc > util[f] / cum
-        k = min(k, F)
-        if k < F:
-            pos[n_pick] = j
-            pick[n_pick] = k
-            pick_tier[n_pick] = what[k]
-            pick_loyal[n_pick] = incumbent == k
-            pick_u[n_pick] = us
-            orders[k] += 1
+    for k in range(n_chunks):
+        for r in range(first[k], first[k] + picked[k]):
+            pos[n_pick] = pos[r]
+            pick[n_pick] = pick[r]
+            pick_tier[n_pick] = pick_tier[r]
+            pick_loyal[n_pick] = pick_loyal[r]
+            pick_u[n_pick] = pick_u[r]
+            orders[pick[r]] += 1
             n_pick += 1
     # 2) the sale links, then the after-sale links (one uniform through all five), at
     # defect rates that rise where the step's orders exceed a link's capacity
@@ -464,3 +371,175 @@ def choice_kernel(
         out_comp[:n_sold],
         out_loyal[:n_sold],
     )
+
+
+@kernel
+def _pick_chunk(
+    lo: int,  # the chunk's customers: lo..hi-1
+    hi: int,
+    na: int,  # their active needs
+    at: int,  # the chunk's first slot in the pick arrays
+    truth: tuple,
+    complaint: np.ndarray,
+    segment: np.ndarray,
+    unresolved: np.ndarray,
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    rk: np.ndarray,
+    step_addr: int,
+    offers: np.ndarray,
+    quality: np.ndarray,
+    price: np.ndarray,
+    kinds: np.ndarray,
+    tables: np.ndarray,
+    contacted: np.ndarray,
+    offered: np.ndarray,
+    price_sens: np.ndarray,
+    q: float,
+    q_week: float,
+    weeks: float,
+    weekly: np.ndarray,
+    fit: float,
+    w_quality: float,
+    loyalty: float,
+    penalty: float,
+    outside: float,
+    pos: np.ndarray,  # out: the picks' positions, from slot ``at`` on
+    pick: np.ndarray,  # out: firm
+    pick_tier: np.ndarray,  # out: tier
+    pick_loyal: np.ndarray,  # out: from the incumbent
+    pick_u: np.ndarray,  # out: the uniform of the sale links
+) -> int:
+    """Exposure and logit choice of one chunk's active needs (the arguments are
+    ``choice_kernel``'s). Returns the number of picks."""
+    need, tier, sup, held, age, sat = truth
+    n, C = need.shape
+    F = offers.shape[0]
+    mean_field = indptr.size == 0
+    # the active needs, listed without branching on the state
+    act_i = np.empty(na + C, np.int32)  # room for the last customer's unlisted needs
+    act_c = np.empty(na + C, np.int8)
+    r = 0
+    for i in range(lo, hi):
+        for c in range(C):
+            act_i[r] = i
+            act_c[r] = c
+            r += need[i, c] == ACTIVE
+    # the neighbour each customer with an active need talks to, then what that
+    # neighbour's cell holds: a tight loop of independent loads, so the cache misses
+    # of the random look-ups overlap instead of queueing one by one
+    nb_of = np.empty(na, dtype=np.int64)
+    last = -1
+    nbr = -1
+    for r in range(na):
+        i = np.int64(act_i[r])  # type: ignore[assignment]
+        if i != last:  # one neighbour per customer and step
+            last = i
+            if mean_field:
+                nbr = min(np.int64(uniform(rk, step_addr, i, NEIGHBOUR, 0) * n), n - 1)
+            else:
+                start = indptr[i]
+                deg = indptr[i + 1] - start
+                if deg > 0:
+                    k = start + min(
+                        np.int64(uniform(rk, step_addr, i, NEIGHBOUR, 0) * deg), deg - 1
+                    )
+                    nbr = np.int64(indices[min(k, indices.size - 1)])  # type: ignore[assignment]
+                else:
+                    nbr = -1
+        nb_of[r] = nbr
+    nb_sup = np.empty(na, dtype=np.int8)
+    nb_bad = np.empty(na, dtype=np.int8)
+    for r in range(na):
+        b = nb_of[r]
+        c = np.int64(act_c[r])  # type: ignore[assignment]
+        bb = max(b, 0)
+        x = need[bb, c]
+        y = sup[bb, c]
+        z = unresolved[bb, c]
+        w = complaint[bb, c]
+        ok = b >= 0
+        nb_sup[r] = y if (ok and x == SERVED) else -1
+        nb_bad[r] = w if (ok and z) else -1
+    util = np.empty(F + 1, dtype=np.float64)
+    exposed = np.empty(F, dtype=np.bool_)
+    week = np.zeros(F, dtype=np.int64)  # the week of a long step a firm reaches the customer
+    what = np.empty(F, dtype=np.int64)  # the tier each firm puts before the customer
+    n_pick = 0
+    for r in range(na):
+        i = np.int64(act_i[r])  # type: ignore[assignment]
+        c = np.int64(act_c[r])  # type: ignore[assignment]
+        j = i * C + c
+        desired = tier[i, c]
+        incumbent = sup[i, c]
+        ns_ = nb_sup[r]
+        nbad = nb_bad[r]
+        uw, uc, us, _ = block(rk, step_addr, i, CHOICE, c)
+        # word of mouth: the firm serving the neighbour, if it did not contact this
+        # customer, with probability q / (1 - its contact probability)
+        wom = -1
+        if (
+            ns_ >= 0
+            and not contacted[ns_, i]
+            and uw < q / max(1.0 - np.float64(tables[ns_, kinds[ns_, i]]), 1e-12)
+        ):
+            wom = ns_
+        any_e = False
+        for f in range(F):
+            # a customer who meets its incumbent or hears of a firm asks for what it
+            # wants (the firm's closest tier); a contact brings the tier the firm
+            # offered on what its records say
+            if (incumbent == f or wom == f) and offers[f, c, desired] >= 0:
+                what[f] = offers[f, c, desired]
+            else:
+                what[f] = offered[f, i, c]
+            e = what[f] >= 0
+            exposed[f] = e
+            any_e |= e
+        if not any_e:
+            continue
+        if weeks > 1.0:
+            first_week(
+                exposed,
+                week,
+                incumbent,
+                wom,
+                kinds[:, i],
+                weekly,
+                q_week,
+                rk,
+                step_addr,
+                i,
+                c,
+                weeks,
+            )
+        top = outside
+        ps = price_sens[segment[i]]
+        for f in range(F):
+            if exposed[f]:
+                t = what[f]
+                v = -fit * abs(np.float64(t) - np.float64(desired)) + w_quality * quality[f, c, t]
+                v = v - ps * price[f, c, t]
+                v = v + loyalty * (1.0 if incumbent == f else 0.0)
+                v = v - penalty * (1.0 if nbad == f else 0.0)
+                util[f] = v
+                top = max(top, v)
+        util[F] = outside
+        cum = 0.0
+        for f in range(F + 1):
+            if f == F or exposed[f]:
+                x = util[f] - top
+                cum += 1.0 if x == 0.0 else math.exp(x)
+            util[f] = cum  # cumulative weights, in place (exp(-inf) = 0 adds nothing)
+        k = 0
+        for f in range(F + 1):
+            k += uc > util[f] / cum
+        k = min(k, F)
+        if k < F:
+            pos[at + n_pick] = j
+            pick[at + n_pick] = k
+            pick_tier[at + n_pick] = what[k]
+            pick_loyal[at + n_pick] = incumbent == k
+            pick_u[at + n_pick] = us
+            n_pick += 1
+    return n_pick

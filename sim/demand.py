@@ -4,7 +4,9 @@ replacement need and, with the complement propensity, a latent complement need),
 customers churn, and served customers move upmarket with a hazard that grows with
 consumption time and satisfaction.
 
-The rule is one compiled kernel (``demand_kernel``) and its wrapper (``demand_step``).
+The rule is one compiled kernel run over chunks of customers in parallel
+(``demand_kernel``), the gathering of the chunks' events (``gather_events``), and
+their wrapper (``demand_step``).
 Every draw is addressed (``sim.rng``): a need's state draw and a served need's pair
 (upmarket, churn) are functions of (seed, step, customer, category) in the ``demand``
 stream, whatever the state, so a change to a firm's platform never moves the
@@ -22,10 +24,11 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from numba import prange
 
-from sim.jit import kernel
+from sim.jit import CHUNK, chunks, kernel, parallel_kernel, threads_for
 from sim.market import Market, per_step
-from sim.rng import DEMAND_SERVED, DEMAND_STATE, address, block, pair
+from sim.rng import DEMAND_SERVED, DEMAND_STATE, address, block
 from sim.scenario import Scenario
 from sim.state import ACTIVE, LATENT, NONE, SERVED, CustomerState
 from sim.workspace import Workspace
@@ -127,34 +130,36 @@ def demand_step(
     thr[:, 0] = params.p_emerge
     thr[:, 1] = params.p_activate
     thr[:, 2] = params.p_expire
-    ev = demand_kernel(
-        (state.need, state.tier, state.supplier, state.held, state.age, state.satisfaction),
-        state.segment,
-        unresolved,
-        key,
-        address(now),
-        thr.reshape(-1),
-        np.ascontiguousarray(quality_table, dtype=np.float64),
-        market.p_fail,
-        float(params.fail_offset),
-        market.lifetime,
-        min(params.p_churn, 1.0),
-        min(params.p_churn * params.complaint_churn, 1.0),
-        market.seg_up_rate,
-        float(params.age_gain_per_step),
-        float(params.satisfaction_gain),
-        market.tier_count,
-        market.complement_target,
-        market.seg_complement,
-        np.ascontiguousarray(has_product),
-        work.array("list_i", (n * C,), np.int32),
-        work.array("list_c", (n * C,), np.int8),
-        work.array("u", (n * C,), np.float64),
-        work.array("ev_pos", (n * C,), np.int32),
-        work.array("ev_type", (n * C,), np.int8),
-        tl.cells,
-        tl.served,
-    )
+    ev_pos = work.array("ev_pos", (n * C,), np.int32)
+    ev_type = work.array("ev_type", (n * C,), np.int8)
+    with threads_for(n):
+        found = demand_kernel(
+            (state.need, state.tier, state.supplier, state.held, state.age, state.satisfaction),
+            state.segment,
+            unresolved,
+            key,
+            address(now),
+            thr.reshape(-1),
+            np.ascontiguousarray(quality_table, dtype=np.float64),
+            market.p_fail,
+            float(params.fail_offset),
+            market.lifetime,
+            min(params.p_churn, 1.0),
+            min(params.p_churn * params.complaint_churn, 1.0),
+            market.seg_up_rate,
+            float(params.age_gain_per_step),
+            float(params.satisfaction_gain),
+            market.tier_count,
+            market.complement_target,
+            market.seg_complement,
+            np.ascontiguousarray(has_product),
+            ev_pos,
+            ev_type,
+        )
+    ev = gather_events(
+        found, state.tier, state.supplier, ev_pos, ev_type, market.complement_target,
+        tl.cells, tl.served,
+    )  # fmt: skip
     return DemandEvents(*ev)
 
 
@@ -194,7 +199,7 @@ def _events_of(ev_pos: np.ndarray, ev_type: np.ndarray, m: int, want: int) -> np
     return out
 
 
-@kernel
+@parallel_kernel
 def demand_kernel(
     truth: tuple,  # the customers' (need, tier, supplier, held, age, satisfaction), in place
     segment: np.ndarray,  # (N,) int8
@@ -215,28 +220,130 @@ def demand_kernel(
     comp_target: np.ndarray,  # (C,) int64
     seg_comp: np.ndarray,  # (S,) float64
     has: np.ndarray,  # (F, C, T) bool
-    srv_i: np.ndarray,  # (N * C,) int32 scratch: the served needs' customers
-    srv_c: np.ndarray,  # (N * C,) int8 scratch: ... categories
-    srv_u: np.ndarray,  # (N * C,) float64 scratch: ... first uniforms
-    ev_pos: np.ndarray,  # (N * C,) int32 scratch: at most one event per position
-    ev_type: np.ndarray,  # (N * C,) int8 scratch
+    ev_pos: np.ndarray,  # (N * C,) int32 out: at most one event per position
+    ev_type: np.ndarray,  # (N * C,) int8 out
+) -> np.ndarray:
+    """The rule for every customer, in chunks run in parallel (``_demand_chunk``).
+    Returns the number of events of each chunk, recorded in ``ev_pos`` and ``ev_type``
+    from the chunk's first position on; ``gather_events`` puts them together and keeps
+    the counts the chunks share.
+
+    The parallel loop is alone in this kernel: numba's parallel compilation takes
+    seconds more for every line beside it (the edit loop)."""
+    n = truth[0].shape[0]
+    found = np.empty(chunks(n), np.int64)
+    for k in prange(found.size):
+        lo = k * CHUNK
+        found[k] = _demand_chunk(
+            lo, min(lo + CHUNK, n), truth, segment, unresolved, rk, now, thr, quality,
+            p_fail_c, fail_offset, lifetime, p_churn, p_churn_hot, seg_up, age_gain,
+            sat_gain, tier_count, comp_target, seg_comp, has, ev_pos, ev_type,
+        )  # fmt: skip
+    return found
+
+
+@kernel
+def gather_events(
+    found: np.ndarray,  # (chunks,) int64 events recorded by each chunk
+    tier: np.ndarray,  # (N, C) int8 desired tiers, after the rule
+    sup: np.ndarray,  # (N, C) int8 suppliers, after the rule (a churned need's kept)
+    ev_pos: np.ndarray,  # the chunks' events, from each chunk's first position on
+    ev_type: np.ndarray,
+    comp_target: np.ndarray,  # (C,) int64
     cells: np.ndarray,  # (C, T) int64 active or served needs per cell, kept up to date
     served: np.ndarray,  # (F,) int64 served needs per supplier, kept up to date
 ):  # type: ignore[no-untyped-def]
-    """Returns the event lists (flat positions, in position order): emerged,
-    activated, upmarket, upmarket unserved, failed, worn, complement, churned,
-    expired."""
+    """The chunks' events gathered in chunk order, and the counts they change: cells by
+    desired tier, served needs by supplier. Returns the event lists (flat positions, in
+    position order): emerged, activated, upmarket, upmarket unserved, failed, worn,
+    complement, churned, expired."""
+    C = tier.shape[1]
+    m = 0
+    for k in range(found.size):
+        start = k * CHUNK * C
+        for r in range(start, start + found[k]):
+            j = ev_pos[r]
+            e = ev_type[r]
+            ev_pos[m] = j
+            ev_type[m] = e
+            m += 1
+            i = j // C
+            c = j - i * C
+            t = tier[i, c]
+            if e == E_ACTIVATED:
+                cells[c, t] += 1
+            elif e == E_EXPIRED:
+                cells[c, t] -= 1
+            elif e != E_EMERGED:  # a served need's event
+                if e in (E_UP, E_UNSERVED):
+                    cells[c, t - 1] -= 1
+                    cells[c, t] += 1
+                if e != E_UP:  # the need is active again
+                    served[sup[i, c]] -= 1
+                if e == E_CHURNED:
+                    sup[i, c] = -1
+    comp = _events_of(ev_pos, ev_type, m, E_FAILED_COMPLEMENT)
+    for k in range(comp.size):  # the complement needs the failures opened
+        i = comp[k] // C
+        comp[k] = i * C + comp_target[comp[k] - i * C]
+    return (
+        _events_of(ev_pos, ev_type, m, E_EMERGED),
+        _events_of(ev_pos, ev_type, m, E_ACTIVATED),
+        _events_of(ev_pos, ev_type, m, E_UP),
+        _events_of(ev_pos, ev_type, m, E_UNSERVED),
+        _events_of(ev_pos, ev_type, m, E_FAILED),
+        _events_of(ev_pos, ev_type, m, E_WORN),
+        comp,
+        _events_of(ev_pos, ev_type, m, E_CHURNED),
+        _events_of(ev_pos, ev_type, m, E_EXPIRED),
+    )
+
+
+@kernel
+def _demand_chunk(
+    lo: int,  # the chunk's customers: lo..hi-1
+    hi: int,
+    truth: tuple,  # (need, tier, supplier, held, age, satisfaction), in place
+    segment: np.ndarray,
+    unresolved: np.ndarray,
+    rk: np.ndarray,
+    now: int,
+    thr: np.ndarray,
+    quality: np.ndarray,
+    p_fail_c: np.ndarray,
+    fail_offset: float,
+    lifetime: np.ndarray,
+    p_churn: float,
+    p_churn_hot: float,
+    seg_up: np.ndarray,
+    age_gain: float,
+    sat_gain: float,
+    tier_count: np.ndarray,
+    comp_target: np.ndarray,
+    seg_comp: np.ndarray,
+    has: np.ndarray,
+    ev_pos: np.ndarray,  # out: the chunk's events from slot lo * C on
+    ev_type: np.ndarray,
+) -> int:
+    """The rule for one chunk of customers (the arguments are ``demand_kernel``'s).
+    Returns the number of events recorded. It writes the chunk's customers' rows only;
+    the counts shared by all chunks are left to the caller, and a churned need keeps
+    its supplier until the caller has counted it."""
     need, tier, sup, held, age, sat = truth
-    n, C = need.shape
+    C = need.shape[1]
     nf = need.reshape(-1)
-    m = 0  # events recorded
+    start = lo * C
+    m = start  # the next event slot
     # pass 1: the state draw of every position (four categories a Philox call); rare
     # transitions of latent, active and unserved needs; the served needs listed for
     # pass 2
-    j = 0
+    srv_i = np.empty((hi - lo) * C, np.int32)
+    srv_c = np.empty((hi - lo) * C, np.int8)
+    srv_u = np.empty((hi - lo) * C, np.float64)
+    j = start
     ns = 0
     u4 = (0.0, 0.0, 0.0, 0.0)
-    for i in range(n):
+    for i in range(lo, hi):
         for c in range(C):
             if c & 3 == 0:
                 u4 = block(rk, now, i, DEMAND_STATE, c >> 2)
@@ -249,24 +356,21 @@ def demand_kernel(
             if x < thr[c * 4 + s]:  # rare (never for a served need)
                 if s == NONE:
                     nf[j] = LATENT
-                    ev_pos[m] = j
                     ev_type[m] = E_EMERGED
-                    m += 1
                 elif s == LATENT:
                     nf[j] = ACTIVE
-                    cells[c, tier[i, c]] += 1
-                    ev_pos[m] = j
                     ev_type[m] = E_ACTIVATED
-                    m += 1
                 else:
                     nf[j] = EXPIRING  # NONE at the end: failures must see it was active
-                    cells[c, tier[i, c]] -= 1
                     sup[i, c] = -1
-                    ev_pos[m] = j
                     ev_type[m] = E_EXPIRED
-                    m += 1
+                ev_pos[m] = j
+                m += 1
             j += 1
     # pass 2: served needs: failure, wear-out, churn, upmarket (in that precedence)
+    last_i = -1  # the customer and block of the last served pair's Philox call
+    last_b = -1
+    w4 = (0.0, 0.0, 0.0, 0.0)
     for r in range(ns):
         i = np.int64(srv_i[r])  # type: ignore[assignment]
         c = np.int64(srv_c[r])  # type: ignore[assignment]
@@ -279,7 +383,13 @@ def demand_kernel(
         f = sup[i, c]
         pf = (fail_offset - quality[f, c, held[i, c]]) * p_fail_c[c]
         v64 = np.float64(x)
-        u2, u_churn = pair(rk, now, i, DEMAND_SERVED, c)
+        # the pair of category c is half of block c // 2: two served categories of
+        # a customer share one Philox call
+        if i != last_i or c >> 1 != last_b:
+            last_i = i
+            last_b = c >> 1
+            w4 = block(rk, now, i, DEMAND_SERVED, c >> 1)
+        u2, u_churn = (w4[2], w4[3]) if c & 1 else (w4[0], w4[1])
         e = 0
         if v64 < pf:  # failure
             e = E_FAILED
@@ -293,7 +403,6 @@ def demand_kernel(
             e = E_WORN
         elif u_churn < (p_churn_hot if unresolved[i, c] else p_churn):
             e = E_CHURNED
-            sup[i, c] = -1
         elif tier[i, c] < tier_count[c] - 1:
             years = np.float64(a) * age_gain + 1.0
             sg = max((np.float64(sat[i, c]) - 0.5) * sat_gain + 1.0, 0.0)
@@ -303,35 +412,20 @@ def demand_kernel(
             if u2 < -t and u2 < -math.expm1(t):
                 nt = tier[i, c] + 1
                 tier[i, c] = nt
-                cells[c, nt - 1] -= 1
-                cells[c, nt] += 1
                 e = E_UP if has[f, c, nt] else E_UNSERVED
         if e != 0:  # rare
             ev_pos[m] = j
             ev_type[m] = e
             m += 1
             if e != E_UP:  # the need is active again: the product is gone or unfit
-                served[f] -= 1
                 need[i, c] = ACTIVE
                 held[i, c] = -1
                 age[i, c] = 0
-    for k in range(m):
+    for k in range(start, m):
         if ev_type[k] == E_EXPIRED:
             nf[ev_pos[k]] = NONE
-    failed = _events_of(ev_pos, ev_type, m, E_FAILED)
-    comp = _events_of(ev_pos, ev_type, m, E_FAILED_COMPLEMENT)
-    for k in range(comp.size):  # the complement needs open last
-        i = comp[k] // C
-        comp[k] = i * C + comp_target[comp[k] - i * C]
-        nf[comp[k]] = LATENT
-    return (
-        _events_of(ev_pos, ev_type, m, E_EMERGED),
-        _events_of(ev_pos, ev_type, m, E_ACTIVATED),
-        _events_of(ev_pos, ev_type, m, E_UP),
-        _events_of(ev_pos, ev_type, m, E_UNSERVED),
-        failed,
-        _events_of(ev_pos, ev_type, m, E_WORN),
-        comp,
-        _events_of(ev_pos, ev_type, m, E_CHURNED),
-        _events_of(ev_pos, ev_type, m, E_EXPIRED),
-    )
+    for k in range(start, m):  # the complement needs open last
+        if ev_type[k] == E_FAILED_COMPLEMENT:
+            i = ev_pos[k] // C
+            nf[i * C + comp_target[ev_pos[k] - i * C]] = LATENT
+    return m - start

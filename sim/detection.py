@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from sim.jit import kernel
+
 EVENT_TYPES = (
     "latent_to_active",
     "upmarket",
@@ -125,30 +127,17 @@ class DetectionTracker:
         return (float(med[0]) if med.size else math.nan, float(p90[0]) if p90.size else math.nan)
 
     def lag_medians(self, kind_sets: list[list[int]], now: int) -> list[float]:
-        """``lag_median`` for several sets of event types in one pass of array operations
-        (the time series asks for seven every step)."""
+        """``lag_median`` for several sets of event types in one compiled pass (the time
+        series asks for seven every step, over the whole history so far)."""
         size = now + 2
         for g in (self.det_lag, self.cens_lag, self.pending):
             g.ensure(size)
-        pick = np.zeros((len(kind_sets), len(EVENT_TYPES)), dtype=np.int64)
+        pick = np.zeros((len(kind_sets), len(EVENT_TYPES)), dtype=np.bool_)
         for i, kinds in enumerate(kind_sets):
-            pick[i, kinds] = 1
-        # integer sums over the chosen types, as exact as summing the rows one by one
-        det = pick @ self.det_lag.a[:, :size]
-        cens = pick @ self.cens_lag.a[:, :size]
-        cens[:, now - np.arange(now + 1)] += pick @ self.pending.a[:, : now + 1]
-        total = det.sum(axis=1) + cens.sum(axis=1)
-        gone = np.cumsum(det + cens, axis=1)
-        before = np.concatenate([np.zeros((len(kind_sets), 1), np.int64), gone[:, :-1]], axis=1)
-        at_risk = total[:, None] - before
-        with np.errstate(divide="ignore", invalid="ignore"):
-            hazard = np.where(at_risk > 0, det / np.maximum(at_risk, 1), 0.0)
-        below = np.cumprod(1.0 - hazard, axis=1) <= 0.5
-        first = below.argmax(axis=1)
-        return [
-            float(first[i]) if total[i] and below[i, first[i]] else math.nan
-            for i in range(len(kind_sets))
-        ]
+            pick[i, kinds] = True
+        out = np.empty(len(kind_sets), dtype=np.float64)
+        _km_medians(self.det_lag.a, self.cens_lag.a, self.pending.a, pick, now, out)
+        return out.tolist()
 
     def detected_share(self, kinds: list[int], now: int) -> float:
         """Share of events at least H steps old that were detected within H."""
@@ -184,3 +173,45 @@ class DetectionTracker:
                 "lag_p90": p90,
             }
         return out
+
+
+@kernel
+def _km_medians(
+    det_lag: np.ndarray,  # (K, >= now + 2) int64 detections by type and lag
+    cens_lag: np.ndarray,  # (K, >= now + 2) int64 missed events by type and duration
+    pending: np.ndarray,  # (K, >= now + 1) int64 undetected events by type and step
+    pick: np.ndarray,  # (S, K) bool: the types of each set
+    now: int,
+    out: np.ndarray,  # (S,) float64 out: each set's Kaplan–Meier median lag (NaN: none)
+) -> None:
+    """The Kaplan–Meier median detection lag of each set of event types: events still
+    pending are censored at their age, the survival is the running product of one
+    less the hazard of each lag, the median the first lag where it is at most one
+    half. The same operations in the same order as the array version of ``_km``."""
+    size = now + 2
+    det = np.zeros(size, np.int64)
+    cens = np.zeros(size, np.int64)
+    for s in range(pick.shape[0]):
+        det[:] = 0
+        cens[:] = 0
+        for k in range(pick.shape[1]):
+            if pick[s, k]:
+                for d in range(size):
+                    det[d] += det_lag[k, d]
+                    cens[d] += cens_lag[k, d]
+                for t in range(now + 1):  # pending since step t: censored at now - t
+                    cens[now - t] += pending[k, t]
+        total = det.sum() + cens.sum()
+        out[s] = np.nan
+        if total == 0:
+            continue
+        gone = 0
+        surv = 1.0
+        for d in range(size):
+            at_risk = total - gone
+            hazard = np.float64(det[d]) / np.float64(at_risk) if at_risk > 0 else 0.0
+            surv *= 1.0 - hazard
+            if surv <= 0.5:
+                out[s] = d
+                break
+            gone += det[d] + cens[d]

@@ -10,21 +10,42 @@ imports, transitively, so an edit recompiles exactly the kernels it can affect (
 an edit to one rule's module recompiles that rule alone, which keeps the edit-to-run
 loop short). It handles the files of this package only; numba's own locators handle
 everything else.
+
+The per-customer rules run their customer loops on all cores (``parallel_kernel``).
+A parallel kernel holds its ``prange`` loops and scalar code only: numba turns every
+array expression in it (``np.zeros``, ``a += b``) into a parallel loop of its own,
+a thread launch each. numba's OpenMP threads would spin between two parallel loops,
+burning a core's time while Python runs the firm-level part of a step (four times
+the CPU time of a 10k-customer loop, measured): unless the user chose otherwise,
+they wait passively (``OMP_WAIT_POLICY``, read when numba starts its threads). A process whose
+models have run a parallel loop must not ``fork`` children that run models (GNU
+OpenMP is not fork-safe): start them with ``spawn`` or ``forkserver``, as
+``analysis.executors``, Dask and ``mesa.batch_run`` do.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+import numba
 from numba import njit
 from numba.core.caching import CacheImpl, InTreeCacheLocator
 
 HERE = Path(__file__).resolve().parent
-_IMPORT = re.compile(r"^\s*from sim(?:\.(\w+))? import ([\w, ]+)", re.MULTILINE)
+os.environ.setdefault("OMP_WAIT_POLICY", "passive")  # see the module docstring
+
+#: a module-level import of this package (``from sim.x import (``... too). Indented
+#: imports are left out: under ``if TYPE_CHECKING:`` they do not run, and inside a
+#: Python function no kernel can see them; counting them made every rule depend on
+#: ``sim.model`` (through the type hints of ``sim.firms``), and so on every other rule
+_IMPORT = re.compile(r"^from sim(?:\.(\w+))? import \(?([\w, ]*)", re.MULTILINE)
 
 
 @cache
@@ -66,3 +87,40 @@ if SimCacheLocator not in CacheImpl._locator_classes:
 
 #: compile a rule's kernel: cached on disk, without the GIL (models in threads)
 kernel = njit(cache=True, nogil=True)
+
+#: a kernel whose ``numba.prange`` loops run on all cores (plain ``range`` under
+#: ``NUMBA_DISABLE_JIT=1``). Its loops run over fixed chunks of customers, each writing
+#: only its own rows and its own slots of the outputs, so that the results are the same
+#: whatever the number of threads (``chunks``)
+parallel_kernel = njit(cache=True, nogil=True, parallel=True)
+
+#: customers per chunk of a parallel loop: fixed, so that the chunks, and every result
+#: put together from them in chunk order, do not depend on the number of threads
+CHUNK = 2048
+
+
+@njit(inline="always")
+def chunks(n: int) -> int:
+    """The number of chunks of ``CHUNK`` customers that cover ``n`` customers."""
+    return (n + CHUNK - 1) // CHUNK
+
+
+#: the fewest chunks worth spreading over threads: below, waking the other threads
+#: costs more than they take off (10,000 customers, five chunks: 1.6 times the CPU
+#: time on two threads, and slower; ``benchmarks/results.md``)
+PARALLEL_MIN_CHUNKS = 32
+
+
+@contextmanager
+def threads_for(n: int) -> Iterator[None]:
+    """Run the parallel kernels called inside on one thread when ``n`` customers make
+    fewer than ``PARALLEL_MIN_CHUNKS`` chunks (the numbers are the same either way)."""
+    if (n + CHUNK - 1) // CHUNK >= PARALLEL_MIN_CHUNKS:
+        yield
+        return
+    before = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(before)

@@ -18,7 +18,8 @@ needs-identification or product-communication link fails.
 Every draw is addressed (``sim.rng``): changing one firm's parameters moves no other
 process's random numbers.
 
-The rule is one compiled kernel (``platform_kernel``) and its wrapper
+The rule is one compiled kernel (``platform_kernel``: contacts, then reads and
+offers, each in chunks of customers run in parallel) and its wrapper
 (``platform_step``); ``record_sales`` books a firm's own sales into its records. Both
 keep the firm's believed counts per cell and its customers' contact kinds up to
 date as records change, so that targeting and planning need not recount them.
@@ -30,14 +31,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from sim.calendar import WEEKS_PER_YEAR, Clock
 from sim.counts import cell_counts
 from sim.firms import CONTACT_LINKS, LINK, FirmAgent, Records
-from sim.jit import kernel
+from sim.jit import CHUNK, chunks, kernel, parallel_kernel, threads_for
 from sim.market import Market
-from sim.rng import CONTACT, READ_LINK, address, pair, uniform
+from sim.rng import CONTACT, READ_LINK, address, block, uniform
 from sim.scenario import Platform
 from sim.state import ACTIVE, LATENT, NEVER, NO_FIRM, NONE, SERVED, CustomerState
 from sim.workspace import Workspace
@@ -184,30 +185,31 @@ def platform_step(
     tallies = np.zeros(7, dtype=np.int64)
     fb = LINK["feedback"]
     spy = firm.model.spec.run.steps_per_year
-    read_ok, offered_at = platform_kernel(
-        rec.kind,
-        probability,
-        spec.targeting == "personalized",
-        key,
-        address(now),
-        float(spec.strength),
-        float(spec.misread_rate),
-        float(firm.defect_rate[fb]),
-        firm.spec.capacity.feedback / spy,
-        firm.defect_rate[list(CONTACT_LINKS)],
-        firm.offers,
-        market.tier_count,
-        (state.need, state.tier, state.supplier),
-        (rec.need, rec.tier, rec.supplier, rec.seen, rec.known, rec.covered),
-        firm.std_cells.any(axis=1),
-        rec.believed,
-        rec.n_open,
-        now,
-        work.array("who", (n,), np.int32),
-        contacted,
-        offered,
-        tallies,
-    )
+    with threads_for(n):
+        read_ok, offered_at = platform_kernel(
+            rec.kind,
+            probability,
+            spec.targeting == "personalized",
+            key,
+            address(now),
+            float(spec.strength),
+            float(spec.misread_rate),
+            float(firm.defect_rate[fb]),
+            firm.spec.capacity.feedback / spy,
+            firm.defect_rate[list(CONTACT_LINKS)],
+            firm.offers,
+            market.tier_count,
+            (state.need, state.tier, state.supplier),
+            (rec.need, rec.tier, rec.supplier, rec.seen, rec.known, rec.covered),
+            firm.std_cells.any(axis=1),
+            rec.believed,
+            rec.n_open,
+            now,
+            work.array("who", (n,), np.int32),
+            contacted,
+            offered,
+            tallies,
+        )
     n_con = int(tallies[0])
     firm.contacts += n_con
     cost = n_con * spec.cost_per_contact + n_cov * firm.clock.amount(spec.cost_per_record)
@@ -339,7 +341,7 @@ def misread(need, tier, top, v):  # type: ignore[no-untyped-def]
     return need, tier + 1
 
 
-@kernel
+@parallel_kernel
 def platform_kernel(
     kind: np.ndarray,  # (N,) uint8: 0 uncovered, 1 covered, 2 covered with an open need
     table: np.ndarray,  # (3,) float64 contact probability per kind
@@ -374,14 +376,96 @@ def platform_kernel(
     records unless the feedback link fails (more often when the contacts of the step
     exceed its capacity). Then the firm makes an offer for each need its record, as it
     now stands, shows open; the offer reaches the customer unless a contact link fails.
+
+    Two parallel passes over chunks of customers (the feedback link's load is the
+    step's number of contacts, known after the first): each chunk writes its own
+    customers' rows and its own slots of the lists and counts, put together in chunk
+    order (``sim.jit``). No array expression here: in a parallel kernel numba runs each
+    as a parallel loop of its own, a thread launch per tiny array.
     """
-    need, tier, sup = truth
-    rec_need, rec_tier, rec_sup, seen, known, covered = records
-    n, C = need.shape
-    # contacts: at random with the kind's probability, or on schedule once a record is
-    # 1/probability steps old (an uncovered customer is never contacted)
+    n, C = truth[0].shape
+    T = believed.shape[1]
+    n_chunks = chunks(n)
+    hits = np.empty(n_chunks, np.int64)  # contacts per chunk, listed in ``who`` from lo on
+    for k in prange(n_chunks):
+        lo = k * CHUNK
+        hits[k] = _contact_chunk(
+            lo, min(lo + CHUNK, n), kind, table, scheduled, rk, step_addr, records[3], now,
+            who, contacted,
+        )  # fmt: skip
+    first = np.empty(n_chunks + 1, np.int64)  # contacts before each chunk
+    first[0] = 0
+    for k in range(n_chunks):
+        first[k + 1] = first[k] + hits[k]
+    n_con = first[n_chunks]
+    fb = overload_rate(feedback, np.float64(n_con), feedback_cap)
+    read_ok = np.empty(n_con * C, dtype=np.int64)
+    offered_at = np.empty(n_con * C, dtype=np.int64)
+    counts = np.empty((n_chunks, 9), np.int64)  # see ``_read_chunk``
+    d_believed = np.empty((n_chunks, C, T), np.int64)
+    for k in prange(n_chunks):
+        lo = k * CHUNK
+        _read_chunk(
+            who[lo : lo + hits[k]], first[k] * C, rk, step_addr, strength, misread_rate, fb,
+            link_rate, offers, tier_count, truth, records, std_cat, kind, d_believed[k], now,
+            offered, read_ok, offered_at, counts[k],
+        )  # fmt: skip
+    n_ok, n_off = _gather_reads(first, counts, d_believed, read_ok, offered_at, believed, n_open)
+    tallies[0] = n_con
+    for r in range(6):
+        tallies[1 + r] = 0
+        for k in range(n_chunks):
+            tallies[1 + r] += counts[k, 3 + r]
+    return read_ok[:n_ok], offered_at[:n_off]  # type: ignore[return-value]
+
+
+@kernel
+def _gather_reads(
+    first: np.ndarray,  # (chunks + 1,) contacts before each chunk
+    counts: np.ndarray,  # (chunks, 9) see ``_read_chunk``
+    d_believed: np.ndarray,  # (chunks, C, T) each chunk's change of the believed counts
+    read_ok: np.ndarray,  # the chunks' lists, each from C times its first contact on
+    offered_at: np.ndarray,
+    believed: np.ndarray,  # (C, T) kept up to date
+    n_open: np.ndarray,  # (1,) kept up to date
+) -> tuple[int, int]:
+    """The chunks' lists moved together in chunk order, and their counts added to the
+    kept ones. Returns the lengths of the lists."""
+    C = d_believed.shape[1]
+    n_ok = 0
+    n_off = 0
+    for k in range(counts.shape[0]):
+        at = first[k] * C  # never before n_ok or n_off: a forward copy is safe
+        for r in range(counts[k, 0]):
+            read_ok[n_ok + r] = read_ok[at + r]
+        for r in range(counts[k, 1]):
+            offered_at[n_off + r] = offered_at[at + r]
+        n_ok += counts[k, 0]
+        n_off += counts[k, 1]
+        n_open[0] += counts[k, 2]
+        believed += d_believed[k]
+    return n_ok, n_off
+
+
+@kernel
+def _contact_chunk(
+    lo: int,  # the chunk's customers: lo..hi-1
+    hi: int,
+    kind: np.ndarray,
+    table: np.ndarray,
+    scheduled: bool,
+    rk: np.ndarray,
+    step_addr: int,
+    seen: np.ndarray,
+    now: int,
+    who: np.ndarray,  # out: the customers contacted, from slot lo on
+    contacted: np.ndarray,  # out
+) -> int:
+    """Who of customers lo..hi-1 is contacted: at random with the kind's probability,
+    or on schedule once a record is 1/probability steps old (an uncovered customer is
+    never contacted). Returns the number contacted."""
     n_con = 0
-    for i in range(n):
+    for i in range(lo, hi):
         p = np.float64(table[kind[i]])
         hit = False
         if p > 0.0:
@@ -401,13 +485,42 @@ def platform_kernel(
             else:
                 hit = uniform(rk, step_addr, i, CONTACT, 0) < p
         contacted[i] = hit
-        who[n_con] = i
+        who[lo + n_con] = i
         n_con += hit
-    fb = overload_rate(feedback, np.float64(n_con), feedback_cap)
+    return n_con
+
+
+@kernel
+def _read_chunk(
+    who: np.ndarray,  # the chunk's contacted customers
+    at: int,  # the chunk's first slot in ``read_ok`` and ``offered_at``
+    rk: np.ndarray,
+    step_addr: int,
+    strength: float,
+    misread_rate: float,
+    fb: float,  # the feedback link's defect rate at this step's load
+    link_rate: np.ndarray,
+    offers: np.ndarray,
+    tier_count: np.ndarray,
+    truth: tuple,
+    records: tuple,
+    std_cat: np.ndarray,
+    kind: np.ndarray,
+    believed: np.ndarray,  # (C, T) int64 out: the chunk's change of the believed counts
+    now: int,
+    offered: np.ndarray,
+    read_ok: np.ndarray,  # out: from slot ``at`` on
+    offered_at: np.ndarray,  # out: from slot ``at`` on
+    counts: np.ndarray,  # (9,) int64 out: read_ok and offered_at written, change of
+    # n_open, feedback opportunities and defects, contact links' opportunities and defects
+) -> None:
+    """The reads, record refreshes and offers of one chunk's contacts (the arguments are
+    ``platform_kernel``'s)."""
+    need, tier, sup = truth
+    rec_need, rec_tier, rec_sup, seen, known, covered = records
+    C = need.shape[1]
     lo0 = band_edge(0.0, link_rate[0])  # one uniform through both links
     lo1 = band_edge(lo0, link_rate[1])
-    read_ok = np.empty(n_con * C, dtype=np.int64)
-    offered_at = np.empty(n_con * C, dtype=np.int64)
     n_off = 0
     n_ok = 0
     n_read = 0
@@ -416,12 +529,20 @@ def platform_kernel(
     def0 = 0
     opp1 = 0
     def1 = 0
+    d_open = np.zeros(1, np.int64)
+    # the chunk's own counts, written out once: counts of neighbouring chunks share
+    # cache lines, and threads writing them in turn would pass the lines to and fro
+    d_believed = np.zeros_like(believed)
     link_u = np.empty(C, dtype=np.float64)  # each need's link draw, from its read's pair
-    for r in range(n_con):
+    w4 = (0.0, 0.0, 0.0, 0.0)
+    for r in range(who.size):
         i = np.int64(who[r])  # type: ignore[assignment]
         for c in range(C):
             j = i * C + c
-            x, ul = pair(rk, step_addr, i, READ_LINK, c)
+            # the pair of category c is half of block c // 2 (one Philox call for two)
+            if c & 1 == 0:
+                w4 = block(rk, step_addr, i, READ_LINK, c >> 1)
+            x, ul = (w4[2], w4[3]) if c & 1 else (w4[0], w4[1])
             link_u[c] = ul
             # the read: correct below strength; above it, wrong in the misread band
             correct = x < strength
@@ -441,14 +562,14 @@ def platform_kernel(
                 w = (v - fb) / max(1.0 - fb, 1e-12)  # uniform again, past the feedback band
                 new_need, new_tier = misread(new_need, new_tier, tier_count[c] - 1, w)
             if correct:
-                read_ok[n_ok] = j
+                read_ok[at + n_ok] = j
                 n_ok += 1
-            _update_record(i, c, new_need, new_tier, rec_need, rec_tier, believed)
+            _update_record(i, c, new_need, new_tier, rec_need, rec_tier, d_believed)
             if correct:
                 rec_sup[i, c] = sup[i, c]
         seen[i] = now
         known[i] = True
-        _update_kind(i, rec_need, covered, std_cat, kind, n_open)
+        _update_kind(i, rec_need, covered, std_cat, kind, d_open)
         for c in range(C):
             t = believed_offer(rec_need[i, c], rec_tier[i, c], offers[c])
             if t < 0:
@@ -463,16 +584,18 @@ def platform_kernel(
                 def1 += 1
                 continue
             offered[i, c] = t
-            offered_at[n_off] = i * C + c
+            offered_at[at + n_off] = i * C + c
             n_off += 1
-    tallies[0] = n_con
-    tallies[1] = n_read
-    tallies[2] = n_lost
-    tallies[3] = opp0
-    tallies[4] = def0
-    tallies[5] = opp1
-    tallies[6] = def1
-    return read_ok[:n_ok], offered_at[:n_off]  # type: ignore[return-value]
+    counts[0] = n_ok
+    counts[1] = n_off
+    counts[2] = d_open[0]
+    counts[3] = n_read
+    counts[4] = n_lost
+    counts[5] = opp0
+    counts[6] = def0
+    counts[7] = opp1
+    counts[8] = def1
+    believed[:] = d_believed
 
 
 def withhold(contacts: list[Contacts]) -> None:

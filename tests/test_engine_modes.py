@@ -1,5 +1,6 @@
 """The rules run as plain Python too (``NUMBA_DISABLE_JIT=1``, for stepping through a
-rule in a debugger) with the compiled numbers; runs of any length; Mesa's loop stops."""
+rule in a debugger) with the compiled numbers; on one thread or two with the same
+numbers; runs of any length; Mesa's loop stops."""
 
 from __future__ import annotations
 
@@ -11,13 +12,16 @@ import sys
 import numpy as np
 
 from sim import DemandModel
+from sim.jit import CHUNK
 from tests.helpers import small
 
 SCRIPT = """
 import json, sys
+import sim.jit
 from sim import DemandModel
 from tests.helpers import small
-sc = small("complement-wave", n=80, **{"network.kind": sys.argv[1]})
+sim.jit.PARALLEL_MIN_CHUNKS = 1  # spread every loop over the threads, however small
+sc = small("complement-wave", n=int(sys.argv[2]), **{"network.kind": sys.argv[1]})
 m = DemandModel(sc, rng=7).run(10)
 ts = m.datacollector.get_model_vars_dataframe()
 print(json.dumps({"ts": ts.to_json(), "summary": m.summary(), "need": m.state.need.tolist(),
@@ -25,12 +29,14 @@ print(json.dumps({"ts": ts.to_json(), "summary": m.summary(), "need": m.state.ne
 """
 
 
-def _run(kind: str, jit: bool) -> dict:
+def _run(kind: str, jit: bool, n: int = 80, threads: int | None = None) -> dict:
     env = dict(os.environ)
     if not jit:
         env["NUMBA_DISABLE_JIT"] = "1"
+    if threads is not None:
+        env["NUMBA_NUM_THREADS"] = str(threads)
     out = subprocess.run(
-        [sys.executable, "-c", SCRIPT, kind],
+        [sys.executable, "-c", SCRIPT, kind, str(n)],
         capture_output=True,
         text=True,
         env=env,
@@ -45,6 +51,15 @@ def test_plain_python_gives_the_compiled_numbers() -> None:
         compiled, plain = _run(kind, jit=True), _run(kind, jit=False)
         assert plain == compiled
         assert json.loads(compiled["ts"])["revenue"]  # a run that sold something
+
+
+def test_the_numbers_do_not_depend_on_the_threads() -> None:
+    # more customers than one chunk of the parallel loops (sim.jit.CHUNK), so that the
+    # two threads share the chunks of every step
+    n = 3 * CHUNK + 100
+    one, two = _run("watts-strogatz", True, n, threads=1), _run("watts-strogatz", True, n, 2)
+    assert one == two
+    assert json.loads(one["ts"])["revenue"]
 
 
 def test_runs_of_any_length() -> None:

@@ -20,6 +20,16 @@ def test_a_rule_depends_on_the_modules_it_imports_and_no_other_rule() -> None:
     assert "rng.py" in _names(HERE / "choice.py")
 
 
+def test_type_hints_and_local_imports_are_not_dependencies() -> None:
+    # the platform names DemandModel under TYPE_CHECKING, and imports build_scenario
+    # inside a function: neither can reach a kernel, so an edit to the model (which
+    # imports every rule) must not recompile the platform's kernels
+    platform = _names(HERE / "platform.py")
+    assert "model.py" not in platform and "demand.py" not in platform
+    assert "firms.py" in platform  # a module-level import (a parenthesized one below)
+    assert "platform.py" in _names(HERE / "model.py")
+
+
 def test_the_stamp_follows_a_dependency(tmp_path: Path) -> None:
     (tmp_path / "a.py").write_text("from sim.b import x\n")
     (tmp_path / "b.py").write_text("x = 1\n")
