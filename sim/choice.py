@@ -25,19 +25,23 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numba import njit, prange
 
 from sim.firms import AFTER_SALE_LINKS, SALE_LINKS, FirmAgent
 from sim.jit import CHUNK, chunks, kernel, parallel_kernel, threads_for
+from sim.links import band_edge, overload_rate
 from sim.market import Market
 from sim.network import Graph
-from sim.platform import Contacts, band_edge, overload_rate
 from sim.rng import CHOICE, DECISION_WEEK, NEIGHBOUR, address, block, uniform
 from sim.scenario import Choice, WordOfMouth
 from sim.state import ACTIVE, SERVED, CustomerState, satisfaction
 from sim.workspace import Workspace
+
+if TYPE_CHECKING:
+    from sim.platform import Contacts
 
 
 @dataclass

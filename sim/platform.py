@@ -37,6 +37,7 @@ from sim.calendar import WEEKS_PER_YEAR, Clock
 from sim.counts import cell_counts
 from sim.firms import CONTACT_LINKS, LINK, FirmAgent, Records
 from sim.jit import CHUNK, chunks, kernel, parallel_kernel, threads_for
+from sim.links import band_edge, overload_rate
 from sim.market import Market
 from sim.rng import CONTACT, READ_LINK, address, block, uniform
 from sim.scenario import Platform
@@ -299,23 +300,6 @@ def _record_sales_kernel(
         rec_sup[i, c] = firm
         known[i] = True
         _update_kind(i, rec_need, covered, std_cat, kind, n_open)
-
-
-@njit(inline="always")
-def overload_rate(rate, load, capacity):  # type: ignore[no-untyped-def]
-    """A process link's defect rate under load: its base ``rate``, and above
-    ``capacity`` (per step; 0 = unlimited) the share of the load beyond it fails too."""
-    if capacity <= 0.0 or load <= capacity:
-        return rate
-    return rate + (1.0 - rate) * (1.0 - capacity / load)
-
-
-@njit(inline="always")
-def band_edge(lo, rate):  # type: ignore[no-untyped-def]
-    """The upper edge of the band in which one uniform fails the next of consecutive
-    chain links: the links before fail below ``lo``, this one fails with ``rate`` of
-    what passed them."""
-    return lo + (1.0 - lo) * rate
 
 
 @njit(inline="always")
