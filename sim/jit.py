@@ -17,7 +17,8 @@ array expression in it (``np.zeros``, ``a += b``) into a parallel loop of its ow
 a thread launch each. numba's OpenMP threads would spin between two parallel loops,
 burning a core's time while Python runs the firm-level part of a step (four times
 the CPU time of a 10k-customer loop, measured): unless the user chose otherwise,
-they wait passively (``OMP_WAIT_POLICY``, read when numba starts its threads). A process whose
+they wait passively (``OMP_WAIT_POLICY``, read when numba starts its threads, which
+``threads_for`` sets just before the first parallel kernel runs, not at import). A process whose
 models have run a parallel loop must not ``fork`` children that run models (GNU
 OpenMP is not fork-safe): start them with ``spawn`` or ``forkserver``, as
 ``analysis.executors``, Dask and ``mesa.batch_run`` do.
@@ -39,7 +40,6 @@ from numba import njit
 from numba.core.caching import CacheImpl, InTreeCacheLocator
 
 HERE = Path(__file__).resolve().parent
-os.environ.setdefault("OMP_WAIT_POLICY", "passive")  # see the module docstring
 
 #: a module-level import of this package (``from sim.x import (``... too). Indented
 #: imports are left out: under ``if TYPE_CHECKING:`` they do not run, and inside a
@@ -111,10 +111,18 @@ def chunks(n: int) -> int:
 PARALLEL_MIN_CHUNKS = 32
 
 
+def _wait_passively() -> None:
+    """Let numba's OpenMP threads sleep between parallel loops, unless the user chose
+    otherwise: read once, when the threads start, so set before the first parallel
+    kernel (and not at import: importing demandsim changes nothing)."""
+    os.environ.setdefault("OMP_WAIT_POLICY", "passive")
+
+
 @contextmanager
 def threads_for(n: int) -> Iterator[None]:
     """Run the parallel kernels called inside on one thread when ``n`` customers make
     fewer than ``PARALLEL_MIN_CHUNKS`` chunks (the numbers are the same either way)."""
+    _wait_passively()
     if (n + CHUNK - 1) // CHUNK >= PARALLEL_MIN_CHUNKS:
         yield
         return
