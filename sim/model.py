@@ -32,13 +32,13 @@ from sim.platform import (
     init_records,
     keep_counts,
     platform_step,
-    record_sales,
     withhold,
 )
 from sim.rng import Streams, fresh_seed
+from sim.sales import book_sales
 from sim.scenario import Scenario, build_scenario, load_scenario
 from sim.state import initial_state
-from sim.strategy import count_adopters, plan, start_development
+from sim.strategy import plan, start_development
 from sim.workspace import Workspace
 
 
@@ -208,20 +208,7 @@ class DemandModel(mesa.Model):
             d.complaint_satisfaction,
             self.spec.run.steps_per_year,
         )
-        C = m.n_categories
-        for f, s in zip(firms, sales, strict=True):
-            if s.idx.size == 0:
-                continue
-            record_sales(f, s.idx, s.tier, work, m)
-            count_adopters(f, s.tier, s.idx % C, now)
-            new_c = s.idx[st.complaint.reshape(-1)[s.idx] == f.index]
-            new_c = new_c[st.complaint_t.reshape(-1)[new_c] == now]
-            self.complaints_raised += new_c.size
-            if f is self.focal:
-                # a sale shows the firm what it sold: the truth where that is what the
-                # customer wanted
-                tr.detect(s.idx[st.tier.reshape(-1)[s.idx] == s.tier], now)
-                tr.occur(EV["complaint"], new_c, now)
+        self.complaints_raised += book_sales(firms, sales, st, m, work, tr, now)
         # customers of a later generation leave the earlier one
         left = [ev.expired, *(s.idx for s in sales), substitute(st, m, work)]
         offered_at = contacts[0].offered_at
