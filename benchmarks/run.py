@@ -9,8 +9,8 @@ workload runs in its own subprocess, so peak memory (``ru_maxrss``) belongs to
 that workload alone; before them one short run compiles the kernels into numba's
 on-disk cache (timed and reported), so every workload loads them from the cache as
 any later run does. A child reports the resident memory after its imports
-(the interpreter, numpy, pandas, Mesa) and the peak; the model's own memory is the
-difference. Wall and CPU time are both shown: the machine may be shared, and CPU
+(the interpreter, numpy, pandas, Mesa) and the compiled kernels' code, and the peak;
+the model's own memory is the difference. Wall and CPU time are both shown: the machine may be shared, and CPU
 time is what the code itself costs. The table is printed and written to
 ``benchmarks/results.md`` together with the machine it ran on and the targets.
 """
@@ -70,9 +70,17 @@ def child_engine(customers: int, steps: int, seed: int) -> dict[str, Any]:
     import sim.model
     import sim.network
     from benchmarks.workloads import workload
+    from sim.warmup import load_kernels
 
     spec = workload(customers, steps)
+    # the compiled kernels' code is the program's, not the model's: loaded (from the
+    # cache) before the baseline, and timed as part of the set-up
+    code_kb = _rss_now_kb()
+    tk, ck = time.perf_counter(), _cpu()
+    load_kernels(spec.network.kind == "mean-field")
+    kernels_s, kernels_cpu_s = time.perf_counter() - tk, _cpu() - ck
     base_kb = _rss_now_kb()
+    code_kb = base_kb - code_kb
     timing: dict[str, float] = {}
     build = sim.network.build
 
@@ -99,8 +107,9 @@ def child_engine(customers: int, steps: int, seed: int) -> dict[str, Any]:
         "customers": customers,
         "steps": steps,
         "edges": model.graph.edges,
-        "setup_s": t1 - t0,
-        "setup_cpu_s": c1 - c0,
+        "setup_s": t1 - t0 + kernels_s,
+        "setup_cpu_s": c1 - c0 + kernels_cpu_s,
+        "code_kb": code_kb,
         "run_s": t2 - t1,
         "run_cpu_s": c2 - c1,
         "base_kb": base_kb,
@@ -343,7 +352,14 @@ def render(
             f"{r['run_cpu_s']:.2f} | {r['setup_s'] + r['run_s']:.2f} | {_mb(r['peak_kb'])} | "
             f"{_mb(model_kb)} | {model_kb * 1024 / r['customers']:.0f} |"
         )
-    lines += ["", "Model MB is the peak resident memory less the memory after imports.", ""]
+    lines += [
+        "",
+        "Model MB is the peak resident memory less the memory after imports and after "
+        "loading the compiled kernels from numba's cache (their code: "
+        + ", ".join(f"{r['name']} {_mb(r['code_kb'])} MB" for r in rows if "code_kb" in r)
+        + "; it does not grow with the market). Set-up includes loading the kernels.",
+        "",
+    ]
     by = {(r["name"], r["impl"]): r for r in rows}
     for base, other, title in (
         ("engine", "peer", "engine / peer"),
@@ -437,7 +453,8 @@ def check_targets(rows: list[dict[str, Any]], help_s: float) -> list[str]:
         used = (e1m["peak_kb"] - e1m["base_kb"]) * 1024
         out.append(
             f"{mark(used <= budget)}: peak memory <= 200 B/customer + 16 B/edge "
-            f"({budget / 2**20:.0f} MB): model {used / 2**20:.0f} MB (whole process {e1m['peak_kb'] / 1024:.0f} MB)"
+            f"({budget / 2**20:.0f} MB): model {used / 2**20:.0f} MB (compiled kernels "
+            f"{e1m.get('code_kb', 0) / 1024:.0f} MB; whole process {e1m['peak_kb'] / 1024:.0f} MB)"
         )
         out.append(
             f"{mark(e1m.get('network_s', 1e9) < TARGET_NETWORK_1M)}: 1M-customer network in < 5 s: "
