@@ -25,6 +25,7 @@ from sim.detection import EV, DetectionTracker
 from sim.events import Events
 from sim.firms import FirmAgent
 from sim.generations import open_later, substitute
+from sim.jit import threads_for
 from sim.market import compile_market
 from sim.metrics import OpportunityLedger
 from sim.platform import (
@@ -108,7 +109,8 @@ class DemandModel(mesa.Model):
         self._warming = True
         self.t = start
         while self.t < 0:
-            self._advance()  # not Mesa's step: its step count starts at step 0
+            with threads_for(n):
+                self._advance()  # not Mesa's step: its step count starts at step 0
         self._warming = False
         self._start_measuring()
         self._metrics = measures.metric_row(self)
@@ -144,7 +146,8 @@ class DemandModel(mesa.Model):
     # ------------------------------------------------------------------ step
     def step(self) -> None:
         """Advance the market by one period."""
-        self._advance()
+        with threads_for(self.n):  # a small market's rules stay on one thread
+            self._advance()
 
     def _advance(self) -> None:
         self.t = now = self.t + 1
