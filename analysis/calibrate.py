@@ -61,7 +61,7 @@ from analysis.sweep_spec import (
     run_seed,
 )
 from sim.calendar import Clock
-from sim.market import compile_market, generation_categories
+from sim.market import compile_market
 from sim.scenario import build_scenario
 
 # Fresh replications at the best fit that set the acceptance distance and the band.
@@ -269,17 +269,13 @@ class Calibration:
     start: dict[str, Any]
 
 
-def _introduced(sc: Any, category: str) -> int:
+def _introduced(sc: Any, clock: Clock, category: str) -> int:
     """The step before a category is first on sale (Norton-Bass tau: its first
     adopters come a step later, as a market's first do at step 1)."""
-    clock = Clock(sc.run.steps_per_year)
     on_sale = [
-        clock.steps(p.launch_week, 1) if p.launch_week else 0
-        for f in sc.firms
-        for p in f.products
-        if p.category == category
+        clock.date(p.launch_week) for f in sc.firms for p in f.products if p.category == category
     ] + [
-        clock.steps(e.week, 1)
+        clock.date(e.week)
         for f in sc.firms
         for e in f.events
         if e.kind == "launch" and e.category == category
@@ -287,20 +283,19 @@ def _introduced(sc: Any, category: str) -> int:
     return max(min(on_sale, default=0) - 1, 0)
 
 
-def generations_start(observed: Any, spec: CalibrationSpec) -> dict[str, Any]:
+def generations_start(observed: Any, sc: Any) -> dict[str, Any]:
     """Stage 1 for successive generations: the Norton-Bass fit of the observed
-    adopters of each generation (``adopters_<category>`` columns), mapped; {} unless
-    the data have two generations or more."""
+    adopters of each generation (``adopters_<category>`` columns) of scenario ``sc``,
+    mapped; {} unless the data have two generations or more."""
     from analysis.diffusion import fit_norton_bass
 
-    sc = build_scenario(spec.base, {})
     market = compile_market(sc)
-    chain = [market.category_names[c] for c in generation_categories(market)]
+    chain = [market.category_names[c] for c in market.generations]
     gens = [c for c in chain if f"adopters_{c}" in observed]
     if len(gens) < 2 or observed["step"].iloc[0] != 0:
         return {}
     y = np.array([observed[f"adopters_{c}"].to_numpy(dtype=float) for c in gens])
-    tau = [_introduced(sc, c) for c in gens]
+    tau = [_introduced(sc, market.clock, c) for c in gens]
     fit = fit_norton_bass(observed["step"].to_numpy(dtype=float), y, tau, discrete=True)
     return {
         "curve": "norton-bass",
@@ -320,7 +315,8 @@ def bass_start(observed: Any, spec: CalibrationSpec) -> dict[str, Any]:
     (which are per week: ``sim.calendar``)."""
     from analysis.diffusion import fit_bass
 
-    start = generations_start(observed, spec)
+    sc = build_scenario(spec.base, {})
+    start = generations_start(observed, sc)
     if start:
         return {**start, "enqueued": _enqueued(start["mapped"], spec)}
     if "adopters" in observed:
@@ -332,7 +328,7 @@ def bass_start(observed: Any, spec: CalibrationSpec) -> dict[str, Any]:
     if observed["step"].iloc[0] != 0 or y.max() <= 0:
         return {}
     fit = fit_bass(y)
-    mapped = fit.overrides(int(build_scenario(spec.base, {}).run.steps_per_year))
+    mapped = fit.overrides(sc.run.steps_per_year)
     return {
         "curve": "bass",
         "p": fit.p,

@@ -37,6 +37,11 @@ class Clock:
         rounded to the nearest step and at least ``least``."""
         return max(least, round(weeks / self.weeks_per_step))
 
+    def date(self, week: int) -> int:
+        """The step of a date in weeks: week 0 is the set-up (step 0), any later week
+        at least the first step after it."""
+        return self.steps(week, 1) if week else 0
+
     def amount(self, per_week: float) -> float:
         """A quantity per week (contacts, money) as the same quantity per step."""
         return per_week * self.weeks_per_step

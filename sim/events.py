@@ -38,13 +38,13 @@ class Events:
         for i, firm in enumerate(firms):
             for p in firm.spec.products:
                 c, k = market.tier_index(p.category, p.tier)
-                at = market.clock.steps(p.launch_week, 1) if p.launch_week else 0
+                at = market.clock.date(p.launch_week)
                 if at == 0:
                     firm.add_product(c, k, p.price, p.quality, 0)
                 else:
                     ev.scheduled.append((at, i, p))
             for e in firm.spec.events:
-                ev.scheduled.append((market.clock.steps(e.week, 1), i, e))
+                ev.scheduled.append((market.clock.date(e.week), i, e))
         return ev
 
     def scripted(

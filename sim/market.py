@@ -39,6 +39,7 @@ class Market:
     )  # (C,) index of the complement category opened by a failure here, -1 none
     is_complement: np.ndarray  # (C,) bool
     supersedes: np.ndarray  # (C,) index of the earlier generation a category replaces, -1 none
+    generations: tuple[int, ...]  # the categories of product lines, each line earliest first
     # segments
     seg_share: np.ndarray  # (S,)
     seg_tier_mix: np.ndarray  # (S, C, T) initial desired tier distribution per category
@@ -101,6 +102,7 @@ def compile_market(sc: Scenario) -> Market:
         complement_target=comp_target,
         is_complement=is_comp,
         supersedes=supersedes,
+        generations=_product_lines(supersedes),
         seg_share=np.array([s.share for s in sc.segments]),
         seg_tier_mix=mix,
         seg_up_rate=np.array([s.upmarket_rate for s in sc.segments]) / spy,
@@ -110,10 +112,10 @@ def compile_market(sc: Scenario) -> Market:
     )
 
 
-def generation_categories(m: Market) -> list[int]:
+def _product_lines(supersedes: np.ndarray) -> tuple[int, ...]:
     """The categories that are a generation of a product line (supersede another, or
-    are superseded), earliest first."""
-    later = {int(c): int(e) for c, e in enumerate(m.supersedes) if e >= 0}
+    are superseded), each line from its earliest generation on."""
+    later = {int(c): int(e) for c, e in enumerate(supersedes) if e >= 0}
     chain: list[int] = []
     for c in sorted(set(later.values()) - set(later)):  # each line's first generation
         while True:
@@ -122,4 +124,4 @@ def generation_categories(m: Market) -> list[int]:
             if not nxt:
                 break
             c = nxt[0]
-    return chain
+    return tuple(chain)

@@ -13,7 +13,6 @@ import mesa
 import numpy as np
 
 from sim.detection import EV, EVENT_TYPES
-from sim.market import generation_categories
 from sim.metrics import contraction_update
 from sim.quality import dpmo, first_pass_yield, rolled_throughput_yield, sigma_level
 from sim.scenario import CHAIN_LINKS
@@ -81,7 +80,7 @@ def metric_row(model: DemandModel) -> dict[str, float]:
     # successive generations: the focal firm's customers in each, the series a
     # Norton-Bass fit reads (only where a category supersedes another)
     st = model.state
-    for c in generation_categories(m):
+    for c in m.generations:
         mine = (st.need[:, c] == SERVED) & (st.supplier[:, c] == 0)
         row[f"adopters_{m.category_names[c]}"] = int(np.count_nonzero(mine))
     for name, lag in zip(EV, lags[1:], strict=True):
