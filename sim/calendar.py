@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 WEEKS_PER_YEAR = 52
 
@@ -35,7 +36,7 @@ class Clock:
     def steps(self, weeks: float, least: int = 0) -> int:
         """A duration (or a point in time) in weeks as a whole number of steps,
         rounded to the nearest step and at least ``least``."""
-        return max(least, round(weeks / self.weeks_per_step))
+        return _steps(self.steps_per_year, weeks, least)
 
     def date(self, week: int) -> int:
         """The step of a date in weeks: week 0 is the set-up (step 0), any later week
@@ -55,3 +56,9 @@ class Clock:
         if per_week >= 1.0:
             return 1.0
         return -math.expm1(k * math.log1p(-per_week))
+
+
+@lru_cache(maxsize=4096)
+def _steps(steps_per_year: int, weeks: float, least: int) -> int:
+    """``Clock.steps``, remembered: the rules ask for the same few durations every step."""
+    return max(least, round(weeks / (WEEKS_PER_YEAR / steps_per_year)))

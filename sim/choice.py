@@ -58,18 +58,32 @@ class _ChoiceTables:
     offers: np.ndarray  # (F, C, T) int64 each firm's closest tier per desired tier
     quality: np.ndarray  # (F, C, T) float64
     price: np.ndarray  # (F, C, T) float64
+    link_rate: np.ndarray  # (F, 5) float64 defect rates of the sale and after-sale links
+    link_cap: np.ndarray  # (F, 3) float64 their capacities per step (0: unlimited)
 
 
-def _choice_tables(firms: list[FirmAgent], work: Workspace) -> _ChoiceTables:
-    """The firms' portfolio tables, rebuilt only when a portfolio changed."""
-    key = tuple(f.portfolio_version for f in firms)
+#: the links of a sale and after it, in the order of ``_ChoiceTables.link_rate``
+_LINKS = np.array(SALE_LINKS + AFTER_SALE_LINKS, dtype=np.int64)
+
+
+def _choice_tables(firms: list[FirmAgent], work: Workspace, spy: int) -> _ChoiceTables:
+    """The firms' portfolio and link tables, rebuilt only when a portfolio or a firm's
+    settings changed (``spy``: steps per year)."""
+    # the settings themselves are part of the key (compared by identity first)
+    key = tuple((f.portfolio_version, f.spec) for f in firms)
     got = work.choice_tables
     if got is not None and got[0] == key:
         return got[1]  # type: ignore[no-any-return]
+    caps = [
+        [c.order_fulfilment, c.delivery_installation, c.use_assistance]
+        for c in (f.spec.capacity for f in firms)
+    ]
     tables = _ChoiceTables(
         offers=np.stack([f.offers for f in firms]).astype(np.int64),
         quality=np.stack([f.quality for f in firms]).astype(np.float64),
         price=np.stack([f.price for f in firms]).astype(np.float64),
+        link_rate=np.stack([f.defect_rate[_LINKS] for f in firms]),
+        link_cap=np.array(caps, dtype=np.float64) / spy,
     )
     work.choice_tables = (key, tables)
     return tables
@@ -112,23 +126,7 @@ def choice_step(
     ``complaint_keep``: the satisfaction a misfit tier costs and a complaint keeps)."""
     n, C = state.need.shape
     F = len(firms)
-    tb = _choice_tables(firms, work)
-    links = SALE_LINKS + AFTER_SALE_LINKS
-    link_rate = np.stack([f.defect_rate[list(links)] for f in firms])
-    link_cap = (
-        np.array(
-            [
-                [
-                    f.spec.capacity.order_fulfilment,
-                    f.spec.capacity.delivery_installation,
-                    f.spec.capacity.use_assistance,
-                ]
-                for f in firms
-            ],
-            dtype=np.float64,
-        )
-        / steps_per_year
-    )
+    tb = _choice_tables(firms, work, steps_per_year)
     indptr = _EMPTY if graph.indptr is None else graph.indptr
     indices = _EMPTY if graph.indices is None else graph.indices
     chain = np.zeros((F, 2, 5), dtype=np.int64)
@@ -161,8 +159,8 @@ def choice_step(
             float(choice.loyalty),
             float(wom.complaint_penalty),
             float(choice.outside_utility),
-            link_rate,
-            link_cap,
+            tb.link_rate,
+            tb.link_cap,
             float(misfit),
             float(complaint_keep),
             now,
@@ -171,9 +169,8 @@ def choice_step(
         )
     out: list[Sales] = []
     for f, firm in enumerate(firms):
-        for k, link in enumerate(links):
-            firm.chain_opp[link] += int(chain[f, 0, k])
-            firm.chain_def[link] += int(chain[f, 1, k])
+        firm.chain_opp[_LINKS] += chain[f, 0]
+        firm.chain_def[_LINKS] += chain[f, 1]
         mine = firm_of == f
         p_f, t_f, l_f = pos[mine], tiers[mine], loyal[mine]
         if p_f.size:

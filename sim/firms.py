@@ -13,6 +13,7 @@ customer wanted).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 import mesa
@@ -22,6 +23,7 @@ from sim.market import Market
 from sim.scenario import CHAIN_LINKS, Firm
 
 if TYPE_CHECKING:
+    from sim.calendar import Clock
     from sim.model import DemandModel
 
 LINK = {name: i for i, name in enumerate(CHAIN_LINKS)}
@@ -131,6 +133,7 @@ class FirmBook:
             for k in range(int(market.tier_count[c])):
                 cell[c, k] = not std.tiers or market.tier_names[c][k] in std.tiers
         self.std_cells = cell
+        self.std_cat = cell.any(axis=1)  # (C,) categories with a cell in the standard
         self.offers = self.offer_tier()
         #: counts portfolio changes (tables derived from prices, qualities and offers
         #: are rebuilt when it moves)
@@ -187,9 +190,9 @@ class FirmBook:
 _BOOK_FIELDS = (
     "index", "spec", "name", "has", "price", "quality", "launched_at", "records",
     "coverage_u", "chain_opp", "chain_def", "defect_rate", "above", "below", "developing",
-    "launches", "planning_events", "std_segments", "std_cells", "offers",
+    "launches", "planning_events", "std_segments", "std_cells", "std_cat", "offers",
     "portfolio_version", "revenue", "contact_cost", "development_cost", "step_revenue",
-    "step_cost", "contacts", "sales", "step_sales",
+    "step_cost", "contacts", "sales", "step_sales", "clock",
 )  # fmt: skip
 
 
@@ -220,6 +223,7 @@ class FirmAgent(mesa.Agent):
     planning_events: list[dict[str, Any]]
     std_segments: np.ndarray
     std_cells: np.ndarray
+    std_cat: np.ndarray
     offers: np.ndarray
     portfolio_version: int
     revenue: float
@@ -230,6 +234,7 @@ class FirmAgent(mesa.Agent):
     contacts: int
     sales: int
     step_sales: int
+    clock: Clock
 
     def __init__(self, model: DemandModel, index: int, spec: Firm, market: Market) -> None:
         super().__init__(model)
@@ -246,13 +251,12 @@ class FirmAgent(mesa.Agent):
 
 
 def _forward(name: str) -> property:
-    def get(self: FirmAgent) -> Any:
-        return getattr(self.book, name)
-
+    # the getter is C code (``attrgetter``): the rules read the books' attributes
+    # through their agents a few hundred times a step
     def put(self: FirmAgent, value: Any) -> None:
         setattr(self.book, name, value)
 
-    return property(get, put, doc=f"The book's ``{name}``.")
+    return property(attrgetter(f"book.{name}"), put, doc=f"The book's ``{name}``.")
 
 
 for _name in _BOOK_FIELDS:

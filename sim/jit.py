@@ -30,8 +30,7 @@ import hashlib
 import os
 import re
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, nullcontext
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -112,32 +111,49 @@ def chunks(n: int) -> int:
 PARALLEL_MIN_CHUNKS = 32
 
 
+_PASSIVE = False  # whether ``_wait_passively`` has run in this process
+
+
 def _wait_passively() -> None:
     """Let numba's OpenMP threads sleep between parallel loops, unless the user chose
     otherwise: read once, when the threads start, so set before the first parallel
     kernel (and not at import: importing demandsim changes nothing)."""
-    os.environ.setdefault("OMP_WAIT_POLICY", "passive")
+    global _PASSIVE
+    if not _PASSIVE:
+        os.environ.setdefault("OMP_WAIT_POLICY", "passive")
+        _PASSIVE = True
 
 
 #: whether this Python thread is inside ``threads_for`` of a small market already
 _ONE_THREAD = threading.local()
 
 
-@contextmanager
-def threads_for(n: int) -> Iterator[None]:
+class _OneThread:
+    """Numba on one thread inside the block, as many as before after it."""
+
+    def __init__(self) -> None:
+        self.before = 1
+
+    def __enter__(self) -> None:
+        self.before = numba.get_num_threads()
+        numba.set_num_threads(1)
+        _ONE_THREAD.on = True
+
+    def __exit__(self, *exc: object) -> None:
+        _ONE_THREAD.on = False
+        numba.set_num_threads(self.before)
+
+
+_AS_IT_IS = nullcontext()
+
+
+def threads_for(n: int) -> AbstractContextManager[None]:
     """Run the parallel kernels called inside on one thread when ``n`` customers make
     fewer than ``PARALLEL_MIN_CHUNKS`` chunks (the numbers are the same either way).
     Nested calls cost nothing: the model wraps a whole step, so that the rules inside
-    do not switch numba's thread count back and forth (about 16 µs a switch)."""
+    do not switch numba's thread count back and forth (about 16 µs a switch). A plain
+    class, not a generator: the rules call it a dozen times a step."""
     _wait_passively()
     if (n + CHUNK - 1) // CHUNK >= PARALLEL_MIN_CHUNKS or getattr(_ONE_THREAD, "on", False):
-        yield
-        return
-    before = numba.get_num_threads()
-    numba.set_num_threads(1)
-    _ONE_THREAD.on = True
-    try:
-        yield
-    finally:
-        _ONE_THREAD.on = False
-        numba.set_num_threads(before)
+        return _AS_IT_IS
+    return _OneThread()

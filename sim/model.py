@@ -141,7 +141,7 @@ class DemandModel(mesa.Model):
         C = self.market.n_categories
         f = self.focal
         cust, cat = flat_idx // C, flat_idx % C
-        return flat_idx[f.std_segments[self.state.segment[cust]] & f.std_cells.any(axis=1)[cat]]
+        return flat_idx[f.std_segments[self.state.segment[cust]] & f.std_cat[cat]]
 
     # ------------------------------------------------------------------ step
     def step(self) -> None:

@@ -86,6 +86,8 @@ def init_records(
 
 
 WEEKLY = Clock(WEEKS_PER_YEAR)
+#: the links whose opportunities and defects ``platform_kernel`` tallies, in order
+_TALLIED = np.array((LINK["feedback"], *CONTACT_LINKS), dtype=np.int64)
 
 
 def step_density(p: Platform, clock: Clock) -> float:
@@ -129,7 +131,7 @@ def keep_counts(firm: FirmAgent, work: Workspace, market: Market, n_firms: int) 
         n = rec.covered.size
         rec.believed = cell_counts(rec.tier, rec.need, LATENT, market.n_tiers)
         rec.kind = work.array("kinds", (n_firms, n), np.uint8)[firm.index]
-        n_open = contact_kind(rec.need, rec.covered, firm.std_cells.any(axis=1), rec.kind)
+        n_open = contact_kind(rec.need, rec.covered, firm.std_cat, rec.kind)
         rec.n_open = np.array([n_open], dtype=np.int64)
     return rec
 
@@ -150,7 +152,7 @@ def record_sales(
         rec.supplier,
         rec.known,
         rec.covered,
-        firm.std_cells.any(axis=1),
+        firm.std_cat,
         rec.believed,
         rec.kind,
         rec.n_open,
@@ -197,12 +199,12 @@ def platform_step(
             float(spec.misread_rate),
             float(firm.defect_rate[fb]),
             firm.spec.capacity.feedback / spy,
-            firm.defect_rate[list(CONTACT_LINKS)],
+            firm.defect_rate[_TALLIED[1:]],
             firm.offers,
             market.tier_count,
             (state.need, state.tier, state.supplier),
             (rec.need, rec.tier, rec.supplier, rec.seen, rec.known, rec.covered),
-            firm.std_cells.any(axis=1),
+            firm.std_cat,
             rec.believed,
             rec.n_open,
             now,
@@ -216,11 +218,8 @@ def platform_step(
     cost = n_con * spec.cost_per_contact + n_cov * firm.clock.amount(spec.cost_per_record)
     firm.contact_cost += cost
     firm.step_cost += cost
-    firm.chain_opp[fb] += int(tallies[1])
-    firm.chain_def[fb] += int(tallies[2])
-    for k, link in enumerate(CONTACT_LINKS):
-        firm.chain_opp[link] += int(tallies[3 + 2 * k])
-        firm.chain_def[link] += int(tallies[4 + 2 * k])
+    firm.chain_opp[_TALLIED] += tallies[1::2]  # feedback, then the contact links
+    firm.chain_def[_TALLIED] += tallies[2::2]
     return Contacts(
         contacted=contacted,
         offered=offered,

@@ -14,9 +14,11 @@ threshold is withdrawn. Launches are evaluated against their adoption target.
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from sim.counts import cell_counts
 from sim.firms import LINK, Development, FirmBook, Launch
+from sim.jit import kernel
 from sim.market import Market
 from sim.state import LATENT
 
@@ -74,31 +76,73 @@ def plan(
     passed = rng.binomial(wanted, 1.0 - firm.defect_rate[link])
     firm.chain_opp[link] += int(wanted.sum())
     firm.chain_def[link] += int((wanted - passed).sum())
-    share = passed / max(known, 1)
     developing = np.zeros_like(firm.has)
     for d in firm.developing:
         developing[d.cell] = True
-    candidate = firm.std_cells & ~firm.has & ~developing & (share > spec.threshold)
-    firm.above = np.where(candidate, firm.above + 1, 0)
     persistence = firm.clock.steps(spec.persistence_weeks, 1)
-    for c, k in zip(*np.nonzero(firm.above >= persistence), strict=True):
+    start, retire = _streaks(
+        passed, known, firm.std_cells, firm.has, developing, float(spec.threshold),
+        float(spec.retire_threshold), persistence, firm.above, firm.below,
+    )  # fmt: skip
+    for c, k in start:
         start_development(firm, market, int(c), int(k), now)
-        firm.above[c, k] = 0
-    if spec.retire_threshold > 0:
-        low = firm.has & (passed / max(known, 1) < spec.retire_threshold)
-        firm.below = np.where(low, firm.below + 1, 0)
-        for c, k in zip(*np.nonzero(firm.below >= persistence), strict=True):
-            if firm.has[c].sum() > 1:
-                firm.retire_product(int(c), int(k))
-                firm.planning_events.append(
-                    {
-                        "step": now,
-                        "event": "retire",
-                        "category": market.category_names[c],
-                        "tier": market.tier_names[c][k],
-                    }
-                )
-            firm.below[c, k] = 0
+    for c, k in retire:
+        if firm.has[c].sum() > 1:
+            firm.retire_product(int(c), int(k))
+            firm.planning_events.append(
+                {
+                    "step": now,
+                    "event": "retire",
+                    "category": market.category_names[c],
+                    "tier": market.tier_names[c][k],
+                }
+            )
+
+
+@njit(inline="always")
+def _streak(hit, streak, c, k, persistence, out, m):  # type: ignore[no-untyped-def]
+    """One step of a cell's streak: one longer while ``hit``, else back to 0. A streak
+    that reaches ``persistence`` is listed in ``out`` at row ``m`` and starts again;
+    returns the rows of ``out`` used."""
+    streak[c, k] = streak[c, k] + 1 if hit else 0
+    if streak[c, k] < persistence:
+        return m
+    out[m, 0] = c
+    out[m, 1] = k
+    streak[c, k] = 0
+    return m + 1
+
+
+@kernel
+def _streaks(
+    passed: np.ndarray,  # (C, T) int64 believed needs per cell that reached planning
+    known: int,  # customers the firm knows
+    std_cells: np.ndarray,  # (C, T) bool the firm's standard
+    has: np.ndarray,  # (C, T) bool its portfolio
+    developing: np.ndarray,  # (C, T) bool cells in development
+    threshold: float,
+    retire_threshold: float,  # 0: never retire
+    persistence: int,  # steps a streak must last
+    above: np.ndarray,  # (C, T) int64 streaks of unmet believed demand, in place
+    below: np.ndarray,  # (C, T) int64 streaks of low believed demand, in place
+) -> tuple[np.ndarray, np.ndarray]:
+    """The streaks of the believed shares ``passed / known``: a cell of the standard the
+    firm neither sells nor develops, above the threshold; a cell it sells, below the
+    retirement threshold. Returns the cells whose streak reached ``persistence`` (to
+    develop, to consider retiring), in row order; their streaks start again at 0."""
+    C, T = passed.shape
+    start = np.empty((C * T, 2), np.int64)
+    retire = np.empty((C * T, 2), np.int64)
+    m = r = 0
+    for c in range(C):
+        for k in range(T):
+            share = passed[c, k] / max(known, 1)
+            unmet = std_cells[c, k] and not has[c, k] and not developing[c, k]
+            m = _streak(unmet and share > threshold, above, c, k, persistence, start, m)
+            if retire_threshold > 0:
+                low = has[c, k] and share < retire_threshold
+                r = _streak(low, below, c, k, persistence, retire, r)
+    return start[:m], retire[:r]
 
 
 def start_development(firm: FirmBook, market: Market, c: int, k: int, now: int) -> None:
