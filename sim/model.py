@@ -28,13 +28,7 @@ from sim.generations import open_later, substitute
 from sim.jit import threads_for
 from sim.market import compile_market
 from sim.metrics import OpportunityLedger
-from sim.platform import (
-    change_platform,
-    init_records,
-    keep_counts,
-    platform_step,
-    withhold,
-)
+from sim.platform import change_platform, init_records, keep_counts, platform_step, withhold
 from sim.rng import Streams, fresh_seed
 from sim.sales import book_sales
 from sim.scenario import Scenario, build_scenario, load_scenario
@@ -162,16 +156,9 @@ class DemandModel(mesa.Model):
         quality = self._quality_table()  # portfolios change only at the ends of a step
         has = np.stack([f.has for f in firms])
         d = self.spec.demand
+        key = self.streams.key
         ev = demand_step(
-            st,
-            m,
-            self.demand_params,
-            has,
-            quality,
-            at_supplier,
-            self.streams.key("demand"),
-            now,
-            work,
+            st, m, self.demand_params, has, quality, at_supplier, key("demand"), now, work
         )
         # later generations' markets open once they are on sale (sim.generations)
         failed_over = np.concatenate([failed_over, open_later(st, m, has, work)])
@@ -182,10 +169,7 @@ class DemandModel(mesa.Model):
         tr.occur(EV["complement"], self._in_focal_standard(ev.complement), now)
         opened = ev.opened(failed_over)
         self.ledger.open_step(st, self.focal, opened, now)
-        contacts = [
-            platform_step(f, st, now, self.streams.key(f"platform:{f.name}"), work, m)
-            for f in firms
-        ]
+        contacts = [platform_step(f, st, now, key(f"platform:{f.name}"), work, m) for f in firms]
         if self._warming:
             withhold(contacts)
         else:
@@ -196,33 +180,17 @@ class DemandModel(mesa.Model):
                     f, st, quality, c.read_ok, d.misfit_satisfaction
                 )
         sales = choice_step(
-            st,
-            m,
-            firms,
-            contacts,
-            self.graph,
-            self.spec.choice,
-            self.spec.wom,
-            unresolved,
-            now,
-            self.streams.key("behaviour"),
-            work,
-            d.misfit_satisfaction,
-            d.complaint_satisfaction,
+            st, m, firms, contacts, self.graph, self.spec.choice, self.spec.wom, unresolved, now,
+            key("behaviour"), work, d.misfit_satisfaction, d.complaint_satisfaction,
             self.spec.run.steps_per_year,
-        )
+        )  # fmt: skip
         self.complaints_raised += book_sales(firms, sales, st, m, work, tr, now)
         # customers of a later generation leave the earlier one
         left = [ev.expired, *(s.idx for s in sales), substitute(st, m, work)]
         offered_at = contacts[0].offered_at
         assert offered_at is not None
         self.ledger.close_step(
-            st,
-            self.focal,
-            offered_at,
-            contacts[0].offered,
-            np.concatenate(left),
-            now,
+            st, self.focal, offered_at, contacts[0].offered, np.concatenate(left), now
         )
         if self._warming:  # history: nothing planned, nothing measured
             return
