@@ -8,9 +8,10 @@ escalates — it raises the customer's churn hazard and spreads negative word of
 from __future__ import annotations
 
 import numpy as np
+from numba import prange
 
 from sim.firms import FirmAgent
-from sim.jit import kernel
+from sim.jit import CHUNK, chunks, kernel, parallel_kernel
 from sim.state import NO_FIRM, SERVED, CustomerState, satisfaction_of
 from sim.workspace import Workspace
 
@@ -64,7 +65,7 @@ def handle_complaints(
     return int(hit.size)
 
 
-@kernel
+@parallel_kernel
 def _unresolved_kernel(
     complaint: np.ndarray,  # (N, C) int8 firm complained about, -1 none; expired ones cleared
     complaint_t: np.ndarray,  # (N, C) int32
@@ -75,16 +76,41 @@ def _unresolved_kernel(
     out: np.ndarray,  # (N, C) bool: unresolved
     at_supplier: np.ndarray,  # (N, C) bool: ... about the current supplier
 ) -> None:
-    """Unresolved complaints and those about the current supplier, in one pass;
-    complaints past their window and duration are cleared."""
+    """Unresolved complaints and those about the current supplier, in one pass over
+    chunks of customers run in parallel; complaints past their window and duration
+    are cleared."""
+    n = complaint.shape[0]
+    for k in prange(chunks(n)):
+        lo = k * CHUNK
+        _unresolved_chunk(
+            lo, min(lo + CHUNK, n), complaint, complaint_t, supplier, window, duration, now,
+            out, at_supplier,
+        )  # fmt: skip
+
+
+@kernel
+def _unresolved_chunk(
+    lo: int,  # the chunk's customers: lo..hi-1
+    hi: int,
+    complaint: np.ndarray,
+    complaint_t: np.ndarray,
+    supplier: np.ndarray,
+    window: np.ndarray,
+    duration: np.ndarray,
+    now: int,
+    out: np.ndarray,
+    at_supplier: np.ndarray,
+) -> None:
+    """``_unresolved_kernel`` for one chunk of customers (its rows only)."""
+    C = complaint.shape[1]
     cf = complaint.reshape(-1)
     tf = complaint_t.reshape(-1)
     sf = supplier.reshape(-1)
     of = out.reshape(-1)
     af = at_supplier.reshape(-1)
-    of[:] = False
-    af[:] = False
-    for j in range(cf.size):
+    for j in range(lo * C, hi * C):
+        of[j] = False
+        af[j] = False
         f = cf[j]
         if f >= 0:  # rare: complaints are few
             age = now - np.int64(tf[j])

@@ -50,6 +50,7 @@ class Records:
     believed: np.ndarray | None = None  # (C, T) int64 believed needs per cell
     kind: np.ndarray | None = None  # (N,) uint8 0 not covered, 1 covered, 2 ... open need
     n_open: np.ndarray | None = None  # (1,) int64 customers of kind 2
+    n_covered: int = -1  # customers in the platform (-1: to be counted)
 
 
 @dataclass

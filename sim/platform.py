@@ -129,6 +129,7 @@ def keep_counts(firm: FirmAgent, work: Workspace, market: Market, n_firms: int) 
     assert rec is not None
     if rec.believed is None or rec.kind is None or rec.n_open is None:
         n = rec.covered.size
+        rec.n_covered = int(np.count_nonzero(rec.covered))
         rec.believed = cell_counts(rec.tier, rec.need, LATENT, market.n_tiers)
         rec.kind = work.array("kinds", (n_firms, n), np.uint8)[firm.index]
         n_open = contact_kind(rec.need, rec.covered, firm.std_cat, rec.kind)
@@ -174,7 +175,7 @@ def platform_step(
     F = len(firm.model.firm_list)
     rec = keep_counts(firm, work, market, F)
     assert rec.kind is not None and rec.believed is not None and rec.n_open is not None
-    n_cov = int(np.count_nonzero(rec.covered))
+    n_cov = rec.n_covered
     CON, OFF, TAB, _ = work.step_contacts(n, C, F)
     f = firm.index
     contacted, offered, table = CON[f], OFF[f], TAB[f]
@@ -184,7 +185,6 @@ def platform_step(
     weekly = work.array("weekly", (F, 3), np.float64)
     if firm.clock.weeks_per_step > 1.0:
         weekly[f] = contact_table(spec, n_cov, int(rec.n_open[0]), rec.kind, WEEKLY)
-    offered.fill(-1)
     tallies = np.zeros(7, dtype=np.int64)
     fb = LINK["feedback"]
     spy = firm.model.spec.run.steps_per_year
@@ -346,7 +346,7 @@ def platform_kernel(
     now: int,
     who: np.ndarray,  # (N,) int32 scratch
     contacted: np.ndarray,  # (N,) bool out
-    offered: np.ndarray,  # (N, C) int8 out: tier offered (all -1 on entry)
+    offered: np.ndarray,  # (N, C) int8 out: tier offered, -1 none
     tallies: np.ndarray,  # (7,) int64 out, see below
 ) -> np.ndarray:
     """Contacts, record refreshes and offers of one firm. Returns the flat positions
@@ -374,7 +374,7 @@ def platform_kernel(
         lo = k * CHUNK
         hits[k] = _contact_chunk(
             lo, min(lo + CHUNK, n), kind, table, scheduled, rk, step_addr, records[3], now,
-            who, contacted,
+            who, contacted, offered,
         )  # fmt: skip
     first = np.empty(n_chunks + 1, np.int64)  # contacts before each chunk
     first[0] = 0
@@ -443,10 +443,16 @@ def _contact_chunk(
     now: int,
     who: np.ndarray,  # out: the customers contacted, from slot lo on
     contacted: np.ndarray,  # out
+    offered: np.ndarray,  # out: the chunk's rows set to -1 (no offer yet)
 ) -> int:
     """Who of customers lo..hi-1 is contacted: at random with the kind's probability,
     or on schedule once a record is 1/probability steps old (an uncovered customer is
     never contacted). Returns the number contacted."""
+    offered[lo:hi] = -1
+    dues = np.empty(3, np.float64)  # 1/p for each kind, divided once
+    for k in range(3):
+        p = np.float64(table[k])
+        dues[k] = 1.0 / p if p > 0.0 else 0.0
     n_con = 0
     for i in range(lo, hi):
         p = np.float64(table[kind[i]])
@@ -457,7 +463,7 @@ def _contact_chunk(
                 # draw addressed to that contact, so the mean interval is exactly 1/p
                 last = np.int64(seen[i])
                 gap = np.float64(now - last)
-                due = 1.0 / p
+                due = dues[kind[i]]
                 if last == NEVER or gap >= due:  # never refreshed, or due whatever u
                     hit = True
                 elif gap < due - 1.0:  # not due whatever u: no draw needed
