@@ -8,9 +8,9 @@ state or on the firms' records. Who may change what:
 
 - ``tally`` (customers per cell, served needs per supplier) changes only in the
   demand, choice and events rules, where the truth they count changes;
-- ``kinds`` (each customer's contact kind per firm) and a firm's believed counts
-  (``Records.believed``, ``Records.n_open``) change only in ``sim.platform``, the one
-  module that writes records;
+- ``kinds`` (each customer's contact kind per firm) and a firm's kept counts
+  (``Records.believed``, ``Records.n_open``, ``Records.n_covered``) change only in
+  ``sim.platform``, the one module that writes records;
 - ``arrays`` are scratch: their contents mean nothing between two steps, except the
   step's contacts and offers, written by the platform and read by the choice.
 """
