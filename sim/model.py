@@ -102,8 +102,8 @@ class DemandModel(mesa.Model):
         # is as old as its platform's contacts make it; nothing is planned or measured
         self._warming = True
         self.t = start
-        while self.t < 0:
-            with threads_for(n):
+        with threads_for(n):
+            while self.t < 0:
                 self._advance()  # not Mesa's step: its step count starts at step 0
         self._warming = False
         self._start_measuring()
