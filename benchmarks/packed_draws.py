@@ -1,0 +1,125 @@
+"""Would fewer Philox calls, each serving several customers, make a step faster?
+
+    python -m benchmarks.packed_draws [--customers 1000000] [--steps 10] [--pairs 2]
+
+The workload makes about 2.8 Philox calls per customer-step (``benchmarks.draws``),
+and one call costs about 16 ns in a tight loop (``benchmarks.generator_share``). The
+two largest items use only part of each call: the demand rule's state draw takes one
+call per customer for two categories (two of its four words), and the homogeneous
+platform's contact draw one call per covered customer (one word). This times the
+engine against a copy of the package (in a temporary folder) whose draws are packed:
+the state draws of two customers' two categories share one call, and the contact
+draws of four customers share one. The packed copy is a different set of addresses,
+so its numbers differ (timing only; it is not a valid change of the package as it
+stands: its addresses would need the tests and documentation of ``sim.rng``).
+
+Both run the same workload in fresh processes on one thread, alternately
+(``--pairs`` times each); it prints ns of CPU per customer-step, and each run's
+served needs and market share (the packed copy must do the same work). The table is
+also written to ``benchmarks/packed-draws.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks.generator_share import measure
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "benchmarks" / "packed-draws.md"
+
+#: (file, the engine's lines, the packed copy's lines)
+PATCHES = (
+    (
+        "platform.py",
+        "    n_con = 0\n    for i in range(lo, hi):\n",
+        "    n_con = 0\n    last_q = -1\n    w4 = (0.0, 0.0, 0.0, 0.0)\n"
+        "    for i in range(lo, hi):\n",
+    ),
+    (
+        "platform.py",
+        "                hit = uniform(rk, step_addr, i, CONTACT, 0) < p\n",
+        "                if (i >> 2) != last_q:\n"
+        "                    last_q = i >> 2\n"
+        "                    w4 = block(rk, step_addr, last_q, CONTACT, 1)\n"
+        "                hit = w4[i & 3] < p\n",
+    ),
+    (
+        "demand.py",
+        "    u4 = (0.0, 0.0, 0.0, 0.0)\n    for i in range(lo, hi):\n",
+        "    u4 = (0.0, 0.0, 0.0, 0.0)\n    last_q = -1\n    for i in range(lo, hi):\n",
+    ),
+    (
+        "demand.py",
+        "            if c & 3 == 0:\n"
+        "                u4 = block(rk, now, i, DEMAND_STATE, c >> 2)\n"
+        "            x = u4[c & 3]\n",
+        "            q = ((i >> 1) << 8) | (c >> 1)\n"
+        "            if q != last_q:\n"
+        "                last_q = q\n"
+        "                u4 = block(rk, now, i >> 1, DEMAND_STATE, c >> 1)\n"
+        "            x = u4[((i & 1) << 1) | (c & 1)]\n",
+    ),
+)
+
+
+def packed_copy(where: Path) -> Path:
+    """The package copied to ``where``, its draws packed (``PATCHES``)."""
+    shutil.copytree(ROOT / "sim", where / "sim", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(ROOT / "scenarios", where / "scenarios")
+    (where / "benchmarks").mkdir()
+    for name in ("__init__.py", "workloads.py"):
+        shutil.copy(ROOT / "benchmarks" / name, where / "benchmarks" / name)
+    for name, old, new in PATCHES:
+        path = where / "sim" / name
+        text = path.read_text()
+        if text.count(old) != 1:
+            raise RuntimeError(f"sim/{name} has changed: the patch no longer applies")
+        path.write_text(text.replace(old, new))
+    return where
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.packed_draws", description=__doc__)
+    ap.add_argument("--customers", type=int, default=1_000_000)
+    ap.add_argument("--warm", type=int, default=3, help="steps run before the timed ones")
+    ap.add_argument("--steps", type=int, default=10)
+    ap.add_argument("--pairs", type=int, default=2)
+    a = ap.parse_args(argv)
+    lines: list[str] = []
+
+    def say(line: str) -> None:
+        print(line, flush=True)
+        lines.append(line)
+
+    say(
+        f"`python -m benchmarks.packed_draws --customers {a.customers} --steps {a.steps} "
+        f"--pairs {a.pairs}`, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; "
+        "one thread, ns of CPU per customer-step:\n"
+    )
+    say("| draws | whole step | demand | platforms | choice | served | share |")
+    say("|---|---:|---:|---:|---:|---:|---:|")
+    whole: dict[str, list[float]] = {"as they are": [], "packed": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        packed = packed_copy(Path(tmp) / "packed")
+        for _ in range(a.pairs):
+            for label, where in (("as they are", ROOT), ("packed", packed)):
+                got = measure(where, a.customers, a.warm, a.steps)
+                whole[label].append(got["ns_per_customer_step"])
+                say(
+                    f"| {label} | {got['ns_per_customer_step']:.1f} | {got['demand_step']:.1f} "
+                    f"| {got['platform_step']:.1f} | {got['choice_step']:.1f} "
+                    f"| {got['served']:,} | {got['market_share']:.3f} |"
+                )
+    base, pk = (min(v) for v in whole.values())
+    say(f"\nBest of each: {base:.1f} ns as they are, {pk:.1f} ns packed ({base / pk:.2f}x).")
+    OUT.write_text("# Packed draws\n\n" + "\n".join(lines) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
