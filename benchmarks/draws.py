@@ -15,11 +15,9 @@ addressing several customers' draws to one call would save.
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
+
+from benchmarks.generator_share import run_child
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -57,17 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--customers", type=int, default=2000)
     ap.add_argument("--steps", type=int, default=5)
     a = ap.parse_args(argv)
-    env = dict(os.environ, PYTHONPATH=str(ROOT), NUMBA_DISABLE_JIT="1")
-    out = subprocess.run(
-        [sys.executable, "-c", CHILD, str(a.customers), str(a.steps)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    if out.returncode != 0:
-        raise RuntimeError(out.stderr[-2000:])
-    got: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
+    got = run_child(ROOT, CHILD, [str(a.customers), str(a.steps)], NUMBA_DISABLE_JIT="1")
     print(f"Philox calls per customer-step ({a.customers:,} customers, {a.steps} steps):\n")
     print("| stream | purpose | calls |")
     print("|---|---|---:|")

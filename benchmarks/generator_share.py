@@ -73,15 +73,21 @@ print(json.dumps({
 """
 
 
-def copy_with_rounds(rounds: int, where: Path) -> Path:
-    """The package copied to ``where`` with ``ROUNDS`` changed (10: the package itself)."""
-    if rounds == 10:
-        return ROOT
+def copy_package(where: Path) -> Path:
+    """The package (``sim``, the scenarios, the workloads) copied to ``where``."""
     shutil.copytree(ROOT / "sim", where / "sim", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copytree(ROOT / "scenarios", where / "scenarios")
     (where / "benchmarks").mkdir()
     for name in ("__init__.py", "workloads.py"):
         shutil.copy(ROOT / "benchmarks" / name, where / "benchmarks" / name)
+    return where
+
+
+def copy_with_rounds(rounds: int, where: Path) -> Path:
+    """The package copied to ``where`` with ``ROUNDS`` changed (10: the package itself)."""
+    if rounds == 10:
+        return ROOT
+    copy_package(where)
     rng = where / "sim" / "rng.py"
     text, k = re.subn(r"^ROUNDS = \d+$", f"ROUNDS = {rounds}", rng.read_text(), flags=re.M)
     if k != 1:
@@ -90,12 +96,13 @@ def copy_with_rounds(rounds: int, where: Path) -> Path:
     return where
 
 
-def measure(where: Path, n: int, warm: int, steps: int) -> dict[str, float]:
-    env = dict(os.environ, PYTHONPATH=str(where), NUMBA_NUM_THREADS="1")
+def run_child(where: Path, code: str, args: list[str], **env: str) -> dict[str, float]:
+    """Run ``code`` in a fresh Python with the package at ``where`` and ``env`` set; its
+    last line of output, as JSON."""
     out = subprocess.run(
-        [sys.executable, "-c", CHILD, str(n), str(warm), str(steps)],
+        [sys.executable, "-c", code, *args],
         cwd=where,
-        env=env,
+        env=dict(os.environ, PYTHONPATH=str(where), **env),
         capture_output=True,
         text=True,
     )
@@ -104,23 +111,48 @@ def measure(where: Path, n: int, warm: int, steps: int) -> dict[str, float]:
     return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m benchmarks.generator_share", description=__doc__)
+def measure(where: Path, n: int, warm: int, steps: int) -> dict[str, float]:
+    """The workload's CPU per customer-step, on one thread, with the package at ``where``."""
+    return run_child(where, CHILD, [str(n), str(warm), str(steps)], NUMBA_NUM_THREADS="1")
+
+
+def arguments(prog: str, doc: str | None) -> argparse.ArgumentParser:
+    """The options of the benchmarks that time the workload in child processes."""
+    ap = argparse.ArgumentParser(prog=prog, description=doc)
     ap.add_argument("--customers", type=int, default=1_000_000)
     ap.add_argument("--warm", type=int, default=3, help="steps run before the timed ones")
     ap.add_argument("--steps", type=int, default=10)
+    return ap
+
+
+class Report:
+    """Lines printed as they come and kept, to be written to a results file."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def say(self, line: str) -> None:
+        print(line, flush=True)
+        self.lines.append(line)
+
+    def write(self, path: Path, title: str) -> None:
+        path.write_text(f"# {title}\n\n" + "\n".join(self.lines) + "\n")
+
+    @staticmethod
+    def now() -> str:
+        return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = arguments("python -m benchmarks.generator_share", __doc__)
     ap.add_argument("--rounds", default="10,8,7", help="Philox rounds to time, comma-separated")
     a = ap.parse_args(argv)
     rounds = [int(r) for r in a.rounds.split(",")]
-    lines: list[str] = []
-
-    def say(line: str) -> None:
-        print(line, flush=True)
-        lines.append(line)
-
+    report = Report()
+    say = report.say
     say(
         f"`python -m benchmarks.generator_share --customers {a.customers} --steps {a.steps} "
-        f"--rounds {a.rounds}`, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.\n"
+        f"--rounds {a.rounds}`, {report.now()}.\n"
     )
     say(
         f"{a.customers:,} customers, {a.steps} steps after {a.warm}, one thread; ns of CPU "
@@ -148,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{10 * b:.1f} ns of a customer-step, the rules' own work {a0:.1f} ns."
         )
     say("\nTarget: 33 ns per customer-step (30 M customer-steps per CPU second).")
-    OUT.write_text("# The generator's share of a step\n\n" + "\n".join(lines) + "\n")
+    report.write(OUT, "The generator's share of a step")
     return 0
 
 

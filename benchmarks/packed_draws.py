@@ -21,13 +21,10 @@ also written to ``benchmarks/packed-draws.md``.
 
 from __future__ import annotations
 
-import argparse
-import shutil
 import tempfile
-import time
 from pathlib import Path
 
-from benchmarks.generator_share import measure
+from benchmarks.generator_share import Report, arguments, copy_package, measure
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "benchmarks" / "packed-draws.md"
@@ -69,11 +66,7 @@ PATCHES = (
 
 def packed_copy(where: Path) -> Path:
     """The package copied to ``where``, its draws packed (``PATCHES``)."""
-    shutil.copytree(ROOT / "sim", where / "sim", ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copytree(ROOT / "scenarios", where / "scenarios")
-    (where / "benchmarks").mkdir()
-    for name in ("__init__.py", "workloads.py"):
-        shutil.copy(ROOT / "benchmarks" / name, where / "benchmarks" / name)
+    copy_package(where)
     for name, old, new in PATCHES:
         path = where / "sim" / name
         text = path.read_text()
@@ -84,21 +77,14 @@ def packed_copy(where: Path) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m benchmarks.packed_draws", description=__doc__)
-    ap.add_argument("--customers", type=int, default=1_000_000)
-    ap.add_argument("--warm", type=int, default=3, help="steps run before the timed ones")
-    ap.add_argument("--steps", type=int, default=10)
+    ap = arguments("python -m benchmarks.packed_draws", __doc__)
     ap.add_argument("--pairs", type=int, default=2)
     a = ap.parse_args(argv)
-    lines: list[str] = []
-
-    def say(line: str) -> None:
-        print(line, flush=True)
-        lines.append(line)
-
+    report = Report()
+    say = report.say
     say(
         f"`python -m benchmarks.packed_draws --customers {a.customers} --steps {a.steps} "
-        f"--pairs {a.pairs}`, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; "
+        f"--pairs {a.pairs}`, {report.now()}; "
         "one thread, ns of CPU per customer-step:\n"
     )
     say("| draws | whole step | demand | platforms | choice | served | share |")
@@ -117,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
                 )
     base, pk = (min(v) for v in whole.values())
     say(f"\nBest of each: {base:.1f} ns as they are, {pk:.1f} ns packed ({base / pk:.2f}x).")
-    OUT.write_text("# Packed draws\n\n" + "\n".join(lines) + "\n")
+    report.write(OUT, "Packed draws")
     return 0
 
 
