@@ -221,7 +221,8 @@ class DemandModel(mesa.Model):
         Args:
             firm: the firm's index (0 is the focal firm).
             **fields: platform fields (``coverage``, ``density``, ``strength``,
-                ``targeting``, ``focus``, costs), validated against the schema.
+                ``targeting``, ``focus``, costs), validated against the schema; the
+                fields not given keep their current values, earlier decisions included.
 
         Coverage is drawn once per customer at set-up, so raising it adds customers to
         the platform and lowering it drops the last ones added; a record kept on a

@@ -605,7 +605,8 @@ def withhold(contacts: list[Contacts]) -> None:
 def change_platform(model: DemandModel, firm: int, fields: dict[str, Any]) -> None:
     """``DemandModel.set_platform``: validate the fields against the schema, place the
     customers in or out of the platform by their set-up coverage draw, and recount
-    the firm's kept counts."""
+    the firm's kept counts. The model's scenario takes the new settings too, so that a
+    later decision about other fields builds on this one."""
     from sim.scenario import build_scenario
 
     f = model.firm_list[firm]
@@ -613,6 +614,7 @@ def change_platform(model: DemandModel, firm: int, fields: dict[str, Any]) -> No
     sc = build_scenario(
         model.spec.to_dict(), {f"{where}.platform.{k}": v for k, v in fields.items()}
     )
+    model.spec = sc
     f.spec = sc.firms[firm]
     rec = f.records
     assert rec is not None

@@ -42,6 +42,19 @@ def test_set_platform_changes_coverage_from_the_next_step() -> None:
     assert model.focal.contacts == contacts  # no platform, no contact
 
 
+def test_a_later_decision_keeps_an_earlier_one() -> None:
+    """Two decisions about different fields: the second does not undo the first."""
+    model = DemandModel("baseline", rng=5, overrides=SMALL)
+    density = model.focal.spec.platform.density
+    model.set_platform(0, density=density * 2)
+    model.set_platform(0, strength=0.91)
+    model.set_platform(1, coverage=0.5)
+    p = model.focal.spec.platform
+    assert (p.density, p.strength) == (density * 2, 0.91)
+    assert model.firm_list[1].spec.platform.coverage == 0.5
+    assert model.focal.spec.platform.density == density * 2  # a rival's decision neither
+
+
 def test_set_platform_refuses_values_outside_the_schema() -> None:
     model = DemandModel("baseline", rng=5, overrides=SMALL)
     with pytest.raises(ScenarioError, match="focal.platform.density"):
