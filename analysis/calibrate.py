@@ -30,7 +30,10 @@ the Norton-Bass (1987) curves; it maps p and q to ``focal.platform.density`` and
 candidate when those fields are fitted. Stage 2 searches the fields with
 optuna (random sampling from the ranges, or TPE), each candidate run on the same seeds through the ensemble runner;
 its distance is the scaled RMS gap between the observed series and the mean of
-the simulated ones. The study lives in ``OUT/study.db`` (SQLite): a rerun continues.
+the simulated ones. The study lives in ``OUT/study.db`` (SQLite): a rerun continues,
+and a calibration stopped (even killed) and run again writes what one never stopped
+would have (candidate k of the search is proposed by a sampler seeded from (seed, k);
+a refining round draws its points from the candidates finished before it).
 
 Good fits are an ABC acceptance region: the candidates whose distance is within
 ``eps``, the ``confidence`` quantile of the distances of fresh replications at the
@@ -42,6 +45,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -420,77 +424,107 @@ def calibrate(
         direction="minimize",
         load_if_exists=True,
     )
-    done = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
-    # a fresh study draws from the spec's seed; a continued one from (seed, trials
-    # done): the sampler restarts with the process, and from the same seed it would
-    # propose again the candidates the first run began with
-    seed = (
-        spec.seed % 2**32
-        if not study.trials
-        else int(np.random.SeedSequence([spec.seed, len(done)]).generate_state(1)[0])
-    )
-    study.sampler = (
-        optuna.samplers.TPESampler(seed=seed, n_startup_trials=min(10, spec.trials))
-        if spec.sampler == "tpe"
-        else optuna.samplers.RandomSampler(seed=seed)
-    )
-    if not done and start.get("enqueued"):
-        study.enqueue_trial(start["enqueued"], skip_if_exists=True)
+    state = optuna.trial.TrialState
+    # a candidate a killed run left running is given up (it is proposed again)
+    for t in study.get_trials(deepcopy=False, states=(state.RUNNING,)):
+        study.tell(t.number, state=state.FAIL)
 
-    def objective(trial: Any) -> float:
-        values = {p.name: _suggest(trial, p) for p in spec.parameters}
-        d = distance(obs, curves(values, seeds).mean(axis=0), scale)
-        if progress is not None:
-            best = min([d, *(t.value for t in study.trials if t.value is not None)])
-            progress(trial.number + 1, spec.trials + spec.refine, d, best)
-        return d
+    def finished(phase: str | None = None) -> list[Any]:
+        """The completed candidates in the order they finished (of one phase)."""
+        done = study.get_trials(deepcopy=False, states=(state.COMPLETE,))
+        return [t for t in done if phase in (None, t.user_attrs.get("phase", "search"))]
 
-    searched = [t for t in done if t.user_attrs.get("phase", "search") == "search"]
-    remaining = spec.trials - len(searched)
-    if remaining > 0:
-        study.optimize(objective, n_trials=remaining)
+    total = spec.trials + spec.refine
 
-    def table() -> Any:
+    def run_one(sampler: Any, phase: str) -> None:
+        """One more candidate, proposed by ``sampler``."""
+
+        def objective(trial: Any) -> float:
+            trial.set_user_attr("phase", phase)
+            values = {p.name: _suggest(trial, p) for p in spec.parameters}
+            d = distance(obs, curves(values, seeds).mean(axis=0), scale)
+            if progress is not None:
+                best = min([d, *(t.value for t in finished())])
+                progress(len(finished()) + 1, total, d, best)
+            return d
+
+        study.sampler = sampler
+        study.optimize(objective, n_trials=1)
+
+    def fixed(values: dict[str, Any], base: Any) -> Any:
+        """A sampler that proposes ``values`` (optuna marks it experimental; the warning
+        would reach the user's terminal)."""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return optuna.samplers.PartialFixedSampler(values, base)
+
+    # candidate k of the search is proposed by a sampler seeded from (seed, k), the
+    # first one at the closed form's fit: what it proposes depends only on the
+    # candidates finished before it, so a search that was stopped and run again
+    # proposes what one never stopped would have
+    while (k := len(finished("search"))) < spec.trials:
+        seed = int(np.random.SeedSequence([spec.seed, k]).generate_state(1)[0])
+        sampler: Any = (
+            optuna.samplers.TPESampler(seed=seed, n_startup_trials=min(10, spec.trials))
+            if spec.sampler == "tpe"
+            else optuna.samplers.RandomSampler(seed=seed)
+        )
+        if k == 0 and start.get("enqueued"):
+            sampler = fixed(start["enqueued"], sampler)
+        run_one(sampler, "search")
+
+    def table(done: list[Any]) -> Any:
+        """The candidates as rows, numbered in the order they finished."""
         return pd.DataFrame(
             [
                 {
-                    "trial": t.number,
+                    "trial": i,
                     **t.params,
                     "distance": t.value,
                     "phase": t.user_attrs.get("phase", "search"),
                 }
-                for t in study.trials
-                if t.state == optuna.trial.TrialState.COMPLETE
+                for i, t in enumerate(done)
             ]
         )
 
-    def acceptance(best: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, float]:
-        # how far fresh markets at the best fit fall from its mean: the acceptance distance
-        mean_best = curves(best, seeds).mean(axis=0)
-        fresh_seeds = [run_seed(spec.seed + 1, 1000 + k) for k in range(CHECK_REPS)]
-        fresh = curves(best, fresh_seeds)
-        d_fresh = [distance(f, mean_best, scale) for f in fresh]
-        return mean_best, fresh, float(np.quantile(d_fresh, spec.confidence))
+    accepted: dict[tuple[Any, ...], tuple[np.ndarray, np.ndarray, float]] = {}
 
-    trials = table()
-    best = dict(study.best_params)
-    mean_best, fresh, eps = acceptance(best)
+    def acceptance(best: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, float]:
+        # how far fresh markets at the best fit fall from its mean: the acceptance
+        # distance (computed once per best fit)
+        key = tuple(sorted(best.items()))
+        if key not in accepted:
+            mean_best = curves(best, seeds).mean(axis=0)
+            fresh_seeds = [run_seed(spec.seed + 1, 1000 + k) for k in range(CHECK_REPS)]
+            fresh = curves(best, fresh_seeds)
+            d_fresh = [distance(f, mean_best, scale) for f in fresh]
+            accepted[key] = (mean_best, fresh, float(np.quantile(d_fresh, spec.confidence)))
+        return accepted[key]
+
+    def best_of(done: list[Any]) -> dict[str, Any]:
+        return dict(min(done, key=lambda t: t.value).params)  # the first of equals
+
     # refine: fill the neighbourhood of the good fits, so that their range (the
-    # interval) is not set by the few points the search happened to try there
+    # interval) is not set by the few points the search happened to try there. Round
+    # r draws its points from the candidates finished before it (the search and the
+    # rounds before; refining candidates belong to rounds in the order they finished),
+    # so a stopped round draws the same points again and runs the ones not done
     per_round = -(-spec.refine // REFINE_ROUNDS)
     for rnd in range(REFINE_ROUNDS):
-        refined = int((trials["phase"] == "refine").sum())
-        target = min(spec.refine, (rnd + 1) * per_round)
-        if target <= refined:
+        lo, hi = min(spec.refine, rnd * per_round), min(spec.refine, (rnd + 1) * per_round)
+        done_refine = finished("refine")
+        if hi <= lo or len(done_refine) >= hi:
             continue
-        good = trials["distance"] <= eps
-        for values in refine_points(trials, good, best, spec, target - refined, rnd):
-            study.enqueue_trial(values, user_attrs={"phase": "refine"})
-        study.optimize(objective, n_trials=target - refined)
-        trials = table()
-        if dict(study.best_params) != best:
-            best = dict(study.best_params)
-            mean_best, fresh, eps = acceptance(best)
+        before = sorted(finished("search") + done_refine[:lo], key=lambda t: t.number)
+        trials, best = table(before), best_of(before)
+        good = trials["distance"] <= acceptance(best)[2]
+        for values in refine_points(trials, good, best, spec, hi - lo, rnd)[
+            len(done_refine) - lo :
+        ]:
+            base = optuna.samplers.RandomSampler(seed=spec.seed)  # every field is fixed
+            run_one(fixed(values, base), "refine")
+    trials, best = table(finished()), best_of(finished())
+    mean_best, fresh, eps = acceptance(best)
     trials["good"] = trials["distance"] <= eps
     good = trials[trials["good"]] if trials["good"].any() else trials.nsmallest(1, "distance")
     rows = []
@@ -507,16 +541,18 @@ def calibrate(
             }
         )
     lo_q, hi_q = (1 - spec.confidence) / 2, (1 + spec.confidence) / 2
-    band = {
-        c: np.array(
-            [
-                mean_best[i],
-                np.nanquantile(fresh[:, i], lo_q, axis=0),
-                np.nanquantile(fresh[:, i], hi_q, axis=0),
-            ]
-        )
-        for i, c in enumerate(columns)
-    }
+    with warnings.catch_warnings():  # a step no fresh run measured has no band (NaN)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        band = {
+            c: np.array(
+                [
+                    mean_best[i],
+                    np.nanquantile(fresh[:, i], lo_q, axis=0),
+                    np.nanquantile(fresh[:, i], hi_q, axis=0),
+                ]
+            )
+            for i, c in enumerate(columns)
+        }
     return Calibration(
         spec=spec,
         observed=observed,

@@ -1,7 +1,11 @@
-"""Small scenario builders shared by the model tests."""
+"""Small scenario builders shared by the model tests, and a command killed midway."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -88,3 +92,30 @@ def small(name: str = "baseline", n: int = 2000, **overrides: Any) -> Scenario:
     from sim.scenario import load_scenario
 
     return load_scenario(name, overrides={"run.customers": n, **overrides})
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def killed_at(args: list[str], line: str) -> list[str]:
+    """Run ``demandsim args`` in its own process and kill it (SIGKILL: no chance to tidy
+    up) once it has printed a line to stderr starting with ``line``. Returns the lines
+    it printed."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cli.main", *args],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stderr is not None
+    seen = []
+    for got in proc.stderr:
+        seen.append(got)
+        if got.startswith(line):
+            proc.kill()
+            break
+    proc.wait(timeout=60)
+    assert proc.returncode == -9, "".join(seen)
+    return seen

@@ -13,6 +13,7 @@ from analysis.calibrate import model_columns, parse_calibration_spec, read_obser
 from analysis.sweep_spec import read_spec_toml
 from cli.main import cli
 from sim import DemandModel, load_scenario
+from tests.helpers import killed_at
 
 ROOT = Path(__file__).resolve().parent.parent
 TRUTH = {"focal.platform.density": 0.02, "wom.q": 0.3}
@@ -95,6 +96,27 @@ def test_a_rerun_continues_the_study(calibrated: Path) -> None:
     new = after[~after["trial"].isin(before["trial"])]
     old = {tuple(r) for r in before[fields].itertuples(index=False)}
     assert not any(tuple(r) in old for r in new[fields].itertuples(index=False))
+
+
+def test_a_killed_calibration_continues_to_what_one_never_stopped_finds(
+    calibrated: Path, tmp_path: Path
+) -> None:
+    # killed twice, in the search and among the refining candidates; each time the
+    # same command on the same folder goes on, and at the end the folder holds what
+    # the calibration that was never stopped (the fixture) wrote
+    (tmp_path / "spec.toml").write_text(SPEC.format(trials=30))
+    out = tmp_path / "out"
+    args = ["calibrate", "bass-check", "--observed", str(calibrated / "obs.csv")]
+    args += ["--spec", str(tmp_path / "spec.toml"), "--out", str(out)]
+    killed_at(args, "calibrate: trial 12/45")
+    killed_at(args, "calibrate: trial 38/45")
+    assert (out / "study.db").is_file() and not (out / "trials.csv").exists()
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    lines = [ln for ln in result.stderr.splitlines() if ln.startswith("calibrate: trial")]  # type: ignore[attr-defined]
+    assert lines[-1].split()[2] == "45/45" and 7 <= len(lines) <= 9, lines
+    for name in ("trials.csv", "intervals.csv", "calibrated.toml"):
+        assert (out / name).read_bytes() == (calibrated / "out" / name).read_bytes(), name
 
 
 def test_bundled_calibration_example_is_valid() -> None:

@@ -20,6 +20,7 @@ from analysis.frontier import load_frontier_spec, pareto_mask, pooled_sigma
 from analysis.sweep_spec import run_seed
 from cli.main import cli
 from sim import DemandModel, load_scenario
+from tests.helpers import killed_at
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -181,32 +182,11 @@ def test_a_killed_frontier_continues_where_it_stopped(frontier_dir: Path, tmp_pa
     # no chance to tidy up) once it has finished four of its ten candidates; the same
     # command on the same folder then runs only the rest, and writes what the run
     # that was never stopped (the fixture) wrote
-    import os
-    import subprocess
-    import sys
-
     (tmp_path / "spec.toml").write_text(SPEC)
     out = tmp_path / "out"
     args = ["frontier", "six-sigma-platform", "--spec", str(tmp_path / "spec.toml")]
     args += ["--out", str(out)]
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "cli.main", *args],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stderr is not None
-    seen = []
-    for line in proc.stderr:
-        seen.append(line)
-        if line.startswith("frontier: 4/10"):
-            proc.kill()
-            break
-    proc.wait(timeout=60)
-    assert proc.returncode == -9, "".join(seen)
+    killed_at(args, "frontier: 4/10")
     assert (out / "study.db").is_file() and not (out / "candidates.csv").exists()
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
