@@ -108,14 +108,30 @@ def _unresolved_chunk(
     sf = supplier.reshape(-1)
     of = out.reshape(-1)
     af = at_supplier.reshape(-1)
-    for j in range(lo * C, hi * C):
-        of[j] = False
-        af[j] = False
-        f = cf[j]
-        if f >= 0:  # rare: complaints are few
-            age = now - np.int64(tf[j])
-            if age > window[f] + duration[f]:
-                cf[j] = -1
-            elif age > window[f]:
-                of[j] = True
-                af[j] = f == sf[j]
+    start, end = lo * C, hi * C
+    of[start:end] = False  # cleared in one sweep, then the rare complaints set
+    af[start:end] = False
+    # the chunk's complaints read eight at a time: a word of eight "none" (-1) bytes
+    # is all ones, and most words are; then the bytes after the last whole word
+    whole = start + (end - start) // 8 * 8
+    words = cf[start:whole].view(np.uint64)
+    for w in range(words.size + 1):
+        if w < words.size:
+            if words[w] == _NO_COMPLAINT_8:
+                continue
+            first, last = start + 8 * w, start + 8 * w + 8
+        else:
+            first, last = whole, end
+        for j in range(first, last):
+            f = cf[j]
+            if f >= 0:  # rare: complaints are few
+                age = now - np.int64(tf[j])
+                if age > window[f] + duration[f]:
+                    cf[j] = -1
+                elif age > window[f]:
+                    of[j] = True
+                    af[j] = f == sf[j]
+
+
+#: eight complaint slots that hold no complaint (-1), read as one word
+_NO_COMPLAINT_8 = np.uint64(0xFFFFFFFFFFFFFFFF)
