@@ -444,8 +444,8 @@ def calibrate(
             values = {p.name: _suggest(trial, p) for p in spec.parameters}
             d = distance(obs, curves(values, seeds).mean(axis=0), scale)
             if progress is not None:
-                best = min([d, *(t.value for t in finished())])
-                progress(len(finished()) + 1, total, d, best)
+                done = finished()
+                progress(len(done) + 1, total, d, min([d, *(t.value for t in done)]))
             return d
 
         study.sampler = sampler
@@ -510,6 +510,7 @@ def calibrate(
     # rounds before; refining candidates belong to rounds in the order they finished),
     # so a stopped round draws the same points again and runs the ones not done
     per_round = -(-spec.refine // REFINE_ROUNDS)
+    every_field_fixed = optuna.samplers.RandomSampler(seed=spec.seed)  # proposes nothing
     for rnd in range(REFINE_ROUNDS):
         lo, hi = min(spec.refine, rnd * per_round), min(spec.refine, (rnd + 1) * per_round)
         done_refine = finished("refine")
@@ -521,8 +522,7 @@ def calibrate(
         for values in refine_points(trials, good, best, spec, hi - lo, rnd)[
             len(done_refine) - lo :
         ]:
-            base = optuna.samplers.RandomSampler(seed=spec.seed)  # every field is fixed
-            run_one(fixed(values, base), "refine")
+            run_one(fixed(values, every_field_fixed), "refine")
     trials, best = table(finished()), best_of(finished())
     mean_best, fresh, eps = acceptance(best)
     trials["good"] = trials["distance"] <= eps

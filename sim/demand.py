@@ -28,7 +28,7 @@ from numba import prange
 
 from sim.jit import CHUNK, chunks, kernel, parallel_kernel, threads_for
 from sim.market import Market, per_step
-from sim.rng import DEMAND_SERVED, DEMAND_STATE, address, block
+from sim.rng import DEMAND_SERVED, DEMAND_STATE, address, block, half
 from sim.scenario import Scenario
 from sim.state import ACTIVE, LATENT, NONE, SERVED, CustomerState
 from sim.workspace import Workspace
@@ -173,30 +173,43 @@ E_EMERGED = 5  # a need emerged (none -> latent)
 E_FAILED_COMPLEMENT = 8  # a failure that opened the complement need too
 
 
+#: the list of ``DemandEvents`` (emerged, activated, upmarket, upmarket unserved,
+#: failed, worn, complement, churned, expired) each event type goes to, by type, and
+#: the second list it goes to as well (-1: none): an unserved upmarket move is a move,
+#: a failure that opened a complement is a failure
+_LIST_OF = np.array([1, 2, 3, 4, 5, 0, 7, 8, 4], dtype=np.int64)
+_ALSO_IN = np.array([-1, -1, 2, -1, -1, -1, -1, -1, 6], dtype=np.int64)
+
+
 @kernel
-def _events_of(ev_pos: np.ndarray, ev_type: np.ndarray, m: int, want: int) -> np.ndarray:
-    """Flat positions of the first ``m`` recorded events of type ``want`` (a failure
-    that opened a complement counts as a failure, an unserved upmarket move as a move)."""
-    k = 0
+def _event_lists(ev_pos: np.ndarray, ev_type: np.ndarray, m: int):  # type: ignore[no-untyped-def]
+    """The first ``m`` recorded events split into the nine lists of ``DemandEvents``,
+    each in the order recorded: one pass to count them, one to place them."""
+    counts = np.zeros(9, np.int64)
     for r in range(m):
         t = ev_type[r]
-        k += (
-            (t == want)
-            | ((want == E_FAILED) & (t == E_FAILED_COMPLEMENT))
-            | ((want == E_UP) & (t == E_UNSERVED))
-        )
-    out = np.empty(k, np.int64)
-    k = 0
+        counts[_LIST_OF[t]] += 1
+        if _ALSO_IN[t] >= 0:
+            counts[_ALSO_IN[t]] += 1
+    at = np.zeros(10, np.int64)  # each list's first slot in ``out``
+    for k in range(9):
+        at[k + 1] = at[k] + counts[k]
+    out = np.empty(at[9], np.int64)
+    nxt = at[:9].copy()
     for r in range(m):
         t = ev_type[r]
-        if (
-            (t == want)
-            | ((want == E_FAILED) & (t == E_FAILED_COMPLEMENT))
-            | ((want == E_UP) & (t == E_UNSERVED))
-        ):
-            out[k] = ev_pos[r]
-            k += 1
-    return out
+        k = _LIST_OF[t]
+        out[nxt[k]] = ev_pos[r]
+        nxt[k] += 1
+        k = _ALSO_IN[t]
+        if k >= 0:
+            out[nxt[k]] = ev_pos[r]
+            nxt[k] += 1
+    return (
+        out[at[0] : at[1]], out[at[1] : at[2]], out[at[2] : at[3]],
+        out[at[3] : at[4]], out[at[4] : at[5]], out[at[5] : at[6]],
+        out[at[6] : at[7]], out[at[7] : at[8]], out[at[8] : at[9]],
+    )  # fmt: skip
 
 
 @parallel_kernel
@@ -282,21 +295,12 @@ def gather_events(
                     served[sup[i, c]] -= 1
                 if e == E_CHURNED:
                     sup[i, c] = -1
-    comp = _events_of(ev_pos, ev_type, m, E_FAILED_COMPLEMENT)
+    lists = _event_lists(ev_pos, ev_type, m)
+    comp = lists[6]
     for k in range(comp.size):  # the complement needs the failures opened
         i = comp[k] // C
         comp[k] = i * C + comp_target[comp[k] - i * C]
-    return (
-        _events_of(ev_pos, ev_type, m, E_EMERGED),
-        _events_of(ev_pos, ev_type, m, E_ACTIVATED),
-        _events_of(ev_pos, ev_type, m, E_UP),
-        _events_of(ev_pos, ev_type, m, E_UNSERVED),
-        _events_of(ev_pos, ev_type, m, E_FAILED),
-        _events_of(ev_pos, ev_type, m, E_WORN),
-        comp,
-        _events_of(ev_pos, ev_type, m, E_CHURNED),
-        _events_of(ev_pos, ev_type, m, E_EXPIRED),
-    )
+    return lists
 
 
 @kernel
@@ -389,7 +393,7 @@ def _demand_chunk(
             last_i = i
             last_b = c >> 1
             w4 = block(rk, now, i, DEMAND_SERVED, c >> 1)
-        u2, u_churn = (w4[2], w4[3]) if c & 1 else (w4[0], w4[1])
+        u2, u_churn = half(w4, c)
         e = 0
         if v64 < pf:  # failure
             e = E_FAILED

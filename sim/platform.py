@@ -39,7 +39,7 @@ from sim.firms import CONTACT_LINKS, LINK, FirmAgent, Records
 from sim.jit import CHUNK, chunks, kernel, parallel_kernel, threads_for
 from sim.links import band_edge, overload_rate
 from sim.market import Market
-from sim.rng import CONTACT, READ_LINK, address, block, uniform
+from sim.rng import CONTACT, READ_LINK, address, block, half, uniform
 from sim.scenario import Platform
 from sim.state import ACTIVE, LATENT, NEVER, NO_FIRM, NONE, SERVED, CustomerState
 from sim.workspace import Workspace
@@ -531,7 +531,7 @@ def _read_chunk(
             # the pair of category c is half of block c // 2 (one Philox call for two)
             if c & 1 == 0:
                 w4 = block(rk, step_addr, i, READ_LINK, c >> 1)
-            x, ul = (w4[2], w4[3]) if c & 1 else (w4[0], w4[1])
+            x, ul = half(w4, c)
             link_u[c] = ul
             # the read: correct below strength; above it, wrong in the misread band
             correct = x < strength

@@ -157,13 +157,12 @@ def block(rk, step, i, kind, b):  # type: ignore[no-untyped-def]
 
 
 @njit(inline="always")
-def pair(rk, step, i, kind, sub):  # type: ignore[no-untyped-def]
-    """The two uniforms (2·sub, 2·sub + 1) of draw ``kind`` for customer ``i``: two
-    draws a rule needs together cost one Philox call."""
-    w0, w1, w2, w3 = philox(rk, i, step, kind, sub >> 1)
+def half(u4, sub):  # type: ignore[no-untyped-def]
+    """The pair of uniforms of ``sub`` in its block (block ``sub // 2`` of a ``block``
+    call): two draws a rule needs together, and two subs (categories) a Philox call."""
     if sub & 1:
-        return unit(w2), unit(w3)
-    return unit(w0), unit(w1)
+        return u4[2], u4[3]
+    return u4[0], u4[1]
 
 
 @njit(inline="always")
