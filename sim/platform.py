@@ -447,35 +447,51 @@ def _contact_chunk(
 ) -> int:
     """Who of customers lo..hi-1 is contacted: at random with the kind's probability,
     or on schedule once a record is 1/probability steps old (an uncovered customer is
-    never contacted). Returns the number contacted."""
+    never contacted). Returns the number contacted.
+
+    A first pass settles every customer it can without a draw, and without branching
+    on the customer (coverage and due dates are unpredictable branches, the largest
+    cost of the pass); it lists those left to a draw, drawn in a second pass, and a
+    third lists the contacted in order."""
     offered[lo:hi] = -1
     dues = np.empty(3, np.float64)  # 1/p for each kind, divided once
     for k in range(3):
         p = np.float64(table[k])
         dues[k] = 1.0 / p if p > 0.0 else 0.0
+    draw = np.empty(hi - lo, np.int32)  # the customers left to a draw
+    n_draw = 0
+    if scheduled:
+        # due 1/p steps after the last contact, the fraction dithered by a draw
+        # addressed to that contact, so the mean interval is exactly 1/p
+        for i in range(lo, hi):
+            k = kind[i]
+            last = np.int64(seen[i])
+            gap = np.float64(now - last)
+            due = dues[k]
+            on = np.float64(table[k]) > 0.0
+            # never refreshed, or due whatever the draw
+            sure = on & ((last == NEVER) | (gap >= due))
+            contacted[i] = sure
+            draw[n_draw] = i
+            n_draw += on & (not sure) & (gap >= due - 1.0)  # else not due whatever the draw
+        for r in range(n_draw):
+            i = np.int64(draw[r])  # type: ignore[assignment]
+            last = np.int64(seen[i])
+            gap = np.float64(now - last)
+            u = uniform(rk, step_addr - (now - last), i, CONTACT, 0)
+            contacted[i] = gap >= dues[kind[i]] - u
+    else:
+        for i in range(lo, hi):
+            contacted[i] = False
+            draw[n_draw] = i
+            n_draw += bool(np.float64(table[kind[i]]) > 0.0)
+        for r in range(n_draw):
+            i = np.int64(draw[r])  # type: ignore[assignment]
+            contacted[i] = uniform(rk, step_addr, i, CONTACT, 0) < np.float64(table[kind[i]])
     n_con = 0
     for i in range(lo, hi):
-        p = np.float64(table[kind[i]])
-        hit = False
-        if p > 0.0:
-            if scheduled:
-                # due 1/p steps after the last contact, the fraction dithered by a
-                # draw addressed to that contact, so the mean interval is exactly 1/p
-                last = np.int64(seen[i])
-                gap = np.float64(now - last)
-                due = dues[kind[i]]
-                if last == NEVER or gap >= due:  # never refreshed, or due whatever u
-                    hit = True
-                elif gap < due - 1.0:  # not due whatever u: no draw needed
-                    hit = False
-                else:
-                    u = uniform(rk, step_addr - (now - last), i, CONTACT, 0)
-                    hit = bool(gap >= due - u)
-            else:
-                hit = uniform(rk, step_addr, i, CONTACT, 0) < p
-        contacted[i] = hit
         who[lo + n_con] = i
-        n_con += hit
+        n_con += contacted[i]
     return n_con
 
 
