@@ -1,7 +1,7 @@
 """The word-of-mouth network, held as CSR arrays (indptr, indices).
 
 Large graphs are built directly as arrays, never node by node: Watts–Strogatz
-(Watts & Strogatz 1998) by rewiring a ring lattice in one vectorised pass,
+(Watts & Strogatz 1998) by rewiring a ring lattice in one compiled pass,
 Erdős–Rényi as G(n, m) by sampling pairs, Barabási–Albert (1999) by the
 Batagelj–Brandes (2005) edge-copying construction resolved with pointer jumping.
 "Mean-field" materialises no edges at all: a customer's neighbour is a customer
@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from sim.errors import InputError
+from sim.jit import kernel
 from sim.scenario import Network as NetworkSpec
 
 
@@ -98,40 +99,68 @@ def _csr_from_keys(n: int, key: np.ndarray) -> Graph:
     """CSR arrays from int64 pair keys ``lo * n + hi`` (lo < hi), which it sorts in place.
 
     Row r lists its neighbours above r in ascending order, then those below r in
-    ascending order. Both halves come from plain sorts of int64 keys (far faster than
-    np.unique's hashing or a stable argsort at millions of edges) and are laid into
-    the rows through a boolean mask of the upper slots, so that no (2m,) int64
-    temporary is ever made: the build peaks near 30 bytes per edge.
+    ascending order. One plain sort of the int64 keys (far faster than np.unique's
+    hashing or a stable argsort at millions of edges) puts the pairs in (lo, hi)
+    order; one compiled pass then lays each pair into both its rows (``_fill_rows``),
+    the upper half of row lo and the lower half of row hi, both in ascending order as
+    the pairs come. A small world of 10^6 nodes and mean degree 10 is built in about
+    21 bytes per edge at the peak (28 with numpy's temporaries and a second sort).
     """
     key.sort()
-    if key.size:
-        key = key[np.concatenate(([True], key[1:] != key[:-1]))]
     idx_dtype: np.dtype[Any] = np.dtype(np.int32 if n < 2**31 else np.int64)
-    m = key.size
-    lo = np.empty(m, dtype=idx_dtype)
-    hi = np.empty(m, dtype=idx_dtype)
-    np.floor_divide(key, n, out=lo, casting="unsafe")
-    np.remainder(key, n, out=hi, casting="unsafe")
-    del key
-    up = np.bincount(lo, minlength=n)  # neighbours above each node
-    down = np.bincount(hi, minlength=n)
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(up + down, out=indptr[1:])
-    # the first up[r] slots of row r take the upper half, the rest the lower half
-    upper = np.repeat(np.tile(np.array([True, False]), n), np.stack([up, down], axis=1).reshape(-1))
-    del up, down
+    indptr = np.empty(n + 1, dtype=np.int64)
+    up = np.empty(n, dtype=np.int64)
+    m = _count_rows(key, n, indptr, up)
     indices = np.empty(2 * m, dtype=idx_dtype)
-    indices[upper] = hi  # pairs sorted by (lo, hi) are grouped by lo already
-    key = hi.astype(np.int64)
-    del hi
-    key *= n
-    key += lo
-    key.sort()  # the same pairs by (hi, lo)
-    np.remainder(key, n, out=lo, casting="unsafe")
-    del key
-    np.invert(upper, out=upper)
-    indices[upper] = lo
+    _fill_rows(key, n, indptr, up, indices)
     return Graph(n, indptr, indices)
+
+
+@kernel
+def _count_rows(key: np.ndarray, n: int, indptr: np.ndarray, up: np.ndarray) -> int:
+    """The rows' starts into ``indptr`` (n + 1,) and their neighbours above them into
+    ``up`` (n,), from the sorted pair keys, a repeated pair counted once. Returns the
+    number of distinct pairs."""
+    for r in range(n):
+        indptr[r + 1] = 0
+        up[r] = 0
+    indptr[0] = 0
+    m = 0
+    prev = -1
+    for k in key:
+        if k != prev:  # sorted: a repeat follows its first
+            lo = k // n
+            up[lo] += 1
+            indptr[lo + 1] += 1
+            indptr[k - lo * n + 1] += 1
+            m += 1
+        prev = k
+    for r in range(n):
+        indptr[r + 1] += indptr[r]
+    return m
+
+
+@kernel
+def _fill_rows(
+    key: np.ndarray, n: int, indptr: np.ndarray, up: np.ndarray, indices: np.ndarray
+) -> None:
+    """Each distinct pair (lo, hi), in sorted order, into the upper half of row lo and
+    the lower half of row hi (``up``: the upper halves' lengths, used up as the lower
+    halves' next slots)."""
+    upper = indptr[:-1].copy()  # the next slot of each row's upper half
+    lower = up  # the next slot of each row's lower half
+    for r in range(n):
+        lower[r] += indptr[r]
+    prev = -1
+    for k in key:
+        if k != prev:
+            lo = k // n
+            hi = k - lo * n
+            indices[upper[lo]] = hi
+            upper[lo] += 1
+            indices[lower[hi]] = lo
+            lower[hi] += 1
+        prev = k
 
 
 def watts_strogatz(n: int, degree: int, rewire: float, rng: np.random.Generator) -> Graph:
@@ -142,17 +171,29 @@ def watts_strogatz(n: int, degree: int, rewire: float, rng: np.random.Generator)
 
 
 def _ring_keys(n: int, half: int, rewire: float, rng: np.random.Generator) -> np.ndarray:
-    """Pair keys of the rewired ring lattice (int32 node arrays: little memory at 10^6 nodes)."""
+    """Pair keys of the rewired ring lattice: edge (s, s + o mod n) for o = 1..half,
+    its far end drawn uniformly instead with probability ``rewire``; self-loops
+    dropped."""
     m = n * half
     rewired = rng.random(m) < rewire
     new = rng.integers(0, n, size=m)
-    idx_dtype: np.dtype[Any] = np.dtype(np.int32 if n < 2**31 else np.int64)
-    node = np.arange(n, dtype=idx_dtype)
-    dst = (node[:, None] + np.arange(1, half + 1, dtype=idx_dtype)[None, :]).reshape(-1)
-    dst[dst >= n] -= n  # (src + offset) mod n, as offset < n
-    dst[rewired] = new[rewired]
-    del new, rewired
-    return _pair_keys(n, np.repeat(node, half), dst)
+    key = np.empty(m, dtype=np.int64)
+    return key[: _ring_kernel(n, half, rewired, new, key)]
+
+
+@kernel
+def _ring_kernel(n: int, half: int, rewired: np.ndarray, new: np.ndarray, key: np.ndarray) -> int:
+    """``_ring_keys``' pairs into ``key``; returns how many."""
+    m = 0
+    e = 0
+    for s in range(n):
+        for o in range(1, half + 1):
+            d = new[e] if rewired[e] else (s + o - n if s + o >= n else s + o)
+            e += 1
+            if d != s:
+                key[m] = min(s, d) * n + max(s, d)
+                m += 1
+    return m
 
 
 def erdos_renyi(n: int, degree: int, rng: np.random.Generator) -> Graph:
