@@ -21,6 +21,27 @@ def _check_csr(g: nw.Graph) -> None:
     assert len(fwd) == g.indices.size  # no duplicates
 
 
+def test_rows_list_the_neighbours_above_then_below_in_ascending_order() -> None:
+    # the row order is part of the numbers (word of mouth picks a neighbour by its
+    # slot): pairs with repeats, both orientations and self-loops, against a plain
+    # sort of each row's neighbours
+    rng = np.random.default_rng(5)
+    n = 300
+    a, b = rng.integers(0, n, 4000), rng.integers(0, n, 4000)
+    g = nw.csr_from_edges(n, a, b)
+    assert g.indptr is not None and g.indices is not None
+    _check_csr(g)
+    pairs = {(int(x), int(y)) for x, y in zip(a, b, strict=True) if x != y}
+    for r in range(n):
+        above = sorted(
+            {y for x, y in pairs if x == r and y > r} | {x for x, y in pairs if y == r and x > r}
+        )
+        below = sorted(
+            {y for x, y in pairs if x == r and y < r} | {x for x, y in pairs if y == r and x < r}
+        )
+        assert g.indices[g.indptr[r] : g.indptr[r + 1]].tolist() == above + below
+
+
 def test_watts_strogatz_without_rewiring_is_the_ring_lattice() -> None:
     g = nw.watts_strogatz(200, 6, 0.0, np.random.default_rng(0))
     _check_csr(g)
