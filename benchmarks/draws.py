@@ -3,8 +3,9 @@
     python -m benchmarks.draws [--customers 2000] [--steps 5]
 
 Runs the benchmark workload (``benchmarks.workloads``) as plain Python
-(``NUMBA_DISABLE_JIT=1``, in a child process), counts every call of ``sim.rng.philox``
-by the stream its round keys belong to and the draw's purpose (``sim.rng``: the demand
+(``NUMBA_DISABLE_JIT=1``, in a child process), counts every Philox block computed (a
+call of ``sim.rng.philox``, or either of the two counters of ``sim.rng.philox2``) by the
+stream its round keys belong to and the draw's purpose (``sim.rng``: the demand
 rule's state draw and served pair, a platform's contact and read-and-link draws, the
 choice's neighbour and blocks), and prints the calls per customer-step over
 ``--steps`` steps after two. One call costs about 16 ns of CPU here
@@ -34,6 +35,12 @@ def counted(rk, c0, c1, c2, c3):
     calls[f"{names.get(id(rk), '?')} {int(c2)}"] += 1
     return philox(rk, c0, c1, c2, c3)
 R.philox = counted
+philox2 = R.philox2
+def counted2(rk, a0, a1, a2, a3, b0, b1, b2, b3):
+    calls[f"{names.get(id(rk), '?')} {int(a2)}"] += 1
+    calls[f"{names.get(id(rk), '?')} {int(b2)}"] += 1
+    return philox2(rk, a0, a1, a2, a3, b0, b1, b2, b3)
+R.philox2 = counted2
 model = DemandModel(workload(n, steps + 2), rng=1)
 names.update({id(k): name for name, k in model.streams._keys.items()})
 model.run(2)

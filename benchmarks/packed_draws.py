@@ -33,33 +33,30 @@ OUT = ROOT / "benchmarks" / "packed-draws.md"
 PATCHES = (
     (
         "platform.py",
-        "    n_con = 0\n    for i in range(lo, hi):\n",
-        "    n_con = 0\n    last_q = -1\n    w4 = (0.0, 0.0, 0.0, 0.0)\n"
-        "    for i in range(lo, hi):\n",
+        "        u = np.empty(4 * n_draw, np.float64)  # the draws (block 0, word 0), two a call\n"
+        "        customer_blocks_into(rk, step_addr, CONTACT, draw[:n_draw], 1, u)\n",
+        "        u = np.empty(4 * ((hi - lo + 3) >> 2), np.float64)  # four customers a block\n"
+        "        customer_blocks_into(\n"
+        "            rk, step_addr, CONTACT, np.arange(lo >> 2, (hi + 3) >> 2), 1, u\n"
+        "        )\n",
     ),
     (
         "platform.py",
-        "                hit = uniform(rk, step_addr, i, CONTACT, 0) < p\n",
-        "                if (i >> 2) != last_q:\n"
-        "                    last_q = i >> 2\n"
-        "                    w4 = block(rk, step_addr, last_q, CONTACT, 1)\n"
-        "                hit = w4[i & 3] < p\n",
+        "            contacted[i] = u[4 * r] < np.float64(table[kind[i]])\n",
+        "            contacted[i] = u[4 * ((i - lo) >> 2) + (i & 3)] < np.float64(table[kind[i]])\n",
     ),
     (
         "demand.py",
-        "    u4 = (0.0, 0.0, 0.0, 0.0)\n    for i in range(lo, hi):\n",
-        "    u4 = (0.0, 0.0, 0.0, 0.0)\n    last_q = -1\n    for i in range(lo, hi):\n",
+        "    ust = np.empty(4 * nb * (hi - lo), np.float64)\n"
+        "    customer_blocks_into(rk, now, DEMAND_STATE, np.arange(lo, hi), nb, ust)\n",
+        "    nq = (C + 1) >> 1  # blocks a pair of customers: two categories of two a block\n"
+        "    ust = np.empty(4 * nq * ((hi - lo + 1) >> 1), np.float64)\n"
+        "    customer_blocks_into(rk, now, DEMAND_STATE, np.arange(lo >> 1, (hi + 1) >> 1), nq, ust)\n",
     ),
     (
         "demand.py",
-        "            if c & 3 == 0:\n"
-        "                u4 = block(rk, now, i, DEMAND_STATE, c >> 2)\n"
-        "            x = u4[c & 3]\n",
-        "            q = ((i >> 1) << 8) | (c >> 1)\n"
-        "            if q != last_q:\n"
-        "                last_q = q\n"
-        "                u4 = block(rk, now, i >> 1, DEMAND_STATE, c >> 1)\n"
-        "            x = u4[((i & 1) << 1) | (c & 1)]\n",
+        "            x = ust[4 * nb * (i - lo) + c]\n",
+        "            x = ust[4 * (((i - lo) >> 1) * nq + (c >> 1)) + (((i & 1) << 1) | (c & 1))]\n",
     ),
 )
 

@@ -28,7 +28,14 @@ from numba import prange
 
 from sim.jit import CHUNK, chunks, kernel, parallel_kernel, threads_for
 from sim.market import Market, per_step
-from sim.rng import DEMAND_SERVED, DEMAND_STATE, address, block, half
+from sim.rng import (
+    DEMAND_SERVED,
+    DEMAND_STATE,
+    address,
+    blocks_into,
+    customer_blocks_into,
+    pair_at,
+)
 from sim.scenario import Scenario
 from sim.state import ACTIVE, LATENT, NONE, SERVED, CustomerState
 from sim.workspace import Workspace
@@ -344,14 +351,14 @@ def _demand_chunk(
     srv_i = np.empty((hi - lo) * C, np.int32)
     srv_c = np.empty((hi - lo) * C, np.int8)
     srv_u = np.empty((hi - lo) * C, np.float64)
+    nb = (C + 3) >> 2  # state blocks a customer: all drawn first, two a Philox call
+    ust = np.empty(4 * nb * (hi - lo), np.float64)
+    customer_blocks_into(rk, now, DEMAND_STATE, np.arange(lo, hi), nb, ust)
     j = start
     ns = 0
-    u4 = (0.0, 0.0, 0.0, 0.0)
     for i in range(lo, hi):
         for c in range(C):
-            if c & 3 == 0:
-                u4 = block(rk, now, i, DEMAND_STATE, c >> 2)
-            x = u4[c & 3]
+            x = ust[4 * nb * (i - lo) + c]
             s = nf[j]
             srv_i[ns] = i
             srv_c[ns] = c
@@ -371,10 +378,22 @@ def _demand_chunk(
                 ev_pos[m] = j
                 m += 1
             j += 1
-    # pass 2: served needs: failure, wear-out, churn, upmarket (in that precedence)
-    last_i = -1  # the customer and block of the last served pair's Philox call
-    last_b = -1
-    w4 = (0.0, 0.0, 0.0, 0.0)
+    # pass 2: served needs: failure, wear-out, churn, upmarket (in that precedence).
+    # The pair of category c is half of block c // 2: two served categories of a
+    # customer share one block, the blocks of the pass drawn first, two a Philox call
+    key_i = np.empty(ns, np.int64)
+    key_b = np.empty(ns, np.int64)
+    key_of = np.empty(ns, np.int32)
+    nk = 0
+    for r in range(ns):
+        b = np.int64(srv_c[r]) >> 1
+        fresh = nk == 0 or srv_i[r] != key_i[nk - 1] or b != key_b[nk - 1]
+        key_i[nk] = srv_i[r]
+        key_b[nk] = b
+        nk += fresh
+        key_of[r] = nk - 1
+    pairs = np.empty(4 * nk, np.float64)
+    blocks_into(rk, now, DEMAND_SERVED, key_i[:nk], key_b[:nk], pairs)
     for r in range(ns):
         i = np.int64(srv_i[r])  # type: ignore[assignment]
         c = np.int64(srv_c[r])  # type: ignore[assignment]
@@ -387,13 +406,7 @@ def _demand_chunk(
         f = sup[i, c]
         pf = (fail_offset - quality[f, c, held[i, c]]) * p_fail_c[c]
         v64 = np.float64(x)
-        # the pair of category c is half of block c // 2: two served categories of
-        # a customer share one Philox call
-        if i != last_i or c >> 1 != last_b:
-            last_i = i
-            last_b = c >> 1
-            w4 = block(rk, now, i, DEMAND_SERVED, c >> 1)
-        u2, u_churn = half(w4, c)
+        u2, u_churn = pair_at(pairs, key_of[r], c)
         e = 0
         if v64 < pf:  # failure
             e = E_FAILED

@@ -39,7 +39,7 @@ from sim.firms import CONTACT_LINKS, LINK, FirmAgent, Records
 from sim.jit import CHUNK, chunks, kernel, parallel_kernel, threads_for
 from sim.links import band_edge, overload_rate
 from sim.market import Market
-from sim.rng import CONTACT, READ_LINK, address, block, half, uniform
+from sim.rng import CONTACT, READ_LINK, address, customer_blocks_into, pair_at, uniform
 from sim.scenario import Platform
 from sim.state import ACTIVE, LATENT, NEVER, NO_FIRM, NONE, SERVED, CustomerState
 from sim.workspace import Workspace
@@ -485,9 +485,11 @@ def _contact_chunk(
             contacted[i] = False
             draw[n_draw] = i
             n_draw += bool(np.float64(table[kind[i]]) > 0.0)
+        u = np.empty(4 * n_draw, np.float64)  # the draws (block 0, word 0), two a call
+        customer_blocks_into(rk, step_addr, CONTACT, draw[:n_draw], 1, u)
         for r in range(n_draw):
             i = np.int64(draw[r])  # type: ignore[assignment]
-            contacted[i] = uniform(rk, step_addr, i, CONTACT, 0) < np.float64(table[kind[i]])
+            contacted[i] = u[4 * r] < np.float64(table[kind[i]])
     n_con = 0
     for i in range(lo, hi):
         who[lo + n_con] = i
@@ -539,15 +541,16 @@ def _read_chunk(
     # cache lines, and threads writing them in turn would pass the lines to and fro
     d_believed = np.zeros_like(believed)
     link_u = np.empty(C, dtype=np.float64)  # each need's link draw, from its read's pair
-    w4 = (0.0, 0.0, 0.0, 0.0)
+    # the pair of category c is half of block c // 2 (one block for two categories);
+    # the chunk's blocks drawn first, two a Philox call
+    nb = (C + 1) >> 1
+    pairs = np.empty(4 * nb * who.size, np.float64)
+    customer_blocks_into(rk, step_addr, READ_LINK, who, nb, pairs)
     for r in range(who.size):
         i = np.int64(who[r])  # type: ignore[assignment]
         for c in range(C):
             j = i * C + c
-            # the pair of category c is half of block c // 2 (one Philox call for two)
-            if c & 1 == 0:
-                w4 = block(rk, step_addr, i, READ_LINK, c >> 1)
-            x, ul = half(w4, c)
+            x, ul = pair_at(pairs, r * nb + (c >> 1), c)
             link_u[c] = ul
             # the read: correct below strength; above it, wrong in the misread band
             correct = x < strength

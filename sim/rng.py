@@ -15,7 +15,9 @@ counter). Consequences:
 A draw's address: ``kind`` names the purpose (the state draw of the demand rule, a
 platform's read, the choice's pick...), ``sub`` the category or firm it is for. One
 Philox call yields four 64-bit words, so the four ``sub`` values 4b..4b+3 of a kind
-share a call (block b). Set-up draws (the network, the initial market, coverage) and
+share a call (block b). The rules draw the blocks a pass will read before it reads
+them, two counters a call side by side (``philox2``, ``blocks_into``): the same numbers,
+and the two chains of multiplies overlap. Set-up draws (the network, the initial market, coverage) and
 the rare firm-level ones (supplier failures, product planning) come from numpy
 generators spawned from the same seed by stream name (``Streams``).
 
@@ -125,22 +127,37 @@ def _mulhilo_compiled(a, b):  # type: ignore[no-untyped-def]
     return impl
 
 
+@njit(inline="always")
+def _round(x0, x1, x2, x3, k0, k1):  # type: ignore[no-untyped-def]
+    """One Philox4x64 round of the words (x0, x1, x2, x3) under round key (k0, k1)."""
+    hi0, lo0 = mulhilo(_M0, x0)
+    hi1, lo1 = mulhilo(_M1, x2)
+    return hi1 ^ x1 ^ k0, lo1, hi0 ^ x3 ^ k1, lo0
+
+
 @kernel
 def philox(rk, c0, c1, c2, c3):  # type: ignore[no-untyped-def]
     """Philox4x64-10 of the counter (c0, c1, c2, c3) under round keys ``rk``: four
     uint64 words."""
-    x0 = np.uint64(c0)
-    x1 = np.uint64(c1)
-    x2 = np.uint64(c2)
-    x3 = np.uint64(c3)
+    x0, x1, x2, x3 = np.uint64(c0), np.uint64(c1), np.uint64(c2), np.uint64(c3)
     for r in range(ROUNDS):
-        hi0, lo0 = mulhilo(_M0, x0)
-        hi1, lo1 = mulhilo(_M1, x2)
-        x0 = hi1 ^ x1 ^ rk[r, 0]
-        x1 = lo1
-        x2 = hi0 ^ x3 ^ rk[r, 1]
-        x3 = lo0
+        x0, x1, x2, x3 = _round(x0, x1, x2, x3, rk[r, 0], rk[r, 1])
     return x0, x1, x2, x3
+
+
+@njit(inline="always")
+def philox2(rk, a0, a1, a2, a3, b0, b1, b2, b3):  # type: ignore[no-untyped-def]
+    """``philox`` of two counters, (a0, a1, a2, a3) and (b0, b1, b2, b3), side by side:
+    eight uint64 words, the first counter's four then the second's. Each round of one
+    waits on its own multiplies; interleaved, the two chains keep the multiplier busy,
+    nearly twice the draws a second of one call after another
+    (``python -m benchmarks.paired_draws``)."""
+    x0, x1, x2, x3 = np.uint64(a0), np.uint64(a1), np.uint64(a2), np.uint64(a3)
+    y0, y1, y2, y3 = np.uint64(b0), np.uint64(b1), np.uint64(b2), np.uint64(b3)
+    for r in range(ROUNDS):
+        x0, x1, x2, x3 = _round(x0, x1, x2, x3, rk[r, 0], rk[r, 1])
+        y0, y1, y2, y3 = _round(y0, y1, y2, y3, rk[r, 0], rk[r, 1])
+    return x0, x1, x2, x3, y0, y1, y2, y3
 
 
 @njit(inline="always")
@@ -154,6 +171,59 @@ def block(rk, step, i, kind, b):  # type: ignore[no-untyped-def]
     """The four uniforms of block ``b`` of draw ``kind`` for customer ``i`` at ``step``."""
     w0, w1, w2, w3 = philox(rk, i, step, kind, b)
     return unit(w0), unit(w1), unit(w2), unit(w3)
+
+
+@njit(inline="always")
+def blocks_into(rk, step, kind, who, b, out):  # type: ignore[no-untyped-def]
+    """The uniforms of ``len(who)`` blocks at one ``step`` and ``kind`` into ``out``
+    (4 × len(who) float64): block ``b[r]`` of customer ``who[r]`` at ``out[4r:4r+4]``,
+    two blocks a call (``philox2``). A rule draws the blocks of a pass this way before
+    it reads them: one call after another, each waits on its own multiplies."""
+    m = len(who)
+    r = 0
+    while r + 1 < m:
+        w = philox2(rk, who[r], step, kind, b[r], who[r + 1], step, kind, b[r + 1])
+        for k in range(8):
+            out[4 * r + k] = unit(w[k])
+        r += 2
+    if r < m:
+        w4 = philox(rk, who[r], step, kind, b[r])
+        for k in range(4):
+            out[4 * r + k] = unit(w4[k])
+
+
+@njit(inline="always")
+def customer_blocks_into(rk, step, kind, who, nb, out):  # type: ignore[no-untyped-def]
+    """``blocks_into`` for blocks 0..nb-1 of each customer of ``who``: block b of
+    ``who[r]`` at ``out[4q:4q+4]``, q = r * nb + b (so the customer's draw ``sub`` is at
+    ``out[4 r nb + sub]``)."""
+    wait_i = -1  # a block waiting for a second one to share a call
+    wait_b = 0
+    wait_q = 0
+    q = 0
+    for r in range(len(who)):
+        i = who[r]
+        for b in range(nb):
+            if wait_i < 0:
+                wait_i, wait_b, wait_q = i, b, q
+            else:
+                w = philox2(rk, wait_i, step, kind, wait_b, i, step, kind, b)
+                for k in range(4):
+                    out[4 * wait_q + k] = unit(w[k])
+                    out[4 * q + k] = unit(w[4 + k])
+                wait_i = -1
+            q += 1
+    if wait_i >= 0:
+        w4 = philox(rk, wait_i, step, kind, wait_b)
+        for k in range(4):
+            out[4 * wait_q + k] = unit(w4[k])
+
+
+@njit(inline="always")
+def pair_at(buf, r, sub):  # type: ignore[no-untyped-def]
+    """The pair of ``sub`` in block ``r`` of a ``blocks_into`` buffer (``half``)."""
+    o = 4 * r + 2 * (sub & 1)
+    return buf[o], buf[o + 1]
 
 
 @njit(inline="always")

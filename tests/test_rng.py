@@ -6,7 +6,18 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.rng import Streams, block, philox, round_keys, uniform, uniforms
+from sim.rng import (
+    Streams,
+    block,
+    blocks_into,
+    customer_blocks_into,
+    pair_at,
+    philox,
+    philox2,
+    round_keys,
+    uniform,
+    uniforms,
+)
 
 
 @pytest.mark.parametrize("seed", [0, 1, 12345, 2**63 - 1])
@@ -32,6 +43,31 @@ def test_uniforms_are_numpys_doubles_and_addressed() -> None:
     vec = uniforms(rk, 30, 50, 1, 6)
     assert all(vec[i] == uniform(rk, 30, i, 1, 6) for i in range(50))
     assert 0.3 < vec.mean() < 0.7 and len(set(vec.tolist())) == 50
+
+
+def test_blocks_drawn_two_a_call_are_the_blocks_drawn_one_by_one() -> None:
+    rk = round_keys(11, "demand")
+    a, b = (3, 260, 1, 0), (2**40, 2**33 + 1, 0, 5)
+    assert philox2(rk, *a, *b) == (*philox(rk, *a), *philox(rk, *b))
+    # an odd number of blocks leaves one to a call of its own
+    who = np.array([4, 4, 9, 17, 2], dtype=np.int64)
+    b_of = np.array([0, 1, 0, 2, 1], dtype=np.int64)
+    out = np.full(4 * who.size, np.nan)
+    blocks_into(rk, 30, 1, who, b_of, out)
+    want = np.concatenate(
+        [block(rk, 30, int(i), 1, int(b)) for i, b in zip(who, b_of, strict=True)]
+    )
+    np.testing.assert_array_equal(out, want)
+    # every block of each customer, in order; a customer's draw ``sub`` at 4 r nb + sub
+    nb = 3
+    out = np.full(4 * nb * who.size, np.nan)
+    customer_blocks_into(rk, 30, 1, who, nb, out)
+    for r, i in enumerate(who):
+        for sub in range(4 * nb):
+            assert out[4 * nb * r + sub] == uniform(rk, 30, int(i), 1, sub)
+    # the pair of ``sub`` is half of its block: subs 2k and 2k + 1 share block k // 2
+    assert pair_at(out, 4, 1) == tuple(block(rk, 30, int(who[1]), 1, 1)[2:])
+    assert pair_at(out, 4, 2) == tuple(block(rk, 30, int(who[1]), 1, 1)[:2])
 
 
 def test_streams_are_named_not_positional() -> None:
