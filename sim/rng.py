@@ -221,18 +221,11 @@ def customer_blocks_into(rk, step, kind, who, nb, out):  # type: ignore[no-untyp
 
 @njit(inline="always")
 def pair_at(buf, r, sub):  # type: ignore[no-untyped-def]
-    """The pair of ``sub`` in block ``r`` of a ``blocks_into`` buffer (``half``)."""
+    """The pair of uniforms of ``sub`` in block ``r`` of a ``blocks_into`` buffer: of
+    the block's four, the first two for an even ``sub``, the last two for an odd one.
+    Two draws a rule needs together, and two subs (categories) a block."""
     o = 4 * r + 2 * (sub & 1)
     return buf[o], buf[o + 1]
-
-
-@njit(inline="always")
-def half(u4, sub):  # type: ignore[no-untyped-def]
-    """The pair of uniforms of ``sub`` in its block (block ``sub // 2`` of a ``block``
-    call): two draws a rule needs together, and two subs (categories) a Philox call."""
-    if sub & 1:
-        return u4[2], u4[3]
-    return u4[0], u4[1]
 
 
 @njit(inline="always")
