@@ -153,8 +153,7 @@ class DemandModel(mesa.Model):
             now, firms, st, m, self.streams["events"], tr, self._in_focal_standard, work
         )
         unresolved, at_supplier = unresolved_pair(st, firms, now, work)
-        quality = self._quality_table()  # portfolios change only at the ends of a step
-        has = np.stack([f.has for f in firms])
+        quality, has = work.portfolios(firms)  # portfolios change only at the ends of a step
         d = self.spec.demand
         key = self.streams.key
         ev = demand_step(

@@ -17,6 +17,7 @@ state or on the firms' records. Who may change what:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,6 +43,9 @@ class Workspace:
     arrays: dict[str, np.ndarray] = field(default_factory=dict)
     #: the choice's per-firm tables and the portfolio versions they were built for
     choice_tables: tuple[tuple[Any, ...], Any] | None = None
+    #: all firms' (F, C, T) product quality and cells on sale, and the portfolio
+    #: versions they were stacked for (``portfolios``)
+    portfolio_tables: tuple[tuple[int, ...], np.ndarray, np.ndarray] | None = None
 
     @classmethod
     def for_state(cls, state: CustomerState, n_tiers: int, n_firms: int) -> Workspace:
@@ -56,10 +60,21 @@ class Workspace:
     def array(self, name: str, shape: tuple[int, ...], dtype: type) -> np.ndarray:
         """The work array ``name`` (allocated on first use, or when its shape changes)."""
         a = self.arrays.get(name)
-        if a is None or a.shape != shape or a.dtype != dtype:
+        if a is None or a.shape != shape or a.dtype.type is not dtype:
             a = np.empty(shape, dtype=dtype)
             self.arrays[name] = a
         return a
+
+    def portfolios(self, firms: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
+        """All firms' (F, C, T) product quality (float64) and cells on sale (bool),
+        stacked again only when a portfolio changed (``portfolio_version``; a portfolio
+        changes only at the end of a step, in planning and in the scripted events)."""
+        key = tuple(f.portfolio_version for f in firms)
+        got = self.portfolio_tables
+        if got is None or got[0] != key:
+            quality = np.stack([f.quality for f in firms]).astype(np.float64, copy=False)
+            got = self.portfolio_tables = (key, quality, np.stack([f.has for f in firms]))
+        return got[1], got[2]
 
     def step_contacts(self, n: int, n_cat: int, n_firms: int) -> tuple[np.ndarray, ...]:
         """This step's (F, N) contacts, (F, N, C) offered tiers, (F, 3) contact probabilities
