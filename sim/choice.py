@@ -91,6 +91,36 @@ def _choice_tables(firms: list[FirmAgent], work: Workspace, spy: int) -> _Choice
 
 _EMPTY = np.empty(0, dtype=np.int64)
 
+#: eight ACTIVE need states as one word, and the low seven bits of each byte
+_ACTIVE_8 = np.uint64(0x0101010101010101 * ACTIVE)
+_LOW7 = np.uint64(0x7F7F7F7F7F7F7F7F)
+
+
+@njit(inline="always")
+def _active_bytes(word):  # type: ignore[no-untyped-def]
+    """0x80 in each byte of ``word`` (eight need states) that is ACTIVE, 0 in the others:
+    the zero bytes of ``word ^ _ACTIVE_8``, found without a carry between bytes."""
+    x = word ^ _ACTIVE_8
+    return ~(((x & _LOW7) + _LOW7) | x | _LOW7)
+
+
+@njit(inline="always")
+def _count_active(nf, start, end):  # type: ignore[no-untyped-def]
+    """The active needs among flat positions start..end-1 (``start`` a multiple of 8),
+    eight a word."""
+    whole = start + (end - start) // 8 * 8
+    words = nf[start:whole].view(np.uint64)
+    na = 0
+    for w in range(words.size):
+        s = _active_bytes(words[w]) >> np.uint64(7)  # a byte's bit at its bottom
+        s += s >> np.uint64(8)  # the bytes' bits added into the lowest byte
+        s += s >> np.uint64(16)
+        s += s >> np.uint64(32)
+        na += np.int64(s & np.uint64(0xFF))
+    for j in range(whole, end):
+        na += nf[j] == ACTIVE
+    return na
+
 
 def _stacked(
     work: Workspace, contacts: list[Contacts]
@@ -261,10 +291,7 @@ def choice_kernel(
     first = np.empty(n_chunks + 1, np.int64)  # (no array expression in a parallel kernel)
     first[0] = 0
     for k in range(n_chunks):
-        na = 0
-        for j in range(k * CHUNK * C, min(k * CHUNK + CHUNK, n) * C):
-            na += nf[j] == ACTIVE
-        first[k + 1] = first[k] + na
+        first[k + 1] = first[k] + _count_active(nf, k * CHUNK * C, min(k * CHUNK + CHUNK, n) * C)
     na = first[n_chunks]
     # 1) every active need picks, on the state before any sale of this step; each
     # chunk's picks from the slot of its first active need on
@@ -417,15 +444,32 @@ def _pick_chunk(
     n, C = need.shape
     F = offers.shape[0]
     mean_field = indptr.size == 0
-    # the active needs, listed without branching on the state
+    # the active needs, listed without branching on the state, eight a word: a word
+    # with none is skipped (most are)
     act_i = np.empty(na + C, np.int32)  # room for the last customer's unlisted needs
     act_c = np.empty(na + C, np.int8)
+    nf = need.reshape(-1)
+    start, end = lo * C, hi * C
+    whole = start + (end - start) // 8 * 8
+    words = nf[start:whole].view(np.uint64)
     r = 0
-    for i in range(lo, hi):
-        for c in range(C):
+    for w in range(words.size + 1):
+        if w < words.size:
+            if _active_bytes(words[w]) == 0:
+                continue
+            first, last = start + 8 * w, start + 8 * w + 8
+        else:
+            first, last = whole, end
+        i = first // C
+        c = first - i * C
+        for j in range(first, last):
             act_i[r] = i
             act_c[r] = c
-            r += need[i, c] == ACTIVE
+            r += nf[j] == ACTIVE
+            c += 1
+            if c == C:
+                c = 0
+                i += 1
     # the neighbour each customer with an active need talks to, then what that
     # neighbour's cell holds: a tight loop of independent loads, so the cache misses
     # of the random look-ups overlap instead of queueing one by one

@@ -40,3 +40,15 @@ def test_counting_passes_match_numpy() -> None:
         )
         assert np.array_equal(cell_counts(tier, need, lo, 4), want)
     assert np.array_equal(served_by(need, sup, 3), np.bincount(sup[need == SERVED], minlength=3))
+
+
+def test_active_needs_counted_eight_a_word_are_numpys_count() -> None:
+    from sim.choice import _count_active
+
+    rng = np.random.default_rng(3)
+    # every byte value, and lengths whose tail is not a whole word
+    for size in (0, 1, 7, 8, 9, 64, 1001):
+        for states in (np.arange(-128, 128), np.arange(4)):
+            nf = rng.choice(states, size).astype(np.int8)
+            for start in range(0, size, 8):
+                assert _count_active(nf, start, size) == np.count_nonzero(nf[start:] == ACTIVE)
