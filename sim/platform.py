@@ -603,7 +603,9 @@ def _read_chunk(
     counts[6] = def0
     counts[7] = opp1
     counts[8] = def1
-    believed[:] = d_believed
+    for c in range(C):  # element by element: numba compiles an array-to-slice copy
+        for t in range(believed.shape[1]):  # with seconds of error-message formatting
+            believed[c, t] = d_believed[c, t]
 
 
 def withhold(contacts: list[Contacts]) -> None:
