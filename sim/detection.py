@@ -78,8 +78,7 @@ class DetectionTracker:
 
     def _censor(self, kinds: np.ndarray, durations: np.ndarray, t_events: np.ndarray) -> None:
         self.cens_lag.ensure(int(durations.max(initial=0)))
-        np.add.at(self.cens_lag.a, (kinds, durations), 1)
-        np.add.at(self.pending.a, (kinds, t_events.astype(np.int64)), -1)
+        _censor_counts(kinds, durations, t_events.astype(np.int64), self.cens_lag.a, self.pending.a)
 
     def detect(self, flat_idx: np.ndarray, now: int) -> None:
         """The records now reflect the truth at these positions."""
@@ -99,10 +98,9 @@ class DetectionTracker:
         self.det_lag.ensure(int(lags.max(initial=0)))
         for g in (self.pending, self.within):
             g.ensure(now)
-        np.add.at(self.det_lag.a, (kinds, lags), 1)
-        np.add.at(self.pending.a, (kinds, t_events), -1)
-        ok = lags <= self.horizon
-        np.add.at(self.within.a, (kinds[ok], t_events[ok]), 1)
+        _detection_counts(
+            kinds, t_events, lags, self.horizon, self.det_lag.a, self.pending.a, self.within.a
+        )
 
     # ------------------------------------------------------------ statistics
     def _km(self, kinds: list[int], now: int) -> tuple[float, float]:
@@ -215,3 +213,36 @@ def _km_medians(
                 out[s] = d
                 break
             gone += det[d] + cens[d]
+
+
+@kernel
+def _censor_counts(
+    kinds: np.ndarray,  # int64 event types
+    durations: np.ndarray,  # int64 steps each was pending
+    t_events: np.ndarray,  # int64 their steps
+    cens_lag: np.ndarray,  # (K, steps) int64 [type, duration] -> missed, added to
+    pending: np.ndarray,  # (K, steps) int64 [type, t_event] -> undetected, taken from
+) -> None:
+    """Count events overwritten before they were seen (``np.add.at`` as one loop: the
+    same integer counts, without numpy's per-call cost at a few events a step)."""
+    for r in range(kinds.size):
+        cens_lag[kinds[r], durations[r]] += 1
+        pending[kinds[r], t_events[r]] -= 1
+
+
+@kernel
+def _detection_counts(
+    kinds: np.ndarray,  # int64 event types
+    t_events: np.ndarray,  # int64 their steps
+    lags: np.ndarray,  # int64 steps until detected
+    horizon: int,
+    det_lag: np.ndarray,  # (K, steps) int64 [type, lag] -> detected, added to
+    pending: np.ndarray,  # [type, t_event] -> undetected, taken from
+    within: np.ndarray,  # [type, t_event] -> detected within the horizon, added to
+) -> None:
+    """Count detected events (``np.add.at`` as one loop, as ``_censor_counts``)."""
+    for r in range(kinds.size):
+        det_lag[kinds[r], lags[r]] += 1
+        pending[kinds[r], t_events[r]] -= 1
+        if lags[r] <= horizon:
+            within[kinds[r], t_events[r]] += 1
