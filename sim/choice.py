@@ -257,7 +257,7 @@ def choice_kernel(
     quality: np.ndarray,  # (F, C, T) float64 product quality per cell
     price: np.ndarray,  # (F, C, T) float64 product price per cell
     kinds: np.ndarray,  # (F, N) uint8 contact kind of each customer per firm
-    tables: np.ndarray,  # (F, 3) float32 contact probability per kind
+    tables: np.ndarray,  # (F, 3) float64 contact probability per kind
     contacted: np.ndarray,  # (F, N) bool
     offered: np.ndarray,  # (F, N, C) int8 tier a contact offered, -1 none
     price_sens: np.ndarray,  # (S,) float64

@@ -56,7 +56,7 @@ class Contacts:
     offered: np.ndarray  # (N, C) int8: the tier an offer that reached the customer was for, -1 none
     read_ok: np.ndarray  # flat (customer*C + category) positions whose facts reached the records
     kind: np.ndarray | None = None  # (N,) uint8 contact kind
-    table: np.ndarray | None = None  # (3,) float32 contact probability per kind
+    table: np.ndarray | None = None  # (3,) float64 contact probability per kind
     offered_at: np.ndarray | None = None  # flat positions of ``offered``
 
 

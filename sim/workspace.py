@@ -83,6 +83,6 @@ class Workspace:
         return (
             self.array("contacted", (n_firms, n), np.bool_),
             self.array("offered", (n_firms, n, n_cat), np.int8),
-            self.array("tables", (n_firms, 3), np.float32),
+            self.array("tables", (n_firms, 3), np.float64),
             self.array("kinds", (n_firms, n), np.uint8),
         )
