@@ -80,7 +80,7 @@ def _choice_tables(firms: list[FirmAgent], work: Workspace, spy: int) -> _Choice
     ]
     tables = _ChoiceTables(
         offers=np.stack([f.offers for f in firms]).astype(np.int64),
-        quality=np.stack([f.quality for f in firms]).astype(np.float64),
+        quality=work.portfolios(firms)[0],
         price=np.stack([f.price for f in firms]).astype(np.float64),
         link_rate=np.stack([f.defect_rate[_LINKS] for f in firms]),
         link_cap=np.array(caps, dtype=np.float64) / spy,
