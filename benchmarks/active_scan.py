@@ -13,12 +13,12 @@ active needs counted.
 from __future__ import annotations
 
 import argparse
-import time
 from collections.abc import Callable
 
 import numpy as np
 from numba import njit
 
+from benchmarks.timing import timed
 from benchmarks.workloads import workload
 from sim import DemandModel
 from sim.choice import _count_active
@@ -45,12 +45,7 @@ def _one_at_a_time(nf, n, C):  # type: ignore[no-untyped-def]
 
 def best_ms(fn: Callable[..., int], *args: object) -> tuple[float, int]:
     got = fn(*args)
-    times = []
-    for _ in range(20):
-        t = time.perf_counter()
-        fn(*args)
-        times.append(time.perf_counter() - t)
-    return min(times) * 1e3, int(got)
+    return min(timed(lambda: fn(*args), 20)) * 1e3, int(got)
 
 
 def main(argv: list[str] | None = None) -> int:

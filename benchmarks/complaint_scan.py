@@ -13,22 +13,17 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
 from collections.abc import Callable
 
 import numpy as np
 
+from benchmarks.timing import timed
 from sim.complaints import _unresolved_kernel
 
 
 def per_call(fn: Callable[[], object], reps: int = 50) -> float:
     fn()
-    times = []
-    for _ in range(reps):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times) * 1e3
+    return statistics.median(timed(fn, reps)) * 1e3
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
 
 import numpy as np
 from numba import njit
 
+from benchmarks.timing import timed
 from benchmarks.workloads import workload
 from sim import DemandModel
 from sim.jit import CHUNK
@@ -59,11 +59,7 @@ def main(argv: list[str] | None = None) -> int:
             address(now), rec.seen, now, who, contacted, offered,
         )  # fmt: skip
         hits = _all_chunks(*args)
-        times = []
-        for _ in range(20):
-            t = time.perf_counter()
-            _all_chunks(*args)
-            times.append(time.perf_counter() - t)
+        times = timed(lambda args=args: _all_chunks(*args), 20)
         print(
             f"  {f.name:6s} {spec.targeting:12s} coverage {spec.coverage:.2f}: "
             f"{statistics.median(times) * 1e3:6.2f}  ({hits:,} contacts)"

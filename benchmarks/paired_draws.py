@@ -14,12 +14,12 @@ four run out of registers.
 from __future__ import annotations
 
 import argparse
-import time
 from collections.abc import Callable
 
 import numpy as np
 from numba import njit
 
+from benchmarks.timing import timed
 from sim.rng import _M0, _M1, ROUNDS, mulhilo, philox, philox2, round_keys, unit
 
 
@@ -78,12 +78,7 @@ def _four_a_call(rk, n, out):  # type: ignore[no-untyped-def]
 def best_ns(fn: Callable[..., None], rk: np.ndarray, n: int) -> float:
     out = np.zeros(1)
     fn(rk, 1000, out)  # compile
-    times = []
-    for _ in range(5):
-        t = time.perf_counter()
-        fn(rk, n, out)
-        times.append(time.perf_counter() - t)
-    return min(times) / n * 1e9
+    return min(timed(lambda: fn(rk, n, out), 5)) / n * 1e9
 
 
 def main(argv: list[str] | None = None) -> int:
