@@ -27,9 +27,10 @@ $(CHROMIUM):
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check sim analysis cli tests benchmarks
-	$(VENV)/bin/ruff format --check sim analysis cli tests benchmarks
+	$(VENV)/bin/ruff check sim analysis demandsim tests benchmarks
+	$(VENV)/bin/ruff format --check sim analysis demandsim tests benchmarks
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 test: $(STAMP) browser lint
 	$(VENV)/bin/pytest -q

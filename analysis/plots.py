@@ -51,7 +51,7 @@ def literal_text(fig: Figure) -> Figure:
     return fig
 
 
-def _save(fig: Figure, path: Path) -> Path:
+def save_figure(fig: Figure, path: Path) -> Path:
     literal_text(fig)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
@@ -103,7 +103,7 @@ def plot_run(ts: pd.DataFrame, out_dir: str | Path) -> list[Path]:
         for i, c in enumerate(shares or ["market_share"]):
             ax.plot(x, ts[c], label=c.removeprefix("share_"), color=_COLORS[i % len(_COLORS)])
         ax.legend(loc="best", fontsize=8)
-        paths.append(_save(fig, out / "market_share.png"))
+        paths.append(save_figure(fig, out / "market_share.png"))
 
     present = [c for c in ("marketing_density", "detected_share") if c in ts.columns]
     if present:
@@ -112,14 +112,14 @@ def plot_run(ts: pd.DataFrame, out_dir: str | Path) -> list[Path]:
             ax.plot(x, ts[c], label=c.replace("_", " "), color=_COLORS[i])
         ax.set_ylim(0, 1.02)
         ax.legend(loc="best", fontsize=8)
-        paths.append(_save(fig, out / "marketing_density.png"))
+        paths.append(save_figure(fig, out / "marketing_density.png"))
 
     for col, name in (("sigma_level", "sigma_level.png"), ("cum_profit", "cum_profit.png")):
         if col in ts.columns:
             title, ylabel = SERIES[col]
             fig, ax = _fig(title, ylabel)
             ax.plot(x, ts[col], color=_COLORS[0])
-            paths.append(_save(fig, out / name))
+            paths.append(save_figure(fig, out / name))
 
     if "alignment" in ts.columns:
         title, ylabel = SERIES["alignment"]
@@ -139,7 +139,7 @@ def plot_run(ts: pd.DataFrame, out_dir: str | Path) -> list[Path]:
                     label="contraction flagged",
                 )
         ax.legend(loc="best", fontsize=8)
-        paths.append(_save(fig, out / "alignment.png"))
+        paths.append(save_figure(fig, out / "alignment.png"))
 
     structure = plot_structure(ts, out / "demand_structure.png")
     if structure is not None:
@@ -179,7 +179,7 @@ def plot_structure(ts: pd.DataFrame, path: Path) -> Path | None:
             label=None if sold.any() else cell,
         )
     ax.legend(loc="best", fontsize=7, ncol=2)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_compare(
@@ -194,10 +194,10 @@ def plot_compare(
     """Overlay the mean of each key series of both sides with its 95% band.
 
     Args:
-        band_a, band_b: output of ``analysis.compare.mean_band`` for each side.
+        band_a, band_b: output of ``analysis.compare.statistics.mean_band`` for each side.
         label_a, label_b: legend labels.
         out_dir: folder for the PNG files.
-        diffs: optional paired differences (``analysis.compare.paired_band``) per
+        diffs: optional paired differences (``analysis.compare.statistics.paired_band``) per
             column, each drawn as its own plot of B - A with its band.
         series: columns to overlay (missing ones are skipped).
     """
@@ -214,7 +214,7 @@ def plot_compare(
             ax.plot(x, band[col], color=color, label=label)
             ax.fill_between(x, band[f"{col}_lo"], band[f"{col}_hi"], color=color, alpha=0.2, lw=0)
         ax.legend(loc="best", fontsize=8)
-        paths.append(_save(fig, out / f"compare_{_slug(col)}.png"))
+        paths.append(save_figure(fig, out / f"compare_{_slug(col)}.png"))
     for col, d in (diffs or {}).items():
         title, ylabel = SERIES.get(col, (col.replace("_", " "), col))
         fig, ax = _fig(f"{title}: paired difference {label_b} − {label_a} (95% band)", ylabel)
@@ -222,7 +222,7 @@ def plot_compare(
         ax.plot(x, d["diff"], color=_COLORS[3])
         ax.fill_between(x, d["lo"], d["hi"], color=_COLORS[3], alpha=0.25, lw=0)
         ax.axhline(0.0, color="black", lw=0.8)
-        paths.append(_save(fig, out / f"diff_{_slug(col)}.png"))
+        paths.append(save_figure(fig, out / f"diff_{_slug(col)}.png"))
     return paths
 
 

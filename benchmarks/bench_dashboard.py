@@ -3,7 +3,7 @@
     python -m benchmarks.bench_dashboard                       # baseline, 10,000 customers
     python -m benchmarks.bench_dashboard --customers 2000 --scenario upmarket-shift
 
-Builds the dashboard's pair of runs (``analysis.dashboard.PairedRun``: two
+Builds the dashboard's pair of runs (``analysis.dashboard.app.PairedRun``: two
 ``DemandModel`` instances, same scenario and seed, sensitive vs insensitive
 platform), steps both through the scenario's horizon and times every step of
 the pair. Every ``--draw-every`` steps it also draws every plot of the page to
@@ -38,11 +38,11 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     import sim.model  # noqa: F401  (Mesa's import is paid once by the server, not per build)
-    from analysis import dashboard as dash
+    from analysis.dashboard import app, paired
 
-    settings = dash.default_settings(args.scenario, seed=args.seed, customers=args.customers)
+    settings = paired.default_settings(args.scenario, seed=args.seed, customers=args.customers)
     t0 = time.perf_counter()
-    run = dash.PairedRun(settings)
+    run = paired.PairedRun(settings)
     build = time.perf_counter() - t0
     steps = args.steps or run.horizon
 
@@ -54,11 +54,11 @@ def main(argv: list[str] | None = None) -> None:
         step_times.append(time.perf_counter() - t0)
         if i % args.draw_every == 0 or i == steps:
             t0 = time.perf_counter()
-            for fig in dash.all_figures(run):
-                fig.savefig(io.BytesIO(), format="png", **dash.PNG_OPTIONS)
+            for fig in app.all_figures(run):
+                fig.savefig(io.BytesIO(), format="png", **app.PNG_OPTIONS)
             draw_times.append(time.perf_counter() - t0)
 
-    interval = dash.PLAY_INTERVAL_S
+    interval = app.PLAY_INTERVAL_S
     ms = 1000.0
     print(
         f"dashboard pair: {settings.scenario}, {settings.customers:,} customers, seed {settings.seed}, {steps} steps"

@@ -50,7 +50,7 @@ points = {points}
 """
 
 TRIVIAL = """
-runner = "analysis.sensitivity:ishigami_runner"
+runner = "analysis.sensitivity.indices:ishigami_runner"
 steps = 1
 [sampler]
 method = "grid"
@@ -63,7 +63,7 @@ points = {points}
 
 def _timed_sweep(spec: Path, out: Path, workers: int) -> tuple[float, float]:
     """(wall seconds, CPU seconds of this process)."""
-    from analysis.sweep import run_sweep
+    from analysis.sweeps.run import run_sweep
 
     c0 = _cpu()
     t0 = time.perf_counter()
@@ -86,7 +86,8 @@ def _run_seconds(out: Path) -> float:
 
 def _chunk(arg: str) -> int:
     """Child mode: run every K-th task from I after a warm-up run; print the seconds."""
-    from analysis.sweep import execute_run, load_spec, make_plan
+    from analysis.sweeps.run import execute_run, make_plan
+    from analysis.sweeps.spec import load_spec
 
     part, _, rest = arg.partition("/")
     k, _, spec = rest.partition(" ")
@@ -141,8 +142,9 @@ def main(argv: list[str] | None = None) -> int:
         return _chunk(args.chunk)
     points = max(2, args.runs // 2)
 
-    from analysis.executors import default_workers
-    from analysis.sweep import execute_run, load_spec, make_plan
+    from analysis.runs.executors import default_workers
+    from analysis.sweeps.run import execute_run, make_plan
+    from analysis.sweeps.spec import load_spec
 
     with tempfile.TemporaryDirectory(prefix="bench-sweep-") as tmp_name:
         tmp = Path(tmp_name)

@@ -8,7 +8,7 @@ of ``--customers`` customers over ``--steps`` steps, run by ``run_sweep`` in thi
 process (the driver) on ``--workers`` local worker processes. Printed:
 
 - files: every file left in the output folder, and in ``runs/`` (finished runs
-  are folded into part files of ``analysis.store.FOLD_EVERY`` runs);
+  are folded into part files of ``analysis.sweeps.store.FOLD_EVERY`` runs);
 - driver memory: the resident set of this process sampled twice a second while
   the runs come in (at a quarter, half, three quarters and the end of the run
   phase: flat means the driver does not hold the records) and its peak
@@ -81,7 +81,7 @@ class Finished:
 
 
 def main(argv: list[str] | None = None) -> None:
-    from analysis.sweep import run_sweep
+    from analysis.sweeps.run import run_sweep
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=100_000)

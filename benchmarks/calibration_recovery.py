@@ -6,7 +6,7 @@
 Each data set is one run of the ``bass-check`` reduction (1,000 customers, 40
 steps) at a known ``focal.platform.density`` and ``wom.q`` drawn uniformly from
 [0.005, 0.05] and [0.1, 0.5], observed as its ``adopters`` series. Each is
-calibrated by ``analysis.calibrate.calibrate`` (30 searched and 30 refining
+calibrated by ``analysis.fit.calibrate.calibrate`` (30 searched and 30 refining
 candidates, 3 seeds each; the same as ``demandsim
 calibrate``) over density in [0.002, 0.1] and q in [0.02, 0.8]. Printed: per data
 set the truth, the 90% intervals and whether they cover it; then the coverage of
@@ -38,7 +38,7 @@ TARGET = 0.8
 
 
 def main(argv: list[str] | None = None) -> int:
-    from analysis.calibrate import calibrate, parse_calibration_spec
+    from analysis.fit.calibrate import calibrate, parse_calibration_spec
     from sim import DemandModel, load_scenario
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])

@@ -78,10 +78,12 @@ def fingerprint(model: Any) -> dict[str, str]:
         book = getattr(firm, "book", firm)
         for name in sorted(vars(book)):
             value = getattr(book, name)
-            if isinstance(value, np.ndarray) or hasattr(value, "__dataclass_fields__"):
-                h.update(name.encode())
-                _feed(h, value)
-            elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            if (
+                isinstance(value, np.ndarray)
+                or hasattr(value, "__dataclass_fields__")
+                or isinstance(value, (int, float))
+                and not isinstance(value, bool)
+            ):
                 h.update(name.encode())
                 _feed(h, value)
     out["firms"] = h.hexdigest()[:16]
@@ -93,7 +95,12 @@ def runs(quick: bool) -> Iterator[tuple[str, dict[str, Any], int, Any]]:
     for name in SCENARIOS:
         yield name, {"run.customers": 1200}, 60, None
         yield f"{name}/monthly", {"run.customers": 1200, "run.steps_per_year": 12}, 24, None
-    yield "baseline/retire", {"run.customers": 1200, "focal.strategy.retire_threshold": 0.05}, 80, None
+    yield (
+        "baseline/retire",
+        {"run.customers": 1200, "focal.strategy.retire_threshold": 0.05},
+        80,
+        None,
+    )
     yield "baseline/decision", {"run.customers": 1200}, 60, (20, {"density": 0.02, "strength": 0.5})
     if not quick:
         for name in ("baseline", "insensitive-platform", "upmarket-shift"):

@@ -21,7 +21,7 @@ they wait passively (``OMP_WAIT_POLICY``, read when numba starts its threads, wh
 ``threads_for`` sets just before the first parallel kernel runs, not at import). A process whose
 models have run a parallel loop must not ``fork`` children that run models (GNU
 OpenMP is not fork-safe): start them with ``spawn`` or ``forkserver``, as
-``analysis.executors``, Dask and ``mesa.batch_run`` do.
+``analysis.runs.executors``, Dask and ``mesa.batch_run`` do.
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ import functools
 import tomllib
 import types
 import typing
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +44,8 @@ from sim.schema import (  # noqa: F401  (the schema is part of this module's int
     to_plain,
 )
 
-SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+#: The bundled scenarios, package data of ``sim`` (a folder in any ordinary install).
+SCENARIO_DIR = Path(str(files("sim").joinpath("scenarios")))
 
 
 class ScenarioError(InputError):

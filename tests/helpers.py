@@ -102,7 +102,7 @@ def killed_at(args: list[str], line: str) -> list[str]:
     up) once it has printed a line to stderr starting with ``line``. Returns the lines
     it printed."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "cli.main", *args],
+        [sys.executable, "-m", "demandsim.main", *args],
         cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
         stdout=subprocess.DEVNULL,

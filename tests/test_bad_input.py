@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from cli.main import main
+from demandsim.main import main
 
 SMALL = ["--set", "run.customers=300"]
 SWEEP = """
@@ -262,7 +262,7 @@ def test_unreachable_scheduler(tmp_path: Path) -> None:
     spec = _sweep(tmp_path, '"focal.platform.density" = { range = [0.0, 0.5] }')
     env = {**os.environ, "DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT": "2s"}
     proc = subprocess.run(
-        [sys.executable, "-m", "cli.main", "sweep", spec, "--out", str(tmp_path / "out")]
+        [sys.executable, "-m", "demandsim.main", "sweep", spec, "--out", str(tmp_path / "out")]
         + ["--scheduler", "tcp://127.0.0.1:9"],
         capture_output=True,
         text=True,

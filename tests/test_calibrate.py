@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from analysis.calibrate import model_columns, parse_calibration_spec, read_observed
-from analysis.sweep_spec import read_spec_toml
-from cli.main import cli
+from analysis.fit.calibrate import model_columns, parse_calibration_spec, read_observed
+from analysis.sweeps.spec import read_spec_toml
+from demandsim.main import cli
 from sim import DemandModel, load_scenario
 from tests.helpers import killed_at
 
@@ -120,11 +120,11 @@ def test_a_killed_calibration_continues_to_what_one_never_stopped_finds(
 
 
 def test_bundled_calibration_example_is_valid() -> None:
-    path = ROOT / "sweeps" / "bass.calibration.toml"
+    path = ROOT / "analysis" / "specs" / "bass.calibration.toml"
     spec = parse_calibration_spec(read_spec_toml(path, "spec"), path.parent, "bass-check")
-    obs = read_observed(ROOT / "sweeps" / "bass.observed.csv", model_columns(spec.base))
+    obs = read_observed(ROOT / "analysis" / "specs" / "bass.observed.csv", model_columns(spec.base))
     assert list(obs.columns) == ["step", "adopters", "sales"]
-    assert "SYNTHETIC" in (ROOT / "sweeps" / "bass.observed.csv").read_text().splitlines()[0]
+    assert "SYNTHETIC" in (ROOT / "analysis" / "specs" / "bass.observed.csv").read_text().splitlines()[0]
 
 
 GOOD = "step,adopters\n0,0\n1,5\n2,12\n3,20\n"

@@ -404,7 +404,7 @@ def test_debrief_from_the_command_line(server: Server, tmp_path: Path) -> None:
 
 def test_command_module_stays_light() -> None:
     code = (
-        "import sys, cli.classroom; "
+        "import sys, demandsim.classroom; "
         "heavy = [m for m in ('starlette', 'uvicorn', 'mesa', 'sim.model') if m in sys.modules]; "
         "print(heavy)"
     )

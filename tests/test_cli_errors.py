@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from sim.cli import cli
+from demandsim.main import cli
 
 DEMANDSIM = Path(sys.executable).parent / "demandsim"
 

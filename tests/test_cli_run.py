@@ -10,9 +10,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim.cli import main
+from demandsim.main import main
 
-DEMANDSIM = [sys.executable, "-m", "sim.cli"]
+DEMANDSIM = [sys.executable, "-m", "demandsim"]
 
 
 def test_run_writes_series_summary_scenario_and_plots(
@@ -125,13 +125,13 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(
 
 
 def test_help_does_not_import_the_model() -> None:
-    code = "import sys; from sim.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit: pass\nprint('mesa' in sys.modules, 'numpy' in sys.modules)"
+    code = "import sys; from demandsim.main import main\ntry:\n    main(['--help'])\nexcept SystemExit: pass\nprint('mesa' in sys.modules, 'numpy' in sys.modules)"
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.stdout.strip().endswith("False False"), proc.stdout
 
 
 def test_launch_rows_name_whose_launches_they_count() -> None:
-    from analysis.compare import KEY_OUTCOMES
+    from analysis.compare.statistics import KEY_OUTCOMES
     from sim import load_scenario, run_scenario
     from sim.tables import headline_table
 

@@ -10,11 +10,12 @@ import pandas as pd
 import pytest
 from distributed import Client, LocalCluster
 
-from analysis.cluster import check_workers, run_on_cluster, slurm_cluster, worker_versions
-from analysis.sweep import run_sweep
+from analysis.runs.cluster import check_workers, slurm_cluster, worker_versions
+from analysis.sweeps.cluster import run_on_cluster
+from analysis.sweeps.run import run_sweep
 from sim.errors import InputError
 
-SPEC = """runner = "analysis.testfunctions:linear_runner"
+SPEC = """runner = "analysis.sensitivity.testfunctions:linear_runner"
 steps = 3
 replications = 2
 seed = 6
@@ -32,7 +33,7 @@ analyze = ["linear"]
 
 def _module(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "analysis.cluster", *args],
+        [sys.executable, "-m", "demandsim.cluster", *args],
         capture_output=True,
         text=True,
         timeout=120,

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 from scipy import stats
 
-from analysis.compare import (
+from analysis.compare.statistics import (
     compare_outcomes,
     mean_band,
     mean_nested,
@@ -180,7 +180,7 @@ def test_mean_nested_ignores_missing() -> None:
 def test_pairing_on_the_flagship_comparison_reduces_variance() -> None:
     """baseline vs insensitive-platform with common random numbers: the paired
     difference varies much less than two independent samples would."""
-    from analysis.comparison import resolve_sides, run_comparison
+    from analysis.compare.paired import resolve_sides, run_comparison
 
     a, b, _ = resolve_sides("baseline", "insensitive-platform", {"run.customers": 2000})
     comp = run_comparison(a, b, reps=10, steps=104, seed=100, jobs=1)
@@ -223,7 +223,7 @@ def test_compare_command_writes_a_complete_folder(tmp_path) -> None:
 
     from click.testing import CliRunner
 
-    from sim.cli import cli
+    from demandsim.main import cli
 
     out = tmp_path / "cmp"
     result = CliRunner().invoke(
@@ -287,7 +287,7 @@ def test_compare_command_writes_a_complete_folder(tmp_path) -> None:
 def test_compare_with_its_own_comparison_and_processes_match(tmp_path) -> None:
     """`compare new-product-launch` uses its [compare] sets; two worker processes give
     the same numbers as one process (the seeds, not the process, decide)."""
-    from analysis.comparison import resolve_sides, run_comparison
+    from analysis.compare.paired import resolve_sides, run_comparison
 
     a, b, question = resolve_sides("new-product-launch", None, {"run.customers": 600})
     assert (a.label, b.label) == ("sensitive platform", "insensitive platform")
@@ -303,7 +303,7 @@ def test_interrupted_compare_leaves_nothing(tmp_path, monkeypatch) -> None:
     from click.testing import CliRunner
 
     import analysis.plots
-    from sim.cli import cli
+    from demandsim.main import cli
 
     def boom(*args, **kwargs):
         raise KeyboardInterrupt
@@ -319,7 +319,7 @@ def test_interrupted_compare_leaves_nothing(tmp_path, monkeypatch) -> None:
 
 
 def test_finding_is_one_sentence_with_unit_share_and_interval() -> None:
-    from analysis.comparison import finding
+    from analysis.compare.paired import finding
 
     cost = {"worse": "B1", "better": "A1", "loss": 125.0, "lo": 100.0, "hi": 150.0}
     text = finding({**cost, "significant": True}, 1000.0, 52, "EUR")

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import dashboard as dash
+from analysis.dashboard import app, paired, plots
 from sim.scenario import build_scenario, bundled_names, load_scenario, read_toml
 from tests.helpers import CHROMIUM, CHROMIUM_ARGS
 
@@ -40,7 +40,7 @@ CUSTOMERS = 1000
 
 
 def test_default_pair_differs_only_in_platform_density_and_strength() -> None:
-    s = dash.default_settings("baseline")
+    s = paired.default_settings("baseline")
     sc = load_scenario("baseline")
     assert s.a.density > s.b.density and s.a.strength > s.b.strength
     for name in ("coverage", "upmarket_rate", "complement_propensity"):
@@ -56,23 +56,23 @@ def test_scenario_comparison_of_platforms_becomes_the_default_pair(tmp_path: Pat
         "[compare]\na = 'focal.platform.coverage = 0.9'\nb = ''\n"
         "label_a = 'wide platform'\nlabel_b = 'narrow platform'\n"
     )
-    s = dash.default_settings(str(path))
+    s = paired.default_settings(str(path))
     assert (s.label_a, s.label_b) == ("wide platform", "narrow platform")
     assert (s.a.coverage, s.b.coverage) == (0.9, 0.5)
     assert s.a.density == s.b.density  # the comparison changed coverage only
     # a comparison that changes more than the platform keeps the standard pair
     path.write_text(path.read_text().replace("b = ''", "b = 'focal.strategy.enabled = false'"))
-    s = dash.default_settings(str(path))
+    s = paired.default_settings(str(path))
     assert (s.label_a, s.label_b) == ("sensitive platform", "insensitive platform")
     assert (s.a.density, s.b.density) == (0.3, 0.02)
 
 
 @pytest.mark.parametrize("name", bundled_names())
 def test_every_bundled_scenario_runs_and_draws(name: str) -> None:
-    run = dash.PairedRun(dash.default_settings(name, customers=300))
+    run = paired.PairedRun(paired.default_settings(name, customers=300))
     run.step(3)
     assert run.steps == 3 and all(len(f) == 4 for f in run.frames())
-    figures = dash.all_figures(run)
+    figures = app.all_figures(run)
     assert len(figures) >= 6
     for fig in figures:
         fig.savefig(io.BytesIO(), format="png")
@@ -85,10 +85,10 @@ def test_side_overrides_set_platform_and_keep_segment_ratios() -> None:
         {"name": "keen", "share": 0.25, "upmarket_rate": 0.6, "complement_propensity": 0.8},
     ]
     sc = build_scenario(data)
-    side = dash.SideSettings(
+    side = paired.SideSettings(
         coverage=0.5, density=0.25, strength=0.9, upmarket_rate=0.6, complement_propensity=0.9
     )
-    out = build_scenario(data, dash.side_overrides(sc, side))
+    out = build_scenario(data, paired.side_overrides(sc, side))
     p = out.focal.platform
     assert (p.coverage, p.density, p.strength) == (0.5, 0.25, 0.9)
     ups = [seg.upmarket_rate for seg in out.segments]
@@ -100,18 +100,18 @@ def test_side_overrides_set_platform_and_keep_segment_ratios() -> None:
     assert comps[0] == pytest.approx(0.4 * 0.9 / 0.5)
 
 
-def _pair(steps: int, **changes: Any) -> dash.PairedRun:
+def _pair(steps: int, **changes: Any) -> paired.PairedRun:
     settings = dataclasses.replace(
-        dash.default_settings("baseline", seed=11, customers=CUSTOMERS), **changes
+        paired.default_settings("baseline", seed=11, customers=CUSTOMERS), **changes
     )
-    run = dash.PairedRun(settings)
+    run = paired.PairedRun(settings)
     run.step(steps)
     return run
 
 
 def test_equal_sides_give_identical_runs() -> None:
     """Same scenario, same seed, same settings: the two sides are the same run step for step."""
-    base = dash.default_settings("baseline", seed=11, customers=CUSTOMERS)
+    base = paired.default_settings("baseline", seed=11, customers=CUSTOMERS)
     run = _pair(26, b=base.a)
     fa, fb = run.frames()
     assert len(fa) == len(fb) == 27  # the initial row and one per step
@@ -120,7 +120,7 @@ def test_equal_sides_give_identical_runs() -> None:
 
 def test_sensitive_side_markets_more_and_notices_sooner() -> None:
     run = _pair(52)
-    a, b = (dash.side_numbers(f) for f in run.frames())
+    a, b = (plots.side_numbers(f) for f in run.frames())
     assert run.steps == 52 and not run.done
     assert a.marketing_density > b.marketing_density
     assert a.sigma_level > b.sigma_level
@@ -137,50 +137,50 @@ def test_figures_draw_the_frames() -> None:
     run = _pair(30)
     fa, fb = run.frames()
     labels = ("A", "B")
-    gap = dash.figure_gap(fa, fb, run.events(), labels, run.horizon)
+    gap = plots.figure_gap(fa, fb, run.events(), labels, run.horizon)
     line = gap.axes[0].get_lines()[0]
     expected = fa["cum_profit"].to_numpy() - fb["cum_profit"].to_numpy()
     np.testing.assert_allclose(line.get_ydata(), expected)
-    lag = dash.figure_detection_lag(fa, fb, labels)
+    lag = plots.figure_detection_lag(fa, fb, labels)
     heights = [patch.get_height() for patch in lag.axes[0].patches]
-    want = [fa[f"lag_{e}"].iloc[-1] for e in dash.EVENT_TYPES] + [
-        fb[f"lag_{e}"].iloc[-1] for e in dash.EVENT_TYPES
+    want = [fa[f"lag_{e}"].iloc[-1] for e in plots.EVENT_TYPES] + [
+        fb[f"lag_{e}"].iloc[-1] for e in plots.EVENT_TYPES
     ]
     np.testing.assert_allclose(heights, np.nan_to_num(want))
-    demand, product, names = dash.structure_matrices(fa, run.cells)
+    demand, product, names = plots.structure_matrices(fa, run.cells)
     assert demand.shape == (len(run.cells), len(fa)) and len(names) == len(run.cells)
     np.testing.assert_allclose(demand.sum(axis=0), 1.0, atol=1e-9)  # shares of all demand
     cat, tier = run.cells[0]
     np.testing.assert_array_equal(product[0], fa[f"product_{cat}_{tier}"].to_numpy())
     for fig in (
-        dash.figure_share(fa, fb, labels, run.horizon),
-        dash.figure_density_sigma(fa, fb, labels, run.horizon),
-        dash.figure_structure(fa, fb, run.cells, labels, run.horizon),
-        dash.figure_defects(fa, fb, labels),
+        plots.figure_share(fa, fb, labels, run.horizon),
+        plots.figure_density_sigma(fa, fb, labels, run.horizon),
+        plots.figure_structure(fa, fb, run.cells, labels, run.horizon),
+        plots.figure_defects(fa, fb, labels),
     ):
         assert fig.axes  # drawn without error, with at least one axis
 
 
 def test_network_view_only_for_small_populations() -> None:
-    small = dash.PairedRun(dash.default_settings("baseline", customers=200))
+    small = paired.PairedRun(paired.default_settings("baseline", customers=200))
     assert small.layout is not None and len(small.layout[1]) == 200
-    assert dash.figure_network(small, small.layout, ("A", "B")) is not None
-    large = dash.PairedRun(
-        dash.default_settings("baseline", customers=dash.NETWORK_MAX_CUSTOMERS + 1)
+    assert plots.figure_network(small, small.layout, ("A", "B")) is not None
+    large = paired.PairedRun(
+        paired.default_settings("baseline", customers=plots.NETWORK_MAX_CUSTOMERS + 1)
     )
     assert large.layout is None
 
 
 def test_explanation_reads_the_current_numbers() -> None:
-    lags = {e: math.nan for e in dash.EVENT_TYPES}
-    a = dash.SideNumbers(0.62, 1.8, 380_000, 0.55, 5_000.0, 0.9, {**lags, "upmarket": 3.0})
-    b = dash.SideNumbers(0.11, 0.3, 890_000, 0.31, 3_766.0, 0.8, lags)
-    text = dash.explanation(a, b, steps=40)
+    lags = {e: math.nan for e in plots.EVENT_TYPES}
+    a = plots.SideNumbers(0.62, 1.8, 380_000, 0.55, 5_000.0, 0.9, {**lags, "upmarket": 3.0})
+    b = plots.SideNumbers(0.11, 0.3, 890_000, 0.31, 3_766.0, 0.8, lags)
+    text = plots.explanation(a, b, steps=40)
     assert "side A reached **62**" in text and "side B **11**" in text
     assert "**1,234** less" in text
     assert "about **3 weeks**" in text and "**nothing yet**" in text
     assert "**1.8σ** vs **0.3σ**" in text
-    html = dash.to_html("a <b> **c**\n\nd")
+    html = plots.to_html("a <b> **c**\n\nd")
     assert html == "<p>a &lt;b&gt; <b>c</b></p>\n<p>d</p>"
 
 
@@ -215,7 +215,7 @@ def test_cli_port_in_use_is_one_line_exit_2() -> None:
 def test_command_module_stays_light() -> None:
     """``demandsim --help`` imports the command module; Solara and Mesa load only when it runs."""
     code = (
-        "import sys, cli.dashboard; "
+        "import sys, demandsim.dashboard; "
         "heavy = [m for m in ('solara', 'mesa', 'matplotlib', 'sim.model') if m in sys.modules]; "
         "print(heavy)"
     )

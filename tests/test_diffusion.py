@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from analysis.diffusion import (
+from analysis.fit.diffusion import (
     bass_cdf,
     bass_discrete,
     fit_bass,
@@ -79,7 +79,7 @@ def test_fit_norton_bass_recovers_its_parameters() -> None:
 def test_coefficients_per_step_map_to_fields_per_week() -> None:
     """A monthly step's p and q are the weekly density times 52/12 and the chance of
     at least one weekly word of mouth in 52/12 weeks: mapped back, the weekly values."""
-    from analysis.diffusion import model_fields
+    from analysis.fit.diffusion import model_fields
 
     k = 52 / 12
     d, q = 0.02, 0.1

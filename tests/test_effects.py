@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import testfunctions as tf
+from analysis.sensitivity import testfunctions as tf
 
 DEMANDSIM = str(Path(sys.executable).parent / "demandsim")
 PARAMS = """
@@ -22,7 +22,7 @@ PARAMS = """
 analyze = ["linear", "noisy"]
 """
 SPEC = (
-    'runner = "analysis.testfunctions:linear_runner"\nsteps = 3\nreplications = {reps}\nseed = 2\n'
+    'runner = "analysis.sensitivity.testfunctions:linear_runner"\nsteps = 3\nreplications = {reps}\nseed = 2\n'
     '[sampler]\nmethod = "{method}"\npoints = 3\nsamples = {n}\n' + PARAMS
 )
 

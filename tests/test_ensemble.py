@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.ensemble import ensemble_run, scalar_outcomes
+from analysis.runs.ensemble import ensemble_run, scalar_outcomes
 from sim import load_scenario
 
 SMALL = {"run.customers": 300, "run.steps": 12}
@@ -98,7 +98,7 @@ def test_results_stream_as_runs_finish(tmp_path: Path) -> None:
 
 
 def test_compare_reports_each_run_as_it_finishes() -> None:
-    from analysis.comparison import resolve_sides, run_comparison
+    from analysis.compare.paired import resolve_sides, run_comparison
 
     a, b, _ = resolve_sides("baseline", "insensitive-platform", {"run.customers": 300})
     ticks: list[int] = []

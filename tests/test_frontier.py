@@ -16,9 +16,9 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analysis.frontier import load_frontier_spec, pareto_mask, pooled_sigma
-from analysis.sweep_spec import run_seed
-from cli.main import cli
+from analysis.fit.frontier import load_frontier_spec, pareto_mask, pooled_sigma
+from analysis.sweeps.spec import run_seed
+from demandsim.main import cli
 from sim import DemandModel, load_scenario
 from tests.helpers import killed_at
 
@@ -134,7 +134,7 @@ def test_cheapest_4_sigma_setting_reaches_4_sigma_on_fresh_seeds(frontier_dir: P
 
 
 def test_bundled_frontier_spec_is_valid() -> None:
-    spec = load_frontier_spec(ROOT / "sweeps" / "six-sigma.frontier.toml")
+    spec = load_frontier_spec(ROOT / "analysis" / "specs" / "six-sigma.frontier.toml")
     assert spec.base["run"]["name"] == "six-sigma-platform"
     assert [p.name for p in spec.parameters] == [
         "focal.platform.density",

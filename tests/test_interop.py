@@ -52,7 +52,7 @@ def test_demand_model_runs_under_mesa_batch_run(keep_start_method: None) -> None
 def test_dotted_fields_as_batch_run_parameters(keep_start_method: None) -> None:
     from mesa import batch_run
 
-    from analysis.interop import BatchDemandModel
+    from analysis.adapters.mesa_batch import BatchDemandModel
 
     rows = batch_run(
         BatchDemandModel,
@@ -73,7 +73,7 @@ def test_dotted_fields_as_batch_run_parameters(keep_start_method: None) -> None:
 def ema_run() -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
     from ema_workbench import perform_experiments
 
-    from analysis.ema import make_model
+    from analysis.adapters.ema import make_model
 
     model = make_model(
         {
@@ -133,12 +133,12 @@ def test_prim_and_cart_find_the_density_that_drives_share(
 def test_a_finished_sweep_loads_as_workbench_results(tmp_path: Path) -> None:
     from ema_workbench.analysis import prim
 
-    from analysis.ema import load_results
-    from analysis.sweep import run_sweep
+    from analysis.adapters.ema import load_results
+    from analysis.sweeps.run import run_sweep
 
     spec = tmp_path / "spec.toml"
     spec.write_text(
-        'runner = "analysis.sensitivity:ishigami_runner"\nsteps = 1\n'
+        'runner = "analysis.sensitivity.indices:ishigami_runner"\nsteps = 1\n'
         '[sampler]\nmethod = "lhs"\nsamples = 60\n'
         '[parameters]\n"focal.platform.density" = { range = [0.0, 1.0] }\n'
         '"focal.platform.strength" = { range = [0.0, 1.0] }\n'
@@ -163,10 +163,10 @@ def test_a_finished_sweep_loads_as_workbench_results(tmp_path: Path) -> None:
 def test_a_sweep_spec_becomes_a_workbench_model() -> None:
     from ema_workbench import CategoricalParameter, RealParameter, perform_experiments
 
-    from analysis.ema import model_from_spec
+    from analysis.adapters.ema import model_from_spec
 
     root = Path(__file__).resolve().parent.parent
-    model = model_from_spec(root / "sweeps" / "small-grid.toml", outcomes=["market_share_final"])
+    model = model_from_spec(root / "analysis" / "specs" / "small-grid.toml", outcomes=["market_share_final"])
     kinds = {u.name: type(u) for u in model.uncertainties}
     assert kinds == {
         "focal__platform__density": RealParameter,

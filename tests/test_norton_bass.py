@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from analysis.diffusion import bass_discrete, norton_bass_discrete
+from analysis.fit.diffusion import bass_discrete, norton_bass_discrete
 from sim import DemandModel
 from sim.state import SERVED
 
@@ -148,7 +148,7 @@ def test_calibration_starts_from_the_norton_bass_fit_of_the_generations() -> Non
     """Observed adopters of each generation (the ``adopters_<category>`` columns the
     model writes for a product line) are fitted with the Norton-Bass curves, and the
     fit's p and q map back to the density and word of mouth that made the data."""
-    from analysis.calibrate import CalibrationSpec, bass_start
+    from analysis.fit.calibrate import CalibrationSpec, bass_start
     from sim import load_scenario
 
     truth = {"focal.platform.density": 0.02, "wom.q": 0.3}

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from cli.main import main
+from demandsim.main import main
 from sim import io as sio
 
 RUN = ["--set", "run.customers=300", "--steps", "7"]

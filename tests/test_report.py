@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from analysis.report import build_report, reading
-from sim.cli import cli
+from analysis.compare.report import build_report, reading
+from demandsim.main import cli
 from tests.helpers import CHROMIUM, CHROMIUM_ARGS
 
 EXTERNAL = re.compile(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", re.IGNORECASE)

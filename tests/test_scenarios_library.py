@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 from numpy.testing import assert_allclose
 
-from sim.cli import cli
+from demandsim.main import cli
 from sim.scenario import (
     SCENARIO_DIR,
     Scenario,

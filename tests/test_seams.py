@@ -37,7 +37,7 @@ def test_seedless_model_draws_and_records_a_fresh_seed() -> None:
 def test_batch_run_iterations_are_different_runs(keep_start_method: None) -> None:
     from mesa import batch_run
 
-    from analysis.interop import BatchDemandModel
+    from analysis.adapters.mesa_batch import BatchDemandModel
 
     rows = batch_run(
         BatchDemandModel,
@@ -57,7 +57,7 @@ def test_batch_run_iterations_are_different_runs(keep_start_method: None) -> Non
 def replicated() -> tuple[pd.DataFrame, dict[str, np.ndarray], list[int]]:
     from ema_workbench import ScalarOutcome, perform_experiments
 
-    from analysis.ema import make_model
+    from analysis.adapters.ema import make_model
 
     seeds = [11, 12, 13]
     model = make_model(
@@ -101,7 +101,7 @@ def test_ema_time_series_and_booleans_in_the_workbench_types(
 ) -> None:
     from ema_workbench import BooleanParameter, TimeSeriesOutcome
 
-    from analysis.ema import make_model
+    from analysis.adapters.ema import make_model
 
     experiments, outcomes, seeds = replicated
     assert outcomes["market_share"].shape == (3, 3, 9)  # steps 0..8 of each replication

@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.sensitivity import ISHIGAMI_S1, ISHIGAMI_ST, analyze_sweep
-from analysis.sweep import run_sweep
-from sim.cli import main
+from analysis.sensitivity.indices import ISHIGAMI_S1, ISHIGAMI_ST, analyze_sweep
+from analysis.sweeps.run import run_sweep
+from demandsim.main import main
 
 DEMANDSIM = str(Path(sys.executable).parent / "demandsim")
 PARAMS = """
@@ -26,7 +26,7 @@ PARAMS = """
 analyze = ["ishigami", "x1_only"]
 """
 ISHIGAMI = (
-    'runner = "analysis.sensitivity:ishigami_runner"\nsteps = 1\nseed = 3\n'
+    'runner = "analysis.sensitivity.indices:ishigami_runner"\nsteps = 1\nseed = 3\n'
     '[sampler]\nmethod = "{method}"\nsamples = {n}\n' + PARAMS
 )
 
@@ -193,7 +193,9 @@ def test_refuses_failed_runs_another_sampler_and_a_non_sweep(
     ishigami: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     spec = ISHIGAMI.replace("{method}", "sobol").replace("{n}", "4")
-    spec = spec.replace("analysis.sensitivity:ishigami_runner", "analysis.no_such_module:runner")
+    spec = spec.replace(
+        "analysis.sensitivity.indices:ishigami_runner", "analysis.no_such_module:runner"
+    )
     spec_path = tmp_path / "failed.toml"
     spec_path.write_text(spec)
     failed = tmp_path / "failed"

@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from analysis.sweep import run_sweep
+from analysis.sweeps.run import run_sweep
 
 BIN = Path(sys.executable).parent
 SPEC = """

@@ -12,8 +12,8 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from analysis.executors import InlineExecutor, SchedulerLost
-from analysis.sweep import run_sweep
+from analysis.runs.executors import InlineExecutor, SchedulerLost
+from analysis.sweeps.run import run_sweep
 
 SPEC = """
 runner = "{module}:slow_runner"

@@ -14,8 +14,9 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from analysis.store import SweepStore
-from analysis.sweep import canonical_json, execute_run, load_spec, make_plan, run_sweep
+from analysis.sweeps.run import execute_run, make_plan, run_sweep
+from analysis.sweeps.spec import canonical_json, load_spec
+from analysis.sweeps.store import SweepStore
 from sim.errors import InputError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -250,7 +251,7 @@ def test_a_failed_run_is_recorded_and_does_not_stop_the_others(tmp_path: Path) -
 
 
 def test_execute_run_is_a_pure_function_of_its_task() -> None:
-    spec = load_spec(ROOT / "sweeps" / "small-grid.toml")
+    spec = load_spec(ROOT / "analysis" / "specs" / "small-grid.toml")
     task = dict(next(iter(make_plan(spec).tasks.values())))
     task["scenario"] = {**task["scenario"], "run": {**task["scenario"]["run"], "customers": 500}}
     task["steps"] = 10

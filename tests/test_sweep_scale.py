@@ -12,10 +12,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis.sweep import run_sweep
+from analysis.sweeps.run import run_sweep
 
 DEMANDSIM = str(Path(sys.executable).parent / "demandsim")
-SPEC = """runner = "analysis.testfunctions:linear_runner"
+SPEC = """runner = "analysis.sensitivity.testfunctions:linear_runner"
 steps = 4
 replications = 2
 seed = 8

@@ -10,15 +10,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from analysis.sweep import (
-    SweepSpecError,
-    load_spec,
-    make_plan,
-    parse_spec,
-    run_id,
-    run_seed,
-    sample,
-)
+from analysis.sweeps.run import make_plan, sample
+from analysis.sweeps.spec import SweepSpecError, load_spec, parse_spec, run_id, run_seed
 from sim.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -154,7 +147,7 @@ def test_grid_plan_pairs_points_by_seed() -> None:
 def test_run_ids_and_seeds_are_stable_and_sensitive() -> None:
     # recorded once: a change here breaks resuming sweeps started by an older version
     assert run_seed(1, 0) == 6155862913495621337 and run_seed(1, 1) == 5268683013135963732
-    extra = {"timeseries": [], "runner": "analysis.sweep:run_model"}
+    extra = {"timeseries": [], "runner": "analysis.runs.ensemble:run_model"}
     params = {"focal.platform.density": 0.1, "focal.platform.targeting": "homogeneous"}
     rid = run_id("abc", params, 42, 52, extra)
     assert rid == "824e8bac0cc3912a"
@@ -217,7 +210,7 @@ def test_every_run_builds_a_valid_scenario_with_its_values() -> None:
 def test_bundled_example_specs_are_valid() -> None:
     # *.frontier.toml and *.calibration.toml: checked by test_frontier and test_calibrate
     other = (".frontier.toml", ".calibration.toml")
-    specs = sorted(p for p in (ROOT / "sweeps").glob("*.toml") if not p.name.endswith(other))
+    specs = sorted(p for p in (ROOT / "analysis" / "specs").glob("*.toml") if not p.name.endswith(other))
     assert {p.name for p in specs} >= {"small-grid.toml", "platform-sobol.toml"}
     for path in specs:
         spec = load_spec(path)
@@ -242,9 +235,9 @@ def test_workers_and_a_scheduler_together_are_refused(tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "sim.cli",
+            "demandsim",
             "sweep",
-            "sweeps/small-grid.toml",
+            "small-grid",
             "--out",
             str(out),
             "--workers",

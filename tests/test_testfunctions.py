@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 from SALib.sample import sobol as sobol_sample
 
-from analysis import testfunctions as tf
-from analysis.effects import interactions, main_effects
-from analysis.sensitivity import flag_indices, sobol_indices
+from analysis.sensitivity import testfunctions as tf
+from analysis.sensitivity.effects import interactions, main_effects
+from analysis.sensitivity.indices import flag_indices, sobol_indices
 
 
 def test_analytic_ishigami_indices_match_the_published_values() -> None:

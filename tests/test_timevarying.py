@@ -10,13 +10,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import testfunctions as tf
-from analysis.sensitivity import SweepFolderError
-from analysis.timevarying import indices_over_time
+from analysis.sensitivity import testfunctions as tf
+from analysis.sensitivity.indices import SweepFolderError
+from analysis.sensitivity.overtime import indices_over_time
 
 DEMANDSIM = str(Path(sys.executable).parent / "demandsim")
 STEPS = 11
-SPEC = f"""runner = "analysis.testfunctions:linear_runner"
+SPEC = f"""runner = "analysis.sensitivity.testfunctions:linear_runner"
 steps = {STEPS}
 seed = 4
 [sampler]

@@ -10,11 +10,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.sensitivity import ISHIGAMI_S1, ISHIGAMI_ST
-from analysis.sweep import load_spec, make_plan, sample
+from analysis.sensitivity.indices import ISHIGAMI_S1, ISHIGAMI_ST
+from analysis.sweeps.run import make_plan, sample
+from analysis.sweeps.spec import load_spec
 
 DEMANDSIM = str(Path(sys.executable).parent / "demandsim")
-ISHIGAMI = """runner = "analysis.testfunctions:ishigami_runner"
+ISHIGAMI = """runner = "analysis.sensitivity.testfunctions:ishigami_runner"
 steps = 1
 seed = 3
 [sampler]

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCES = ("sim", "analysis", "cli", "scenarios", "sweeps", "pyproject.toml", "README.md")
+SOURCES = ("sim", "analysis", "demandsim", "pyproject.toml", "README.md")
 
 
 def _sh(*cmd: str | Path, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:
@@ -42,7 +42,19 @@ def test_wheel_installs_and_runs_from_another_folder(tmp_path: Path) -> None:
     _sh(sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", "dist", ".", cwd=src)
     wheel = next((src / "dist").glob("demandsim-*.whl"))
     names = set(zipfile.ZipFile(wheel).namelist())
-    assert {"scenarios/scenario.schema.json", "sweeps/small-grid.toml", "cli/main.py"} <= names
+    assert {
+        "sim/scenarios/scenario.schema.json",
+        "sim/scenarios/baseline.toml",
+        "analysis/specs/small-grid.toml",
+        "analysis/specs/bass.observed.csv",
+        "demandsim/main.py",
+    } <= names
+    # no generic top-level names: the packages, and the wheel's own metadata
+    assert {n.split("/")[0] for n in names if not n.split("/")[0].endswith(".dist-info")} == {
+        "sim",
+        "analysis",
+        "demandsim",
+    }
 
     venv = tmp_path / "venv"
     _sh(sys._base_executable, "-m", "venv", "--without-pip", venv, cwd=tmp_path)  # type: ignore[attr-defined]
@@ -66,7 +78,7 @@ def test_wheel_installs_and_runs_from_another_folder(tmp_path: Path) -> None:
 
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    where = _sh(python, "-c", "import sim, cli; print(sim.__file__, cli.__file__)", cwd=elsewhere)
+    where = _sh(python, "-c", "import sim, demandsim; print(sim.__file__, demandsim.__file__)", cwd=elsewhere)
     assert str(ROOT) not in where.stdout and str(venv) in where.stdout
     run = _sh(
         venv / "bin" / "demandsim", "run", "baseline", "--set", "run.customers=300",

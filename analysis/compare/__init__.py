@@ -1,0 +1,1 @@
+"""Paired comparisons of two scenarios: statistics, the report and its plots."""

@@ -1,0 +1,487 @@
+"""Paired comparisons of two scenarios: the sides, the runs, the text and the folder.
+
+``resolve_sides`` loads both sides (two scenarios, or one scenario's own
+``[compare]`` override sets); ``run_comparison`` runs replication ``i`` of both
+sides with seed ``seed + i`` (common random numbers) on the ensemble runner;
+``headline`` is the text the command prints and ``write_comparison`` writes the
+output folder as a whole. Differences are always B − A.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sim.errors import InputError
+from sim.tables import fmt_num, render
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from sim.scenario import Scenario
+
+# Columns of the per-step comparison for which the paired difference is also plotted.
+DIFF_SERIES: tuple[str, ...] = ("cum_profit", "market_share")
+
+
+@dataclass
+class Side:
+    """One side of a comparison: a loaded scenario and where it came from."""
+
+    label: str
+    source: str
+    scenario: Scenario
+    overrides: dict[str, Any] = field(default_factory=dict)
+
+    def meta(self) -> dict[str, Any]:
+        return {
+            "label": self.label,
+            "source": self.source,
+            "name": self.scenario.run.name,
+            "description": self.scenario.run.description,
+            "overrides": {k: _jsonable(v) for k, v in self.overrides.items()},
+            "customers": self.scenario.run.customers,
+        }
+
+
+@dataclass
+class Comparison:
+    """Everything a comparison produced, in memory."""
+
+    a: Side
+    b: Side
+    seeds: list[int]
+    steps: int
+    summaries_a: list[dict[str, Any]]
+    summaries_b: list[dict[str, Any]]
+    series_a: list[pd.DataFrame]
+    series_b: list[pd.DataFrame]
+    question: str = ""
+
+    def table(self) -> pd.DataFrame:
+        from analysis.compare.statistics import compare_outcomes
+
+        return compare_outcomes(self.summaries_a, self.summaries_b)
+
+
+def _jsonable(v: Any) -> Any:
+    return v if isinstance(v, int | float | str | bool) or v is None else str(v)
+
+
+def resolve_sides(a: str, b: str | None, sets: dict[str, Any]) -> tuple[Side, Side, str]:
+    """Load both sides (or the scenario's own [compare] sets), with ``sets`` on top.
+
+    Returns:
+        Side A, side B and the question the comparison asks (a description).
+
+    Raises:
+        InputError: a scenario or override that cannot be used.
+    """
+    from sim.scenario import load_scenario, parse_override_list
+
+    if b is None:
+        base = load_scenario(a, overrides=sets)
+        if not base.compare.a and not base.compare.b:
+            raise InputError(
+                f"compare {a!r}: the scenario declares no [compare] a/b override sets; "
+                "give two scenarios (compare A B)"
+            )
+        ov_a = {**parse_override_list(base.compare.a), **sets}
+        ov_b = {**parse_override_list(base.compare.b), **sets}
+        sa, sb = _with_set(a, "a", ov_a), _with_set(a, "b", ov_b)
+        la, lb = base.compare.label_a or "A", base.compare.label_b or "B"
+        if la == lb:
+            la, lb = f"{la} (A)", f"{lb} (B)"
+        return (
+            Side(la, f"{a} [compare.a]", sa, ov_a),
+            Side(lb, f"{a} [compare.b]", sb, ov_b),
+            base.run.description,
+        )
+    sa, sb = load_scenario(a, overrides=sets), load_scenario(b, overrides=sets)
+    la, lb = sa.run.name, sb.run.name
+    if la == lb:
+        la, lb = f"{la} (A)", f"{lb} (B)"
+    return Side(la, a, sa, dict(sets)), Side(lb, b, sb, dict(sets)), ""
+
+
+def _with_set(name: str, side: str, overrides: dict[str, Any]) -> Scenario:
+    """The scenario with one side's [compare] set; its errors name ``compare.a`` / ``.b``."""
+    from sim.scenario import ScenarioError, load_scenario
+
+    try:
+        return load_scenario(name, overrides=overrides)
+    except ScenarioError as exc:
+        raise ScenarioError(f"compare.{side}: {exc}") from None
+
+
+def resolved_horizon(a: Side, b: Side, steps: int, seed: int, reps: int) -> tuple[Side, Side]:
+    """Both sides with ``run.steps`` and ``run.seed`` set to what the comparison runs, so
+    the scenario files it writes reproduce it.
+
+    Raises:
+        InputError: a horizon or seed out of the schema's bounds.
+    """
+    from sim.scenario import build_scenario
+
+    if seed + reps - 1 > 2**63 - 1:
+        raise InputError(
+            f"--seed {seed}: with --reps {reps} the last seed exceeds 2^63 - 1; "
+            f"expected at most {2**63 - reps}"
+        )
+    fixed = {"run.steps": steps, "run.seed": seed}
+    return tuple(  # type: ignore[return-value]
+        Side(s.label, s.source, build_scenario(s.scenario.to_dict(), fixed), s.overrides)
+        for s in (a, b)
+    )
+
+
+def field_differences(a: Scenario, b: Scenario) -> list[dict[str, Any]]:
+    """Every scenario field whose value differs between the sides (dotted name, A, B);
+    the name and description are labels, not settings, and are left out."""
+    fa, fb = _flat(a.to_dict()), _flat(b.to_dict())
+    skip = {"run.name", "run.description", "run.seed", "run.steps"}
+    return [
+        {"field": k, "a": fa.get(k), "b": fb.get(k)}
+        for k in sorted(set(fa) | set(fb))
+        if k not in skip and fa.get(k) != fb.get(k)
+    ]
+
+
+def _flat(data: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(data, dict):
+        out: dict[str, Any] = {}
+        for k, v in data.items():
+            out.update(_flat(v, f"{prefix}{k}."))
+        return out
+    if isinstance(data, list) and data and all(isinstance(v, dict) for v in data):
+        out = {}
+        for i, v in enumerate(data):
+            out.update(_flat(v, f"{prefix}{i}."))
+        return out
+    return {prefix[:-1]: data}
+
+
+def money(x: Any, currency: str) -> str:
+    """An amount with its unit."""
+    return f"{fmt_num(x)} {currency}".strip()
+
+
+def finding(cost: dict[str, Any], mean_a: float, steps: int, currency: str) -> str:
+    """The comparison's finding in one sentence: which side earns less total profit, by
+    how much (with its unit and as a share of side A's profit), with its interval."""
+    if not cost:
+        return ""
+    share = ""
+    if math.isfinite(mean_a) and mean_a != 0:
+        share = f" ({cost['loss'] / abs(mean_a):.1%} of A's total profit)"
+    interval = f"paired 95% CI {money(cost['lo'], currency)} to {money(cost['hi'], currency)}"
+    if not cost["significant"]:
+        return (
+            f"No difference in total profit over {steps} steps could be shown: {cost['worse']} "
+            f"earns {money(cost['loss'], currency)} less than {cost['better']}{share}, but the "
+            f"{interval} includes 0."
+        )
+    return (
+        f"{cost['worse']} earns {money(cost['loss'], currency)} less total profit than "
+        f"{cost['better']} over {steps} steps{share}; {interval}."
+    )
+
+
+def pairing_notes(a: Side, b: Side) -> list[str]:
+    """Warnings when the two sides cannot share their random inputs fully: a different
+    population, network or calendar draws different random numbers for the same seed."""
+    notes = []
+    ra, rb = a.scenario.run, b.scenario.run
+    if ra.customers != rb.customers:
+        notes.append(f"run.customers differs ({ra.customers} vs {rb.customers})")
+    if ra.steps_per_year != rb.steps_per_year:
+        notes.append(f"run.steps_per_year differs ({ra.steps_per_year} vs {rb.steps_per_year})")
+    if a.scenario.network != b.scenario.network:
+        notes.append("the network settings differ")
+    if len(a.scenario.categories) != len(b.scenario.categories):
+        notes.append("the number of categories differs")
+    return [
+        f"note: {n}; the sides share seeds but not all random inputs, so pairing buys less"
+        for n in notes
+    ]
+
+
+def run_pairs(
+    a: Side,
+    b: Side,
+    seeds: Sequence[int],
+    steps: int,
+    jobs: Any = 1,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[list[Any], list[Any]]:
+    """Run every replication of both sides; replication ``i`` uses ``seeds[i]`` on both.
+
+    Args:
+        jobs: worker processes (1 = in this process), or any executor the ensemble
+            runner takes (``analysis.runs.ensemble``).
+        progress: called with 1 as each run finishes (runs finish in any order).
+
+    Returns:
+        The (summary, time series) results of side A and of side B, in seed order.
+    """
+    from analysis.runs.ensemble import ensemble_run
+
+    ens = ensemble_run(
+        {"A": a.scenario, "B": b.scenario},
+        seeds,
+        steps=steps,
+        executor=jobs,
+        progress=None if progress is None else (lambda _record: progress(1)),
+    )
+    return (
+        list(zip(ens.summaries("A"), ens.series("A"), strict=True)),
+        list(zip(ens.summaries("B"), ens.series("B"), strict=True)),
+    )
+
+
+def run_comparison(
+    a: Side,
+    b: Side,
+    reps: int,
+    steps: int,
+    seed: int,
+    jobs: Any = 1,
+    question: str = "",
+    progress: Callable[[int], None] | None = None,
+) -> Comparison:
+    """Run a paired comparison in memory (seeds ``seed .. seed + reps - 1``)."""
+    from analysis.compare.statistics import with_focal_launch_counts
+
+    seeds = [seed + i for i in range(reps)]
+    ra, rb = run_pairs(a, b, seeds, steps, jobs, progress)
+    fa, fb = a.scenario.focal.name, b.scenario.focal.name
+    return Comparison(
+        a=a,
+        b=b,
+        seeds=seeds,
+        steps=steps,
+        summaries_a=[with_focal_launch_counts(s, fa) for s, _ in ra],
+        summaries_b=[with_focal_launch_counts(s, fb) for s, _ in rb],
+        series_a=[_with_cum_profit(t) for _, t in ra],
+        series_b=[_with_cum_profit(t) for _, t in rb],
+        question=question,
+    )
+
+
+def _with_cum_profit(ts: pd.DataFrame) -> pd.DataFrame:
+    ts = ts.reset_index(drop=True)
+    if "cum_profit" not in ts.columns and "profit" in ts.columns:
+        ts = ts.assign(cum_profit=ts["profit"].cumsum())
+    if "step" not in ts.columns:
+        ts = ts.assign(step=range(len(ts)))
+    return ts
+
+
+# --------------------------------------------------------------------------- formatting
+
+
+def _pct(x: Any) -> str:
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return "—"
+    return f"{v:.0%}" if math.isfinite(v) else "—"
+
+
+def format_table(table: pd.DataFrame, label_a: str, label_b: str) -> str:
+    """The comparison table as plain text (differences B - A)."""
+    head = [
+        "outcome",
+        f"A: {label_a}",
+        f"B: {label_b}",
+        "B − A",
+        "paired 95% CI",
+        "Welch 95% CI",
+        "var.red.",
+        "",
+    ]
+    rows = [head]
+    for r in table.itertuples(index=False):
+        rows.append(
+            [
+                str(r.outcome),
+                fmt_num(r.mean_a),
+                fmt_num(r.mean_b),
+                fmt_num(r.diff_b_minus_a),
+                f"[{fmt_num(r.paired_lo)}, {fmt_num(r.paired_hi)}]",
+                f"[{fmt_num(r.welch_lo)}, {fmt_num(r.welch_hi)}]",
+                _pct(r.variance_reduction),
+                "*" if r.significant else "",
+            ]
+        )
+    return render(rows[0], rows[1:])
+
+
+def headline(comp: Comparison, table: pd.DataFrame) -> str:
+    """The lines printed above and below the table."""
+    from analysis.compare.statistics import worse_platform_cost
+
+    n = len(comp.seeds)
+    lines = [
+        f"A = {comp.a.label} ({comp.a.source})",
+        f"B = {comp.b.label} ({comp.b.source})",
+        f"{n} paired replications (seeds {comp.seeds[0]}..{comp.seeds[-1]}, same seeds on both sides), "
+        f"{comp.steps} steps; differences are B − A; * = paired 95% CI excludes 0; "
+        "var.red. = 1 − Var(B−A)/(Var(A)+Var(B)).",
+    ]
+    diffs = field_differences(comp.a.scenario, comp.b.scenario)
+    if diffs:
+        shown = "; ".join(f"{d['field']}: {d['a']!r} → {d['b']!r}" for d in diffs[:8])
+        more = f"; and {len(diffs) - 8} more (comparison.json)" if len(diffs) > 8 else ""
+        lines.append(f"Fields that differ (A → B): {shown}{more}.")
+    cost = worse_platform_cost(table, comp.a.label, comp.b.label)
+    tail = ""
+    if cost:
+        prof = table[table["outcome"] == "profit_total"].iloc[0]
+        tail = finding(cost, float(prof["mean_a"]), comp.steps, comp.a.scenario.run.currency)
+        paired_w = float(prof["paired_hi"] - prof["paired_lo"])
+        welch_w = float(prof["welch_hi"] - prof["welch_lo"])
+        if math.isfinite(paired_w) and math.isfinite(welch_w) and paired_w > 0:
+            tail += (
+                f"\nPairing: Var(B−A) of total profit is {1 - float(prof['variance_reduction']):.0%} "
+                f"of Var(A)+Var(B); its paired interval is {welch_w / paired_w:.1f}× narrower "
+                "than the unpaired (Welch) one."
+            )
+    return (
+        "\n".join(lines)
+        + "\n\n"
+        + format_table(table, comp.a.label, comp.b.label)
+        + ("\n\n" + tail if tail else "")
+    )
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def write_comparison(comp: Comparison, out: Path) -> list[Path]:
+    """Write every output of a comparison as the folder ``out``, replacing any earlier
+    one as a whole (all or nothing; see ``sim.io.staged_dir``)."""
+    import pandas as pd
+    import tomli_w
+
+    from analysis.compare.statistics import (
+        launch_outcomes,
+        mean_band,
+        mean_nested,
+        paired_band,
+        scalar_outcomes,
+        worse_platform_cost,
+    )
+    from analysis.plots import plot_compare
+    from analysis.runs.provenance import provenance
+    from sim.io import (
+        MARKER,
+        atomic_write_json,
+        atomic_write_parquet,
+        atomic_write_text,
+        staged_dir,
+        to_json,
+    )
+
+    table = comp.table()
+    written: list[Path] = []
+    with staged_dir(out) as stage:
+        atomic_write_text(stage / "comparison.csv", table.to_csv(index=False))
+        rows = []
+        for side, label, summaries in (
+            ("A", comp.a.label, comp.summaries_a),
+            ("B", comp.b.label, comp.summaries_b),
+        ):
+            for rep, s in enumerate(summaries):
+                rows.append(
+                    {
+                        "side": side,
+                        "label": label,
+                        "rep": rep,
+                        "seed": comp.seeds[rep],
+                        **scalar_outcomes(s),
+                    }
+                )
+        atomic_write_parquet(stage / "summaries.parquet", pd.DataFrame(rows))
+        atomic_write_text(
+            stage / "summaries.json", to_json({"A": comp.summaries_a, "B": comp.summaries_b})
+        )
+
+        columns = [
+            c for c in comp.series_a[0].columns if c != "step" and _numeric(comp.series_a[0][c])
+        ]
+        band_a = mean_band(comp.series_a, columns)
+        band_b = mean_band(comp.series_b, columns)
+        both = pd.concat(
+            [
+                band_a.assign(side="A", label=comp.a.label),
+                band_b.assign(side="B", label=comp.b.label),
+            ],
+            ignore_index=True,
+        )
+        atomic_write_parquet(stage / "timeseries_mean.parquet", both)
+        diffs = {
+            c: paired_band(comp.series_a, comp.series_b, c) for c in DIFF_SERIES if c in columns
+        }
+        plot_compare(band_a, band_b, comp.a.label, comp.b.label, stage / "plots", diffs)
+
+        for key, part in (("a", comp.a), ("b", comp.b)):
+            atomic_write_text(
+                stage / f"scenario_{key}.toml", tomli_w.dumps(part.scenario.to_dict())
+            )
+        launches = {
+            "A": launch_outcomes(comp.summaries_a).to_dict(orient="records"),
+            "B": launch_outcomes(comp.summaries_b).to_dict(orient="records"),
+        }
+        cost = worse_platform_cost(table, comp.a.label, comp.b.label)
+        prof = table[table["outcome"] == "profit_total"]
+        profit_a = float(prof["mean_a"].iloc[0]) if len(prof) else math.nan
+        if cost and math.isfinite(profit_a) and profit_a != 0:
+            cost["share_of_a"] = cost["loss"] / abs(profit_a)
+        meta = {
+            "kind": "comparison",
+            "direction": "B - A",
+            "question": comp.question,
+            "a": comp.a.meta(),
+            "b": comp.b.meta(),
+            "reps": len(comp.seeds),
+            "seeds": comp.seeds,
+            "steps": comp.steps,
+            "level": 0.95,
+            "outcomes": table.to_dict(orient="records"),
+            "worse_side_cost": cost,
+            "currency": comp.a.scenario.run.currency,
+            "finding": finding(cost, profit_a, comp.steps, comp.a.scenario.run.currency),
+            "differences": field_differences(comp.a.scenario, comp.b.scenario),
+            "detection": {
+                "A": mean_nested(comp.summaries_a, "detection"),
+                "B": mean_nested(comp.summaries_b, "detection"),
+            },
+            "chain": {
+                "A": mean_nested(comp.summaries_a, "chain"),
+                "B": mean_nested(comp.summaries_b, "chain"),
+            },
+            "launches": launches,
+        }
+        atomic_write_json(stage / "comparison.json", meta)
+        atomic_write_json(
+            stage / MARKER,
+            provenance(
+                "comparison",
+                comp.seeds,
+                comp.steps,
+                {comp.a.label: "scenario_a.toml", comp.b.label: "scenario_b.toml"},
+            ),
+        )
+        written = sorted(p.relative_to(stage) for p in stage.rglob("*") if p.is_file())
+    # the folder was replaced as a whole: a report of an earlier comparison is gone with it
+    return [out / p for p in written]
+
+
+def _numeric(col: pd.Series) -> bool:
+    import pandas as pd
+
+    return bool(pd.api.types.is_numeric_dtype(col))

@@ -1,0 +1,348 @@
+"""A self-contained HTML report of a run folder or a comparison folder.
+
+One file, ``DIR/report.html``: inline CSS, plots embedded as base64 PNG, no
+scripts, no external assets, so it opens in a browser without a network. It
+says what was asked (the scenario descriptions), the headline numbers, the
+plots, the sensitivity (detection) and value-transfer-chain tables, and a plain
+reading of which differences are significant and which are not.
+
+A run folder is what ``demandsim run`` writes (``summary.json``,
+``timeseries.parquet``, ``scenario.toml``, PNG plots); a comparison folder is
+what ``demandsim compare --out`` writes (``comparison.json`` and friends).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from analysis.compare.run_report import run_report
+from analysis.html import (
+    CHAIN_HEAD,
+    DET_HEAD,
+    card,
+    chain_rows,
+    describe,
+    detection_rows,
+    esc,
+    fmt,
+    img,
+    load_json,
+    page,
+    table,
+)
+from sim.errors import InputError
+
+
+def _plain_name(outcome: str) -> str:
+    from analysis.compare.statistics import KEY_OUTCOMES
+
+    return KEY_OUTCOMES.get(outcome, outcome.replace("_", " "))
+
+
+def reading(
+    outcomes: Sequence[Mapping[str, Any]], label_a: str, label_b: str, reps: int
+) -> list[str]:
+    """Plain-language sentences on the comparison: significant differences first,
+    then the outcomes where no difference could be detected."""
+    from analysis.compare.statistics import BETTER, KEY_OUTCOMES
+
+    sig, flat, others = [], [], []
+    pending = next((r for r in outcomes if r["outcome"] == "focal_launch_pending"), None)
+    for r in outcomes:
+        name = str(r["outcome"])
+        diff = r.get("diff_b_minus_a")
+        if diff is None or not math.isfinite(float(diff)):
+            continue
+        if not r.get("significant"):
+            if name in KEY_OUTCOMES:
+                flat.append(_plain_name(name))
+            continue
+        if name not in KEY_OUTCOMES:
+            others.append(_plain_name(name))
+            continue
+        word = "higher" if float(diff) > 0 else "lower"
+        judge = ""
+        if name in BETTER:
+            good = (float(diff) > 0) == (BETTER[name] > 0)
+            judge = f" — better for {label_b}" if good else f" — worse for {label_b}"
+        if name in ("launch_failures", "launch_successes") and pending is not None:
+            pa, pb = pending.get("mean_a"), pending.get("mean_b")
+            if pa != pb:
+                judge = (
+                    f" — but launches still pending at the end (not counted) differ too: "
+                    f"{fmt(pb)} under {label_b} vs {fmt(pa)} under {label_a}"
+                )
+        vr = r.get("variance_reduction")
+        pairing = ""
+        if vr is not None and math.isfinite(float(vr)) and float(vr) > 0.05:
+            pairing = f"; pairing removed {float(vr):.0%} of the variance"
+        sig.append(
+            f"<li><b>{esc(_plain_name(name))}</b> is {word} under {esc(label_b)} than under {esc(label_a)}: "
+            f"{esc(fmt(r.get('mean_b')))} vs {esc(fmt(r.get('mean_a')))}, a difference of {esc(fmt(diff))} "
+            f"(95% CI {esc(fmt(r.get('paired_lo')))} to {esc(fmt(r.get('paired_hi')))}){esc(judge)}{esc(pairing)}.</li>"
+        )
+    if others:
+        sig.append(
+            f"<li>Also significantly different: {esc(', '.join(others))} (see the table below).</li>"
+        )
+    out = []
+    if sig:
+        out.append(
+            f"<p>Differences that hold across the {reps} paired replications (the paired 95% interval "
+            "excludes zero):</p><ul>" + "".join(sig) + "</ul>"
+        )
+    else:
+        out.append("<p>No outcome differs significantly between the two sides.</p>")
+    if flat:
+        out.append(
+            "<p>No detectable difference (the interval includes zero, so the sign is not settled with "
+            f"{reps} replications): {esc(', '.join(flat))}. More replications would narrow these intervals; "
+            "they do not show that the two sides are equal.</p>"
+        )
+    return out
+
+
+def comparison_report(directory: Path) -> str:
+    """HTML of a comparison folder."""
+    meta = load_json(directory / "comparison.json")
+    a, b = meta.get("a", {}), meta.get("b", {})
+    la, lb = a.get("label", "A"), b.get("label", "B")
+    reps, steps = meta.get("reps"), meta.get("steps")
+    outcomes: list[dict[str, Any]] = meta.get("outcomes", [])
+    by_name = {r["outcome"]: r for r in outcomes}
+    body = [f"<h1>Comparison: {esc(la)} vs {esc(lb)}</h1>"]
+    body.append(
+        f"<p class=muted>{esc(reps)} paired replications of {esc(steps)} steps; replication i of both sides "
+        f"uses the same seed (seeds {esc(meta.get('seeds', ['?'])[0])}..{esc(meta.get('seeds', ['?'])[-1])}), "
+        "so both sides share their random inputs (common random numbers). Differences are "
+        f"<b>B − A = {esc(lb)} − {esc(la)}</b>. Sigma levels are shifted (1.5σ convention).</p>"
+    )
+
+    body.append("<h2>What was asked</h2>")
+    if meta.get("question"):
+        body.append(describe(meta["question"]))
+    for side, s in (("A", a), ("B", b)):
+        ov = s.get("overrides") or {}
+        ov_text = "; ".join(f"{k} = {v}" for k, v in ov.items())
+        body.append(
+            f"<p><b>{side} = {esc(s.get('label'))}</b> <span class=muted>({esc(s.get('source'))}, "
+            f"{esc(s.get('customers'))} customers{'; overrides: ' + esc(ov_text) if ov_text else ''})</span></p>"
+        )
+        if s.get("description") and s.get("description") != meta.get("question"):
+            body.append(describe(s["description"]))
+
+    diffs = meta.get("differences") or []
+    if diffs:
+        body.append(
+            "<p><b>Fields that differ between the sides</b> (A → B):</p><ul>"
+            + "".join(
+                f"<li><code>{esc(d.get('field'))}</code>: {esc(d.get('a'))} → {esc(d.get('b'))}</li>"
+                for d in diffs
+            )
+            + "</ul>"
+        )
+
+    body.append("<h2>Headline</h2>")
+    if meta.get("finding"):
+        body.append(f"<p class=finding><b>{esc(meta['finding'])}</b></p>")
+    body.append("<div class=cards>")
+    cost = meta.get("worse_side_cost") or {}
+    currency = str(meta.get("currency") or "")
+    if cost:
+        sub = f"95% CI {fmt(cost.get('lo'))} to {fmt(cost.get('hi'))} {currency}" + (
+            "" if cost.get("significant") else " (not significant)"
+        )
+        share = cost.get("share_of_a")
+        if isinstance(share, int | float) and math.isfinite(share):
+            sub = f"{share:.1%} of A's total profit; " + sub
+        body.append(
+            card(
+                f"profit lost by {cost.get('worse')} vs {cost.get('better')}",
+                f"{fmt(cost.get('loss'))} {currency}".strip(),
+                sub,
+            )
+        )
+    pending = by_name.get("focal_launch_pending")
+    for key in (
+        "market_share_final",
+        "marketing_density",
+        "sigma_level",
+        "contraction_onset",
+        "launch_failures",
+        "detection_lag_median",
+    ):
+        r = by_name.get(key)
+        if r:
+            sub = (
+                f"{la} {fmt(r.get('mean_a'))} · {lb} {fmt(r.get('mean_b'))}"
+                f" · CI [{fmt(r.get('paired_lo'))}, {fmt(r.get('paired_hi'))}]"
+            )
+            if key == "launch_failures" and pending:
+                sub += (
+                    f" · not counted: launches still in evaluation at the end, "
+                    f"{fmt(pending.get('mean_a'))} ({la}) and {fmt(pending.get('mean_b'))} ({lb}) "
+                    "per replication"
+                )
+            body.append(card(f"{_plain_name(key)}: B − A", fmt(r.get("diff_b_minus_a")), sub))
+    body.append("</div>")
+
+    body.append("<h2>Reading</h2>")
+    body += reading(outcomes, la, lb, int(reps or 0))
+    prof = by_name.get("profit_total")
+    if prof and prof.get("variance_reduction") is not None:
+        pw = _width(prof.get("paired_lo"), prof.get("paired_hi"))
+        ww = _width(prof.get("welch_lo"), prof.get("welch_hi"))
+        if math.isfinite(pw) and math.isfinite(ww) and pw > 0:
+            body.append(
+                f"<p class=muted>Pairing: for total profit, Var(B−A) is "
+                f"{1 - float(prof['variance_reduction']):.1%} of Var(A)+Var(B); the paired interval is "
+                f"{_ratio(ww / pw)} narrower than the unpaired (Welch) interval.</p>"
+            )
+
+    body.append(
+        "<h2>Plots</h2><p class=muted>Mean over replications with its 95% band; "
+        "'paired difference' plots show B − A per step with the paired 95% band.</p>"
+    )
+    body += [img(p) for p in sorted((directory / "plots").glob("*.png"))]
+
+    body.append("<h2>All outcomes</h2>")
+    rows, classes = [], []
+    for r in outcomes:
+        vr = r.get("variance_reduction")
+        rows.append(
+            [
+                r["outcome"],
+                fmt(r.get("mean_a")),
+                fmt(r.get("mean_b")),
+                fmt(r.get("diff_b_minus_a")),
+                f"[{fmt(r.get('paired_lo'))}, {fmt(r.get('paired_hi'))}]",
+                f"[{fmt(r.get('welch_lo'))}, {fmt(r.get('welch_hi'))}]",
+                "—" if vr is None or not math.isfinite(float(vr)) else f"{float(vr):.0%}",
+                fmt(r.get("p_value"), 2),
+            ]
+        )
+        classes.append("sig" if r.get("significant") else "")
+    body.append(
+        table(
+            [
+                "outcome",
+                f"A: {la}",
+                f"B: {lb}",
+                "B − A",
+                "paired 95% CI",
+                "Welch 95% CI",
+                "variance reduction",
+                "p",
+            ],
+            rows,
+            classes,
+        )
+    )
+    body.append(
+        "<p class=muted>Highlighted rows: the paired interval excludes zero. Variance reduction = "
+        "1 − Var(B−A)/(Var(A)+Var(B)).</p>"
+    )
+
+    body.append(
+        "<h2>Sensitivity of the platform (detection)</h2><p class=muted>Mean over replications: "
+        "share of events the focal records reflected within the horizon H, and the lag.</p>"
+    )
+    det = meta.get("detection", {})
+    for side, label in (("A", la), ("B", lb)):
+        if det.get(side):
+            body.append(
+                f"<h3>{side}: {esc(label)}</h3>" + table(DET_HEAD, detection_rows(det[side]))
+            )
+    body.append(
+        "<h2>Value-transfer chain</h2><p class=muted>Mean over replications, per link of the chain.</p>"
+    )
+    chain = meta.get("chain", {})
+    for side, label in (("A", la), ("B", lb)):
+        if chain.get(side):
+            rty = by_name.get("rty", {}).get("mean_a" if side == "A" else "mean_b")
+            body.append(
+                f"<h3>{side}: {esc(label)} <span class=muted>(rolled throughput yield {esc(fmt(rty))})</span></h3>"
+                + table(CHAIN_HEAD, chain_rows(chain[side]))
+            )
+    body.append(_launch_section(meta.get("launches", {}), la, lb))
+    return page(f"Comparison: {la} vs {lb}", body)
+
+
+def _ratio(r: float) -> str:
+    return "more than 1000×" if r > 1000 else f"{r:.1f}×"
+
+
+def _width(lo: Any, hi: Any) -> float:
+    try:
+        return float(hi) - float(lo)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def _launch_section(launches: Mapping[str, Sequence[Mapping[str, Any]]], la: str, lb: str) -> str:
+    rows = []
+    for side, label in (("A", la), ("B", lb)):
+        counts: dict[tuple[str, str, str], dict[str, int]] = {}
+        for item in launches.get(side, []):
+            key = (
+                str(item.get("firm")),
+                f"{item.get('category')}/{item.get('tier')}",
+                str(item.get("kind", "")),
+            )
+            c = counts.setdefault(key, {"success": 0, "failure": 0, "pending": 0})
+            c[str(item.get("outcome", "pending"))] = (
+                c.get(str(item.get("outcome", "pending")), 0) + 1
+            )
+        for (firm, cell, kind), c in sorted(counts.items()):
+            rows.append(
+                [f"{side}: {label}", firm, cell, kind, c["success"], c["failure"], c["pending"]]
+            )
+    if not rows:
+        return "<h2>Launches</h2><p>No launches in any replication.</p>"
+    return "<h2>Launches</h2><p class=muted>Counted over all replications.</p>" + table(
+        ["side", "firm", "cell", "kind", "successes", "failures", "pending"], rows
+    )
+
+
+# --------------------------------------------------------------------------- entry points
+
+
+def build_report(directory: str | Path) -> str:
+    """The report HTML of a run, comparison, frontier or calibration folder (the last
+    two: the page the command wrote, ``frontier.html`` or ``calibration.html``).
+
+    Raises:
+        InputError: the folder does not exist or is none of these.
+    """
+    d = Path(directory)
+    if not d.is_dir():
+        raise InputError(f"report {str(directory)!r}: no such folder")
+    if (d / "comparison.json").exists():
+        return comparison_report(d)
+    if (d / "summary.json").exists():
+        return run_report(d)
+    for written in ("frontier.html", "calibration.html"):
+        if (d / written).is_file():
+            return (d / written).read_text(encoding="utf-8")
+    raise InputError(
+        f"report {str(directory)!r}: not a run or comparison folder (no summary.json or comparison.json)"
+    )
+
+
+def write_report(directory: str | Path) -> Path:
+    """Write ``DIR/report.html`` atomically and return its path."""
+    from sim.io import atomic_write_text
+
+    text = build_report(directory)
+    path = Path(directory) / "report.html"
+    try:
+        atomic_write_text(path, text)
+    except OSError as exc:
+        raise InputError(
+            f"report {str(directory)!r}: cannot write report.html there "
+            f"({exc.strerror or exc.__class__.__name__}); expected a writable folder"
+        ) from None
+    return path

@@ -1,0 +1,202 @@
+"""The report of a run folder (what ``demandsim run`` writes): the question, headline
+cards, a plain reading, the plots, the platform's sensitivity and the chain."""
+
+from __future__ import annotations
+
+import tempfile
+import tomllib
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from analysis.html import (
+    CHAIN_HEAD,
+    DET_HEAD,
+    card,
+    chain_rows,
+    describe,
+    detection_rows,
+    esc,
+    fmt,
+    img,
+    load_json,
+    page,
+    table,
+)
+from sim.errors import InputError
+
+_RUN_HEADLINE: tuple[tuple[str, str], ...] = (
+    ("marketing_density", "marketing density"),
+    ("dpmo", "DPMO"),
+    ("sigma_level", "sigma level (shifted)"),
+    ("market_share_final", "final market share"),
+    ("revenue_total", "total revenue"),
+    ("profit_total", "total profit"),
+    ("alignment_final", "final alignment"),
+    ("contraction_onset", "contraction onset (step)"),
+    ("launch_successes", "focal launch successes"),
+    ("launch_failures", "focal launch failures"),
+    ("rty", "rolled throughput yield"),
+)
+
+
+def _run_parts(summary: Mapping[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]], str]:
+    """(headline numbers, the runs, a note on what the numbers are) of a run summary.
+
+    ``demandsim run`` writes one run's summary, or with ``--reps`` a dict with the
+    per-run summaries under ``runs`` and their means under ``mean``.
+    """
+    runs = summary.get("runs")
+    if isinstance(runs, list) and runs:
+        head = dict(summary.get("mean") or {})
+        for key in ("contraction_onset",):  # share of runs that contracted is more telling
+            onsets = [r.get(key) for r in runs]
+            head[key] = None if all(o is None for o in onsets) else head.get(key)
+        seeds = summary.get("seeds") or [r.get("seed") for r in runs]
+        note = (
+            f"{len(runs)} replications (seeds {seeds[0]}..{seeds[-1]}), {summary.get('steps')} steps, "
+            f"{fmt(head.get('customers'))} customers; numbers are means over the replications, "
+            f"plots show replication 0."
+        )
+        return head, [dict(r) for r in runs], note
+    note = f"seed {summary.get('seed')}, {summary.get('steps')} steps, {summary.get('customers')} customers."
+    return dict(summary), [dict(summary)], note
+
+
+def run_report(directory: Path) -> str:
+    """HTML of a run folder (``demandsim run`` output, one or several replications)."""
+    from analysis.compare.statistics import mean_nested
+
+    summary = load_json(directory / "summary.json")
+    if not isinstance(summary, dict):
+        raise InputError(f"report: {str(directory / 'summary.json')!r}: expected a JSON object")
+    head, runs, note = _run_parts(summary)
+    scenario: dict[str, Any] = {}
+    if (directory / "scenario.toml").exists():
+        try:
+            scenario = tomllib.loads((directory / "scenario.toml").read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError):
+            scenario = {}
+    run = scenario.get("run", {})
+    name = run.get("name") or summary.get("scenario") or directory.name
+    body = [f"<h1>Run: {esc(name)}</h1>"]
+    body.append(f"<p class=muted>{esc(note)} Sigma levels are shifted (1.5σ convention).</p>")
+    body.append("<h2>What was asked</h2>")
+    body.append(describe(run.get("description") or "(no description)"))
+    body.append("<h2>Headline</h2><div class=cards>")
+    for key, label in _RUN_HEADLINE:
+        if key in head:
+            value = head[key]
+            body.append(
+                card(label, "none" if value is None and key == "contraction_onset" else fmt(value))
+            )
+    body.append("</div>")
+    body.append("<h2>Reading</h2>" + _run_reading(head, runs))
+
+    body.append("<h2>Plots</h2>")
+    pngs = sorted(p for p in directory.rglob("*.png") if not p.name.startswith("."))
+    if pngs:
+        body += [img(p) for p in pngs]
+    elif (directory / "timeseries.parquet").exists():
+        import pandas as pd
+
+        from analysis.plots import plot_run
+
+        path = directory / "timeseries.parquet"
+        try:
+            ts = pd.read_parquet(path)
+        except Exception as exc:  # pyarrow raises its own types for a damaged file
+            raise InputError(
+                f"report: {str(path)!r}: cannot be read ({exc.__class__.__name__}); "
+                "expected the Parquet file demandsim run writes"
+            ) from None
+        if "rep" in ts.columns:
+            ts = ts[ts["rep"] == ts["rep"].min()].drop(columns=["rep", "seed"], errors="ignore")
+        with tempfile.TemporaryDirectory() as tmp:
+            body += [img(p) for p in plot_run(ts.reset_index(drop=True), tmp)]
+    else:
+        body.append("<p>No plots and no time series in this folder.</p>")
+
+    detection = mean_nested(runs, "detection")
+    if detection:
+        body.append(
+            "<h2>Sensitivity of the platform (detection)</h2><p class=muted>Share of events the focal "
+            "records reflected within the horizon H, and the lag"
+            + (" (means over the replications)" if len(runs) > 1 else "")
+            + ".</p>"
+            + table(DET_HEAD, detection_rows(detection))
+        )
+    chain = mean_nested(runs, "chain")
+    if chain:
+        body.append(
+            f"<h2>Value-transfer chain</h2><p class=muted>Rolled throughput yield {esc(fmt(head.get('rty')))}.</p>"
+            + table(CHAIN_HEAD, chain_rows(chain))
+        )
+    launches = [(i, lo) for i, r in enumerate(runs) for lo in (r.get("launches") or [])]
+    if launches:
+        head_row = ["firm", "cell", "kind", "step", "adopters", "target", "outcome"]
+        if len(runs) > 1:
+            head_row = ["rep", *head_row]
+        rows = []
+        for i, lo in launches:
+            row = [
+                lo.get("firm"),
+                f"{lo.get('category')}/{lo.get('tier')}",
+                lo.get("kind"),
+                lo.get("step"),
+                fmt(lo.get("adopters")),
+                fmt(lo.get("target")),
+                lo.get("outcome"),
+            ]
+            rows.append([i, *row] if len(runs) > 1 else row)
+        body.append("<h2>Launches</h2>" + table(head_row, rows))
+    return page(f"Run: {name}", body)
+
+
+def _run_reading(summary: Mapping[str, Any], runs: Sequence[Mapping[str, Any]] = ()) -> str:
+    parts = []
+    md, dpmo, sig = (
+        summary.get("marketing_density"),
+        summary.get("dpmo"),
+        summary.get("sigma_level"),
+    )
+    if isinstance(md, int | float) and isinstance(dpmo, int | float):
+        parts.append(
+            f"Of every 100 marketing opportunities, {fmt(100 * float(md), 3)} were marketed effectively; "
+            f"the rest were defects ({fmt(dpmo)} DPMO, sigma level {fmt(sig, 3)} shifted)."
+        )
+    ex, om = summary.get("exclusion_defects"), summary.get("omission_defects")
+    if isinstance(ex, int | float) and isinstance(om, int | float) and ex + om > 0:
+        parts.append(
+            f"{fmt(100 * ex / (ex + om), 3)}% of the defects were exclusions (the customer was not in the "
+            "platform) and the rest omissions (in the platform, but not marketed in time)."
+        )
+    onsets = [r.get("contraction_onset") for r in runs] if len(runs) > 1 else []
+    hit = [int(o) for o in onsets if isinstance(o, int | float)]
+    if len(runs) > 1:
+        parts.append(
+            f"Strategic contraction was flagged in {len(hit)} of {len(runs)} replications"
+            + (
+                f", from step {min(hit)} to {max(hit)} (mean {fmt(sum(hit) / len(hit), 3)})."
+                if hit
+                else "."
+            )
+        )
+    else:
+        onset = summary.get("contraction_onset")
+        parts.append(
+            f"The firm's served market contracted from step {onset} on."
+            if onset is not None
+            else "No strategic contraction was flagged."
+        )
+    per = " per replication on average" if len(runs) > 1 else ""
+    for who, suffix in (("the focal firm", ""), ("all firms", "_all")):
+        fails, succ = (
+            summary.get(f"launch_failures{suffix}"),
+            summary.get(f"launch_successes{suffix}"),
+        )
+        if isinstance(fails, int | float) and isinstance(succ, int | float) and fails + succ > 0:
+            parts.append(
+                f"Launches ({who}{per}): {fmt(succ, 3)} succeeded and {fmt(fails, 3)} failed."
+            )
+    return "<p>" + " ".join(esc(p) for p in parts) + "</p>"

@@ -1,0 +1,1 @@
+"""The browser dashboard: two platforms side by side on one market."""

@@ -1,0 +1,657 @@
+"""Calibration: fit a scenario's fields to a market's observed series.
+
+The observed file (CSV or Parquet) has one row per period: a ``step`` column
+(consecutive integers, step 0 is the model's starting market) and one or more
+observed series: ``adopters`` (the focal firm's customers, cumulative),
+``sales`` (new adopters in the period: the difference of ``adopters``), or any
+other time-series column the model writes (``market_share``, ``share_focal``,
+``demand_core_standard`` ...: by firm and by cell). ``read_observed`` refuses gaps,
+negative or missing values and unknown columns with one line.
+
+A calibration spec is a small TOML file, like a sweep's::
+
+    replications = 4      # seeds per candidate (the same for every candidate)
+    seed = 1
+    trials = 40           # candidates evaluated (a rerun on the same folder continues)
+    confidence = 0.9      # level of the per-field intervals
+    sampler = "random"    # "random" (ABC rejection) or "tpe" (Bayesian optimisation)
+    refine = 30           # extra candidates drawn around the good fits after the search
+    [set]                 # fixed overrides
+    "run.customers" = 2000
+    [parameters]          # the fields to fit, with ranges inside the schema's bounds
+    "focal.platform.density" = { range = [0.002, 0.1] }
+    "wom.q" = { range = [0.02, 0.6] }
+
+Stage 1 fits the Bass curve to the observed adopters by least squares, or, when
+the file has the adopters of two generations or more of a product line
+(``adopters_<category>`` columns, written for categories that supersede another),
+the Norton-Bass (1987) curves; it maps p and q to ``focal.platform.density`` and
+``wom.q`` (``analysis.fit.diffusion``, per week whatever the step): it is the first
+candidate when those fields are fitted. Stage 2 searches the fields with
+optuna (random sampling from the ranges, or TPE), each candidate run on the same seeds through the ensemble runner;
+its distance is the scaled RMS gap between the observed series and the mean of
+the simulated ones. The study lives in ``OUT/study.db`` (SQLite): a rerun continues,
+and a calibration stopped (even killed) and run again writes what one never stopped
+would have (candidate k of the search is proposed by a sampler seeded from (seed, k);
+a refining round draws its points from the candidates finished before it).
+
+Good fits are an ABC acceptance region: the candidates whose distance is within
+``eps``, the ``confidence`` quantile of the distances of fresh replications at the
+best fit from the mean curve (how far one market's series falls from the model's
+mean when the model is right). Each field's interval is the range of its good fits.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from analysis.fit.frontier import suggest
+from analysis.sweeps.spec import (
+    Parameter,
+    SweepSpecError,
+    canonical_hash,
+    field_error,
+    field_types,
+    int_field,
+    load_base,
+    parse_parameter,
+    run_seed,
+)
+from sim.calendar import Clock
+from sim.market import compile_market
+from sim.scenario import build_scenario
+
+# Fresh replications at the best fit that set the acceptance distance and the band.
+CHECK_REPS = 12
+# Rounds of refinement: each draws around the good fits the rounds before found.
+REFINE_ROUNDS = 3
+
+
+class CalibrationError(SweepSpecError):
+    """A calibration spec or observed file that cannot be used, in one line."""
+
+
+@dataclasses.dataclass(frozen=True)
+class CalibrationSpec:
+    """A validated calibration spec."""
+
+    base: dict[str, Any]
+    replications: int
+    seed: int
+    trials: int
+    confidence: float
+    sampler: str
+    refine: int
+    parameters: tuple[Parameter, ...]
+    source: dict[str, Any]
+
+    @property
+    def seeds(self) -> list[int]:
+        return [run_seed(self.seed, r) for r in range(self.replications)]
+
+
+def parse_calibration_spec(
+    data: dict[str, Any], root: str | Path, scenario: str
+) -> CalibrationSpec:
+    """Validate plain calibration-spec data for ``scenario``."""
+    allowed = {
+        "replications",
+        "seed",
+        "trials",
+        "confidence",
+        "sampler",
+        "refine",
+        "set",
+        "parameters",
+    }
+    for key in data:
+        if key not in allowed:
+            raise CalibrationError(f"{key}: unknown field; allowed: {', '.join(sorted(allowed))}")
+    _name, base_sc, fixed = load_base(data, root, scenario=scenario)
+    base = base_sc.to_dict()
+    replications = int_field(data, "replications", 4, 2, 10_000)
+    seed = int_field(data, "seed", 0, 0, 2**63 - 1)
+    trials = int_field(data, "trials", 40, 2, 100_000)
+    refine = int_field(data, "refine", 30, 0, 100_000)
+    confidence = data.get("confidence", 0.9)
+    if (
+        isinstance(confidence, bool)
+        or not isinstance(confidence, float)
+        or not 0.5 <= confidence < 1
+    ):
+        raise field_error("confidence", confidence, "a number in [0.5, 1), e.g. 0.9")
+    # random (ABC rejection, then refinement) by default: measured 0.76 s per good fit
+    # against TPE's 1.31 s (benchmarks/calibration-recovery.md)
+    sampler = data.get("sampler", "random")
+    if sampler not in ("tpe", "random"):
+        raise field_error("sampler", sampler, "'tpe' or 'random'")
+    raw = data.get("parameters", {})
+    if not isinstance(raw, dict) or not raw:
+        raise field_error(
+            "parameters", raw, 'a table of fields, e.g. "wom.q" = { range = [0.02, 0.6] }'
+        )
+    fields = field_types()
+    params = []
+    for name, value in raw.items():
+        if name in fixed:
+            raise CalibrationError(f"parameters.{name}: also fixed in [set]; fit it or fix it")
+        params.append(parse_parameter(name, value, base, fields))
+    return CalibrationSpec(
+        base=base,
+        replications=replications,
+        seed=seed,
+        trials=trials,
+        confidence=float(confidence),
+        sampler=sampler,
+        refine=refine,
+        parameters=tuple(params),
+        source=data,
+    )
+
+
+# --------------------------------------------------------------------------- observed
+
+
+def model_columns(base: dict[str, Any]) -> list[str]:
+    """The time-series columns the model writes for this scenario (a tiny market)."""
+    from sim.model import DemandModel
+
+    sc = build_scenario(base, {"run.customers": 20, "run.warmup_weeks": 0})
+    cols = DemandModel(sc, rng=0).datacollector.get_model_vars_dataframe().columns
+    return [c for c in cols if c != "step"]
+
+
+def read_observed(path: str | Path, allowed: list[str]) -> Any:
+    """Read and validate an observed file (CSV or Parquet).
+
+    Args:
+        path: the file.
+        allowed: the model's time-series columns (``sales`` is allowed besides).
+
+    Raises:
+        CalibrationError: one line naming the file, the column or step, and what is allowed.
+    """
+    import pandas as pd
+
+    path = Path(path)
+    shown = f"--observed {str(path)!r}"
+    if not path.is_file():
+        raise CalibrationError(f"{shown}: no such file")
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".csv":
+            df = pd.read_csv(path, comment="#")
+        elif suffix in (".parquet", ".pq"):
+            df = pd.read_parquet(path)
+        else:
+            raise CalibrationError(f"{shown}: expected a .csv or .parquet file")
+    except CalibrationError:
+        raise
+    except Exception as exc:  # any reader failure is a file that cannot be used
+        raise CalibrationError(f"{shown}: cannot be read ({exc.__class__.__name__})") from None
+    cols = [str(c) for c in df.columns]
+    if "step" not in cols:
+        raise CalibrationError(
+            f"{shown}: no 'step' column; expected step plus adopters and/or sales"
+        )
+    series = [c for c in cols if c != "step"]
+    if not series:
+        raise CalibrationError(f"{shown}: no observed column; expected adopters and/or sales")
+    for c in series:
+        if c != "sales" and c not in allowed:
+            import difflib
+
+            close = difflib.get_close_matches(c, ["sales", *allowed], n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise CalibrationError(
+                f"{shown}: unknown column {c!r}; expected adopters, sales or a model column{hint}"
+            )
+    if len(df) < 3:
+        raise CalibrationError(f"{shown}: {len(df)} rows; expected at least 3 periods")
+    for c in cols:
+        if not pd.api.types.is_numeric_dtype(df[c]) or pd.api.types.is_bool_dtype(df[c]):
+            raise CalibrationError(f"{shown}: column {c!r} is not numeric; expected numbers")
+    steps = df["step"].to_numpy(dtype=float)
+    if not np.all(np.isfinite(steps)) or np.any(steps != np.round(steps)) or steps[0] < 0:
+        raise CalibrationError(f"{shown}: step must be whole numbers from 0 up")
+    gaps = np.nonzero(np.diff(steps) != 1)[0]
+    if len(gaps):
+        i = int(gaps[0])
+        raise CalibrationError(
+            f"{shown}: step jumps from {steps[i]:g} to {steps[i + 1]:g}; "
+            "expected consecutive steps with no gaps"
+        )
+    for c in series:
+        v = df[c].to_numpy(dtype=float)
+        bad = np.nonzero(~np.isfinite(v) | (v < 0))[0]
+        if len(bad):
+            i = int(bad[0])
+            raise CalibrationError(
+                f"{shown}: {c} at step {steps[i]:g} = {v[i]:g}; expected a non-negative number"
+            )
+    return df.astype({"step": int}).reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- distance
+
+
+def simulated(ts: Any, columns: list[str]) -> np.ndarray:
+    """The simulated counterpart of each observed column, shape (columns, steps + 1)."""
+    out = []
+    for c in columns:
+        if c == "sales":
+            a = ts["adopters"].to_numpy(dtype=float)
+            out.append(np.concatenate([[np.nan], np.diff(a)]))
+        else:
+            out.append(ts[c].to_numpy(dtype=float))
+    return np.array(out)
+
+
+def distance(obs: np.ndarray, sim: np.ndarray, scale: np.ndarray) -> float:
+    """Scaled RMS gap between observed and simulated (NaN entries skipped)."""
+    z = (obs - sim) / scale[:, None]
+    return float(np.sqrt(np.nanmean(z**2)))
+
+
+@dataclasses.dataclass
+class Calibration:
+    """The outcome: every trial, the best fit, intervals, the band and the Bass start."""
+
+    spec: CalibrationSpec
+    observed: Any
+    columns: list[str]
+    trials: Any  # DataFrame: trial, the fields, distance, good
+    best: dict[str, Any]
+    eps: float
+    intervals: Any  # DataFrame: field, best, lo, hi
+    band: dict[str, np.ndarray]  # column -> (mean, lo, hi) arrays of shape (3, T)
+    start: dict[str, Any]
+
+
+def _introduced(sc: Any, clock: Clock, category: str) -> int:
+    """The step before a category is first on sale (Norton-Bass tau: its first
+    adopters come a step later, as a market's first do at step 1)."""
+    on_sale = [
+        clock.date(p.launch_week) for f in sc.firms for p in f.products if p.category == category
+    ] + [
+        clock.date(e.week)
+        for f in sc.firms
+        for e in f.events
+        if e.kind == "launch" and e.category == category
+    ]
+    return max(min(on_sale, default=0) - 1, 0)
+
+
+def generations_start(observed: Any, sc: Any) -> dict[str, Any]:
+    """Stage 1 for successive generations: the Norton-Bass fit of the observed
+    adopters of each generation (``adopters_<category>`` columns) of scenario ``sc``,
+    mapped; {} unless the data have two generations or more."""
+    from analysis.fit.diffusion import fit_norton_bass
+
+    market = compile_market(sc)
+    chain = [market.category_names[c] for c in market.generations]
+    gens = [c for c in chain if f"adopters_{c}" in observed]
+    if len(gens) < 2 or observed["step"].iloc[0] != 0:
+        return {}
+    y = np.array([observed[f"adopters_{c}"].to_numpy(dtype=float) for c in gens])
+    tau = [_introduced(sc, market.clock, c) for c in gens]
+    fit = fit_norton_bass(observed["step"].to_numpy(dtype=float), y, tau, discrete=True)
+    return {
+        "curve": "norton-bass",
+        "generations": gens,
+        "tau": tau,
+        "p": fit.p,
+        "q": fit.q,
+        "m": list(fit.m),
+        "rmse": fit.rmse,
+        "mapped": fit.overrides(sc.run.steps_per_year),
+    }
+
+
+def bass_start(observed: Any, spec: CalibrationSpec) -> dict[str, Any]:
+    """Stage 1: the Norton-Bass fit of the observed generations, or else the Bass fit
+    of the observed adopters (or cumulated sales), mapped to the model's fields
+    (which are per week: ``sim.calendar``)."""
+    from analysis.fit.diffusion import fit_bass
+
+    sc = build_scenario(spec.base, {})
+    start = generations_start(observed, sc)
+    if start:
+        return {**start, "enqueued": _enqueued(start["mapped"], spec)}
+    if "adopters" in observed:
+        y = observed["adopters"].to_numpy(dtype=float)
+    elif "sales" in observed:
+        y = np.cumsum(np.nan_to_num(observed["sales"].to_numpy(dtype=float)))
+    else:
+        return {}
+    if observed["step"].iloc[0] != 0 or y.max() <= 0:
+        return {}
+    fit = fit_bass(y)
+    mapped = fit.overrides(sc.run.steps_per_year)
+    return {
+        "curve": "bass",
+        "p": fit.p,
+        "q": fit.q,
+        "m": fit.m,
+        "rmse": fit.rmse,
+        "mapped": mapped,
+        "enqueued": _enqueued(mapped, spec),
+    }
+
+
+def _enqueued(mapped: dict[str, float], spec: CalibrationSpec) -> dict[str, float]:
+    """The mapped fields the search fits, inside their ranges: its first candidate."""
+    names = {p.name: p for p in spec.parameters}
+    return {
+        k: float(np.clip(v, names[k].lo, names[k].hi))
+        for k, v in mapped.items()
+        if k in names and names[k].kind == "range"
+    }
+
+
+def study_name(spec: CalibrationSpec, observed: Any) -> str:
+    """A study per spec and data: a rerun with the same ones (any ``trials``) continues it."""
+    data = hashlib.sha256(observed.to_csv(index=False).encode()).hexdigest()
+    # trials is left out: raising it on a rerun continues the same study
+    source = {k: v for k, v in spec.source.items() if k not in ("trials", "refine")}
+    return "calibration-" + canonical_hash({"spec": source, "base": spec.base, "data": data})[:16]
+
+
+def refine_points(
+    trials: Any, good: Any, best: dict[str, Any], spec: CalibrationSpec, n: int, rnd: int
+) -> list[dict[str, Any]]:
+    """``n`` candidates drawn uniformly in a box around the best fit: twice the spread
+    of the good fits (at least 5% of each range), inside the ranges (round ``rnd``)."""
+    rng = np.random.default_rng([spec.seed, rnd])
+    lows, highs = {}, {}
+    for p in spec.parameters:
+        if p.kind != "range":
+            continue
+        spread = float((trials.loc[good, p.name] - best[p.name]).abs().max()) if good.any() else 0.0
+        half = max(2 * spread, 0.05 * (p.hi - p.lo))
+        lows[p.name] = max(p.lo, best[p.name] - half)
+        highs[p.name] = min(p.hi, best[p.name] + half)
+    out = []
+    for _ in range(n):
+        values = dict(best)
+        for name in lows:
+            v = float(rng.uniform(lows[name], highs[name]))
+            values[name] = int(round(v)) if isinstance(best[name], int) else v
+        out.append(values)
+    return out
+
+
+def calibrate(
+    spec: CalibrationSpec,
+    observed: Any,
+    storage: Path,
+    *,
+    executor: Any = None,
+    progress: Callable[[int, int, float, float], None] | None = None,
+) -> Calibration:
+    """Run (or continue) the calibration; the optuna study is kept in ``storage`` (SQLite).
+
+    Args:
+        progress: called after each new trial with (done, total, its distance, best).
+    """
+    import optuna
+    import pandas as pd
+
+    from analysis.runs.ensemble import ensemble_run
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    columns = [c for c in observed.columns if c != "step"]
+    steps = int(observed["step"].iloc[-1])
+    first = int(observed["step"].iloc[0])
+    obs = observed[columns].to_numpy(dtype=float).T
+    scale = np.maximum(np.nanmax(np.abs(obs), axis=1), 1e-9)
+    seeds = spec.seeds
+    start = bass_start(observed, spec)
+
+    def curves(values: dict[str, Any], run_seeds: list[int]) -> np.ndarray:
+        sc = build_scenario(spec.base, values)
+        ens = ensemble_run({"fit": sc}, run_seeds, steps=steps, executor=executor)
+        return np.array([simulated(ts, columns)[:, first:] for ts in ens.series("fit")])
+
+    study = optuna.create_study(
+        study_name=study_name(spec, observed),
+        storage=f"sqlite:///{storage}",
+        direction="minimize",
+        load_if_exists=True,
+    )
+    state = optuna.trial.TrialState
+    # a candidate a killed run left running is given up (it is proposed again)
+    for t in study.get_trials(deepcopy=False, states=(state.RUNNING,)):
+        study.tell(t.number, state=state.FAIL)
+
+    def finished(phase: str | None = None) -> list[Any]:
+        """The completed candidates in the order they finished (of one phase)."""
+        done = study.get_trials(deepcopy=False, states=(state.COMPLETE,))
+        return [t for t in done if phase in (None, t.user_attrs.get("phase", "search"))]
+
+    total = spec.trials + spec.refine
+
+    def run_one(sampler: Any, phase: str) -> None:
+        """One more candidate, proposed by ``sampler``."""
+
+        def objective(trial: Any) -> float:
+            trial.set_user_attr("phase", phase)
+            values = {p.name: suggest(trial, p) for p in spec.parameters}
+            d = distance(obs, curves(values, seeds).mean(axis=0), scale)
+            if progress is not None:
+                done = finished()
+                progress(len(done) + 1, total, d, min([d, *(t.value for t in done)]))
+            return d
+
+        study.sampler = sampler
+        study.optimize(objective, n_trials=1)
+
+    def fixed(values: dict[str, Any], base: Any) -> Any:
+        """A sampler that proposes ``values`` (optuna marks it experimental; the warning
+        would reach the user's terminal)."""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return optuna.samplers.PartialFixedSampler(values, base)
+
+    # candidate k of the search is proposed by a sampler seeded from (seed, k), the
+    # first one at the closed form's fit: what it proposes depends only on the
+    # candidates finished before it, so a search that was stopped and run again
+    # proposes what one never stopped would have
+    while (k := len(finished("search"))) < spec.trials:
+        seed = int(np.random.SeedSequence([spec.seed, k]).generate_state(1)[0])
+        sampler: Any = (
+            optuna.samplers.TPESampler(seed=seed, n_startup_trials=min(10, spec.trials))
+            if spec.sampler == "tpe"
+            else optuna.samplers.RandomSampler(seed=seed)
+        )
+        if k == 0 and start.get("enqueued"):
+            sampler = fixed(start["enqueued"], sampler)
+        run_one(sampler, "search")
+
+    def table(done: list[Any]) -> Any:
+        """The candidates as rows, numbered in the order they finished."""
+        return pd.DataFrame(
+            [
+                {
+                    "trial": i,
+                    **t.params,
+                    "distance": t.value,
+                    "phase": t.user_attrs.get("phase", "search"),
+                }
+                for i, t in enumerate(done)
+            ]
+        )
+
+    accepted: dict[tuple[Any, ...], tuple[np.ndarray, np.ndarray, float]] = {}
+
+    def acceptance(best: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, float]:
+        # how far fresh markets at the best fit fall from its mean: the acceptance
+        # distance (computed once per best fit)
+        key = tuple(sorted(best.items()))
+        if key not in accepted:
+            mean_best = curves(best, seeds).mean(axis=0)
+            fresh_seeds = [run_seed(spec.seed + 1, 1000 + k) for k in range(CHECK_REPS)]
+            fresh = curves(best, fresh_seeds)
+            d_fresh = [distance(f, mean_best, scale) for f in fresh]
+            accepted[key] = (mean_best, fresh, float(np.quantile(d_fresh, spec.confidence)))
+        return accepted[key]
+
+    def best_of(done: list[Any]) -> dict[str, Any]:
+        return dict(min(done, key=lambda t: t.value).params)  # the first of equals
+
+    # refine: fill the neighbourhood of the good fits, so that their range (the
+    # interval) is not set by the few points the search happened to try there. Round
+    # r draws its points from the candidates finished before it (the search and the
+    # rounds before; refining candidates belong to rounds in the order they finished),
+    # so a stopped round draws the same points again and runs the ones not done
+    per_round = -(-spec.refine // REFINE_ROUNDS)
+    every_field_fixed = optuna.samplers.RandomSampler(seed=spec.seed)  # proposes nothing
+    for rnd in range(REFINE_ROUNDS):
+        lo, hi = min(spec.refine, rnd * per_round), min(spec.refine, (rnd + 1) * per_round)
+        done_refine = finished("refine")
+        if hi <= lo or len(done_refine) >= hi:
+            continue
+        before = sorted(finished("search") + done_refine[:lo], key=lambda t: t.number)
+        trials, best = table(before), best_of(before)
+        good = trials["distance"] <= acceptance(best)[2]
+        for values in refine_points(trials, good, best, spec, hi - lo, rnd)[
+            len(done_refine) - lo :
+        ]:
+            run_one(fixed(values, every_field_fixed), "refine")
+    trials, best = table(finished()), best_of(finished())
+    mean_best, fresh, eps = acceptance(best)
+    trials["good"] = trials["distance"] <= eps
+    good = trials[trials["good"]] if trials["good"].any() else trials.nsmallest(1, "distance")
+    rows = []
+    for p in spec.parameters:
+        if p.kind == "levels":
+            rows.append({"field": p.name, "best": best[p.name], "lo": None, "hi": None})
+            continue
+        rows.append(
+            {
+                "field": p.name,
+                "best": best[p.name],
+                "lo": float(good[p.name].min()),
+                "hi": float(good[p.name].max()),
+            }
+        )
+    lo_q, hi_q = (1 - spec.confidence) / 2, (1 + spec.confidence) / 2
+    with warnings.catch_warnings():  # a step no fresh run measured has no band (NaN)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        band = {
+            c: np.array(
+                [
+                    mean_best[i],
+                    np.nanquantile(fresh[:, i], lo_q, axis=0),
+                    np.nanquantile(fresh[:, i], hi_q, axis=0),
+                ]
+            )
+            for i, c in enumerate(columns)
+        }
+    return Calibration(
+        spec=spec,
+        observed=observed,
+        columns=columns,
+        trials=trials,
+        best=best,
+        eps=eps,
+        intervals=pd.DataFrame(rows),
+        band=band,
+        start=start,
+    )
+
+
+# --------------------------------------------------------------------------- output
+
+
+def plot_fit(cal: Calibration, path: Path) -> Path:
+    """Observed against simulated (mean at the best fit, with its band), one panel per
+    observed column."""
+    from matplotlib.figure import Figure
+
+    from analysis.plots import save_figure
+
+    k = len(cal.columns)
+    fig = Figure(figsize=(7.0, 3.2 * k))
+    steps = cal.observed["step"].to_numpy()
+    for i, c in enumerate(cal.columns):
+        ax = fig.add_subplot(k, 1, i + 1)
+        mean, lo, hi = cal.band[c]
+        ax.fill_between(
+            steps,
+            lo,
+            hi,
+            color="#1f77b4",
+            alpha=0.25,
+            label=f"simulated {cal.spec.confidence:.0%} band",
+        )
+        ax.plot(steps, mean, color="#1f77b4", label="simulated mean (best fit)")
+        ax.plot(steps, cal.observed[c], "k.", ms=4, label="observed")
+        ax.set_ylabel(c)
+        ax.set_xlabel("step")
+        ax.grid(True, alpha=0.3)
+        ax.legend(loc="best", fontsize=8)
+    fig.suptitle("Observed against the calibrated model")
+    return save_figure(fig, path)
+
+
+def calibration_html(cal: Calibration, png: Path) -> str:
+    """A self-contained HTML page of the calibration."""
+    from analysis.html import fmt, img, page, table
+
+    rows = [
+        [r["field"], fmt(r["best"]), fmt(r["lo"]), fmt(r["hi"])]
+        for r in cal.intervals.to_dict("records")
+    ]
+    st = cal.start
+    curve = "Norton-Bass" if st.get("curve") == "norton-bass" else "Bass"
+    ms = st.get("m", [])
+    m = " / ".join(fmt(v) for v in ms) if isinstance(ms, list) else fmt(ms)
+    if curve == "Norton-Bass":
+        m += f" for {', '.join(st['generations'])} (introduced after steps {st['tau']})"
+    start = (
+        f"<p>Stage 1 ({curve} least squares): p = {fmt(st['p'])}, q = {fmt(st['q'])}, "
+        f"m = {m} (RMSE {fmt(st['rmse'])}); first candidate: "
+        f"{', '.join(f'{k} = {fmt(v)}' for k, v in st['enqueued'].items()) or 'none'}.</p>"
+        if st
+        else "<p>Stage 1: no adopters or sales from step 0 to fit a Bass curve to.</p>"
+    )
+    good = int(cal.trials["good"].sum())
+    body = [
+        f"<h1>Calibration: {cal.spec.base['run']['name']}</h1>",
+        start,
+        f"<p>Stage 2 (optuna {cal.spec.sampler}): {len(cal.trials)} candidates on the same "
+        f"{cal.spec.replications} seeds; {good} good fits (distance ≤ {fmt(cal.eps)}, the "
+        f"{cal.spec.confidence:.0%} quantile of fresh markets' distances at the best fit).</p>",
+        "<h2>Fitted fields</h2>",
+        table(["field", "best", f"{cal.spec.confidence:.0%} low", "high"], rows),
+        img(png),
+    ]
+    return page(f"calibration: {cal.spec.base['run']['name']}", body)
+
+
+def write_calibration(cal: Calibration, out: Path) -> list[Path]:
+    """Write the results into ``out`` (each file atomically): calibrated.toml,
+    intervals.csv, trials.csv, start.json, fit.png, calibration.html."""
+    import tomli_w
+
+    from sim.io import atomic_write_bytes, atomic_write_json, atomic_write_text
+
+    steps = int(cal.observed["step"].iloc[-1])
+    sc = build_scenario(cal.spec.base, {**cal.best, "run.steps": steps})
+    data = sc.to_dict()
+    paths = [out / n for n in ("calibrated.toml", "intervals.csv", "trials.csv", "start.json")]
+    atomic_write_bytes(paths[0], tomli_w.dumps(data).encode())
+    atomic_write_text(paths[1], cal.intervals.to_csv(index=False))
+    atomic_write_text(paths[2], cal.trials.to_csv(index=False))
+    atomic_write_json(paths[3], {**cal.start, "eps": cal.eps})
+    png = plot_fit(cal, out / "fit.png")
+    atomic_write_text(out / "calibration.html", calibration_html(cal, png))
+    return [*paths, png, out / "calibration.html"]

@@ -1,0 +1,157 @@
+"""HTML pages and the report tables every page of the tool shares.
+
+One self-contained page (inline CSS, images embedded as base64 PNG, no scripts) for
+run and comparison reports, calibrations and frontiers: ``page`` wraps a body,
+``table``, ``card``, ``img`` and ``describe`` build its parts, ``fmt`` writes a number
+for people, and ``detection_rows`` and ``chain_rows`` lay out the platform's
+sensitivity and the value-transfer chain.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from sim.errors import InputError
+
+CSS = """
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 2em auto;
+       max-width: 1100px; padding: 0 1em; color: #222; line-height: 1.45; }
+h1 { font-size: 1.6em; margin-bottom: .2em; } h2 { margin-top: 1.8em; border-bottom: 1px solid #ddd; }
+table { border-collapse: collapse; margin: .8em 0; font-size: .9em; }
+th, td { border: 1px solid #ddd; padding: .25em .6em; text-align: right; }
+th { background: #f4f4f4; } td.l, th.l { text-align: left; }
+tr.sig td { background: #fff8e1; }
+.muted { color: #666; font-size: .9em; }
+.cards { display: flex; flex-wrap: wrap; gap: .8em; }
+.card { border: 1px solid #ddd; border-radius: 6px; padding: .6em .9em; min-width: 12em; }
+.card .v { font-size: 1.35em; font-weight: 600; } .card .k { color: #555; font-size: .85em; }
+figure { display: inline-block; margin: .5em; } img { max-width: 520px; }
+blockquote { border-left: 4px solid #ccc; margin: .6em 0; padding: .2em 1em; color: #333; }
+.finding { font-size: 1.1em; }
+"""
+
+EVENT_NAMES = {
+    "latent_to_active": "latent demand became real",
+    "upmarket": "demand moved upmarket",
+    "complement": "complement need opened",
+    "supplier_failure": "customer's supplier failed",
+    "competitor_launch": "competitor launched a product",
+    "complaint": "complaint about our product",
+}
+
+
+def fmt(x: Any, digits: int = 4) -> str:
+    """A number for people: ``digits`` significant digits, '—' when missing."""
+    from sim.tables import fmt_num
+
+    return fmt_num(x, digits)
+
+
+def esc(text: Any) -> str:
+    """Text escaped for HTML (quotes included)."""
+    return html.escape(str(text), quote=True)
+
+
+def img(path: Path, caption: str | None = None) -> str:
+    """A PNG file embedded as a figure, with its caption (the file name if none)."""
+    data = base64.b64encode(path.read_bytes()).decode("ascii")
+    return (
+        f'<figure><img alt="{esc(path.stem)}" src="data:image/png;base64,{data}">'
+        f"<figcaption class=muted>{esc(caption or path.name)}</figcaption></figure>"
+    )
+
+
+def table(
+    head: Sequence[str], rows: Iterable[Sequence[Any]], classes: Sequence[str] | None = None
+) -> str:
+    """A table with a header row; ``classes`` gives each row a CSS class."""
+    out = ["<table><tr>"]
+    out += [f'<th class="{"l" if i == 0 else ""}">{esc(h)}</th>' for i, h in enumerate(head)]
+    out.append("</tr>")
+    for k, row in enumerate(rows):
+        cls = f' class="{classes[k]}"' if classes and classes[k] else ""
+        out.append(f"<tr{cls}>")
+        out += [f'<td class="{"l" if i == 0 else ""}">{esc(c)}</td>' for i, c in enumerate(row)]
+        out.append("</tr>")
+    out.append("</table>")
+    return "".join(out)
+
+
+def page(title: str, body: list[str]) -> str:
+    """A whole HTML document of ``body``'s parts, styled by ``CSS``."""
+    return (
+        "<!DOCTYPE html>\n<html lang=en><head><meta charset=utf-8>"
+        f'<meta name=viewport content="width=device-width, initial-scale=1"><title>{esc(title)}</title>'
+        f"<style>{CSS}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n"
+    )
+
+
+def describe(text: str) -> str:
+    """A scenario description as a quote, its first line (the question) in bold."""
+    first, _, rest = str(text).strip().partition("\n")
+    tail = f"<br>{esc(rest.strip())}" if rest.strip() else ""
+    return f"<blockquote><b>{esc(first)}</b>{tail}</blockquote>"
+
+
+def card(label: str, value: str, sub: str = "") -> str:
+    """A headline number: its label, its value and an optional line under it."""
+    s = f"<div class=muted>{esc(sub)}</div>" if sub else ""
+    return (
+        f"<div class=card><div class=k>{esc(label)}</div><div class=v>{esc(value)}</div>{s}</div>"
+    )
+
+
+def load_json(path: Path) -> Any:
+    """A JSON file of an output folder, or one line saying why it cannot be read."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise InputError(
+            f"report: {str(path)!r}: cannot be read ({exc.__class__.__name__})"
+        ) from None
+
+
+# --------------------------------------------------------------------------- tables
+
+
+def detection_rows(detection: Mapping[str, Mapping[str, Any]]) -> list[list[str]]:
+    """Rows (event, events, detected share, lag median, lag p90) of a detection table."""
+    rows = []
+    for event, m in detection.items():
+        rows.append(
+            [
+                f"{event} ({EVENT_NAMES.get(event, event)})",
+                fmt(m.get("events")),
+                fmt(m.get("detected_share"), 3),
+                fmt(m.get("lag_median"), 3),
+                fmt(m.get("lag_p90"), 3),
+            ]
+        )
+    return rows
+
+
+def chain_rows(chain: Mapping[str, Mapping[str, Any]]) -> list[list[str]]:
+    """Rows (link, opportunities, defects, DPMO, sigma, FPY) of a value-transfer chain table."""
+    return [
+        [
+            link.replace("_", " "),
+            fmt(m.get("opportunities")),
+            fmt(m.get("defects")),
+            fmt(m.get("dpmo")),
+            fmt(m.get("sigma_level"), 3),
+            fmt(m.get("fpy"), 4),
+        ]
+        for link, m in chain.items()
+    ]
+
+
+DET_HEAD = ["event type", "events", "detected within H", "lag median (steps)", "lag p90 (steps)"]
+CHAIN_HEAD = ["link", "opportunities", "defects", "DPMO", "sigma (shifted)", "first-pass yield"]
+
+
+# --------------------------------------------------------------------------- comparison

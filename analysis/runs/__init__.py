@@ -1,0 +1,1 @@
+"""Replications of a scenario on any executor, and where an output came from."""

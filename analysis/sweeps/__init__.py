@@ -1,0 +1,1 @@
+"""Parameter sweeps: specs, sample plans, the resumable result store, running them."""

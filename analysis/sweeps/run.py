@@ -1,0 +1,548 @@
+"""Parameter sweeps: the samplers, one run, and the driver that streams runs to disk.
+
+The spec (``analysis.sweeps.spec``) is validated once; each run is identified by a
+hash of its base scenario, parameter values, seed and horizon, so the same run has
+the same id in every session, on every machine, whatever finished first. The
+driver writes each finished run atomically, resumes what is missing, and compacts
+the runs into one table sorted by sample row and replication.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+from analysis.runs.ensemble import TRUSTED_RUNNERS, load_runner, runner_name, scalar_outcomes
+from analysis.sweeps.spec import (
+    DEFAULT_RUNNER,
+    SweepSpec,
+    canonical_hash,
+    field_error,
+    load_spec,
+    run_id,
+    run_seed,
+)
+from sim.errors import InputError
+from sim.scenario import build_scenario
+
+# --------------------------------------------------------------------------- samplers
+
+
+def sample(spec: SweepSpec) -> Any:
+    """The sample matrix (rows x parameters, numpy float64) in the sampler's units.
+
+    Grid: every combination (ranges at ``points`` evenly spaced values, levels by
+    index). LHS, Sobol (Saltelli's scheme, scrambled) and Morris come from SALib,
+    seeded with the spec seed, so the same spec always gives the same matrix.
+    """
+    import itertools
+
+    import numpy as np
+
+    problem = spec.problem()
+    if spec.method == "grid":
+        axes = []
+        for p in spec.parameters:
+            if p.kind == "levels":
+                axes.append([float(i) for i in range(len(p.levels))])
+            else:
+                n = p.points or spec.points
+                axis = np.linspace(p.lo, p.hi, n)
+                if p.type == "int":
+                    axis = np.unique(np.round(axis))
+                axes.append([float(v) for v in axis])
+        return np.array(list(itertools.product(*axes)), dtype=np.float64)
+    if spec.method == "lhs":
+        from SALib.sample import latin
+
+        return np.asarray(latin.sample(problem, spec.samples, seed=spec.seed), dtype=np.float64)
+    if spec.method == "sobol":
+        from SALib.sample import sobol
+
+        return np.asarray(
+            sobol.sample(
+                problem, spec.samples, calc_second_order=spec.second_order, seed=spec.seed
+            ),
+            dtype=np.float64,
+        )
+    from SALib.sample import morris
+
+    return np.asarray(
+        morris.sample(problem, spec.samples, num_levels=spec.levels, seed=spec.seed),
+        dtype=np.float64,
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class Plan:
+    """Every (sample row, replication) of a sweep and the run that answers it."""
+
+    spec: SweepSpec
+    matrix: Any  # numpy array, rows x parameters
+    points: list[dict[str, Any]]  # per row: parameter name -> scenario value
+    seeds: list[int]  # per replication
+    rows: list[tuple[int, int, str]]  # (row, rep, run_id), sorted by row then rep
+    tasks: dict[str, dict[str, Any]]  # run_id -> task for execute_run (deduplicated)
+
+
+# The most runs a sweep may plan: the plan is held in memory (a task per run).
+MAX_RUNS = 1_000_000
+
+
+def planned_rows(spec: SweepSpec) -> int:
+    """The number of sample rows the spec asks for, computed without sampling."""
+    import math
+
+    d = len(spec.parameters)
+    if spec.method == "grid":
+        sizes = []
+        for p in spec.parameters:
+            sizes.append(len(p.levels) if p.kind == "levels" else (p.points or spec.points))
+        return math.prod(sizes)
+    if spec.method == "lhs":
+        return int(spec.samples)
+    if spec.method == "sobol":
+        return int(spec.samples) * (2 * d + 2 if spec.second_order else d + 2)
+    return int(spec.samples) * (d + 1)
+
+
+def check_plan_size(spec: SweepSpec) -> None:
+    """Refuse a sweep too large to plan, before its sample matrix is made."""
+    rows = planned_rows(spec)
+    runs = rows * spec.replications
+    if runs > MAX_RUNS:
+        raise InputError(
+            f"sampler: {rows:,} sample rows x {spec.replications} replications = {runs:,} runs; "
+            f"expected at most {MAX_RUNS:,} (fewer points, samples or replications)"
+        )
+
+
+def resolve_spec_path(spec: str | Path) -> Path:
+    """A spec path, or the bundled spec of that name (``small-grid``)."""
+    from analysis.sweeps.spec import bundled_spec
+
+    return bundled_spec(spec)
+
+
+def make_plan(spec: SweepSpec) -> Plan:
+    """Sample the spec and give every (row, replication) its run id and task."""
+    check_plan_size(spec)
+    matrix = sample(spec)
+    base_hash = canonical_hash(spec.base)
+    extra = {"timeseries": list(spec.timeseries), "runner": spec.runner}
+    points = [
+        {p.name: p.value(x) for p, x in zip(spec.parameters, row, strict=True)}
+        for row in matrix.tolist()
+    ]
+    seeds = [run_seed(spec.seed, r) for r in range(spec.replications)]
+    rows: list[tuple[int, int, str]] = []
+    tasks: dict[str, dict[str, Any]] = {}
+    for i, overrides in enumerate(points):
+        for rep, seed in enumerate(seeds):
+            rid = run_id(base_hash, overrides, seed, spec.steps, extra)
+            rows.append((i, rep, rid))
+            if rid not in tasks:
+                tasks[rid] = {
+                    "run_id": rid,
+                    "scenario": spec.base,
+                    "overrides": overrides,
+                    "seed": seed,
+                    "steps": spec.steps,
+                    "timeseries": list(spec.timeseries),
+                    "runner": spec.runner,
+                }
+    return Plan(spec, matrix, points, seeds, rows, tasks)
+
+
+# --------------------------------------------------------------------------- one run
+
+
+def execute_run(task: dict[str, Any]) -> dict[str, Any]:
+    """Run one task and return its record; never raises for a failing model run.
+
+    The record holds ``run_id``, ``status`` ("ok" or "error"), ``error`` (one line),
+    ``traceback``, ``outcomes`` (name -> float), ``timeseries`` (column -> list, or
+    None) and ``seconds``. A pure function of the task: the same task gives the same
+    record (but ``seconds``) in any process, on any worker.
+    """
+    t0 = time.perf_counter()
+    record: dict[str, Any] = {
+        "run_id": task["run_id"],
+        "status": "ok",
+        "error": None,
+        "traceback": None,
+    }
+    try:
+        runner = load_runner(task["runner"])
+        sc = build_scenario(task["scenario"], task["overrides"])
+        summary, ts = runner(sc, task["seed"], task["steps"])
+        record["outcomes"] = scalar_outcomes(summary)
+        record["timeseries"] = (
+            _pick_timeseries(ts, task["timeseries"]) if task["timeseries"] else None
+        )
+    except Exception as exc:  # a failed run is recorded, the sweep goes on
+        line = " ".join(f"{exc.__class__.__name__}: {exc}".split())
+        record.update(status="error", error=line[:500], traceback=traceback.format_exc()[-4000:])
+        record["outcomes"] = {}
+        record["timeseries"] = None
+    record["seconds"] = time.perf_counter() - t0
+    return record
+
+
+def _pick_timeseries(ts: Any, columns: list[str]) -> dict[str, list[Any]]:
+    if "*" in columns:
+        columns = [c for c in ts.columns if c != "step" and ts[c].dtype.kind in "biuf"]
+    missing = [c for c in columns if c not in ts.columns]
+    if missing:
+        raise KeyError(f"time-series columns not in the model output: {missing}")
+    steps = ts["step"].astype("int64").tolist() if "step" in ts.columns else list(range(len(ts)))
+    out: dict[str, list[Any]] = {"step": steps}
+    for c in columns:
+        out[c] = ts[c].astype("float64").tolist()
+    return out
+
+
+#: Runs handed to an executor at a time: its futures (and their records) are let go
+#: batch by batch, so the driver's memory does not grow with the sweep.
+BATCH = 2048
+
+
+def _in_batches(ex: Any, todo: list[dict[str, Any]]) -> Any:
+    """Each record of ``ex.run(execute_run, todo)``, submitted in batches."""
+    size = max(BATCH, 16 * int(getattr(ex, "workers", 1) or 1))
+    for i in range(0, len(todo), size):
+        yield from ex.run(execute_run, todo[i : i + size])
+
+
+def _nested(a: Any, b: Any) -> bool:
+    """Whether the shorter of two sample matrices is the start of the longer."""
+    import numpy as np
+
+    short, long = (a, b) if len(a) <= len(b) else (b, a)
+    return bool(short.shape[1] == long.shape[1] and np.array_equal(long[: len(short)], short))
+
+
+# --------------------------------------------------------------------------- driver
+
+
+@dataclasses.dataclass
+class SweepResult:
+    """What one ``run_sweep`` session did."""
+
+    out: Path
+    total: int  # distinct runs in the plan
+    rows: int  # (sample row, replication) pairs in the table
+    ran: int  # runs executed in this session
+    skipped: int  # runs found finished on disk
+    redone: int  # run files quarantined and done again
+    failed: int  # runs whose status is "error" (this session or earlier)
+    complete: bool
+
+
+class Progress:
+    """Finished runs and the estimated time left, on stderr, at most once a second."""
+
+    def __init__(self, total: int, todo: int, stream: Any, every: float = 1.0) -> None:
+        self.total, self.todo, self.stream, self.every = total, todo, stream, every
+        self.done = 0
+        self.failed = 0
+        self.t0 = time.monotonic()
+        self.last = -math.inf
+
+    def update(self, record: dict[str, Any]) -> None:
+        self.done += 1
+        self.failed += record["status"] != "ok"
+        now = time.monotonic()
+        if self.stream is None or (now - self.last < self.every and self.done < self.todo):
+            return
+        self.last = now
+        elapsed = now - self.t0
+        rate = self.done / elapsed if elapsed > 0 else math.inf
+        left = (self.todo - self.done) / rate if rate > 0 else math.inf
+        already = self.total - self.todo
+        failed = f", {self.failed} failed" if self.failed else ""
+        self.stream.write(
+            f"sweep: {already + self.done}/{self.total} runs{failed} | "
+            f"{rate:.2f} runs/s | elapsed {_hms(elapsed)} | left ~{_hms(left)}\n"
+        )
+        self.stream.flush()
+
+
+def _hms(seconds: float) -> str:
+    if not math.isfinite(seconds):
+        return "?"
+    s = int(round(seconds))
+    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}"
+
+
+def _manifest(spec: SweepSpec, plan: Plan, spec_path: Path | None) -> dict[str, Any]:
+    from analysis.runs.provenance import code_hash, git_commit, now, versions
+    from analysis.sweeps.store import FORMAT, KIND
+
+    vers = versions()
+    return {
+        "kind": KIND,
+        "format": FORMAT,
+        "spec_hash": spec.spec_hash(),
+        "spec_path": str(spec_path) if spec_path else None,
+        "spec": spec.source,
+        "normalized": spec.normalized(),
+        "scenario": spec.scenario,
+        "base_scenario": spec.base,
+        "parameters": spec.names,
+        "problem": spec.problem(),
+        "method": spec.method,
+        "second_order": spec.second_order,
+        "levels": spec.levels,
+        "steps": spec.steps,
+        "replications": spec.replications,
+        "seed": spec.seed,
+        "seeds": plan.seeds,
+        "rows": len(plan.points),
+        "table_rows": len(plan.rows),
+        "runs": len(plan.tasks),
+        "timeseries": list(spec.timeseries),
+        "analyze": list(spec.analyze),
+        "demandsim_version": vers.get("demandsim"),
+        "git_commit": git_commit(),
+        "code_hash": code_hash(),
+        "versions": vers,
+        "created": now(),
+        "sessions": [],
+        "status": "running",
+        "counts": {},
+    }
+
+
+def _check_timeseries(spec: SweepSpec) -> None:
+    """Name an unknown time-series column before any run starts, not in every run."""
+    wanted = [c for c in spec.timeseries if c != "*"]
+    if not wanted or runner_name(spec.runner) != DEFAULT_RUNNER:
+        return
+    try:
+        from sim import DemandModel
+
+        small = build_scenario(spec.base, {"run.customers": 200})
+        columns = set(DemandModel(small, rng=0).datacollector.get_model_vars_dataframe().columns)
+    except Exception:  # the runs themselves will report what is wrong
+        return
+    for i, col in enumerate(spec.timeseries):
+        if col != "*" and col not in columns:
+            raise field_error(
+                f"outcomes.timeseries.{i}", col, "one of " + ", ".join(sorted(columns))
+            )
+
+
+def _same_sweep(manifest: dict[str, Any] | None, sweep_hash: str, out: str | Path) -> None:
+    if manifest is not None and manifest.get("spec_hash") != sweep_hash:
+        raise InputError(
+            f"--out {str(out)!r}: holds another sweep (spec {manifest.get('spec_hash')}, "
+            f"this spec {sweep_hash}); use a new folder"
+        )
+
+
+def run_sweep(
+    spec_path: str | Path,
+    out: str | Path,
+    *,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    retry_failed: bool = False,
+    progress: Any = None,
+    executor: Any = None,
+    trusted: bool = False,
+    sets: dict[str, Any] | None = None,
+    samples: int | None = None,
+    fold_every: int | None = None,
+) -> SweepResult:
+    """Run (or resume) a sweep into ``out``.
+
+    Runs already on disk and valid are kept; missing ones run; an unreadable or
+    foreign run file is quarantined and its run done again. Each finished run is
+    written atomically as it arrives; at the end all runs are compacted into
+    ``results.parquet``, sorted by sample row and replication.
+
+    Args:
+        spec_path: the sweep spec (TOML).
+        out: the output folder (created, or resumed if it holds this sweep).
+        workers: local worker processes (default: the cores).
+        scheduler: a Dask scheduler address; default: DASK_SCHEDULER_ADDRESS if set.
+        retry_failed: run again the runs recorded as failed.
+        progress: a text stream for progress lines (None: silent).
+        trusted: let the spec's ``runner`` name any function (else only demandsim's own
+            runners: a spec from someone else would otherwise be code on the workers).
+        executor: an executor to use instead: a number of local worker processes, a
+            ``concurrent.futures.Executor``, a ``distributed.Client`` or an object
+            with ``analysis.runs.executors``' interface (tests, embedding).
+        sets: scenario fields fixed on top of the spec's ``[set]`` (``--set``).
+        samples: grow the spec to this base sample size (``--until-ci``): the folder
+            then holds every size of the spec, and a larger one reuses the runs of a
+            smaller one (the samplers' matrices are nested).
+        fold_every: fold finished runs into a part file whenever this many are loose
+            (default ``analysis.sweeps.store.FOLD_EVERY``).
+
+    Raises:
+        InputError: a bad spec, or a folder holding another sweep.
+    """
+    from analysis.runs.executors import make_executor, resolve_executor
+    from analysis.runs.provenance import code_hash, git_commit, now, versions
+    from analysis.sweeps.store import FOLD_EVERY, SweepStore
+
+    spec_path = Path(spec_path)
+    spec = load_spec(spec_path, sets)
+    if runner_name(spec.runner) not in TRUSTED_RUNNERS and not trusted:
+        raise field_error(
+            "runner",
+            spec.runner,
+            f"demandsim's own runner {DEFAULT_RUNNER} (or a known-answer test function), "
+            "or pass --trust-spec",
+        )
+    if samples is not None:
+        spec = dataclasses.replace(spec, samples=samples)
+    check_plan_size(spec)
+    sweep_hash = spec.spec_hash() if samples is None else spec.family_hash()
+    fold_every = fold_every or FOLD_EVERY
+    store = SweepStore(out)
+    if store.manifest_path.exists():  # refuse another sweep's folder before any work
+        _same_sweep(store.read_manifest(), sweep_hash, out)
+    _check_timeseries(spec)
+    plan = make_plan(spec)
+    with store.lock():
+        manifest = store.read_manifest()
+        _same_sweep(manifest, sweep_hash, out)
+        if manifest is None:
+            manifest = _manifest(spec, plan, spec_path)
+            manifest["spec_hash"] = sweep_hash
+            store.write_samples(spec.names, plan.matrix)
+            store.write_manifest(manifest)
+        else:
+            import numpy as np
+
+            try:
+                on_disk = store.read_samples(spec.names)
+            except Exception:
+                on_disk = None
+            if samples is not None and on_disk is not None and _nested(on_disk, plan.matrix):
+                # The same sweep at another base size: its runs stay, the plan changes.
+                grown = _manifest(spec, plan, spec_path)
+                for key in ("rows", "table_rows", "runs", "normalized"):
+                    manifest[key] = grown[key]
+                manifest["samples"] = samples
+                store.write_samples(spec.names, plan.matrix)
+                on_disk = plan.matrix
+            if (
+                on_disk is None
+                or on_disk.shape != plan.matrix.shape
+                or not np.array_equal(on_disk, plan.matrix)
+            ):
+                store.write_samples(spec.names, plan.matrix)
+                if on_disk is not None:
+                    raise InputError(
+                        f"--out {str(out)!r}: its sample matrix differs from this one "
+                        "(another SALib version?); use a new folder"
+                    )
+        store.clean_temporaries()
+        code = code_hash()
+        if progress is not None and manifest.get("code_hash") not in (None, code):
+            progress.write(
+                "sweep: warning: the model's source changed since this sweep started; runs already "
+                "on disk came from the old source (use a new --out for a sweep of one version)\n"
+            )
+        done, bad = store.scan(plan.tasks, sweep_hash)
+        unexpected = store.unexpected_files(set(plan.tasks))
+        if progress is not None and (bad or unexpected):
+            if bad:
+                progress.write(
+                    f"sweep: {len(bad)} run files unreadable or foreign: moved to quarantine/, runs redone\n"
+                )
+            if unexpected:
+                progress.write(
+                    f"sweep: ignoring {len(unexpected)} files in runs/ that belong to no run of this sweep\n"
+                )
+        todo = [
+            t
+            for rid, t in plan.tasks.items()
+            if rid not in done or (retry_failed and done[rid] == "error")
+        ]
+        todo.sort(key=lambda t: t["run_id"])
+        session: dict[str, Any] = {
+            "started": now(),
+            "todo": len(todo),
+            "found": len(done),
+            "quarantined": len(bad),
+            "demandsim_version": versions().get("demandsim"),
+            "git_commit": git_commit(),
+            "code_hash": code,
+        }
+        ran = 0
+        if todo:
+            if executor is None:
+                ex, owned = make_executor(workers, scheduler), True
+            else:
+                ex, owned = resolve_executor(executor)
+            client = getattr(ex, "client", None)
+            if client is not None:  # a Dask cluster: the same code everywhere
+                from analysis.runs.cluster import check_workers
+
+                try:
+                    check_workers(client)
+                except BaseException:
+                    if owned:
+                        ex.close()
+                    raise
+            session["executor"] = ex.description
+            if progress is not None:
+                progress.write(
+                    f"sweep: {len(plan.tasks)} runs ({len(done)} already done, {len(todo)} to run) "
+                    f"on {ex.description}\n"
+                )
+            bar = Progress(len(plan.tasks), len(todo), progress)
+            try:
+                for record in _in_batches(ex, todo):
+                    rid = record["run_id"]
+                    store.write_run(record, plan.tasks[rid], sweep_hash)
+                    if store.loose >= fold_every:
+                        store.fold(sweep_hash)
+                    done[rid] = record["status"]
+                    ran += 1
+                    bar.update(record)
+            finally:
+                if owned:
+                    ex.close()
+                session["finished"] = now()
+                session["ran"] = ran
+                manifest.setdefault("sessions", []).append(session)
+                complete = all(rid in done for rid in plan.tasks)
+                manifest["status"] = "complete" if complete else "incomplete"
+                store.write_manifest(manifest)
+        complete = all(rid in done for rid in plan.tasks)
+        failed = sum(1 for rid in plan.tasks if done.get(rid) == "error")
+        if complete:
+            if store.part_files():  # a large sweep ends folded; a small one is left as is
+                store.fold(sweep_hash)
+            store.compact(plan.rows, plan.seeds, plan.points, spec.names, sweep_hash)
+        manifest["status"] = "complete" if complete else "incomplete"
+        manifest["counts"] = {
+            "runs": len(plan.tasks),
+            "ok": len(plan.tasks) - failed,
+            "failed": failed,
+        }
+        if not todo:
+            session["finished"] = now()
+            session["ran"] = 0
+            manifest.setdefault("sessions", []).append(session)
+        store.write_manifest(manifest)
+    return SweepResult(
+        out=Path(out),
+        total=len(plan.tasks),
+        rows=len(plan.rows),
+        ran=ran,
+        skipped=len(plan.tasks) - len(todo),
+        redone=len(bad),
+        failed=failed,
+        complete=complete,
+    )

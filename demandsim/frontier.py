@@ -1,0 +1,102 @@
+"""``demandsim frontier``: the cheapest platform for every sigma level (NSGA-II)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from demandsim.errors import input_errors
+
+
+@click.command()
+@click.argument("scenario")
+@click.option(
+    "--spec",
+    "spec_path",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Frontier spec (TOML): the fields to search with their ranges, trials, seeds.",
+)
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Output folder (written as a whole); run again on the same folder to continue.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Local worker processes for each candidate's replications.",
+)
+@click.option("--quiet", "-q", is_flag=True, help="No progress lines on stderr.")
+def frontier(scenario: str, spec_path: Path, out: Path, workers: int, quiet: bool) -> None:
+    """Search the cost of each sigma level for SCENARIO (a bundled name or a TOML path).
+
+    Minimises platform cost (contact_cost_total) and maximises the sigma level over
+    the spec's platform and chain fields with optuna's NSGA-II, every candidate on
+    the same seeds. Writes pareto.csv/.parquet, candidates.csv, cheapest.csv, one
+    cheapest-Ksigma.toml per reached level (`demandsim run` accepts it),
+    frontier.png, frontier.html and demandsim.json into --out DIR. The search is
+    kept in DIR/study.db (SQLite): run the same command again after a stop, even a
+    kill, and it continues with the candidates already finished.
+    """
+    from analysis.fit.frontier import (
+        FrontierSpecError,
+        parse_frontier_spec,
+        run_frontier,
+        write_frontier,
+    )
+    from analysis.runs.provenance import provenance
+    from analysis.sweeps.spec import bundled_spec, read_spec_toml
+    from sim.io import MARKER, atomic_write_json, check_output_folder
+
+    with input_errors():
+        spec_path = bundled_spec(spec_path)
+        data = read_spec_toml(spec_path, "--spec", FrontierSpecError)
+        spec = parse_frontier_spec(data, spec_path.parent, scenario=scenario)
+        check_output_folder(out)
+
+    def progress(done: int, total: int, m: dict[str, float]) -> None:
+        click.echo(
+            f"frontier: {done}/{total} cost {m['cost']:.4g} sigma {m['sigma']:.3f} "
+            f"profit {m['profit']:.4g}",
+            err=True,
+        )
+
+    # the study is kept in the output folder from the start, so that a stopped run
+    # continues; the results replace the folder as a whole at the end, with the study
+    out.mkdir(parents=True, exist_ok=True)
+    if not (out / MARKER).exists():
+        atomic_write_json(
+            out / MARKER,
+            provenance("frontier", spec.seeds, spec.steps, {}, trials=spec.trials),
+        )
+    study = out / "study.db"
+    from analysis.runs.executors import kept_workers
+
+    with input_errors(), kept_workers(workers) as executor:
+        fr = run_frontier(
+            spec, executor=executor, progress=None if quiet else progress, storage=study
+        )
+        write_frontier(fr, out, study=study)
+    import pandas as pd
+
+    names = [p.name for p in spec.parameters]
+    for r in fr.cheapest.to_dict("records"):
+        if pd.isna(r["trial"]):
+            click.echo(f"{r['level']:g} sigma: not reached by any candidate")
+            continue
+        setting = ", ".join(
+            f"{n}={r[n]:.4g}" if isinstance(r[n], float) else f"{n}={r[n]}" for n in names
+        )
+        click.echo(
+            f"{r['level']:g} sigma: cost {r['cost']:.4g}, sigma {r['sigma']:.3f} "
+            f"(lower {r['sigma_lower']:.3f}), profit {r['profit']:.4g} at {setting}"
+        )
+    click.echo(f"wrote {out}/ (pareto.csv, cheapest.csv, frontier.html, frontier.png)", err=True)
+    sys.stdout.flush()

@@ -1,0 +1,190 @@
+"""``demandsim run``: one scenario, one or more replications, written as a whole."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from demandsim.errors import input_errors, parse_sets
+
+# Upper bounds of the options, as the scenario schema bounds the fields they set.
+MAX_SEED = 2**63 - 1
+MAX_STEPS = 1_000_000
+
+
+def show_progress() -> bool:
+    return sys.stderr.isatty() or os.environ.get("DEMANDSIM_PROGRESS") == "1"
+
+
+@click.command()
+@click.argument("scenario")
+@click.option(
+    "--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override any scenario field."
+)
+@click.option(
+    "--seed",
+    type=click.IntRange(0, MAX_SEED),
+    default=None,
+    help="Seed of the first replication (default: the scenario's run.seed).",
+)
+@click.option(
+    "--steps",
+    type=click.IntRange(1, MAX_STEPS),
+    default=None,
+    help="Steps (default: the scenario's run.steps).",
+)
+@click.option(
+    "--reps",
+    type=click.IntRange(1, 100_000),
+    default=1,
+    show_default=True,
+    help="Replications (seeds seed, seed+1, ...).",
+)
+@click.option(
+    "--jobs",
+    type=click.IntRange(1, 1024),
+    default=1,
+    show_default=True,
+    help="Worker processes for the replications.",
+)
+@click.option("--out", "out", type=click.Path(file_okay=False), default=None, help="Output folder.")
+@click.option(
+    "--plots/--no-plots", default=True, show_default=True, help="Write PNG plots of the key series."
+)
+def run(
+    scenario: str,
+    sets: tuple[str, ...],
+    seed: int | None,
+    steps: int | None,
+    reps: int,
+    jobs: int,
+    out: str | None,
+    plots: bool,
+) -> None:
+    """Run SCENARIO (a bundled name or a TOML path) and print its outcomes.
+
+    With --out DIR, writes timeseries.parquet, summary.json, scenario.toml (the
+    resolved scenario: `demandsim run DIR/scenario.toml` runs it again), plots and
+    demandsim.json (version, commit, seeds): all of them or, if interrupted, none.
+    """
+    from sim.io import check_output_folder
+    from sim.scenario import load_scenario
+
+    with input_errors():
+        overrides = parse_sets(sets)
+        # --seed and --steps are part of the resolved scenario the folder records
+        if seed is not None:
+            overrides["run.seed"] = seed
+        if steps is not None:
+            overrides["run.steps"] = steps
+        sc = load_scenario(scenario, overrides=overrides)
+        if sc.run.seed + reps - 1 > MAX_SEED:
+            raise_seed(sc.run.seed, reps)
+        if out is not None:
+            check_output_folder(out)
+    seeds = [sc.run.seed + r for r in range(reps)]
+
+    from analysis.runs.ensemble import ensemble_run, scalar_outcomes
+    from sim.tables import chain_table, headline_table, sensitivity_table
+
+    workers = min(jobs, reps)
+    # in this process the bar moves with every step; with workers, as each run finishes
+    per_step = workers == 1
+    bar = (
+        click.progressbar(
+            length=reps * sc.run.steps if per_step else reps,
+            label="simulating" if per_step else f"simulating ({workers} workers, runs done)",
+            file=sys.stderr,
+            show_pos=not per_step,
+        )
+        if show_progress()
+        else None
+    )
+    try:
+        ens = ensemble_run(
+            {sc.run.name: sc},
+            seeds,
+            executor=workers,
+            progress=None if bar is None or per_step else (lambda _r: bar.update(1)),
+            step_progress=None if bar is None or not per_step else (lambda: bar.update(1)),
+        )
+    finally:
+        if bar is not None:
+            bar.render_finish()
+    summaries = ens.summaries(sc.run.name)
+    first = summaries[0]
+    click.echo(headline_table(first))
+    click.echo()
+    click.echo(sensitivity_table(first, sc.run.detection_horizon_weeks))
+    click.echo()
+    click.echo(chain_table(first))
+    if reps > 1:
+        import warnings
+
+        import numpy as np
+
+        rows = [scalar_outcomes(s) for s in summaries]
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # an outcome missing in every rep
+            mean = {k: float(np.nanmean([r.get(k, np.nan) for r in rows])) for k in rows[0]}
+        summary: dict[str, Any] = {
+            "scenario": sc.run.name,
+            "reps": reps,
+            "seeds": seeds,
+            "steps": sc.run.steps,
+            "mean": mean,
+            "runs": summaries,
+        }
+        click.echo(
+            f"\n(tables above: rep 0, seed {seeds[0]}; means over {reps} reps in summary.json)"
+        )
+    else:
+        summary = first
+    if out is None:
+        return
+    write_run(out, sc, ens, summary, plots)
+    click.echo(
+        f"\nwrote {Path(out)}/ (timeseries.parquet, summary.json, scenario.toml, demandsim.json"
+        f"{', plots' if plots else ''})"
+    )
+
+
+def raise_seed(seed: int, reps: int) -> None:
+    from sim.errors import InputError
+
+    raise InputError(
+        f"--seed {seed}: with --reps {reps} the last seed exceeds 2^63 - 1; "
+        f"expected at most {MAX_SEED - reps + 1}"
+    )
+
+
+def write_run(out: str, sc: Any, ens: Any, summary: dict[str, Any], plots: bool) -> None:
+    """Write a run's output folder as a whole (see ``sim.io.staged_dir``)."""
+    import tomli_w
+
+    from analysis.runs.provenance import provenance
+    from sim.io import (
+        MARKER,
+        atomic_write_bytes,
+        atomic_write_json,
+        atomic_write_parquet,
+        staged_dir,
+    )
+
+    ts_all = ens.timeseries().drop(columns=["scenario"])
+    with input_errors(), staged_dir(out) as stage:
+        atomic_write_parquet(stage / "timeseries.parquet", ts_all)
+        atomic_write_json(stage / "summary.json", summary)
+        atomic_write_bytes(stage / "scenario.toml", tomli_w.dumps(sc.to_dict()).encode())
+        if plots:
+            from analysis.plots import plot_run
+
+            plot_run(ts_all[ts_all["rep"] == 0].drop(columns=["rep", "seed"]), stage)
+        atomic_write_json(
+            stage / MARKER,
+            provenance("run", ens.seeds, sc.run.steps, {sc.run.name: "scenario.toml"}),
+        )

@@ -1,1 +1,0 @@
-"""The bundled sweep specs (``demandsim sweep small-grid`` or a path to a TOML file)."""
