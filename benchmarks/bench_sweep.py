@@ -86,7 +86,8 @@ def _run_seconds(out: Path) -> float:
 
 def _chunk(arg: str) -> int:
     """Child mode: run every K-th task from I after a warm-up run; print the seconds."""
-    from analysis.sweeps.run import execute_run, make_plan
+    from analysis.sweeps.plan import make_plan
+    from analysis.sweeps.run import execute_run
     from analysis.sweeps.spec import load_spec
 
     part, _, rest = arg.partition("/")
@@ -143,7 +144,8 @@ def main(argv: list[str] | None = None) -> int:
     points = max(2, args.runs // 2)
 
     from analysis.runs.executors import default_workers
-    from analysis.sweeps.run import execute_run, make_plan
+    from analysis.sweeps.plan import make_plan
+    from analysis.sweeps.run import execute_run
     from analysis.sweeps.spec import load_spec
 
     with tempfile.TemporaryDirectory(prefix="bench-sweep-") as tmp_name:

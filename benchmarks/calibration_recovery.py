@@ -38,7 +38,8 @@ TARGET = 0.8
 
 
 def main(argv: list[str] | None = None) -> int:
-    from analysis.fit.calibrate import calibrate, parse_calibration_spec
+    from analysis.fit.calibrate import calibrate
+    from analysis.fit.calibration_spec import parse_calibration_spec
     from sim import DemandModel, load_scenario
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])

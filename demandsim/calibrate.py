@@ -50,15 +50,13 @@ def calibrate(
     --workers local processes; the results do not depend on N. Writes calibrated.toml (`demandsim run` accepts it), intervals.csv,
     trials.csv, start.json, fit.png, calibration.html and demandsim.json.
     """
-    from analysis.fit.calibrate import (
+    from analysis.fit.calibrate import calibrate as run_calibration
+    from analysis.fit.calibration_page import write_calibration
+    from analysis.fit.calibration_spec import (
         CalibrationError,
         model_columns,
         parse_calibration_spec,
         read_observed,
-        write_calibration,
-    )
-    from analysis.fit.calibrate import (
-        calibrate as run_calibration,
     )
     from analysis.runs.provenance import provenance
     from analysis.sweeps.spec import bundled_spec, read_spec_toml

@@ -83,13 +83,12 @@ def compare(
     Differences are B − A. With one argument, the scenario's own [compare] table
     gives the override sets of both sides.
     """
+    from analysis.compare.files import headline, write_comparison
     from analysis.compare.paired import (
-        headline,
         pairing_notes,
         resolve_sides,
         resolved_horizon,
         run_comparison,
-        write_comparison,
     )
 
     with input_errors():

@@ -45,12 +45,8 @@ def frontier(scenario: str, spec_path: Path, out: Path, workers: int, quiet: boo
     kept in DIR/study.db (SQLite): run the same command again after a stop, even a
     kill, and it continues with the candidates already finished.
     """
-    from analysis.fit.frontier import (
-        FrontierSpecError,
-        parse_frontier_spec,
-        run_frontier,
-        write_frontier,
-    )
+    from analysis.fit.frontier import FrontierSpecError, parse_frontier_spec, run_frontier
+    from analysis.fit.frontier_page import write_frontier
     from analysis.runs.provenance import provenance
     from analysis.sweeps.spec import bundled_spec, read_spec_toml
     from sim.io import MARKER, atomic_write_json, check_output_folder

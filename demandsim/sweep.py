@@ -83,7 +83,8 @@ def sweep(
     import os
 
     from analysis.runs.executors import SchedulerLost, make_executor
-    from analysis.sweeps.run import resolve_spec_path, run_sweep
+    from analysis.sweeps.plan import resolve_spec_path
+    from analysis.sweeps.run import run_sweep
     from demandsim.sweep_options import sweep_extra
     from sim.errors import InputError
     from sim.io import check_writable

@@ -78,7 +78,7 @@ def sweep_extra(
         return overrides, True
     if budget is not None:
         from analysis.sweeps.dryrun import check_budget
-        from analysis.sweeps.run import make_plan
+        from analysis.sweeps.plan import make_plan
         from analysis.sweeps.spec import load_spec
 
         check_budget(len(make_plan(load_spec(spec, overrides)).tasks), budget)

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from analysis.fit.calibrate import model_columns, parse_calibration_spec, read_observed
+from analysis.fit.calibration_spec import model_columns, parse_calibration_spec, read_observed
 from analysis.sweeps.spec import read_spec_toml
 from demandsim.main import cli
 from sim import DemandModel, load_scenario
@@ -124,7 +124,10 @@ def test_bundled_calibration_example_is_valid() -> None:
     spec = parse_calibration_spec(read_spec_toml(path, "spec"), path.parent, "bass-check")
     obs = read_observed(ROOT / "analysis" / "specs" / "bass.observed.csv", model_columns(spec.base))
     assert list(obs.columns) == ["step", "adopters", "sales"]
-    assert "SYNTHETIC" in (ROOT / "analysis" / "specs" / "bass.observed.csv").read_text().splitlines()[0]
+    assert (
+        "SYNTHETIC"
+        in (ROOT / "analysis" / "specs" / "bass.observed.csv").read_text().splitlines()[0]
+    )
 
 
 GOOD = "step,adopters\n0,0\n1,5\n2,12\n3,20\n"

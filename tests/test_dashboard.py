@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.dashboard import app, paired, plots
+from analysis.dashboard import app, network, paired, plots
 from sim.scenario import build_scenario, bundled_names, load_scenario, read_toml
 from tests.helpers import CHROMIUM, CHROMIUM_ARGS
 
@@ -164,7 +164,7 @@ def test_figures_draw_the_frames() -> None:
 def test_network_view_only_for_small_populations() -> None:
     small = paired.PairedRun(paired.default_settings("baseline", customers=200))
     assert small.layout is not None and len(small.layout[1]) == 200
-    assert plots.figure_network(small, small.layout, ("A", "B")) is not None
+    assert network.figure_network(small, small.layout, ("A", "B")) is not None
     large = paired.PairedRun(
         paired.default_settings("baseline", customers=plots.NETWORK_MAX_CUSTOMERS + 1)
     )

@@ -166,7 +166,9 @@ def test_a_sweep_spec_becomes_a_workbench_model() -> None:
     from analysis.adapters.ema import model_from_spec
 
     root = Path(__file__).resolve().parent.parent
-    model = model_from_spec(root / "analysis" / "specs" / "small-grid.toml", outcomes=["market_share_final"])
+    model = model_from_spec(
+        root / "analysis" / "specs" / "small-grid.toml", outcomes=["market_share_final"]
+    )
     kinds = {u.name: type(u) for u in model.uncertainties}
     assert kinds == {
         "focal__platform__density": RealParameter,

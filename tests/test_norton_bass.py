@@ -148,7 +148,8 @@ def test_calibration_starts_from_the_norton_bass_fit_of_the_generations() -> Non
     """Observed adopters of each generation (the ``adopters_<category>`` columns the
     model writes for a product line) are fitted with the Norton-Bass curves, and the
     fit's p and q map back to the density and word of mouth that made the data."""
-    from analysis.fit.calibrate import CalibrationSpec, bass_start
+    from analysis.fit.calibrate import bass_start
+    from analysis.fit.calibration_spec import CalibrationSpec
     from sim import load_scenario
 
     truth = {"focal.platform.density": 0.02, "wom.q": 0.3}

@@ -14,7 +14,8 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from analysis.sweeps.run import execute_run, make_plan, run_sweep
+from analysis.sweeps.plan import make_plan
+from analysis.sweeps.run import execute_run, run_sweep
 from analysis.sweeps.spec import canonical_json, load_spec
 from analysis.sweeps.store import SweepStore
 from sim.errors import InputError

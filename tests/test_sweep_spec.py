@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from analysis.sweeps.run import make_plan, sample
+from analysis.sweeps.plan import make_plan, sample
 from analysis.sweeps.spec import SweepSpecError, load_spec, parse_spec, run_id, run_seed
 from sim.scenario import load_scenario
 
@@ -210,7 +210,9 @@ def test_every_run_builds_a_valid_scenario_with_its_values() -> None:
 def test_bundled_example_specs_are_valid() -> None:
     # *.frontier.toml and *.calibration.toml: checked by test_frontier and test_calibrate
     other = (".frontier.toml", ".calibration.toml")
-    specs = sorted(p for p in (ROOT / "analysis" / "specs").glob("*.toml") if not p.name.endswith(other))
+    specs = sorted(
+        p for p in (ROOT / "analysis" / "specs").glob("*.toml") if not p.name.endswith(other)
+    )
     assert {p.name for p in specs} >= {"small-grid.toml", "platform-sobol.toml"}
     for path in specs:
         spec = load_spec(path)

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from analysis.sensitivity.indices import ISHIGAMI_S1, ISHIGAMI_ST
-from analysis.sweeps.run import make_plan, sample
+from analysis.sweeps.plan import make_plan, sample
 from analysis.sweeps.spec import load_spec
 
 DEMANDSIM = str(Path(sys.executable).parent / "demandsim")

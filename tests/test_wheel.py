@@ -78,7 +78,12 @@ def test_wheel_installs_and_runs_from_another_folder(tmp_path: Path) -> None:
 
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    where = _sh(python, "-c", "import sim, demandsim; print(sim.__file__, demandsim.__file__)", cwd=elsewhere)
+    where = _sh(
+        python,
+        "-c",
+        "import sim, demandsim; print(sim.__file__, demandsim.__file__)",
+        cwd=elsewhere,
+    )
     assert str(ROOT) not in where.stdout and str(venv) in where.stdout
     run = _sh(
         venv / "bin" / "demandsim", "run", "baseline", "--set", "run.customers=300",

@@ -32,6 +32,7 @@ from typing import Any
 import solara
 from matplotlib.figure import Figure
 
+from analysis.dashboard.network import figure_network
 from analysis.dashboard.paired import (
     PairedRun,
     SideSettings,
@@ -48,7 +49,6 @@ from analysis.dashboard.plots import (
     figure_density_sigma,
     figure_detection_lag,
     figure_gap,
-    figure_network,
     figure_share,
     figure_structure,
     fmt,

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.dashboard.plots import network_positions
+from analysis.dashboard.network import network_positions
 from sim.scenario import Scenario, load_scenario, parse_override_list
 
 # Environment the command line uses to hand its arguments to the served page.

@@ -13,7 +13,7 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -94,7 +94,7 @@ FIG_SIZE = (4.3, 2.55)  # inches; at FIG_DPI a plot is about 520 x 310 pixels
 FIG_DPI = 120  # type set for a projector: text is large relative to the plot
 
 
-def _new_figure() -> Figure:
+def new_figure() -> Figure:
     # Fixed margins instead of a layout engine: rendering is the slow part of a frame.
     fig = Figure(figsize=FIG_SIZE, dpi=FIG_DPI)
     fig.subplots_adjust(left=0.13, right=0.87, top=0.88, bottom=0.19)
@@ -122,7 +122,7 @@ def figure_density_sigma(
     fa: pd.DataFrame, fb: pd.DataFrame, labels: tuple[str, str], horizon: int
 ) -> Figure:
     """Marketing density (solid, left axis) and shifted sigma level (dashed, right axis)."""
-    fig = _new_figure()
+    fig = new_figure()
     ax = fig.subplots()
     _style(ax, "Density (solid) and sigma (dashed)")
     right = ax.twinx()
@@ -144,7 +144,7 @@ def figure_density_sigma(
 
 def figure_detection_lag(fa: pd.DataFrame, fb: pd.DataFrame, labels: tuple[str, str]) -> Figure:
     """Median detection lag so far per event type, side by side (hatched: nothing detected yet)."""
-    fig = _new_figure()
+    fig = new_figure()
     ax = fig.subplots()
     _style(ax, "Sensitivity: weeks to notice")
     x = np.arange(len(EVENT_TYPES))
@@ -213,7 +213,7 @@ def figure_structure(
     share of all demand. Blue: the focal firm sells that cell; red: it has no product there.
     The more red, the worse the misalignment.
     """
-    fig = _new_figure()
+    fig = new_figure()
     fig.subplots_adjust(left=0.2, right=0.92, top=0.86, bottom=0.17, hspace=0.3)
     axes = fig.subplots(2, 1, sharex=True)
     fig.suptitle(
@@ -270,7 +270,7 @@ def _short(cell: str) -> str:
 
 def figure_defects(fa: pd.DataFrame, fb: pd.DataFrame, labels: tuple[str, str]) -> Figure:
     """Why needs were missed so far: exclusion (not in the platform) vs omission (in it, not done)."""
-    fig = _new_figure()
+    fig = new_figure()
     fig.subplots_adjust(left=0.3, right=0.95, top=0.86, bottom=0.2)
     ax = fig.subplots()
     _style(ax, "Missed needs so far, by cause")
@@ -309,7 +309,7 @@ def figure_share(
     fa: pd.DataFrame, fb: pd.DataFrame, labels: tuple[str, str], horizon: int
 ) -> Figure:
     """The focal firm's market share on each side."""
-    fig = _new_figure()
+    fig = new_figure()
     ax = fig.subplots()
     _style(ax, "Market share of our firm")
     top = 0.05
@@ -332,7 +332,7 @@ def figure_gap(
     horizon: int,
 ) -> Figure:
     """Cumulative profit of A minus B: the cost of insensitivity, with launches and contraction."""
-    fig = _new_figure()
+    fig = new_figure()
     ax = fig.subplots()
     _style(ax, "Cost of insensitivity: profit A − B")
     n = min(len(fa), len(fb))
@@ -446,74 +446,3 @@ def to_html(text: str) -> str:
 
 
 # --------------------------------------------------------------------------- network view
-
-
-def network_positions(model: Any) -> tuple[Any, dict[int, Any]] | None:
-    """The word-of-mouth network as networkx and a fixed layout, for small populations only.
-
-    Returns None when the population is larger than ``NETWORK_MAX_CUSTOMERS`` or the model
-    does not expose its network.
-    """
-    graph = getattr(model, "graph", None)
-    if (
-        graph is None
-        or not hasattr(graph, "to_networkx")
-        or getattr(graph, "n", 0) > NETWORK_MAX_CUSTOMERS
-    ):
-        return None
-    if getattr(graph, "mean_field", False):
-        return None
-    import networkx as nx
-
-    g = graph.to_networkx()
-    return g, nx.spring_layout(g, seed=1, iterations=40)
-
-
-def _served_by(model: Any) -> np.ndarray | None:
-    """Per customer: the firm index serving its first-category need, -1 if none."""
-    st = getattr(model, "state", None)
-    if st is None or not hasattr(st, "supplier") or not hasattr(st, "need"):
-        return None
-    from sim.state import SERVED
-
-    sup = np.asarray(st.supplier)[:, 0].astype(np.int64)
-    return np.where(np.asarray(st.need)[:, 0] == SERVED, sup, -1)
-
-
-class TwoModels(Protocol):
-    """What the network view reads of a pair of runs (``paired.PairedRun`` is one)."""
-
-    model_a: Any
-    model_b: Any
-
-
-def figure_network(
-    run: TwoModels, layout: tuple[Any, dict[int, Any]], labels: tuple[str, str]
-) -> Figure | None:
-    """The word-of-mouth network on each side, customers coloured by who serves them."""
-    import networkx as nx
-
-    g, pos = layout
-    fig = _new_figure()
-    fig.subplots_adjust(left=0.01, right=0.99, top=0.84, bottom=0.1, wspace=0.05)
-    fig.suptitle(
-        "Who serves whom (rivals in grey)",
-        fontsize=10.5,
-        fontweight="bold",
-        x=0.02,
-        ha="left",
-    )
-    axes = fig.subplots(1, 2)
-    for ax, model, label, color in zip(
-        axes, (run.model_a, run.model_b), labels, (COLOR_A, COLOR_B), strict=True
-    ):
-        served = _served_by(model)
-        if served is None:
-            return None
-        palette = np.array(["#e0e0e0", color, "#757575", "#9e9e9e", "#bdbdbd"])
-        colors = palette[np.clip(served + 1, 0, len(palette) - 1)]
-        nx.draw_networkx_edges(g, pos, ax=ax, width=0.25, alpha=0.25)
-        nx.draw_networkx_nodes(g, pos, ax=ax, node_size=9, node_color=list(colors), linewidths=0)
-        ax.set_title(label.split(":")[0], fontsize=12, fontweight="bold", color=color)
-        ax.set_axis_off()
-    return fig

@@ -52,16 +52,10 @@ from typing import Any
 
 import numpy as np
 
+from analysis.fit.calibration_spec import CalibrationSpec
 from analysis.fit.frontier import suggest
 from analysis.sweeps.spec import (
-    Parameter,
-    SweepSpecError,
     canonical_hash,
-    field_error,
-    field_types,
-    int_field,
-    load_base,
-    parse_parameter,
     run_seed,
 )
 from sim.calendar import Clock
@@ -70,173 +64,13 @@ from sim.scenario import build_scenario
 
 # Fresh replications at the best fit that set the acceptance distance and the band.
 CHECK_REPS = 12
+
+
 # Rounds of refinement: each draws around the good fits the rounds before found.
 REFINE_ROUNDS = 3
 
 
-class CalibrationError(SweepSpecError):
-    """A calibration spec or observed file that cannot be used, in one line."""
-
-
-@dataclasses.dataclass(frozen=True)
-class CalibrationSpec:
-    """A validated calibration spec."""
-
-    base: dict[str, Any]
-    replications: int
-    seed: int
-    trials: int
-    confidence: float
-    sampler: str
-    refine: int
-    parameters: tuple[Parameter, ...]
-    source: dict[str, Any]
-
-    @property
-    def seeds(self) -> list[int]:
-        return [run_seed(self.seed, r) for r in range(self.replications)]
-
-
-def parse_calibration_spec(
-    data: dict[str, Any], root: str | Path, scenario: str
-) -> CalibrationSpec:
-    """Validate plain calibration-spec data for ``scenario``."""
-    allowed = {
-        "replications",
-        "seed",
-        "trials",
-        "confidence",
-        "sampler",
-        "refine",
-        "set",
-        "parameters",
-    }
-    for key in data:
-        if key not in allowed:
-            raise CalibrationError(f"{key}: unknown field; allowed: {', '.join(sorted(allowed))}")
-    _name, base_sc, fixed = load_base(data, root, scenario=scenario)
-    base = base_sc.to_dict()
-    replications = int_field(data, "replications", 4, 2, 10_000)
-    seed = int_field(data, "seed", 0, 0, 2**63 - 1)
-    trials = int_field(data, "trials", 40, 2, 100_000)
-    refine = int_field(data, "refine", 30, 0, 100_000)
-    confidence = data.get("confidence", 0.9)
-    if (
-        isinstance(confidence, bool)
-        or not isinstance(confidence, float)
-        or not 0.5 <= confidence < 1
-    ):
-        raise field_error("confidence", confidence, "a number in [0.5, 1), e.g. 0.9")
-    # random (ABC rejection, then refinement) by default: measured 0.76 s per good fit
-    # against TPE's 1.31 s (benchmarks/calibration-recovery.md)
-    sampler = data.get("sampler", "random")
-    if sampler not in ("tpe", "random"):
-        raise field_error("sampler", sampler, "'tpe' or 'random'")
-    raw = data.get("parameters", {})
-    if not isinstance(raw, dict) or not raw:
-        raise field_error(
-            "parameters", raw, 'a table of fields, e.g. "wom.q" = { range = [0.02, 0.6] }'
-        )
-    fields = field_types()
-    params = []
-    for name, value in raw.items():
-        if name in fixed:
-            raise CalibrationError(f"parameters.{name}: also fixed in [set]; fit it or fix it")
-        params.append(parse_parameter(name, value, base, fields))
-    return CalibrationSpec(
-        base=base,
-        replications=replications,
-        seed=seed,
-        trials=trials,
-        confidence=float(confidence),
-        sampler=sampler,
-        refine=refine,
-        parameters=tuple(params),
-        source=data,
-    )
-
-
 # --------------------------------------------------------------------------- observed
-
-
-def model_columns(base: dict[str, Any]) -> list[str]:
-    """The time-series columns the model writes for this scenario (a tiny market)."""
-    from sim.model import DemandModel
-
-    sc = build_scenario(base, {"run.customers": 20, "run.warmup_weeks": 0})
-    cols = DemandModel(sc, rng=0).datacollector.get_model_vars_dataframe().columns
-    return [c for c in cols if c != "step"]
-
-
-def read_observed(path: str | Path, allowed: list[str]) -> Any:
-    """Read and validate an observed file (CSV or Parquet).
-
-    Args:
-        path: the file.
-        allowed: the model's time-series columns (``sales`` is allowed besides).
-
-    Raises:
-        CalibrationError: one line naming the file, the column or step, and what is allowed.
-    """
-    import pandas as pd
-
-    path = Path(path)
-    shown = f"--observed {str(path)!r}"
-    if not path.is_file():
-        raise CalibrationError(f"{shown}: no such file")
-    suffix = path.suffix.lower()
-    try:
-        if suffix == ".csv":
-            df = pd.read_csv(path, comment="#")
-        elif suffix in (".parquet", ".pq"):
-            df = pd.read_parquet(path)
-        else:
-            raise CalibrationError(f"{shown}: expected a .csv or .parquet file")
-    except CalibrationError:
-        raise
-    except Exception as exc:  # any reader failure is a file that cannot be used
-        raise CalibrationError(f"{shown}: cannot be read ({exc.__class__.__name__})") from None
-    cols = [str(c) for c in df.columns]
-    if "step" not in cols:
-        raise CalibrationError(
-            f"{shown}: no 'step' column; expected step plus adopters and/or sales"
-        )
-    series = [c for c in cols if c != "step"]
-    if not series:
-        raise CalibrationError(f"{shown}: no observed column; expected adopters and/or sales")
-    for c in series:
-        if c != "sales" and c not in allowed:
-            import difflib
-
-            close = difflib.get_close_matches(c, ["sales", *allowed], n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise CalibrationError(
-                f"{shown}: unknown column {c!r}; expected adopters, sales or a model column{hint}"
-            )
-    if len(df) < 3:
-        raise CalibrationError(f"{shown}: {len(df)} rows; expected at least 3 periods")
-    for c in cols:
-        if not pd.api.types.is_numeric_dtype(df[c]) or pd.api.types.is_bool_dtype(df[c]):
-            raise CalibrationError(f"{shown}: column {c!r} is not numeric; expected numbers")
-    steps = df["step"].to_numpy(dtype=float)
-    if not np.all(np.isfinite(steps)) or np.any(steps != np.round(steps)) or steps[0] < 0:
-        raise CalibrationError(f"{shown}: step must be whole numbers from 0 up")
-    gaps = np.nonzero(np.diff(steps) != 1)[0]
-    if len(gaps):
-        i = int(gaps[0])
-        raise CalibrationError(
-            f"{shown}: step jumps from {steps[i]:g} to {steps[i + 1]:g}; "
-            "expected consecutive steps with no gaps"
-        )
-    for c in series:
-        v = df[c].to_numpy(dtype=float)
-        bad = np.nonzero(~np.isfinite(v) | (v < 0))[0]
-        if len(bad):
-            i = int(bad[0])
-            raise CalibrationError(
-                f"{shown}: {c} at step {steps[i]:g} = {v[i]:g}; expected a non-negative number"
-            )
-    return df.astype({"step": int}).reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------- distance
@@ -569,89 +403,3 @@ def calibrate(
 
 
 # --------------------------------------------------------------------------- output
-
-
-def plot_fit(cal: Calibration, path: Path) -> Path:
-    """Observed against simulated (mean at the best fit, with its band), one panel per
-    observed column."""
-    from matplotlib.figure import Figure
-
-    from analysis.plots import save_figure
-
-    k = len(cal.columns)
-    fig = Figure(figsize=(7.0, 3.2 * k))
-    steps = cal.observed["step"].to_numpy()
-    for i, c in enumerate(cal.columns):
-        ax = fig.add_subplot(k, 1, i + 1)
-        mean, lo, hi = cal.band[c]
-        ax.fill_between(
-            steps,
-            lo,
-            hi,
-            color="#1f77b4",
-            alpha=0.25,
-            label=f"simulated {cal.spec.confidence:.0%} band",
-        )
-        ax.plot(steps, mean, color="#1f77b4", label="simulated mean (best fit)")
-        ax.plot(steps, cal.observed[c], "k.", ms=4, label="observed")
-        ax.set_ylabel(c)
-        ax.set_xlabel("step")
-        ax.grid(True, alpha=0.3)
-        ax.legend(loc="best", fontsize=8)
-    fig.suptitle("Observed against the calibrated model")
-    return save_figure(fig, path)
-
-
-def calibration_html(cal: Calibration, png: Path) -> str:
-    """A self-contained HTML page of the calibration."""
-    from analysis.html import fmt, img, page, table
-
-    rows = [
-        [r["field"], fmt(r["best"]), fmt(r["lo"]), fmt(r["hi"])]
-        for r in cal.intervals.to_dict("records")
-    ]
-    st = cal.start
-    curve = "Norton-Bass" if st.get("curve") == "norton-bass" else "Bass"
-    ms = st.get("m", [])
-    m = " / ".join(fmt(v) for v in ms) if isinstance(ms, list) else fmt(ms)
-    if curve == "Norton-Bass":
-        m += f" for {', '.join(st['generations'])} (introduced after steps {st['tau']})"
-    start = (
-        f"<p>Stage 1 ({curve} least squares): p = {fmt(st['p'])}, q = {fmt(st['q'])}, "
-        f"m = {m} (RMSE {fmt(st['rmse'])}); first candidate: "
-        f"{', '.join(f'{k} = {fmt(v)}' for k, v in st['enqueued'].items()) or 'none'}.</p>"
-        if st
-        else "<p>Stage 1: no adopters or sales from step 0 to fit a Bass curve to.</p>"
-    )
-    good = int(cal.trials["good"].sum())
-    body = [
-        f"<h1>Calibration: {cal.spec.base['run']['name']}</h1>",
-        start,
-        f"<p>Stage 2 (optuna {cal.spec.sampler}): {len(cal.trials)} candidates on the same "
-        f"{cal.spec.replications} seeds; {good} good fits (distance ≤ {fmt(cal.eps)}, the "
-        f"{cal.spec.confidence:.0%} quantile of fresh markets' distances at the best fit).</p>",
-        "<h2>Fitted fields</h2>",
-        table(["field", "best", f"{cal.spec.confidence:.0%} low", "high"], rows),
-        img(png),
-    ]
-    return page(f"calibration: {cal.spec.base['run']['name']}", body)
-
-
-def write_calibration(cal: Calibration, out: Path) -> list[Path]:
-    """Write the results into ``out`` (each file atomically): calibrated.toml,
-    intervals.csv, trials.csv, start.json, fit.png, calibration.html."""
-    import tomli_w
-
-    from sim.io import atomic_write_bytes, atomic_write_json, atomic_write_text
-
-    steps = int(cal.observed["step"].iloc[-1])
-    sc = build_scenario(cal.spec.base, {**cal.best, "run.steps": steps})
-    data = sc.to_dict()
-    paths = [out / n for n in ("calibrated.toml", "intervals.csv", "trials.csv", "start.json")]
-    atomic_write_bytes(paths[0], tomli_w.dumps(data).encode())
-    atomic_write_text(paths[1], cal.intervals.to_csv(index=False))
-    atomic_write_text(paths[2], cal.trials.to_csv(index=False))
-    atomic_write_json(paths[3], {**cal.start, "eps": cal.eps})
-    png = plot_fit(cal, out / "fit.png")
-    atomic_write_text(out / "calibration.html", calibration_html(cal, png))
-    return [*paths, png, out / "calibration.html"]

@@ -41,7 +41,7 @@ def sample_size(manifest: dict[str, Any]) -> str:
 
 def runs_at(spec: Any, samples: int) -> int:
     """Distinct runs of ``spec`` at base size ``samples`` (no run is made)."""
-    from analysis.sweeps.run import make_plan
+    from analysis.sweeps.plan import make_plan
 
     return len(make_plan(dataclasses.replace(spec, samples=samples)).tasks)
 
@@ -122,7 +122,8 @@ def dry_run(
         InputError: a bad spec, or an ``--until-ci``/``--budget`` that cannot work.
     """
     from analysis.runs.executors import default_workers
-    from analysis.sweeps.run import _check_timeseries, make_plan
+    from analysis.sweeps.plan import make_plan
+    from analysis.sweeps.run import _check_timeseries
     from analysis.sweeps.spec import SweepSpec, load_spec
 
     spec: SweepSpec = load_spec(spec_path, sets)
