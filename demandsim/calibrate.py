@@ -50,6 +50,9 @@ def calibrate(
     --workers local processes; the results do not depend on N. Writes calibrated.toml (`demandsim run` accepts it), intervals.csv,
     trials.csv, start.json, fit.png, calibration.html and demandsim.json.
     """
+    from demandsim.errors import need_extra
+
+    need_extra("fit", "demandsim calibrate")
     from analysis.fit.calibrate import calibrate as run_calibration
     from analysis.fit.calibration_page import write_calibration
     from analysis.fit.calibration_spec import (

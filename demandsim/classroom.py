@@ -101,6 +101,9 @@ def classroom(
         out.write_text(html, encoding="utf-8")
         click.echo(f"wrote {out}")
         return
+    from demandsim.errors import need_extra
+
+    need_extra("classroom", "demandsim classroom")
     from demandsim.dashboard import check_address
 
     check_address(host, port)

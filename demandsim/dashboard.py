@@ -122,6 +122,9 @@ def dashboard(scenario: str, host: str, port: int, seed: int | None, customers: 
     SCENARIO is a bundled name (default: baseline) or a path to a TOML file.
     The dashboard runs without network access; stop it with Ctrl-C.
     """
+    from demandsim.errors import need_extra
+
+    need_extra("viz", "demandsim dashboard")
     from sim.scenario import load_scenario
 
     overrides = {"run.customers": customers} if customers is not None else None

@@ -70,3 +70,34 @@ def unwritable(option: str, path: Any, exc: OSError) -> InputError:
     return InputError(
         f"{option} {str(path)!r}: cannot write there ({reason}); expected a writable folder"
     )
+
+
+#: The optional parts of the install (``pip install 'demandsim[NAME]'``) and a module
+#: each needs: a command that needs a missing one says which extra to install.
+EXTRAS: dict[str, tuple[str, ...]] = {
+    "viz": ("solara",),
+    "classroom": ("starlette", "uvicorn"),
+    "fit": ("optuna",),
+    "cluster": ("distributed",),
+    "ema": ("ema_workbench",),
+}
+
+
+def need_extra(extra: str, what: str) -> None:
+    """Refuse, in one line, a command whose optional part is not installed.
+
+    Args:
+        extra: the name of the extra (a key of ``EXTRAS``).
+        what: what needs it, as the user typed it (``demandsim dashboard``).
+
+    Raises:
+        InputError: naming the extra and the command that installs it.
+    """
+    import importlib.util
+
+    missing = [m for m in EXTRAS[extra] if importlib.util.find_spec(m) is None]
+    if missing:
+        raise InputError(
+            f"{what} needs the '{extra}' extra ({', '.join(missing)} not installed): "
+            f"pip install 'demandsim[{extra}]'"
+        )

@@ -45,6 +45,9 @@ def frontier(scenario: str, spec_path: Path, out: Path, workers: int, quiet: boo
     kept in DIR/study.db (SQLite): run the same command again after a stop, even a
     kill, and it continues with the candidates already finished.
     """
+    from demandsim.errors import need_extra
+
+    need_extra("fit", "demandsim frontier")
     from analysis.fit.frontier import FrontierSpecError, parse_frontier_spec, run_frontier
     from analysis.fit.frontier_page import write_frontier
     from analysis.runs.provenance import provenance

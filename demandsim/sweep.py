@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from demandsim.errors import input_errors
+from demandsim.errors import input_errors, need_extra
 
 
 @click.command()
@@ -91,6 +91,8 @@ def sweep(
 
     address = scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS")
     with input_errors():
+        if address:
+            need_extra("cluster", "demandsim sweep --scheduler")
         if workers is not None and address:
             raise InputError(
                 f"--workers {workers}: the sweep runs on the Dask cluster at {address}, whose "

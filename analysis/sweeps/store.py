@@ -21,7 +21,6 @@ in a part and in its own file (a fold interrupted) is taken from the part.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 from collections.abc import Iterable, Iterator
@@ -71,19 +70,21 @@ class SweepStore:
 
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
-        """Hold an exclusive lock on the folder (released by the OS if we die)."""
+        """Hold an exclusive lock on the folder (an OS lock: released if we die)."""
+        from filelock import FileLock, Timeout
+
         self.runs.mkdir(parents=True, exist_ok=True)
-        fh = open(self.out / ".lock", "a+")  # noqa: SIM115 - held for the whole sweep
+        lock = FileLock(self.out / ".lock", timeout=0)
         try:
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise InputError(
-                    f"--out {str(self.out)!r}: another sweep is writing to this folder"
-                ) from None
+            lock.acquire()
+        except Timeout:
+            raise InputError(
+                f"--out {str(self.out)!r}: another sweep is writing to this folder"
+            ) from None
+        try:
             yield
         finally:
-            fh.close()
+            lock.release()
 
     def clean_temporaries(self) -> int:
         """Remove half-written temporary files left by an interrupted session."""
@@ -398,7 +399,7 @@ class SweepStore:
         for name in outcome_names:
             out[name] = joined[name].to_numpy(dtype="float64")
         df = pd.DataFrame(out)
-        _write_parquet(self.results_path, df)
+        _write_arrow(self.results_path, results_table(df))
 
         if ts_frames:
             ts = pd.concat(ts_frames, ignore_index=True)
@@ -406,6 +407,28 @@ class SweepStore:
             ts = ts.sort_values(["row", "rep", "step"], kind="stable").reset_index(drop=True)
             _write_parquet(self.timeseries_path, ts)
         return df
+
+
+def results_table(df: Any) -> Any:
+    """The results table with its explicit schema: the run's identity as int64 and
+    strings (``error`` a string column even when no run failed), parameters as their
+    values' types, outcomes as float64."""
+    import pyarrow as pa
+
+    inferred = pa.Table.from_pandas(df, preserve_index=False).schema
+    fields = []
+    for f in inferred:
+        kind = f.type
+        if f.name in ("row", "rep", "seed"):
+            kind = pa.int64()
+        elif (
+            f.name in ("run_id", "status", "error")
+            or pa.types.is_null(kind)
+            or pa.types.is_large_string(kind)
+        ):
+            kind = pa.string()
+        fields.append(pa.field(f.name, kind))
+    return pa.Table.from_pandas(df, schema=pa.schema(fields), preserve_index=False)
 
 
 def _merge(tables: list[Any]) -> Any:
