@@ -50,7 +50,7 @@ points = {points}
 """
 
 TRIVIAL = """
-runner = "analysis.sensitivity.indices:ishigami_runner"
+runner = "analysis.sensitivity.testfunctions:ishigami_runner"
 steps = 1
 [sampler]
 method = "grid"

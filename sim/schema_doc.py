@@ -1,7 +1,7 @@
 """The scenario format, documented from the schema itself.
 
 ``docs/scenario-format.md`` (a Markdown field table) and
-``scenarios/scenario.schema.json`` (a JSON Schema, draft 2020-12) are generated
+``sim/scenarios/scenario.schema.json`` (a JSON Schema, draft 2020-12) are generated
 here from the dataclasses of ``sim.scenario``, so they cannot drift from what
 ``load_scenario`` accepts: a test regenerates both and compares them with the
 files in the repository. Regenerate after changing the schema with::
@@ -53,7 +53,7 @@ Conventions:
   (`mainstream`), the focal firm and one competitor (`rival`). A list given in a
   file replaces the default list entirely; list items not given take the item
   defaults shown here.
-- A JSON Schema of the same format is in `scenarios/scenario.schema.json`.
+- A JSON Schema of the same format is in `sim/scenarios/scenario.schema.json`.
 """
 
 

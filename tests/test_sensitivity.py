@@ -12,9 +12,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.sensitivity.indices import ISHIGAMI_S1, ISHIGAMI_ST, analyze_sweep
+from analysis.sensitivity.indices import analyze_sweep
+from analysis.sensitivity.testfunctions import ishigami_indices
 from analysis.sweeps.run import run_sweep
 from demandsim.main import main
+
+ISHIGAMI_S1 = ishigami_indices()["S1"]
+ISHIGAMI_ST = ishigami_indices()["ST"]
 
 DEMANDSIM = str(Path(sys.executable).parent / "demandsim")
 PARAMS = """
@@ -26,7 +30,7 @@ PARAMS = """
 analyze = ["ishigami", "x1_only"]
 """
 ISHIGAMI = (
-    'runner = "analysis.sensitivity.indices:ishigami_runner"\nsteps = 1\nseed = 3\n'
+    'runner = "analysis.sensitivity.testfunctions:ishigami_runner"\nsteps = 1\nseed = 3\n'
     '[sampler]\nmethod = "{method}"\nsamples = {n}\n' + PARAMS
 )
 
@@ -194,7 +198,7 @@ def test_refuses_failed_runs_another_sampler_and_a_non_sweep(
 ) -> None:
     spec = ISHIGAMI.replace("{method}", "sobol").replace("{n}", "4")
     spec = spec.replace(
-        "analysis.sensitivity.indices:ishigami_runner", "analysis.no_such_module:runner"
+        "analysis.sensitivity.testfunctions:ishigami_runner", "analysis.no_such_module:runner"
     )
     spec_path = tmp_path / "failed.toml"
     spec_path.write_text(spec)

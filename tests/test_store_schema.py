@@ -46,9 +46,11 @@ def test_results_schema_is_explicit_when_no_run_failed(tmp_path: Path) -> None:
 
 def test_a_second_lock_on_the_folder_is_refused(tmp_path: Path) -> None:
     store = SweepStore(tmp_path / "out")
-    with store.lock():
-        with pytest.raises(InputError, match="another sweep is writing to this folder"):
-            with SweepStore(tmp_path / "out").lock():
-                pass  # pragma: no cover - the lock above holds
+    with (
+        store.lock(),
+        pytest.raises(InputError, match="another sweep is writing to this folder"),
+        SweepStore(tmp_path / "out").lock(),
+    ):
+        pass  # pragma: no cover - the lock above holds
     with SweepStore(tmp_path / "out").lock():  # released: taken again
         pass

@@ -10,9 +10,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.sensitivity.indices import ISHIGAMI_S1, ISHIGAMI_ST
+from analysis.sensitivity.testfunctions import ishigami_indices
 from analysis.sweeps.plan import make_plan, sample
 from analysis.sweeps.spec import load_spec
+
+ISHIGAMI_S1 = ishigami_indices()["S1"]
+ISHIGAMI_ST = ishigami_indices()["ST"]
 
 DEMANDSIM = str(Path(sys.executable).parent / "demandsim")
 ISHIGAMI = """runner = "analysis.sensitivity.testfunctions:ishigami_runner"

@@ -16,7 +16,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from analysis.sensitivity import testfunctions as _tf
 from analysis.sweeps.dryrun import sample_size
 from sim.errors import InputError
 
@@ -41,12 +40,6 @@ def _finite(y: Any) -> Any:
             "outputs contain NaN or infinity; SALib would return meaningless indices"
         )
     return y
-
-
-# The known-answer runner and its analytic indices live in analysis.sensitivity.testfunctions.
-ISHIGAMI_S1 = _tf.ishigami_indices()["S1"]
-ISHIGAMI_ST = _tf.ishigami_indices()["ST"]
-ishigami_runner = _tf.ishigami_runner
 
 
 # --------------------------------------------------------------------------- loading
