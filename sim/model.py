@@ -147,6 +147,8 @@ class DemandModel(mesa.Model):
         self.demand_params = DemandParams.from_scenario(sc, m)
         self.horizon = m.clock.steps(sc.run.detection_horizon_weeks, 1)  # H, in steps
         self.ledger = OpportunityLedger(n, m.n_categories)
+        #: the output row of the last step measured (``sim.outputs.metric_row``)
+        self.row: dict[str, float] = {}
         self._reset_counts()
         self.work = Workspace.for_state(self.state, m.n_tiers, len(self.books))
         for f in self.books:
@@ -161,8 +163,7 @@ class DemandModel(mesa.Model):
                 self._advance()  # not Mesa's step: its step count starts at step 0
         self._in_history = False
         self._start_measuring()
-        #: the output row of the last step (``sim.outputs.metric_row``)
-        self.row: dict[str, float] = outputs.metric_row(self.accounts())
+        self.row = outputs.metric_row(self.accounts())
         self.datacollector = RowCollector(
             model_reporters={k: partial(_reported, key=k) for k in self.row}
         )
@@ -183,7 +184,7 @@ class DemandModel(mesa.Model):
             tally=self.work.tally,
             counts=self.counts,
             contraction=self.contraction,
-            row=getattr(self, "row", {}),
+            row=self.row,
         )
 
     def _start_measuring(self) -> None:
