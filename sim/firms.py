@@ -43,7 +43,7 @@ class Records:
     supplier: np.ndarray  # (N, C) int8 believed supplier
     seen: np.ndarray  # (N,) int32 step of the last contact (``state.NEVER``: never)
     # kept up to date by ``sim.platform`` as records change, instead of recounted
-    # every step (None: to be counted; see ``sim.platform.keep_counts``)
+    # every step (None: to be counted; see ``sim.records.keep_counts``)
     believed: np.ndarray | None = None  # (C, T) int64 believed needs per cell
     kind: np.ndarray | None = None  # (N,) uint8 0 not covered, 1 covered, 2 ... open need
     n_open: np.ndarray | None = None  # (1,) int64 customers of kind 2

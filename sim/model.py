@@ -31,7 +31,8 @@ from sim.generations import open_later, substitute
 from sim.jit import threads_for
 from sim.ledger import OpportunityLedger
 from sim.market import compile_market
-from sim.platform import change_platform, init_records, keep_counts, platform_step, withhold
+from sim.platform import init_records, platform_step, withhold
+from sim.records import change_platform, keep_counts
 from sim.rng import Streams, fresh_seed
 from sim.sales import book_sales
 from sim.scenario import Scenario, build_scenario, load_scenario

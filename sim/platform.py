@@ -1,6 +1,7 @@
 """The marketing platform (seed 004; docs/model.md §7.8): coverage, density, strength,
-targeting — and the records it keeps. This is the one module that writes a firm's
-records.
+targeting: the contacts that read and refresh a firm's records, and the offers made
+on them. With ``sim.records`` (the counts kept on the records, the booking of a firm's
+own sales, decisions), it is the only module that writes records.
 
 Each step every firm contacts some of the customers in its platform: with
 "homogeneous group" targeting each covered customer at random, ``density`` times a
@@ -20,11 +21,11 @@ process's random numbers.
 
 The rule is one compiled kernel (``platform_kernel``: contacts, then reads and
 offers, each in chunks of customers run in parallel) and its wrapper
-(``platform_step``); ``record_sales`` books a firm's own sales into its records. Both
-keep the firm's believed counts per cell and its customers' contact kinds up to
-date as records change, so that targeting and planning need not recount them. Each
-rule here is handed the firm's ``FirmBook``; what the platforms hand the choice is
-the step's ``Exposure`` (``sim.workspace``), one row per firm.
+(``platform_step``). It keeps the firm's believed counts per cell and its customers'
+contact kinds up to date as records change (``sim.records``), so that targeting and
+planning need not recount them. Each rule here is handed the firm's ``FirmBook``;
+what the platforms hand the choice is the step's ``Exposure`` (``sim.workspace``),
+one row per firm.
 """
 
 from __future__ import annotations
@@ -36,13 +37,13 @@ import numpy as np
 from numba import njit, prange
 
 from sim.calendar import WEEKS_PER_YEAR, Clock
-from sim.counts import cell_counts
 from sim.firms import CONTACT_LINKS, LINK, FirmBook, Records
 from sim.jit import CHUNK, chunks, kernel, parallel_kernel, threads_for
 from sim.links import band_edge, overload_rate
 from sim.market import Market
+from sim.records import keep_counts, update_kind, update_record
 from sim.rng import CONTACT, READ_LINK, address, customer_blocks_into, pair_at, uniform
-from sim.scenario import Firm, Platform
+from sim.scenario import Platform
 from sim.state import ACTIVE, LATENT, NEVER, NO_FIRM, NONE, SERVED, CustomerState
 from sim.workspace import Exposure, Workspace
 
@@ -134,45 +135,6 @@ def contact_table(
     return np.minimum(np.array([0.0, 1.0, p.focus]) * scale, 1.0)
 
 
-def keep_counts(firm: FirmBook, market: Market) -> Records:
-    """The firm's records, with their believed counts per cell and its customers'
-    contact kinds counted if they are not kept yet (at set-up, or after a decision
-    changed the platform). The kinds are the records' own array: each platform step
-    copies them into its row of the step's ``Exposure`` for the choice (a view into
-    shared storage would not survive a copy of the model)."""
-    rec = firm.records
-    assert rec is not None
-    if rec.believed is None or rec.kind is None or rec.n_open is None:
-        n = rec.covered.size
-        rec.n_covered = int(np.count_nonzero(rec.covered))
-        rec.believed = cell_counts(rec.tier, rec.need, LATENT, market.n_tiers)
-        rec.kind = np.empty(n, dtype=np.uint8)
-        n_open = contact_kind(rec.need, rec.covered, firm.std_cat, rec.kind)
-        rec.n_open = np.array([n_open], dtype=np.int64)
-    return rec
-
-
-def record_sales(firm: FirmBook, flat_idx: np.ndarray, tiers: np.ndarray, market: Market) -> None:
-    """A sale tells the firm what it sold, not what the customer wanted: the buyer's
-    record for that category becomes a need served by the firm at the tier sold."""
-    rec = keep_counts(firm, market)
-    assert rec.kind is not None and rec.believed is not None and rec.n_open is not None
-    _record_sales_kernel(
-        np.ascontiguousarray(flat_idx, dtype=np.int64),
-        np.ascontiguousarray(tiers, dtype=np.int64),
-        firm.index,
-        rec.need,
-        rec.tier,
-        rec.supplier,
-        rec.known,
-        rec.covered,
-        firm.std_cat,
-        rec.believed,
-        rec.kind,
-        rec.n_open,
-    )
-
-
 def platform_step(
     firm: FirmBook,
     state: CustomerState,
@@ -240,76 +202,6 @@ def platform_step(
 
 
 # ---------------------------------------------------------------------- kernels
-@njit(inline="always")
-def _kind_of(i, rec_need, covered, std_cat):  # type: ignore[no-untyped-def]
-    """Customer ``i``'s contact kind: 0 not covered, 1 covered, 2 covered with a believed
-    latent or active need in a standard category."""
-    k2 = np.uint8(0)
-    for c in range(rec_need.shape[1]):
-        x = rec_need[i, c]
-        k2 |= np.uint8(std_cat[c] & ((x == LATENT) | (x == ACTIVE)))
-    cov = np.uint8(covered[i])
-    return cov + (k2 & cov)
-
-
-@kernel
-def contact_kind(
-    rec_need: np.ndarray, covered: np.ndarray, std_cat: np.ndarray, kind: np.ndarray
-) -> int:
-    """Every customer's contact kind into ``kind`` (N,) uint8 (see ``_kind_of``).
-    Returns the number of kind 2."""
-    n_open = 0
-    for i in range(rec_need.shape[0]):
-        k = _kind_of(i, rec_need, covered, std_cat)
-        kind[i] = k
-        n_open += k == 2
-    return n_open
-
-
-@njit(inline="always")
-def _update_record(i, c, new_need, new_tier, rec_need, rec_tier, believed):  # type: ignore[no-untyped-def]
-    """Write one believed fact and keep the believed counts per cell."""
-    believed[c, rec_tier[i, c]] -= rec_need[i, c] >= LATENT
-    believed[c, new_tier] += new_need >= LATENT
-    rec_need[i, c] = new_need
-    rec_tier[i, c] = new_tier
-
-
-@njit(inline="always")
-def _update_kind(i, rec_need, covered, std_cat, kind, n_open):  # type: ignore[no-untyped-def]
-    """Recompute one customer's contact kind after its records changed."""
-    k = _kind_of(i, rec_need, covered, std_cat)
-    n_open[0] += np.int64(k == 2) - np.int64(kind[i] == 2)
-    kind[i] = k
-
-
-@kernel
-def _record_sales_kernel(
-    pos: np.ndarray,  # flat positions sold by the firm
-    sold: np.ndarray,  # the tiers sold
-    firm: int,
-    rec_need: np.ndarray,
-    rec_tier: np.ndarray,
-    rec_sup: np.ndarray,
-    known: np.ndarray,
-    covered: np.ndarray,
-    std_cat: np.ndarray,
-    believed: np.ndarray,
-    kind: np.ndarray,
-    n_open: np.ndarray,
-) -> None:
-    """``record_sales``, keeping the believed counts and contact kinds."""
-    C = rec_need.shape[1]
-    for r in range(pos.size):
-        j = pos[r]
-        i = j // C
-        c = j - i * C
-        _update_record(i, c, SERVED, sold[r], rec_need, rec_tier, believed)
-        rec_sup[i, c] = firm
-        known[i] = True
-        _update_kind(i, rec_need, covered, std_cat, kind, n_open)
-
-
 @njit(inline="always")
 def believed_offer(rec_need, rec_tier, offers_c):  # type: ignore[no-untyped-def]
     """The tier a firm offers on what its record of one need says (-1: no offer): a
@@ -569,12 +461,12 @@ def _read_chunk(
             if correct:
                 read_ok[at + n_ok] = j
                 n_ok += 1
-            _update_record(i, c, new_need, new_tier, rec_need, rec_tier, d_believed)
+            update_record(i, c, new_need, new_tier, rec_need, rec_tier, d_believed)
             if correct:
                 rec_sup[i, c] = sup[i, c]
         seen[i] = now
         known[i] = True
-        _update_kind(i, rec_need, covered, std_cat, kind, d_open)
+        update_kind(i, rec_need, covered, std_cat, kind, d_open)
         for c in range(C):
             t = believed_offer(rec_need[i, c], rec_tier[i, c], offers[c])
             if t < 0:
@@ -617,15 +509,3 @@ def withhold(exposure: Exposure, contacts: list[Contacts]) -> None:
     exposure.table.fill(0.0)
     for c in contacts:
         c.offered_at = c.offered_at[:0]
-
-
-def change_platform(firm: FirmBook, spec: Firm, segment: np.ndarray, market: Market) -> None:
-    """A decision taken mid-run (the model's ``set_platform``): the firm's new settings
-    ``spec`` (validated), its customers placed in or out of the platform by their
-    set-up coverage draw (``segment``: each customer's), and its kept counts recounted."""
-    firm.spec = spec
-    rec = firm.records
-    assert rec is not None
-    rec.covered[:] = firm.std_segments[segment] & (firm.coverage_u < spec.platform.coverage)
-    rec.kind = rec.believed = rec.n_open = None
-    keep_counts(firm, market)  # recounted

@@ -9,7 +9,7 @@ from sim.choice import Sales
 from sim.detection import EV, DetectionTracker
 from sim.firms import FirmBook
 from sim.market import Market
-from sim.platform import record_sales
+from sim.records import record_sales
 from sim.state import CustomerState
 from sim.strategy import count_adopters
 

@@ -9,8 +9,8 @@ state or on the firms' records. Who may change what:
 - ``tally`` (customers per cell, served needs per supplier) changes only in the
   demand, choice and events rules, where the truth they count changes;
 - a firm's kept counts (``Records.believed``, ``Records.kind``, ``Records.n_open``,
-  ``Records.n_covered``) change only in ``sim.platform``, the one module that writes
-  records;
+  ``Records.n_covered``) change only in ``sim.platform`` and ``sim.records``, the
+  modules that write records;
 - the step's ``Exposure`` (what the platforms hand the choice, one row per firm) is
   written by each firm's platform step and read by the choice, as an argument;
 - ``arrays`` hold those rows and scratch: their contents mean nothing between two

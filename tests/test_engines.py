@@ -8,7 +8,7 @@ import numpy as np
 from benchmarks.workloads import workload
 from sim import DemandModel
 from sim.counts import cell_counts, served_by
-from sim.platform import contact_kind
+from sim.records import contact_kind
 from sim.state import ACTIVE, LATENT, SERVED
 
 
