@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[dev]'
-	$(PY) -m sim.warmup  # compile the engine's kernels into numba's on-disk cache
+	$(PY) -m sim.precompile  # compile the engine's kernels into numba's on-disk cache
 	touch $(STAMP)
 
 # Debian's Chromium drives the dashboard test (Playwright cannot download browsers here).

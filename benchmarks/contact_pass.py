@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     contacted = np.empty(n, np.bool_)
     offered = np.empty((n, model.market.n_categories), np.int8)
     print(f"{n:,} customers, after {a.steps} steps; ms per pass on one thread (median of 20):")
-    for f in model.firm_list:
+    for f in model.books:
         rec, spec = f.records, f.spec.platform
         assert rec is not None and rec.kind is not None and rec.n_open is not None
         table = contact_table(spec, rec.n_covered, int(rec.n_open[0]), rec.kind, f.clock)

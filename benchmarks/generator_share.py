@@ -63,7 +63,7 @@ for name in spent:
 c0 = time.process_time()
 model.run(steps)
 cpu = time.process_time() - c0
-row = model._metrics
+row = model.row
 print(json.dumps({
     "ns_per_customer_step": cpu / steps / n * 1e9,
     **{k: v / steps / n * 1e9 for k, v in spent.items()},

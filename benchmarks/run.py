@@ -70,7 +70,7 @@ def child_engine(customers: int, steps: int, seed: int) -> dict[str, Any]:
     import sim.model
     import sim.network
     from benchmarks.workloads import workload
-    from sim.warmup import load_kernels
+    from sim.model import load_kernels
 
     spec = workload(customers, steps)
     # the compiled kernels' code is the program's, not the model's: loaded (from the
@@ -128,7 +128,7 @@ def model_arrays(model: Any) -> list[Any]:
 
     seen: dict[int, Any] = {}
     roots = [model.state, model.ledger, model.tracker, model.work, model.graph]
-    roots += [f.records for f in model.firm_list]
+    roots += [f.records for f in model.books]
     todo = list(roots)
     while todo:
         obj = todo.pop()

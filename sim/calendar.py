@@ -1,6 +1,6 @@
 """The scenario's calendar: a scenario speaks in calendar units, the model in steps.
 
-A scenario gives every quantity of time in a unit of the calendar (DESIGN §4), so the
+A scenario gives every quantity of time in a unit of the calendar (docs/model.md §7.1), so the
 same market runs the same whether a step is a week or a month:
 
 - hazards named ``*_rate`` are per year (``sim.market.per_step`` converts them);

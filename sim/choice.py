@@ -1,4 +1,4 @@
-"""Exposure, choice and the sale (DESIGN §3, "Choice").
+"""Exposure, choice and the sale (docs/model.md §7.10).
 
 An active customer is exposed this step to: the offers that reached it through
 contacts, the firm that serves the neighbour it talked to (word of mouth), and its
@@ -17,20 +17,23 @@ raise a complaint.
 
 The rule is one compiled kernel (``choice_kernel``: the picks in chunks of customers
 run in parallel, ``_pick_chunk``; the sale links and the sales after them) and its
-wrapper (``choice_step``); the per-firm offer tables it reads change only with a
-portfolio and are rebuilt when one does.
+wrapper (``choice_step``). What it reads travels as records declared once: the
+platforms' ``Exposure`` of the step (``sim.workspace``), the firms' ``ChoiceTables``
+(which change only with a portfolio and are rebuilt when one does) and the scenario's
+``ChoiceParams``. What the sales change in the firms' records and accounts is booked
+by ``sim.sales``.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit, prange
 
-from sim.firms import AFTER_SALE_LINKS, SALE_LINKS, FirmAgent
+from sim.firms import AFTER_SALE_LINKS, SALE_LINKS, FirmBook
 from sim.jit import CHUNK, chunks, kernel, parallel_kernel, threads_for
 from sim.links import band_edge, overload_rate
 from sim.market import Market
@@ -38,10 +41,7 @@ from sim.network import Graph
 from sim.rng import CHOICE, DECISION_WEEK, NEIGHBOUR, address, block, uniform
 from sim.scenario import Choice, WordOfMouth
 from sim.state import ACTIVE, SERVED, CustomerState, satisfaction
-from sim.workspace import Workspace
-
-if TYPE_CHECKING:
-    from sim.platform import Contacts
+from sim.workspace import Exposure, Workspace
 
 
 @dataclass
@@ -53,20 +53,47 @@ class Sales:
     loyal: np.ndarray  # bool: bought from the incumbent supplier
 
 
-@dataclass
-class _ChoiceTables:
-    offers: np.ndarray  # (F, C, T) int64 each firm's closest tier per desired tier
-    quality: np.ndarray  # (F, C, T) float64
-    price: np.ndarray  # (F, C, T) float64
+class ChoiceTables(NamedTuple):
+    """The firms' portfolios and sale links as the choice reads them, stacked by firm."""
+
+    offers: np.ndarray  # (F, C, T) int64 each firm's closest tier per desired tier, -1 none
+    quality: np.ndarray  # (F, C, T) float64 product quality per cell
+    price: np.ndarray  # (F, C, T) float64 product price per cell
     link_rate: np.ndarray  # (F, 5) float64 defect rates of the sale and after-sale links
-    link_cap: np.ndarray  # (F, 3) float64 their capacities per step (0: unlimited)
+    link_cap: np.ndarray  # (F, 3) float64 orders per step fulfilment, delivery, use handle (0: all)
 
 
-#: the links of a sale and after it, in the order of ``_ChoiceTables.link_rate``
+class ChoiceParams(NamedTuple):
+    """The choice's scalar parameters, as its kernels read them (one record, so that a
+    new parameter is one line here and its use)."""
+
+    q: float  # word of mouth's chance over the step
+    q_week: float  # word of mouth's chance per week
+    weeks: float  # weeks per step
+    fit: float  # utility lost per tier of misfit
+    w_quality: float  # utility per unit of quality
+    loyalty: float  # utility of the incumbent
+    penalty: float  # utility lost to a neighbour's unresolved complaint
+    outside: float  # utility of buying nothing
+    misfit: float  # satisfaction lost per tier of misfit
+    complaint_keep: float  # share of satisfaction kept on a complaint
+
+
+class Picks(NamedTuple):
+    """The picks of a step's active needs, each chunk's from its first slot on."""
+
+    pos: np.ndarray  # (na,) int64 flat position
+    firm: np.ndarray  # (na,) int64 firm chosen
+    tier: np.ndarray  # (na,) int64 tier chosen
+    loyal: np.ndarray  # (na,) bool from the incumbent
+    u: np.ndarray  # (na,) float64 the uniform of the sale links
+
+
+#: the links of a sale and after it, in the order of ``ChoiceTables.link_rate``
 _LINKS = np.array(SALE_LINKS + AFTER_SALE_LINKS, dtype=np.int64)
 
 
-def _choice_tables(firms: list[FirmAgent], work: Workspace, spy: int) -> _ChoiceTables:
+def _choice_tables(firms: list[FirmBook], work: Workspace, spy: int) -> ChoiceTables:
     """The firms' portfolio and link tables, rebuilt only when a portfolio or a firm's
     settings changed (``spy``: steps per year)."""
     # the settings themselves are part of the key (compared by identity first)
@@ -78,7 +105,7 @@ def _choice_tables(firms: list[FirmAgent], work: Workspace, spy: int) -> _Choice
         [c.order_fulfilment, c.delivery_installation, c.use_assistance]
         for c in (f.spec.capacity for f in firms)
     ]
-    tables = _ChoiceTables(
+    tables = ChoiceTables(
         offers=np.stack([f.offers for f in firms]).astype(np.int64),
         quality=work.portfolios(firms)[0],
         price=np.stack([f.price for f in firms]).astype(np.float64),
@@ -122,24 +149,11 @@ def _count_active(nf, start, end):  # type: ignore[no-untyped-def]
     return na
 
 
-def _stacked(
-    work: Workspace, contacts: list[Contacts]
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(kinds, tables, contacted, offered) of all firms as (F, ...) arrays: the step's
-    own arrays of the workspace, which ``platform_step`` wrote each firm's row of."""
-    whole = tuple(work.arrays.get(k) for k in ("kinds", "tables", "contacted", "offered"))
-    for c in contacts:
-        parts = (c.kind, c.table, c.contacted, c.offered)
-        if any(p is None or p.base is not w for p, w in zip(parts, whole, strict=True)):
-            raise ValueError("choice_step needs this step's contacts from platform_step")
-    return whole  # type: ignore[return-value]
-
-
 def choice_step(
     state: CustomerState,
     market: Market,
-    firms: list[FirmAgent],
-    contacts: list[Contacts],
+    firms: list[FirmBook],
+    exposure: Exposure,
     graph: Graph,
     choice: Choice,
     wom: WordOfMouth,
@@ -151,48 +165,40 @@ def choice_step(
     complaint_keep: float,
     steps_per_year: int,
 ) -> list[Sales]:
-    """Expose active customers to offers, let them choose, and book the sales
-    (``key``: the Philox round keys of the ``behaviour`` stream; ``misfit`` and
-    ``complaint_keep``: the satisfaction a misfit tier costs and a complaint keeps)."""
-    n, C = state.need.shape
+    """Expose active customers to the offers of the step's ``exposure`` (written by the
+    platforms), to their incumbents and to word of mouth; let them choose; pass the
+    orders through the sale links (``key``: the Philox round keys of the ``behaviour``
+    stream; ``misfit`` and ``complaint_keep``: the satisfaction a misfit tier costs and
+    a complaint keeps). Returns each firm's completed sales, which ``sim.sales`` books."""
+    n = state.need.shape[0]
     F = len(firms)
     tb = _choice_tables(firms, work, steps_per_year)
     indptr = _EMPTY if graph.indptr is None else graph.indptr
     indices = _EMPTY if graph.indices is None else graph.indices
     chain = np.zeros((F, 2, 5), dtype=np.int64)
-    kinds, tables, contacted, offered = _stacked(work, contacts)
+    params = ChoiceParams(
+        q=float(market.clock.chance(wom.q)),  # the chance per week, over the step
+        q_week=float(wom.q),
+        weeks=float(market.clock.weeks_per_step),
+        fit=float(choice.fit),
+        w_quality=float(choice.quality),
+        loyalty=float(choice.loyalty),
+        penalty=float(wom.complaint_penalty),
+        outside=float(choice.outside_utility),
+        misfit=float(misfit),
+        complaint_keep=float(complaint_keep),
+    )
     with threads_for(n):
         pos, firm_of, tiers, comp, loyal = choice_kernel(
             (state.need, state.tier, state.supplier, state.held, state.age, state.satisfaction),
-            state.complaint,
-            state.complaint_t,
-            state.segment,
-            unresolved,
-            indptr,
-            indices,
+            (state.complaint, state.complaint_t, state.segment, unresolved),
+            (indptr, indices),
             key,
             address(now),
-            tb.offers,
-            tb.quality,
-            tb.price,
-            kinds,
-            tables,
-            contacted,
-            offered,
+            tb,
+            exposure,
             market.seg_price_sens,
-            market.clock.chance(wom.q),  # the chance per week, over the step
-            float(wom.q),
-            market.clock.weeks_per_step,
-            work.array("weekly", (F, 3), np.float64),
-            float(choice.fit),
-            float(choice.quality),
-            float(choice.loyalty),
-            float(wom.complaint_penalty),
-            float(choice.outside_utility),
-            tb.link_rate,
-            tb.link_cap,
-            float(misfit),
-            float(complaint_keep),
+            params,
             now,
             work.tally.served,
             chain,
@@ -202,14 +208,7 @@ def choice_step(
         firm.chain_opp[_LINKS] += chain[f, 0]
         firm.chain_def[_LINKS] += chain[f, 1]
         mine = firm_of == f
-        p_f, t_f, l_f = pos[mine], tiers[mine], loyal[mine]
-        if p_f.size:
-            revenue = float(firm.price[p_f % C, t_f].sum())
-            firm.revenue += revenue
-            firm.step_revenue += revenue
-            firm.sales += p_f.size
-            firm.step_sales += p_f.size
-        out.append(Sales(p_f, t_f, l_f))
+        out.append(Sales(pos[mine], tiers[mine], loyal[mine]))
     return out
 
 
@@ -245,35 +244,14 @@ def first_week(exposed, week, incumbent, wom, kind, weekly, q_week, rk, step_add
 @parallel_kernel
 def choice_kernel(
     truth: tuple,  # (need, tier, supplier, held, age, satisfaction), changed by the sales
-    complaint: np.ndarray,  # (N, C) int8
-    complaint_t: np.ndarray,  # (N, C) int32
-    segment: np.ndarray,
-    unresolved: np.ndarray,  # (N, C) bool
-    indptr: np.ndarray,  # CSR; an empty indptr means mean-field mixing
-    indices: np.ndarray,
+    complaints: tuple,  # (complaint (N, C) int8, its step (N, C) int32, segment, unresolved)
+    network: tuple,  # (indptr, indices) CSR; an empty indptr means mean-field mixing
     rk: np.ndarray,  # the behaviour stream's Philox round keys
     step_addr: int,  # this step's address in the streams
-    offers: np.ndarray,  # (F, C, T) int64 each firm's closest tier per desired tier, -1 none
-    quality: np.ndarray,  # (F, C, T) float64 product quality per cell
-    price: np.ndarray,  # (F, C, T) float64 product price per cell
-    kinds: np.ndarray,  # (F, N) uint8 contact kind of each customer per firm
-    tables: np.ndarray,  # (F, 3) float64 contact probability per kind
-    contacted: np.ndarray,  # (F, N) bool
-    offered: np.ndarray,  # (F, N, C) int8 tier a contact offered, -1 none
-    price_sens: np.ndarray,  # (S,) float64
-    q: float,
-    q_week: float,  # word of mouth's chance per week
-    weeks: float,  # weeks per step
-    weekly: np.ndarray,  # (F, 3) contact chance per week by kind (steps longer than a week)
-    fit: float,  # utility lost per tier of misfit
-    w_quality: float,  # utility per unit of quality
-    loyalty: float,
-    penalty: float,
-    outside: float,
-    link_rate: np.ndarray,  # (F, 5) defect rates of the sale and after-sale links
-    link_cap: np.ndarray,  # (F, 3) orders per step order fulfilment, delivery and use
-    misfit: float,  # satisfaction lost per tier of misfit
-    complaint_keep: float,  # share of satisfaction kept on a complaint
+    tb: ChoiceTables,
+    ex: Exposure,
+    price_sens: np.ndarray,  # (S,) float64 each segment's price sensitivity
+    params: ChoiceParams,
     now: int,
     served: np.ndarray,  # (F,) int64 served needs per supplier, kept up to date
     chain: np.ndarray,  # (F, 2, 5) int64 out: opportunities / defects of the 5 links
@@ -282,8 +260,11 @@ def choice_kernel(
     loyal) of the completed sales, in position order (``loyal``: bought from the
     incumbent)."""
     need, tier, sup, held, age, sat = truth
+    complaint, complaint_t, segment, unresolved = complaints
+    quality, link_rate, link_cap = tb.quality, tb.link_rate, tb.link_cap
+    misfit, complaint_keep = params.misfit, params.complaint_keep
     n, C = need.shape
-    F = offers.shape[0]
+    F = tb.offers.shape[0]
     # the active needs before each chunk of customers (a quick serial count, so that
     # the chunks' picks go to slots of their own)
     n_chunks = chunks(n)
@@ -300,13 +281,12 @@ def choice_kernel(
     pick_tier = np.empty(na, dtype=np.int64)
     pick_loyal = np.empty(na, dtype=np.bool_)
     pick_u = np.empty(na, dtype=np.float64)
+    picks = Picks(pos, pick, pick_tier, pick_loyal, pick_u)
     picked = np.empty(n_chunks, np.int64)
     for k in prange(n_chunks):
         picked[k] = _pick_chunk(
             k * CHUNK, min(k * CHUNK + CHUNK, n), first[k + 1] - first[k], first[k], truth,
-            complaint, segment, unresolved, indptr, indices, rk, step_addr, offers, quality,
-            price, kinds, tables, contacted, offered, price_sens, q, q_week, weeks, weekly,
-            fit, w_quality, loyalty, penalty, outside, pos, pick, pick_tier, pick_loyal, pick_u,
+            complaints, network, rk, step_addr, tb, ex, price_sens, params, picks,
         )  # fmt: skip
     # the chunks' picks together, in chunk order (a forward copy: never ahead of the
     # slots read), and the orders per firm
@@ -408,39 +388,29 @@ def _pick_chunk(
     na: int,  # their active needs
     at: int,  # the chunk's first slot in the pick arrays
     truth: tuple,
-    complaint: np.ndarray,
-    segment: np.ndarray,
-    unresolved: np.ndarray,
-    indptr: np.ndarray,
-    indices: np.ndarray,
+    complaints: tuple,
+    network: tuple,
     rk: np.ndarray,
     step_addr: int,
-    offers: np.ndarray,
-    quality: np.ndarray,
-    price: np.ndarray,
-    kinds: np.ndarray,
-    tables: np.ndarray,
-    contacted: np.ndarray,
-    offered: np.ndarray,
+    tb: ChoiceTables,
+    ex: Exposure,
     price_sens: np.ndarray,
-    q: float,
-    q_week: float,
-    weeks: float,
-    weekly: np.ndarray,
-    fit: float,
-    w_quality: float,
-    loyalty: float,
-    penalty: float,
-    outside: float,
-    pos: np.ndarray,  # out: the picks' positions, from slot ``at`` on
-    pick: np.ndarray,  # out: firm
-    pick_tier: np.ndarray,  # out: tier
-    pick_loyal: np.ndarray,  # out: from the incumbent
-    pick_u: np.ndarray,  # out: the uniform of the sale links
+    params: ChoiceParams,
+    picks: Picks,  # out: from slot ``at`` on
 ) -> int:
     """Exposure and logit choice of one chunk's active needs (the arguments are
     ``choice_kernel``'s). Returns the number of picks."""
     need, tier, sup, held, age, sat = truth
+    complaint, _, segment, unresolved = complaints
+    indptr, indices = network
+    offers, quality, price = tb.offers, tb.quality, tb.price
+    contacted, offered, tables, kinds = ex.contacted, ex.offered, ex.table, ex.kind
+    weekly = ex.weekly
+    q, q_week, weeks = params.q, params.q_week, params.weeks
+    fit, w_quality, loyalty = params.fit, params.w_quality, params.loyalty
+    penalty, outside = params.penalty, params.outside
+    pos, pick, pick_tier, pick_loyal = picks.pos, picks.firm, picks.tier, picks.loyal
+    pick_u = picks.u
     n, C = need.shape
     F = offers.shape[0]
     mean_field = indptr.size == 0

@@ -1,4 +1,4 @@
-"""Complaints (DESIGN §3): an after-sale defect raises a complaint about the firm that
+"""Complaints (docs/model.md §7.6, §7.9): an after-sale defect raises a complaint about the firm that
 sold; the firm resolves it when its records pick it up (a contact whose read reached
 the records), late ones too. A complaint left unresolved past the firm's window
 escalates — it raises the customer's churn hazard and spreads negative word of mouth
@@ -10,14 +10,14 @@ from __future__ import annotations
 import numpy as np
 from numba import prange
 
-from sim.firms import FirmAgent
+from sim.firms import FirmBook
 from sim.jit import CHUNK, chunks, kernel, parallel_kernel
 from sim.state import NO_FIRM, SERVED, CustomerState, satisfaction_of
 from sim.workspace import Workspace
 
 
 def unresolved_pair(
-    state: CustomerState, firms: list[FirmAgent], now: int, work: Workspace
+    state: CustomerState, firms: list[FirmBook], now: int, work: Workspace
 ) -> tuple[np.ndarray, np.ndarray]:
     """(unresolved, unresolved and about the current supplier), both (N, C) bool;
     clears complaints that have lapsed."""
@@ -39,7 +39,7 @@ def unresolved_pair(
 
 
 def handle_complaints(
-    firm: FirmAgent,
+    firm: FirmBook,
     state: CustomerState,
     quality_table: np.ndarray,
     read_ok: np.ndarray,

@@ -1,4 +1,4 @@
-"""How customers' demand evolves (DESIGN §3): needs emerge, latent demand becomes
+"""How customers' demand evolves (docs/model.md §7.5): needs emerge, latent demand becomes
 real, unserved needs lapse, consumption ages, products fail or wear out (opening a
 replacement need and, with the complement propensity, a latent complement need),
 customers churn, and served customers move upmarket with a hazard that grows with
@@ -6,7 +6,8 @@ consumption time and satisfaction.
 
 The rule is one compiled kernel run over chunks of customers in parallel
 (``demand_kernel``), the gathering of the chunks' events (``gather_events``), and
-their wrapper (``demand_step``).
+their wrapper (``demand_step``). What the kernel reads besides the customers and
+their draws travels as one record, ``DemandInputs``.
 Every draw is addressed (``sim.rng``): a need's state draw and a served need's pair
 (upmarket, churn) are functions of (seed, step, customer, category) in the ``demand``
 stream, whatever the state, so a change to a firm's platform never moves the
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from numba import prange
@@ -73,6 +75,27 @@ class DemandParams:
             satisfaction_gain=d.satisfaction_gain,
             fail_offset=d.failure_quality_offset,
         )
+
+
+class DemandInputs(NamedTuple):
+    """What ``demand_kernel`` reads besides the customers and their draws: the step's
+    probabilities, the market's tables and the firms' portfolios (one record, so that
+    a new parameter is one line here and its use)."""
+
+    thr: np.ndarray  # (C * 4,) float64: emergence, activation, expiry by state; 0 served
+    quality: np.ndarray  # (F, C, T) float64 product quality per cell
+    p_fail: np.ndarray  # (C,) float64 failure probability per step
+    fail_offset: float  # failure hazard scales with (fail_offset - quality)
+    lifetime: np.ndarray  # (C,) int64 steps to wear-out
+    p_churn: float  # churn probability per step
+    p_churn_hot: float  # ... with an unresolved complaint about the supplier
+    seg_up: np.ndarray  # (S,) float64 upmarket hazard per step
+    age_gain: float  # upmarket hazard gained per step of age
+    sat_gain: float  # upmarket hazard gained per unit of satisfaction
+    tier_count: np.ndarray  # (C,) int64
+    comp_target: np.ndarray  # (C,) int64 the complement category, -1 none
+    seg_comp: np.ndarray  # (S,) float64 complement propensity
+    has: np.ndarray  # (F, C, T) bool cells on sale
 
 
 @dataclass
@@ -139,6 +162,22 @@ def demand_step(
     thr[:, 2] = params.p_expire
     ev_pos = work.array("ev_pos", (n * C,), np.int32)
     ev_type = work.array("ev_type", (n * C,), np.int8)
+    inputs = DemandInputs(
+        thr=thr.reshape(-1),
+        quality=np.ascontiguousarray(quality_table, dtype=np.float64),
+        p_fail=market.p_fail,
+        fail_offset=float(params.fail_offset),
+        lifetime=market.lifetime,
+        p_churn=min(params.p_churn, 1.0),
+        p_churn_hot=min(params.p_churn * params.complaint_churn, 1.0),
+        seg_up=market.seg_up_rate,
+        age_gain=float(params.age_gain_per_step),
+        sat_gain=float(params.satisfaction_gain),
+        tier_count=market.tier_count,
+        comp_target=market.complement_target,
+        seg_comp=market.seg_complement,
+        has=np.ascontiguousarray(has_product),
+    )
     with threads_for(n):
         found = demand_kernel(
             (state.need, state.tier, state.supplier, state.held, state.age, state.satisfaction),
@@ -146,20 +185,7 @@ def demand_step(
             unresolved,
             key,
             address(now),
-            thr.reshape(-1),
-            np.ascontiguousarray(quality_table, dtype=np.float64),
-            market.p_fail,
-            float(params.fail_offset),
-            market.lifetime,
-            min(params.p_churn, 1.0),
-            min(params.p_churn * params.complaint_churn, 1.0),
-            market.seg_up_rate,
-            float(params.age_gain_per_step),
-            float(params.satisfaction_gain),
-            market.tier_count,
-            market.complement_target,
-            market.seg_complement,
-            np.ascontiguousarray(has_product),
+            inputs,
             ev_pos,
             ev_type,
         )
@@ -226,20 +252,7 @@ def demand_kernel(
     unresolved: np.ndarray,  # (N, C) bool
     rk: np.ndarray,  # the demand stream's Philox round keys
     now: int,  # this step: with the customer and the purpose, each draw's address
-    thr: np.ndarray,  # (C * 4,) float64: emergence, activation, expiry by state; 0 served
-    quality: np.ndarray,  # (F, C, T) float64
-    p_fail_c: np.ndarray,  # (C,) float64
-    fail_offset: float,  # failure hazard scales with (fail_offset - quality)
-    lifetime: np.ndarray,  # (C,) int64
-    p_churn: float,
-    p_churn_hot: float,
-    seg_up: np.ndarray,  # (S,) float64
-    age_gain: float,
-    sat_gain: float,
-    tier_count: np.ndarray,  # (C,) int64
-    comp_target: np.ndarray,  # (C,) int64
-    seg_comp: np.ndarray,  # (S,) float64
-    has: np.ndarray,  # (F, C, T) bool
+    inputs: DemandInputs,
     ev_pos: np.ndarray,  # (N * C,) int32 out: at most one event per position
     ev_type: np.ndarray,  # (N * C,) int8 out
 ) -> np.ndarray:
@@ -255,10 +268,8 @@ def demand_kernel(
     for k in prange(found.size):
         lo = k * CHUNK
         found[k] = _demand_chunk(
-            lo, min(lo + CHUNK, n), truth, segment, unresolved, rk, now, thr, quality,
-            p_fail_c, fail_offset, lifetime, p_churn, p_churn_hot, seg_up, age_gain,
-            sat_gain, tier_count, comp_target, seg_comp, has, ev_pos, ev_type,
-        )  # fmt: skip
+            lo, min(lo + CHUNK, n), truth, segment, unresolved, rk, now, inputs, ev_pos, ev_type
+        )
     return found
 
 
@@ -319,20 +330,7 @@ def _demand_chunk(
     unresolved: np.ndarray,
     rk: np.ndarray,
     now: int,
-    thr: np.ndarray,
-    quality: np.ndarray,
-    p_fail_c: np.ndarray,
-    fail_offset: float,
-    lifetime: np.ndarray,
-    p_churn: float,
-    p_churn_hot: float,
-    seg_up: np.ndarray,
-    age_gain: float,
-    sat_gain: float,
-    tier_count: np.ndarray,
-    comp_target: np.ndarray,
-    seg_comp: np.ndarray,
-    has: np.ndarray,
+    inputs: DemandInputs,
     ev_pos: np.ndarray,  # out: the chunk's events from slot lo * C on
     ev_type: np.ndarray,
 ) -> int:
@@ -341,6 +339,11 @@ def _demand_chunk(
     the counts shared by all chunks are left to the caller, and a churned need keeps
     its supplier until the caller has counted it."""
     need, tier, sup, held, age, sat = truth
+    thr, quality, p_fail_c, has = inputs.thr, inputs.quality, inputs.p_fail, inputs.has
+    fail_offset, lifetime, tier_count = inputs.fail_offset, inputs.lifetime, inputs.tier_count
+    p_churn, p_churn_hot = inputs.p_churn, inputs.p_churn_hot
+    seg_up, age_gain, sat_gain = inputs.seg_up, inputs.age_gain, inputs.sat_gain
+    comp_target, seg_comp = inputs.comp_target, inputs.seg_comp
     C = need.shape[1]
     nf = need.reshape(-1)
     start = lo * C

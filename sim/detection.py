@@ -1,4 +1,4 @@
-"""Sensitivity: how fast the focal firm's records reflect what changed (DESIGN §2).
+"""Sensitivity: how fast the focal firm's records reflect what changed (docs/model.md §7.14).
 
 Each change in the truth that the focal firm's standard cares about is an event
 with a true step; it is detected when the firm's records first reflect it (a

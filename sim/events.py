@@ -1,4 +1,4 @@
-"""Firm-level events (DESIGN §3): scripted launches and supplier failures from the
+"""Firm-level events (docs/model.md §7.4): scripted launches and supplier failures from the
 scenario, and competitors' launches as events for the focal platform to detect.
 
 A supplier failure turns a share of the failing firm's served customers active (a
@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from sim.detection import EV, DetectionTracker
-from sim.firms import FirmAgent, Launch
+from sim.firms import FirmBook, Launch
 from sim.market import Market
 from sim.state import ACTIVE, NO_FIRM, SERVED, CustomerState
 from sim.strategy import launch_target
@@ -31,7 +31,7 @@ class Events:
     pending_launches: list[tuple[int, int, int, int]] = field(default_factory=list)
 
     @classmethod
-    def from_firms(cls, firms: list[FirmAgent], market: Market) -> Events:
+    def from_firms(cls, firms: list[FirmBook], market: Market) -> Events:
         """Put each firm's products on the market (now, or scheduled at their launch
         step) and schedule its scripted events."""
         ev = cls()
@@ -50,7 +50,7 @@ class Events:
     def scripted(
         self,
         now: int,
-        firms: list[FirmAgent],
+        firms: list[FirmBook],
         state: CustomerState,
         market: Market,
         rng: np.random.Generator,
@@ -78,7 +78,7 @@ class Events:
                         step=now,
                         kind="scripted",
                         window=firm.clock.steps(firm.spec.strategy.evaluation_weeks, 1),
-                        target=launch_target(firm.book, n),
+                        target=launch_target(firm, n),
                         cell=(c, k),
                     )
                 )
@@ -100,9 +100,7 @@ class Events:
         self.scheduled = [e for e in self.scheduled if e[0] != now]
         return failed_over
 
-    def register_launches(
-        self, now: int, firms: list[FirmAgent], tracker: DetectionTracker
-    ) -> None:
+    def register_launches(self, now: int, firms: list[FirmBook], tracker: DetectionTracker) -> None:
         """Register this step's competitor launches (scripted or planned) as events for
         the focal platform to detect; called once a step, after planning."""
         for fi, f in enumerate(firms[1:], start=1):

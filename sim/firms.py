@@ -1,10 +1,13 @@
-"""Firms: ``mesa.Agent``s with a portfolio, a marketing platform's records and a
-value-transfer chain.
+"""What a firm knows and owns (``FirmBook``): its portfolio, its marketing platform's
+records, its value-transfer chain, its strategy state and its accounts.
 
-A firm never reads ground truth for its decisions (DESIGN §2a): its records (what it
-last saw of each customer, and when) are all its targeting, offers and product
-planning know, and the structure makes that so — those rules are handed the firm's
-``FirmBook``, which has no handle on the market. Records change only through the
+Every rule of ``sim`` is handed a firm's book, never the Mesa agent the model keeps
+for the firm (``sim.model``; it only holds the book), so a new firm attribute is one
+line here. A firm never reads ground truth for its decisions (docs/model.md §1, "The
+central rule"; §2.2): its records (what it last saw of each customer, and when) are all
+its targeting, offers and product planning know, and the structure makes that so —
+those rules are handed the firm's ``FirmBook``, which has no handle on the market.
+Records change only through the
 firm's own contacts (read with the platform's strength, sometimes wrongly, lost to
 feedback-link defects) and its own sales (which show what was sold, not what the
 customer wanted).
@@ -13,18 +16,12 @@ customer wanted).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from operator import attrgetter
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import mesa
 import numpy as np
 
 from sim.market import Market
 from sim.scenario import CHAIN_LINKS, Firm
-
-if TYPE_CHECKING:
-    from sim.calendar import Clock
-    from sim.model import DemandModel
 
 LINK = {name: i for i, name in enumerate(CHAIN_LINKS)}
 #: links acting at a contact (a defect means no offer reaches the customer)
@@ -46,7 +43,7 @@ class Records:
     supplier: np.ndarray  # (N, C) int8 believed supplier
     seen: np.ndarray  # (N,) int32 step of the last contact (``state.NEVER``: never)
     # kept up to date by ``sim.platform`` as records change, instead of recounted
-    # every step (None: to be counted; see ``sim.platform.keep_counts``)
+    # every step (None: to be counted; see ``sim.records.keep_counts``)
     believed: np.ndarray | None = None  # (C, T) int64 believed needs per cell
     kind: np.ndarray | None = None  # (N,) uint8 0 not covered, 1 covered, 2 ... open need
     n_open: np.ndarray | None = None  # (1,) int64 customers of kind 2
@@ -185,80 +182,3 @@ class FirmBook:
             d = np.where(self.has[c][None, :], dist, 10**6)
             out[c] = d.argmin(axis=1)
         return out
-
-
-#: the book's attributes a ``FirmAgent`` shows as its own
-_BOOK_FIELDS = (
-    "index", "spec", "name", "has", "price", "quality", "launched_at", "records",
-    "coverage_u", "chain_opp", "chain_def", "defect_rate", "above", "below", "developing",
-    "launches", "planning_events", "std_segments", "std_cells", "std_cat", "offers",
-    "portfolio_version", "revenue", "contact_cost", "development_cost", "step_revenue",
-    "step_cost", "contacts", "sales", "step_sales", "clock",
-)  # fmt: skip
-
-
-class FirmAgent(mesa.Agent):
-    """One firm as a Mesa agent: its ``book`` (portfolio, records, strategy state,
-    accounts; see ``FirmBook``), whose attributes and methods it shows as its own.
-    The rules that decide are handed the book, never the agent (which knows the
-    model, and so the truth)."""
-
-    model: DemandModel
-    # the book's attributes, for type checkers (set on the class below)
-    index: int
-    spec: Firm
-    name: str
-    has: np.ndarray
-    price: np.ndarray
-    quality: np.ndarray
-    launched_at: np.ndarray
-    records: Records | None
-    coverage_u: np.ndarray
-    chain_opp: np.ndarray
-    chain_def: np.ndarray
-    defect_rate: np.ndarray
-    above: np.ndarray
-    below: np.ndarray
-    developing: list[Development]
-    launches: list[Launch]
-    planning_events: list[dict[str, Any]]
-    std_segments: np.ndarray
-    std_cells: np.ndarray
-    std_cat: np.ndarray
-    offers: np.ndarray
-    portfolio_version: int
-    revenue: float
-    contact_cost: float
-    development_cost: float
-    step_revenue: float
-    step_cost: float
-    contacts: int
-    sales: int
-    step_sales: int
-    clock: Clock
-
-    def __init__(self, model: DemandModel, index: int, spec: Firm, market: Market) -> None:
-        super().__init__(model)
-        self.book = FirmBook(index, spec, market)
-
-    def __getattr__(self, name: str) -> Any:
-        # the book's methods (add_product, link_bands, ...)
-        if name == "book":
-            raise AttributeError(name)
-        return getattr(self.book, name)
-
-    def step(self) -> None:  # pragma: no cover - the model wires the rules in order
-        """Firms do not act on their own: ``DemandModel.step`` calls the rules."""
-
-
-def _forward(name: str) -> property:
-    # the getter is C code (``attrgetter``): the rules read the books' attributes
-    # through their agents a few hundred times a step
-    def put(self: FirmAgent, value: Any) -> None:
-        setattr(self.book, name, value)
-
-    return property(attrgetter(f"book.{name}"), put, doc=f"The book's ``{name}``.")
-
-
-for _name in _BOOK_FIELDS:
-    setattr(FirmAgent, _name, _forward(_name))

@@ -1,5 +1,5 @@
-"""The arithmetic of the value-transfer chain's links (seed 000; DESIGN §2), shared by
-the platform's contact links and the choice's sale and after-sale links: how a link
+"""The arithmetic of the value-transfer chain's links (seed 000; docs/model.md §7.7),
+shared by the platform's contact links and the choice's sale and after-sale links: how a link
 fails more under load, and how one uniform runs through consecutive links.
 
 A module of its own so that a rule's kernels depend on it alone, not on each other's

@@ -1,6 +1,7 @@
-"""The marketing platform (seed 004; DESIGN §2): coverage, density, strength,
-targeting — and the records it keeps. This is the one module that writes a firm's
-records.
+"""The marketing platform (seed 004; docs/model.md §7.8): coverage, density, strength,
+targeting: the contacts that read and refresh a firm's records, and the offers made
+on them. With ``sim.records`` (the counts kept on the records, the booking of a firm's
+own sales, decisions), it is the only module that writes records.
 
 Each step every firm contacts some of the customers in its platform: with
 "homogeneous group" targeting each covered customer at random, ``density`` times a
@@ -20,52 +21,50 @@ process's random numbers.
 
 The rule is one compiled kernel (``platform_kernel``: contacts, then reads and
 offers, each in chunks of customers run in parallel) and its wrapper
-(``platform_step``); ``record_sales`` books a firm's own sales into its records. Both
-keep the firm's believed counts per cell and its customers' contact kinds up to
-date as records change, so that targeting and planning need not recount them.
+(``platform_step``). It keeps the firm's believed counts per cell and its customers'
+contact kinds up to date as records change (``sim.records``), so that targeting and
+planning need not recount them. Each rule here is handed the firm's ``FirmBook``;
+what the platforms hand the choice is the step's ``Exposure`` (``sim.workspace``),
+one row per firm.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit, prange
 
 from sim.calendar import WEEKS_PER_YEAR, Clock
-from sim.counts import cell_counts
-from sim.firms import CONTACT_LINKS, LINK, FirmAgent, Records
+from sim.firms import CONTACT_LINKS, LINK, FirmBook, Records
 from sim.jit import CHUNK, chunks, kernel, parallel_kernel, threads_for
 from sim.links import band_edge, overload_rate
 from sim.market import Market
+from sim.records import keep_counts, update_kind, update_record
 from sim.rng import CONTACT, READ_LINK, address, customer_blocks_into, pair_at, uniform
 from sim.scenario import Platform
 from sim.state import ACTIVE, LATENT, NEVER, NO_FIRM, NONE, SERVED, CustomerState
-from sim.workspace import Workspace
-
-if TYPE_CHECKING:
-    from sim.model import DemandModel
+from sim.workspace import Exposure, Workspace
 
 
 @dataclass
 class Contacts:
-    """One firm's contacts this step."""
+    """One firm's contacts this step (its rows of the step's ``Exposure``, and what its
+    reads found)."""
 
     contacted: np.ndarray  # (N,) bool
     offered: np.ndarray  # (N, C) int8: the tier an offer that reached the customer was for, -1 none
     read_ok: np.ndarray  # flat (customer*C + category) positions whose facts reached the records
-    kind: np.ndarray | None = None  # (N,) uint8 contact kind
-    table: np.ndarray | None = None  # (3,) float64 contact probability per kind
-    offered_at: np.ndarray | None = None  # flat positions of ``offered``
+    offered_at: np.ndarray  # flat positions of ``offered``
 
 
 def init_records(
-    firm: FirmAgent, state: CustomerState, coverage_u: np.ndarray, phase_u: np.ndarray, start: int
+    firm: FirmBook, state: CustomerState, coverage_u: np.ndarray, phase_u: np.ndarray, start: int
 ) -> Records:
-    """The platform when the market's history starts (step ``start``, ``run.warmup_weeks``
-    before step 0): the customers of the standard it covers, and no record read yet. A
-    firm knows its own customers from its past sales only: what it sold them (the tier
+    """The platform when the market's history starts (step ``start``, the scenario's
+    ``run.warmup_weeks`` before step 0): the customers of the standard it covers, and no
+    record read yet. A firm knows its own customers from its past sales only: what it sold them (the tier
     held), not what they want. Contacts fill the records from here on; a scheduled
     (personalized) platform's contacts start staggered over one refresh interval
     (``phase_u``), as if each record had been refreshed at a random time before."""
@@ -83,6 +82,22 @@ def init_records(
         lag = np.floor(phase_u * min(1.0 / density, 2.0**30)).astype(np.int64)
         seen[covered] = (start - lag[covered]).astype(np.int32)
     return Records(covered=covered, known=known, need=need, tier=tier, supplier=sup, seen=seen)
+
+
+class PlatformInputs(NamedTuple):
+    """What ``platform_kernel`` reads of the firm's platform and portfolio and of the
+    market (one record, so that a new parameter is one line here and its use)."""
+
+    table: np.ndarray  # (3,) float64 contact probability per kind
+    scheduled: bool  # contacts on the records' schedule (personalized), else at random
+    strength: float  # chance a read is correct
+    misread_rate: float  # chance that a failed read records a wrong value
+    feedback: float  # the feedback link's base defect rate
+    feedback_cap: float  # contacts per step the feedback link handles (0 = unlimited)
+    link_rate: np.ndarray  # (2,) float64 defect rates of the contact links
+    offers: np.ndarray  # (C, T) int64 the firm's closest tier to each desired tier, -1 none
+    tier_count: np.ndarray  # (C,) int64
+    std_cat: np.ndarray  # (C,) bool: categories in the firm's standard
 
 
 WEEKLY = Clock(WEEKS_PER_YEAR)
@@ -120,99 +135,62 @@ def contact_table(
     return np.minimum(np.array([0.0, 1.0, p.focus]) * scale, 1.0)
 
 
-def keep_counts(firm: FirmAgent, work: Workspace, market: Market, n_firms: int) -> Records:
-    """The firm's records, with their believed counts per cell and its customers'
-    contact kinds counted if they are not kept yet (at set-up, or after a decision
-    changed the platform). The kinds of all firms are rows of one (F, N) array of the
-    workspace, read together by the choice."""
-    rec = firm.records
-    assert rec is not None
-    if rec.believed is None or rec.kind is None or rec.n_open is None:
-        n = rec.covered.size
-        rec.n_covered = int(np.count_nonzero(rec.covered))
-        rec.believed = cell_counts(rec.tier, rec.need, LATENT, market.n_tiers)
-        rec.kind = work.array("kinds", (n_firms, n), np.uint8)[firm.index]
-        n_open = contact_kind(rec.need, rec.covered, firm.std_cat, rec.kind)
-        rec.n_open = np.array([n_open], dtype=np.int64)
-    return rec
-
-
-def record_sales(
-    firm: FirmAgent, flat_idx: np.ndarray, tiers: np.ndarray, work: Workspace, market: Market
-) -> None:
-    """A sale tells the firm what it sold, not what the customer wanted: the buyer's
-    record for that category becomes a need served by the firm at the tier sold."""
-    rec = keep_counts(firm, work, market, len(firm.model.firm_list))
-    assert rec.kind is not None and rec.believed is not None and rec.n_open is not None
-    _record_sales_kernel(
-        np.ascontiguousarray(flat_idx, dtype=np.int64),
-        np.ascontiguousarray(tiers, dtype=np.int64),
-        firm.index,
-        rec.need,
-        rec.tier,
-        rec.supplier,
-        rec.known,
-        rec.covered,
-        firm.std_cat,
-        rec.believed,
-        rec.kind,
-        rec.n_open,
-    )
-
-
 def platform_step(
-    firm: FirmAgent,
+    firm: FirmBook,
     state: CustomerState,
     now: int,
     key: np.ndarray,
+    exposure: Exposure,
     work: Workspace,
     market: Market,
 ) -> Contacts:
     """Contacts, record refreshes and offers of one firm for one step (``key``: the
-    Philox round keys of the firm's platform stream)."""
+    Philox round keys of the firm's platform stream). Writes the firm's row of
+    ``exposure``, the step's record of what the platforms hand the choice."""
     n, C = state.need.shape
     spec = firm.spec.platform
-    F = len(firm.model.firm_list)
-    rec = keep_counts(firm, work, market, F)
+    rec = keep_counts(firm, market)
     assert rec.kind is not None and rec.believed is not None and rec.n_open is not None
     n_cov = rec.n_covered
-    CON, OFF, TAB, _ = work.step_contacts(n, C, F)
     f = firm.index
-    contacted, offered, table = CON[f], OFF[f], TAB[f]
+    contacted, offered, table = exposure.contacted[f], exposure.offered[f], exposure.table[f]
     probability = contact_table(spec, n_cov, int(rec.n_open[0]), rec.kind, firm.clock)
     table[:] = probability
     # a step longer than a week: the chances per week, for the week a contact falls in
-    weekly = work.array("weekly", (F, 3), np.float64)
     if firm.clock.weeks_per_step > 1.0:
-        weekly[f] = contact_table(spec, n_cov, int(rec.n_open[0]), rec.kind, WEEKLY)
+        exposure.weekly[f] = contact_table(spec, n_cov, int(rec.n_open[0]), rec.kind, WEEKLY)
     tallies = np.zeros(7, dtype=np.int64)
     fb = LINK["feedback"]
-    spy = firm.model.spec.run.steps_per_year
+    spy = firm.clock.steps_per_year
+    inputs = PlatformInputs(
+        table=probability,
+        scheduled=spec.targeting == "personalized",
+        strength=float(spec.strength),
+        misread_rate=float(spec.misread_rate),
+        feedback=float(firm.defect_rate[fb]),
+        feedback_cap=float(firm.spec.capacity.feedback / spy),
+        link_rate=firm.defect_rate[_TALLIED[1:]],
+        offers=firm.offers,
+        tier_count=market.tier_count,
+        std_cat=firm.std_cat,
+    )
     with threads_for(n):
         read_ok, offered_at = platform_kernel(
             rec.kind,
-            probability,
-            spec.targeting == "personalized",
             key,
             address(now),
-            float(spec.strength),
-            float(spec.misread_rate),
-            float(firm.defect_rate[fb]),
-            firm.spec.capacity.feedback / spy,
-            firm.defect_rate[_TALLIED[1:]],
-            firm.offers,
-            market.tier_count,
+            now,
+            inputs,
             (state.need, state.tier, state.supplier),
             (rec.need, rec.tier, rec.supplier, rec.seen, rec.known, rec.covered),
-            firm.std_cat,
             rec.believed,
             rec.n_open,
-            now,
             work.array("who", (n,), np.int32),
             contacted,
             offered,
             tallies,
         )
+    exposure.kind[f] = rec.kind  # the kinds as the reads left them, for the choice
     n_con = int(tallies[0])
     firm.contacts += n_con
     cost = n_con * spec.cost_per_contact + n_cov * firm.clock.amount(spec.cost_per_record)
@@ -220,87 +198,10 @@ def platform_step(
     firm.step_cost += cost
     firm.chain_opp[_TALLIED] += tallies[1::2]  # feedback, then the contact links
     firm.chain_def[_TALLIED] += tallies[2::2]
-    return Contacts(
-        contacted=contacted,
-        offered=offered,
-        read_ok=read_ok,
-        kind=rec.kind,
-        table=table,
-        offered_at=offered_at,
-    )
+    return Contacts(contacted=contacted, offered=offered, read_ok=read_ok, offered_at=offered_at)
 
 
 # ---------------------------------------------------------------------- kernels
-@njit(inline="always")
-def _kind_of(i, rec_need, covered, std_cat):  # type: ignore[no-untyped-def]
-    """Customer ``i``'s contact kind: 0 not covered, 1 covered, 2 covered with a believed
-    latent or active need in a standard category."""
-    k2 = np.uint8(0)
-    for c in range(rec_need.shape[1]):
-        x = rec_need[i, c]
-        k2 |= np.uint8(std_cat[c] & ((x == LATENT) | (x == ACTIVE)))
-    cov = np.uint8(covered[i])
-    return cov + (k2 & cov)
-
-
-@kernel
-def contact_kind(
-    rec_need: np.ndarray, covered: np.ndarray, std_cat: np.ndarray, kind: np.ndarray
-) -> int:
-    """Every customer's contact kind into ``kind`` (N,) uint8 (see ``_kind_of``).
-    Returns the number of kind 2."""
-    n_open = 0
-    for i in range(rec_need.shape[0]):
-        k = _kind_of(i, rec_need, covered, std_cat)
-        kind[i] = k
-        n_open += k == 2
-    return n_open
-
-
-@njit(inline="always")
-def _update_record(i, c, new_need, new_tier, rec_need, rec_tier, believed):  # type: ignore[no-untyped-def]
-    """Write one believed fact and keep the believed counts per cell."""
-    believed[c, rec_tier[i, c]] -= rec_need[i, c] >= LATENT
-    believed[c, new_tier] += new_need >= LATENT
-    rec_need[i, c] = new_need
-    rec_tier[i, c] = new_tier
-
-
-@njit(inline="always")
-def _update_kind(i, rec_need, covered, std_cat, kind, n_open):  # type: ignore[no-untyped-def]
-    """Recompute one customer's contact kind after its records changed."""
-    k = _kind_of(i, rec_need, covered, std_cat)
-    n_open[0] += np.int64(k == 2) - np.int64(kind[i] == 2)
-    kind[i] = k
-
-
-@kernel
-def _record_sales_kernel(
-    pos: np.ndarray,  # flat positions sold by the firm
-    sold: np.ndarray,  # the tiers sold
-    firm: int,
-    rec_need: np.ndarray,
-    rec_tier: np.ndarray,
-    rec_sup: np.ndarray,
-    known: np.ndarray,
-    covered: np.ndarray,
-    std_cat: np.ndarray,
-    believed: np.ndarray,
-    kind: np.ndarray,
-    n_open: np.ndarray,
-) -> None:
-    """``record_sales``, keeping the believed counts and contact kinds."""
-    C = rec_need.shape[1]
-    for r in range(pos.size):
-        j = pos[r]
-        i = j // C
-        c = j - i * C
-        _update_record(i, c, SERVED, sold[r], rec_need, rec_tier, believed)
-        rec_sup[i, c] = firm
-        known[i] = True
-        _update_kind(i, rec_need, covered, std_cat, kind, n_open)
-
-
 @njit(inline="always")
 def believed_offer(rec_need, rec_tier, offers_c):  # type: ignore[no-untyped-def]
     """The tier a firm offers on what its record of one need says (-1: no offer): a
@@ -327,23 +228,14 @@ def misread(need, tier, top, v):  # type: ignore[no-untyped-def]
 @parallel_kernel
 def platform_kernel(
     kind: np.ndarray,  # (N,) uint8: 0 uncovered, 1 covered, 2 covered with an open need
-    table: np.ndarray,  # (3,) float64 contact probability per kind
-    scheduled: bool,  # contacts on the records' schedule (personalized), else at random
     rk: np.ndarray,  # the platform stream's Philox round keys
     step_addr: int,  # this step's address in the streams
-    strength: float,
-    misread_rate: float,  # chance that a failed read records a wrong value
-    feedback: float,  # the feedback link's base defect rate
-    feedback_cap: float,  # contacts per step the feedback link handles (0 = unlimited)
-    link_rate: np.ndarray,  # (2,) float64 defect rates of the contact links
-    offers: np.ndarray,  # (C, T) int64 the firm's closest tier to each desired tier, -1 none
-    tier_count: np.ndarray,  # (C,) int64
+    now: int,
+    inputs: PlatformInputs,
     truth: tuple,  # (need, tier, supplier) (N, C) int8: what a read can reveal
     records: tuple,  # (need, tier, supplier, seen, known, covered), changed in place
-    std_cat: np.ndarray,  # (C,) bool: categories in the firm's standard
     believed: np.ndarray,  # (C, T) int64 believed needs per cell, kept up to date
     n_open: np.ndarray,  # (1,) int64 customers of kind 2, kept up to date
-    now: int,
     who: np.ndarray,  # (N,) int32 scratch
     contacted: np.ndarray,  # (N,) bool out
     offered: np.ndarray,  # (N, C) int8 out: tier offered, -1 none
@@ -369,6 +261,7 @@ def platform_kernel(
     n, C = truth[0].shape
     T = believed.shape[1]
     n_chunks = chunks(n)
+    table, scheduled = inputs.table, inputs.scheduled
     hits = np.empty(n_chunks, np.int64)  # contacts per chunk, listed in ``who`` from lo on
     for k in prange(n_chunks):
         lo = k * CHUNK
@@ -381,7 +274,7 @@ def platform_kernel(
     for k in range(n_chunks):
         first[k + 1] = first[k] + hits[k]
     n_con = first[n_chunks]
-    fb = overload_rate(feedback, np.float64(n_con), feedback_cap)
+    fb = overload_rate(inputs.feedback, np.float64(n_con), inputs.feedback_cap)
     read_ok = np.empty(n_con * C, dtype=np.int64)
     offered_at = np.empty(n_con * C, dtype=np.int64)
     counts = np.empty((n_chunks, 9), np.int64)  # see ``_read_chunk``
@@ -389,9 +282,8 @@ def platform_kernel(
     for k in prange(n_chunks):
         lo = k * CHUNK
         _read_chunk(
-            who[lo : lo + hits[k]], first[k] * C, rk, step_addr, strength, misread_rate, fb,
-            link_rate, offers, tier_count, truth, records, std_cat, kind, d_believed[k], now,
-            offered, read_ok, offered_at, counts[k],
+            who[lo : lo + hits[k]], first[k] * C, rk, step_addr, inputs, fb, truth, records,
+            kind, d_believed[k], now, offered, read_ok, offered_at, counts[k],
         )  # fmt: skip
     n_ok, n_off = _gather_reads(first, counts, d_believed, read_ok, offered_at, believed, n_open)
     tallies[0] = n_con
@@ -503,15 +395,10 @@ def _read_chunk(
     at: int,  # the chunk's first slot in ``read_ok`` and ``offered_at``
     rk: np.ndarray,
     step_addr: int,
-    strength: float,
-    misread_rate: float,
+    inputs: PlatformInputs,
     fb: float,  # the feedback link's defect rate at this step's load
-    link_rate: np.ndarray,
-    offers: np.ndarray,
-    tier_count: np.ndarray,
     truth: tuple,
     records: tuple,
-    std_cat: np.ndarray,
     kind: np.ndarray,
     believed: np.ndarray,  # (C, T) int64 out: the chunk's change of the believed counts
     now: int,
@@ -525,6 +412,8 @@ def _read_chunk(
     ``platform_kernel``'s)."""
     need, tier, sup = truth
     rec_need, rec_tier, rec_sup, seen, known, covered = records
+    strength, misread_rate, link_rate = inputs.strength, inputs.misread_rate, inputs.link_rate
+    offers, tier_count, std_cat = inputs.offers, inputs.tier_count, inputs.std_cat
     C = need.shape[1]
     lo0 = band_edge(0.0, link_rate[0])  # one uniform through both links
     lo1 = band_edge(lo0, link_rate[1])
@@ -572,12 +461,12 @@ def _read_chunk(
             if correct:
                 read_ok[at + n_ok] = j
                 n_ok += 1
-            _update_record(i, c, new_need, new_tier, rec_need, rec_tier, d_believed)
+            update_record(i, c, new_need, new_tier, rec_need, rec_tier, d_believed)
             if correct:
                 rec_sup[i, c] = sup[i, c]
         seen[i] = now
         known[i] = True
-        _update_kind(i, rec_need, covered, std_cat, kind, d_open)
+        update_kind(i, rec_need, covered, std_cat, kind, d_open)
         for c in range(C):
             t = believed_offer(rec_need[i, c], rec_tier[i, c], offers[c])
             if t < 0:
@@ -608,37 +497,15 @@ def _read_chunk(
             believed[c, t] = d_believed[c, t]
 
 
-def withhold(contacts: list[Contacts]) -> None:
+def withhold(exposure: Exposure, contacts: list[Contacts]) -> None:
     """Before step 0 the platforms keep their records (contacts read and refresh them)
     but do not act on the market: no offer reaches a customer, no complaint is handled,
     and word of mouth does not depend on who was contacted. The market's history is then
     the same whatever the platforms, so two scenarios that differ in a platform start
     from the same market at step 0 (common random numbers from the first measured step),
     with records as stale as each platform's contacts left them."""
+    exposure.offered.fill(-1)
+    exposure.contacted.fill(False)
+    exposure.table.fill(0.0)
     for c in contacts:
-        c.offered.fill(-1)
-        c.contacted.fill(False)
-        if c.table is not None:
-            c.table.fill(0.0)
-        c.offered_at = c.offered_at[:0] if c.offered_at is not None else None
-
-
-def change_platform(model: DemandModel, firm: int, fields: dict[str, Any]) -> None:
-    """``DemandModel.set_platform``: validate the fields against the schema, place the
-    customers in or out of the platform by their set-up coverage draw, and recount
-    the firm's kept counts. The model's scenario takes the new settings too, so that a
-    later decision about other fields builds on this one."""
-    from sim.scenario import build_scenario
-
-    f = model.firm_list[firm]
-    where = "focal" if firm == 0 else f"competitors.{firm - 1}"
-    sc = build_scenario(
-        model.spec.to_dict(), {f"{where}.platform.{k}": v for k, v in fields.items()}
-    )
-    model.spec = sc
-    f.spec = sc.firms[firm]
-    rec = f.records
-    assert rec is not None
-    rec.covered[:] = f.std_segments[model.state.segment] & (f.coverage_u < f.spec.platform.coverage)
-    rec.kind = rec.believed = rec.n_open = None
-    keep_counts(f, model.work, model.market, len(model.firm_list))  # recounted
+        c.offered_at = c.offered_at[:0]

@@ -1,4 +1,4 @@
-"""Random numbers by address (DESIGN §4).
+"""Random numbers by address (docs/model.md §7.2).
 
 Every random number a rule reads is a pure function of (run seed, stream, step,
 customer, purpose): the Philox4x64-10 counter-based generator of Salmon et al. (2011,
@@ -59,8 +59,9 @@ CONTACT, READ_LINK = 0, 1  # platform: a customer's contact; a contacted need's 
 NEIGHBOUR, CHOICE, DECISION_WEEK = 0, 1, 2
 
 
-#: steps are addressed from here, so that the steps before step 0 (the warm-up) have
-#: addresses of their own and a step's address is the same whatever the warm-up
+#: steps are addressed from here, so that the steps before step 0 (the market's
+#: history) have addresses of their own and a step's address does not depend on the
+#: history's length
 STEP_OFFSET = 2**32
 
 

@@ -1,4 +1,4 @@
-"""The customers: one struct of arrays, one row per customer (DESIGN §5).
+"""The customers: one struct of arrays, one row per customer (docs/model.md §2.1, §5).
 
 Per customer and category: the need state (none / latent / active / served),
 the desired tier, the supplier (for an active need: the incumbent, if any), the

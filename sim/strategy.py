@@ -1,4 +1,4 @@
-"""Product strategy from beliefs (DESIGN §3, "Firms").
+"""Product strategy from beliefs (docs/model.md §7.13).
 
 A firm counts, in its records only, the customers it believes want each cell of
 its standard (a latent, active or served need there); in a cell it does not sell,

@@ -8,23 +8,41 @@ state or on the firms' records. Who may change what:
 
 - ``tally`` (customers per cell, served needs per supplier) changes only in the
   demand, choice and events rules, where the truth they count changes;
-- ``kinds`` (each customer's contact kind per firm) and a firm's kept counts
-  (``Records.believed``, ``Records.n_open``, ``Records.n_covered``) change only in
-  ``sim.platform``, the one module that writes records;
-- ``arrays`` are scratch: their contents mean nothing between two steps, except the
-  step's contacts and offers, written by the platform and read by the choice.
+- a firm's kept counts (``Records.believed``, ``Records.kind``, ``Records.n_open``,
+  ``Records.n_covered``) change only in ``sim.platform`` and ``sim.records``, the
+  modules that write records;
+- the step's ``Exposure`` (what the platforms hand the choice, one row per firm) is
+  written by each firm's platform step and read by the choice, as an argument;
+- ``arrays`` hold those rows and scratch: their contents mean nothing between two
+  steps.
+
+Nothing here is a view of another object's array, so a model survives
+``copy.deepcopy`` and ``pickle`` with every array its own.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from sim.counts import cell_counts, served_by
 from sim.state import ACTIVE, CustomerState
+
+
+class Exposure(NamedTuple):
+    """What the platforms hand the choice at one step, stacked by firm (row f is firm
+    f's): each firm's platform step (``sim.platform``) writes its rows, the choice
+    (``sim.choice``) reads them all. A NamedTuple, so that a compiled kernel takes it
+    as one argument."""
+
+    contacted: np.ndarray  # (F, N) bool: contacted this step
+    offered: np.ndarray  # (F, N, C) int8: the tier of an offer that reached the need, -1 none
+    table: np.ndarray  # (F, 3) float64: contact probability per step by contact kind
+    kind: np.ndarray  # (F, N) uint8: each customer's contact kind (``sim.platform``)
+    weekly: np.ndarray  # (F, 3) float64: contact chance per week by kind (steps of weeks)
 
 
 @dataclass
@@ -76,13 +94,13 @@ class Workspace:
             got = self.portfolio_tables = (key, quality, np.stack([f.has for f in firms]))
         return got[1], got[2]
 
-    def step_contacts(self, n: int, n_cat: int, n_firms: int) -> tuple[np.ndarray, ...]:
-        """This step's (F, N) contacts, (F, N, C) offered tiers, (F, 3) contact probabilities
-        per kind and (F, N) contact kinds of all firms: each firm's platform step writes
-        its row, and the choice reads them together."""
-        return (
-            self.array("contacted", (n_firms, n), np.bool_),
-            self.array("offered", (n_firms, n, n_cat), np.int8),
-            self.array("tables", (n_firms, 3), np.float64),
-            self.array("kinds", (n_firms, n), np.uint8),
+    def exposure(self, n: int, n_cat: int, n_firms: int) -> Exposure:
+        """The storage of this step's ``Exposure`` for ``n`` customers, ``n_cat``
+        categories and ``n_firms`` firms (the same arrays every step)."""
+        return Exposure(
+            contacted=self.array("contacted", (n_firms, n), np.bool_),
+            offered=self.array("offered", (n_firms, n, n_cat), np.int8),
+            table=self.array("tables", (n_firms, 3), np.float64),
+            kind=self.array("kinds", (n_firms, n), np.uint8),
+            weekly=self.array("weekly", (n_firms, 3), np.float64),
         )

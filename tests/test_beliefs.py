@@ -1,4 +1,4 @@
-"""Firms see only what their platform saw (DESIGN §2a): the deciding rules are handed
+"""Firms see only what their platform saw (docs/model.md §1, §2.2): the rules are handed
 beliefs, records start stale and can be wrong, sales show what was sold, offers follow
 the records, the chain breaks under load, and opportunities follow seed 004."""
 
@@ -13,9 +13,10 @@ import numpy as np
 
 from sim import DemandModel
 from sim.calendar import Clock
-from sim.firms import FirmAgent, FirmBook, Records
-from sim.metrics import OpportunityLedger
+from sim.firms import FirmBook, Records
+from sim.ledger import OpportunityLedger
 from sim.model import DemandModel as Model
+from sim.model import FirmAgent
 from sim.platform import believed_offer, contact_table
 from sim.scenario import Platform
 from sim.state import ACTIVE, LATENT, NEVER, NONE, SERVED, CustomerState
@@ -141,7 +142,7 @@ def test_records_start_as_stale_as_the_density_makes_them() -> None:
     for density in (0.05, 0.25):
         ov = {"focal.platform.density": density, "focal.platform.coverage": 1.0}
         m = DemandModel(small(n=3000, **ov), rng=5)
-        rec = m.focal.records
+        rec = m.focal.book.records
         seen = rec.seen[rec.seen != NEVER]
         ages[density] = float(np.mean(0 - seen))
     # mean age about half the refresh interval (a schedule: ages spread over it)
@@ -152,7 +153,7 @@ def test_records_start_as_stale_as_the_density_makes_them() -> None:
 def test_a_sale_records_what_was_sold_not_what_was_wanted() -> None:
     blind = {"focal.platform.coverage": 0.0, "focal.platform.density": 0.0}
     m = DemandModel(small("upmarket-shift", n=3000, **blind), rng=2).run(40)
-    st, rec = m.state, m.focal.records
+    st, rec = m.state, m.focal.book.records
     mine = (rec.need == SERVED) & (rec.supplier == 0) & (st.need == SERVED) & (st.supplier == 0)
     assert mine.sum() > 100
     # never read: every record of a customer it serves holds the tier it sold
@@ -166,7 +167,7 @@ def test_a_failed_read_can_record_what_is_not_there() -> None:
     for rate, expect_written in ((0.0, False), (1.0, True)):
         m = DemandModel(small(n=2000, **base, **{"focal.platform.misread_rate": rate}), rng=1)
         m.run(6)
-        rec, st = m.focal.records, m.state
+        rec, st = m.focal.book.records, m.state
         read = rec.seen != NEVER
         read &= rec.seen > 0
         ghost = read[:, None] & (st.need == NONE) & (rec.need == LATENT)

@@ -1,4 +1,4 @@
-"""Units that do not depend on the calendar (DESIGN §4): a scenario speaks in weeks and
+"""Units that do not depend on the calendar (docs/model.md §7.1): a scenario speaks in weeks and
 years, so the same years run in weekly or in monthly steps describe the same market."""
 
 from __future__ import annotations
@@ -47,8 +47,8 @@ def test_scripted_times_are_calendar_times() -> None:
         )
         assert [e[0] for e in m.events.scheduled] == [at]
         m.run(at)
-        assert m.focal.has[0, 2]
-        assert [la.step for la in m.focal.launches] == [at]
+        assert m.focal.book.has[0, 2]
+        assert [la.step for la in m.focal.book.launches] == [at]
     monthly = DemandModel(
         "baseline", rng=1, overrides={"run.customers": 300, "run.steps_per_year": 12}
     )

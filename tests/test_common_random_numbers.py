@@ -1,5 +1,5 @@
 """Changing only a platform parameter leaves the customers' own demand process
-unchanged step for step (DESIGN §4: random numbers by address)."""
+unchanged step for step (docs/model.md §7.2: random numbers by address)."""
 
 from __future__ import annotations
 

@@ -25,7 +25,7 @@ sc = small("complement-wave", n=int(sys.argv[2]), **{"network.kind": sys.argv[1]
 m = DemandModel(sc, rng=7).run(10)
 ts = m.datacollector.get_model_vars_dataframe()
 print(json.dumps({"ts": ts.to_json(), "summary": m.summary(), "need": m.state.need.tolist(),
-                  "rec": m.focal.records.need.tolist()}, default=str))
+                  "rec": m.focal.book.records.need.tolist()}, default=str))
 """
 
 

@@ -8,7 +8,7 @@ import numpy as np
 from benchmarks.workloads import workload
 from sim import DemandModel
 from sim.counts import cell_counts, served_by
-from sim.platform import contact_kind
+from sim.records import contact_kind
 from sim.state import ACTIVE, LATENT, SERVED
 
 
@@ -18,7 +18,7 @@ def test_kept_counts_match_a_recount() -> None:
     kept = model.work.tally
     assert np.array_equal(kept.cells, cell_counts(st.tier, st.need, ACTIVE, 4))
     assert np.array_equal(kept.served, served_by(st.need, st.supplier, len(model.firm_list)))
-    for firm in model.firm_list:
+    for firm in model.books:
         rec = firm.records
         assert rec is not None and rec.believed is not None and rec.kind is not None
         assert np.array_equal(rec.believed, cell_counts(rec.tier, rec.need, LATENT, 4))

@@ -157,10 +157,10 @@ def test_decisions_follow_records_not_truth() -> None:
         # the blind firm never sold to segment b, so it never knew and never launched
         blind_b = blind.state.segment == 1
         assert not (blind.state.supplier[blind_b, 0] == 0).any()
-        assert not blind.focal.has[premium]
-        assert not blind.focal.launches
+        assert not blind.focal.book.has[premium]
+        assert not blind.focal.book.launches
         # the firm whose platform covers the market saw it and launched premium
-        assert seeing.focal.has[premium]
-        assert [(la.category, la.tier, la.kind) for la in seeing.focal.launches] == [
+        assert seeing.focal.book.has[premium]
+        assert [(la.category, la.tier, la.kind) for la in seeing.focal.book.launches] == [
             ("core", "premium", "planned")
         ]

@@ -125,7 +125,7 @@ def test_invariants_hold_every_step(data: dict, seed: int) -> None:
         st_.check()
         served = st_.need == 3
         assert (st_.supplier[served] < len(sc.firms)).all()
-        row = model._metrics
+        row = model.row
         firm_shares = [row[f"share_{f.name}"] for f in sc.firms]
         if served.any():
             assert abs(sum(firm_shares) - 1.0) < 1e-9

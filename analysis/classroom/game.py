@@ -81,7 +81,7 @@ def _shares(counts: np.ndarray) -> np.ndarray:
 
 def costs(model: Any, cfg: SessionConfig) -> Costs:
     """The unit costs the focal firm's decision is priced with."""
-    f = model.firm_list[0]
+    f = model.firm_list[0].book
     eligible = int(np.count_nonzero(f.std_segments[model.state.segment]))
     p = f.spec.platform
     return Costs(
@@ -96,7 +96,7 @@ def costs(model: Any, cfg: SessionConfig) -> Costs:
 
 def platform_now(model: Any) -> dict[str, Any]:
     """The focal firm's current platform settings."""
-    p = model.firm_list[0].spec.platform
+    p = model.firm_list[0].book.spec.platform
     return {
         "coverage": float(p.coverage),
         "density": float(p.density),
@@ -108,7 +108,7 @@ def platform_now(model: Any) -> dict[str, Any]:
 
 def open_cells(model: Any) -> list[str]:
     """Cells of the focal firm's standard it neither sells nor is developing."""
-    f = model.firm_list[0]
+    f = model.firm_list[0].book
     busy = {d.cell for d in f.developing}
     return [
         name
@@ -118,7 +118,7 @@ def open_cells(model: Any) -> list[str]:
 
 
 def accounts(model: Any) -> dict[str, float]:
-    f = model.firm_list[0]
+    f = model.firm_list[0].book
     return {
         "revenue": float(f.revenue),
         "contact_cost": float(f.contact_cost),
@@ -139,7 +139,7 @@ def _num(x: Any) -> float | str | None:
 
 def snapshot(model: Any, before: dict[str, float], cfg: SessionConfig) -> dict[str, Any]:
     """The result of a round just run: ``team`` (beliefs and own accounts) and ``truth``."""
-    f = model.firm_list[0]
+    f = model.firm_list[0].book
     rec, st, m = f.records, model.state, model.market
     T = int(m.n_tiers)
     known = rec.known[:, None]

@@ -1,50 +1,110 @@
-"""What the model reports: the time-series row of every step and the run's summary
-(DESIGN §6). Both read the model's measures (the ledger, the detection tracker, the
-kept counts, the firms' accounts). The row of a step also advances the contraction
-rule, which is a measure of that row's alignment-weighted served demand.
+"""What the model reports (docs/model.md §7.16): the time-series row of every step,
+the run's summary, and the strategic-contraction rule read on each row.
+
+Both read an ``Accounts`` record that the model hands them (the opportunity ledger,
+the detection tracker, the kept tallies, the firms' books, the running counts): they
+never see the model. The row of a step also advances the contraction rule, which is a
+measure of that row's alignment-weighted served demand.
 """
 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field
+from typing import Any
 
-import mesa
 import numpy as np
 
-from sim.detection import EV, EVENT_TYPES
-from sim.metrics import contraction_update
-from sim.quality import dpmo, first_pass_yield, rolled_throughput_yield, sigma_level
-from sim.scenario import CHAIN_LINKS
-from sim.state import SERVED
+from sim.detection import EV, EVENT_TYPES, DetectionTracker
+from sim.firms import FirmBook
+from sim.ledger import OpportunityLedger
+from sim.market import Market
+from sim.scenario import CHAIN_LINKS, Scenario
+from sim.sixsigma import dpmo, first_pass_yield, rolled_throughput_yield, sigma_level
+from sim.state import SERVED, CustomerState
+from sim.workspace import Tally
 
-if TYPE_CHECKING:
-    from sim.model import DemandModel
+
+@dataclass
+class RunCounts:
+    """The market's running counts the outputs report, from step 0."""
+
+    churn_total: int = 0
+    step_churn: int = 0
+    complaints_raised: int = 0
+    complaints_resolved: int = 0
 
 
-def metric_row(model: DemandModel) -> dict[str, float]:
-    """The time-series row of the model's current step (DESIGN §6); advances the
+@dataclass
+class Contraction:
+    """The strategic-contraction rule's state: the trailing peak of alignment-weighted
+    served demand, the current streak below it, and the onset (``None``: none yet)."""
+
+    peak: float = 0.0
+    streak: int = 0
+    onset: int | None = None
+    active: bool = False
+
+
+def contraction_update(
+    cs: Contraction, weighted: float, now: int, drop: float, consecutive: int
+) -> None:
+    """Strategic contraction: alignment-weighted served demand at least ``drop`` below
+    its trailing peak for ``consecutive`` steps; the onset is the streak's first step."""
+    cs.peak = max(cs.peak, weighted)
+    if weighted < (1.0 - drop) * cs.peak:
+        cs.streak += 1
+    else:
+        cs.streak = 0
+    cs.active = cs.streak >= consecutive
+    if cs.active and cs.onset is None:
+        cs.onset = now - consecutive + 1
+
+
+@dataclass
+class Accounts:
+    """Everything the outputs read, as the model hands it over at step ``now``."""
+
+    spec: Scenario
+    seed: int
+    now: int
+    market: Market
+    state: CustomerState
+    books: list[FirmBook]
+    ledger: OpportunityLedger
+    tracker: DetectionTracker
+    tally: Tally
+    counts: RunCounts
+    contraction: Contraction
+    #: the row of the last step measured (``summary`` reports its final values)
+    row: dict[str, float] = field(default_factory=dict)
+
+
+def metric_row(acc: Accounts) -> dict[str, float]:
+    """The time-series row of step ``acc.now`` (docs/model.md §7.16); advances the
     contraction rule (call it once a step)."""
-    m, f = model.market, model.focal
+    m, f = acc.market, acc.books[0]
     C = m.n_categories
-    now = model.t
-    led = model.ledger
-    cells, per_firm = model.work.tally.cells, model.work.tally.served
+    now = acc.now
+    led = acc.ledger
+    cells, per_firm = acc.tally.cells, acc.tally.served
     D = cells.astype(np.float64)
     total_d = D.sum()
     alignment = float((D * f.has).sum() / total_d) if total_d else math.nan
     n_served = max(int(per_firm.sum()), 1)
     focal_served = int(per_firm[0])
     weighted = focal_served * (alignment if alignment == alignment else 0.0)
-    cs = model.contraction_state
-    rule, clock = model.spec.contraction, m.clock
+    cs = acc.contraction
+    rule, clock = acc.spec.contraction, m.clock
+    # the rule's grace period (scenario field ``contraction.warmup_weeks``): the
+    # trailing peak is tracked from then on
     if now >= clock.steps(rule.warmup_weeks):
         contraction_update(cs, weighted, now, rule.drop, clock.steps(rule.consecutive_weeks, 1))
     mdens = led.effective_total / led.opportunities_total if led.opportunities_total else math.nan
     d_ppm = dpmo(led.defects_total, led.opportunities_total)
     all_k = list(range(len(EVENT_TYPES)))
     cum_profit = f.revenue - f.contact_cost - f.development_cost
-    lags = model.tracker.lag_medians([all_k] + [[k] for k in EV.values()], now)
+    lags = acc.tracker.lag_medians([all_k] + [[k] for k in EV.values()], now)
     row: dict[str, float] = {
         "step": now,
         "opportunities": led.step_opportunities,
@@ -57,7 +117,7 @@ def metric_row(model: DemandModel) -> dict[str, float]:
         ),
         "dpmo": d_ppm,
         "sigma_level": sigma_level(d_ppm),
-        "detected_share": model.tracker.detected_share(all_k, now),
+        "detected_share": acc.tracker.detected_share(all_k, now),
         "detection_lag_median": lags[0],
         "alignment": alignment,
         "market_share": focal_served / n_served,
@@ -65,12 +125,12 @@ def metric_row(model: DemandModel) -> dict[str, float]:
         "profit": f.step_revenue - f.step_cost,
         "cum_profit": cum_profit,
         "adopters": focal_served,
-        "churn": model.step_churn,
+        "churn": acc.counts.step_churn,
         "served_weighted": weighted,
-        "contraction": int(bool(cs["active"])),
+        "contraction": int(bool(cs.active)),
         "contacts": f.contacts,
     }
-    for i, firm in enumerate(model.firm_list):
+    for i, firm in enumerate(acc.books):
         row[f"share_{firm.name}"] = per_firm[i] / n_served
     for c in range(C):
         for k in range(int(m.tier_count[c])):
@@ -79,7 +139,7 @@ def metric_row(model: DemandModel) -> dict[str, float]:
             row[f"product_{key}"] = int(f.has[c, k])
     # successive generations: the focal firm's customers in each, the series a
     # Norton-Bass fit reads (only where a category supersedes another)
-    st = model.state
+    st = acc.state
     for c in m.generations:
         mine = (st.need[:, c] == SERVED) & (st.supplier[:, c] == 0)
         row[f"adopters_{m.category_names[c]}"] = int(np.count_nonzero(mine))
@@ -88,9 +148,9 @@ def metric_row(model: DemandModel) -> dict[str, float]:
     return row
 
 
-def summary(model: DemandModel) -> dict[str, Any]:
-    """Run-level outcomes (DESIGN §6) as plain JSON-ready data."""
-    f, led, now = model.focal, model.ledger, model.t
+def summary(acc: Accounts) -> dict[str, Any]:
+    """Run-level outcomes (docs/model.md §7.16) as plain JSON-ready data."""
+    f, led, now = acc.books[0], acc.ledger, acc.now
     d_ppm = dpmo(led.defects_total, led.opportunities_total)
     chain: dict[str, dict[str, float]] = {}
     fpys = []
@@ -106,14 +166,14 @@ def summary(model: DemandModel) -> dict[str, Any]:
             "sigma_level": sigma_level(lk_dpmo),
             "fpy": fpy,
         }
-    launches = [la.as_dict(now) for firm in model.firm_list for la in firm.launches]
+    launches = [la.as_dict(now) for firm in acc.books for la in firm.launches]
     focal_launches = [la for la in launches if la["firm"] == f.name]
-    row = model._metrics
+    row = acc.row
     out: dict[str, Any] = {
-        "scenario": model.spec.run.name,
-        "seed": model.seed,
+        "scenario": acc.spec.run.name,
+        "seed": acc.seed,
         "steps": now,
-        "customers": model.n,
+        "customers": acc.state.n,
         "marketing_density": (
             led.effective_total / led.opportunities_total if led.opportunities_total else math.nan
         ),
@@ -131,11 +191,11 @@ def summary(model: DemandModel) -> dict[str, Any]:
         "development_cost_total": f.development_cost,
         "profit_total": f.revenue - f.contact_cost - f.development_cost,
         "contacts_total": f.contacts,
-        "churn_total": model.churn_total,
-        "complaints_raised": model.complaints_raised,
-        "complaints_resolved": model.complaints_resolved,
-        "contraction_onset": model.contraction_state["onset"],
-        "contraction": int(model.contraction_state["onset"] is not None),
+        "churn_total": acc.counts.churn_total,
+        "complaints_raised": acc.counts.complaints_raised,
+        "complaints_resolved": acc.counts.complaints_resolved,
+        "contraction_onset": acc.contraction.onset,
+        "contraction": int(acc.contraction.onset is not None),
         "detected_share": row["detected_share"],
         "detection_lag_median": row["detection_lag_median"],
         "launch_count": len(focal_launches),
@@ -145,28 +205,8 @@ def summary(model: DemandModel) -> dict[str, Any]:
         "launch_failures_all": sum(la["outcome"] == "failure" for la in launches),
         "rty": rolled_throughput_yield(fpys),
         "launches": launches,
-        "detection": model.tracker.table(now),
+        "detection": acc.tracker.table(now),
         "chain": chain,
-        "planning": [
-            dict(e, firm=firm.name) for firm in model.firm_list for e in firm.planning_events
-        ],
+        "planning": [dict(e, firm=firm.name) for firm in acc.books for e in firm.planning_events],
     }
     return out
-
-
-def metric(model: DemandModel, key: str) -> float:
-    return model._metrics.get(key, math.nan)
-
-
-class RowCollector(mesa.DataCollector):
-    """A ``mesa.DataCollector`` whose model reporters are the keys of the model's metric
-    row. ``collect`` reads the row once instead of calling one reporter and deep-copying
-    its value per column (the values are plain numbers): the same table, without data
-    collection dominating a step of a small market."""
-
-    def collect(self, model: DemandModel) -> None:  # type: ignore[override]
-        if hasattr(self, "_collection_steps"):
-            self._collection_steps.append(model.time)
-        row = model._metrics
-        for var, values in self.model_vars.items():
-            values.append(row.get(var, math.nan))

@@ -1,4 +1,5 @@
-"""Marketing density and defects (DESIGN §2), and the strategic-contraction rule.
+"""The opportunity ledger: marketing density and defects of the focal firm
+(docs/model.md §7.12).
 
 An opportunity (seed 004: potential demand that "theoretically should be effectively
 detected and marketed") is a (customer, category) need in the focal firm's standard
@@ -20,17 +21,13 @@ measured step. docs/model.md gives the rule with the seed's words beside it.
 from __future__ import annotations
 
 from collections import deque
-from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numba import njit
 
+from sim.firms import FirmBook
 from sim.jit import kernel
 from sim.state import ACTIVE, LATENT, NEVER, CustomerState
-
-if TYPE_CHECKING:
-    from sim.firms import FirmAgent
-
 
 #: ``OpportunityLedger.flags`` bits
 MARKED, CLOSED, JUDGED = 1, 2, 4
@@ -80,13 +77,13 @@ class OpportunityLedger:
         self.step_omission = 0
 
     @staticmethod
-    def _where(state: CustomerState, focal: FirmAgent) -> tuple[np.ndarray, ...]:
+    def _where(state: CustomerState, focal: FirmBook) -> tuple[np.ndarray, ...]:
         """What the passes need to tell whether the focal firm should market a need:
         the needs, tiers and segments, and the standard's cells and segments."""
         return state.need, state.tier, state.segment, focal.std_cells, focal.std_segments
 
     def open_step(
-        self, state: CustomerState, focal: FirmAgent, opened: np.ndarray, now: int
+        self, state: CustomerState, focal: FirmBook, opened: np.ndarray, now: int
     ) -> None:
         """Open an opportunity wherever the focal firm should market and none is open.
 
@@ -107,7 +104,7 @@ class OpportunityLedger:
     def close_step(
         self,
         state: CustomerState,
-        focal: FirmAgent,
+        focal: FirmBook,
         offered_at: np.ndarray,
         offered: np.ndarray,
         left: np.ndarray,
@@ -144,21 +141,6 @@ class OpportunityLedger:
         self.defects_total += excl + omis
         self.exclusion_total += excl
         self.omission_total += omis
-
-
-def contraction_update(
-    cs: dict[str, Any], weighted: float, now: int, drop: float, consecutive: int
-) -> None:
-    """Strategic contraction: alignment-weighted served demand at least ``drop`` below
-    its trailing peak for ``consecutive`` steps; the onset is the streak's first step."""
-    cs["peak"] = max(cs["peak"], weighted)
-    if weighted < (1.0 - drop) * cs["peak"]:
-        cs["streak"] += 1
-    else:
-        cs["streak"] = 0
-    cs["active"] = cs["streak"] >= consecutive
-    if cs["active"] and cs["onset"] is None:
-        cs["onset"] = now - consecutive + 1
 
 
 @njit(inline="always")
