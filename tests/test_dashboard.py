@@ -224,7 +224,7 @@ def test_command_module_stays_light() -> None:
 
 
 def test_server_environment_fetches_nothing() -> None:
-    from cli import dashboard as dashboard_cli
+    from demandsim import dashboard as dashboard_cli
 
     env = dashboard_cli.offline_env({})
     assert env["SOLARA_ASSETS_PROXY"] == "True"  # the front end is served from the installed assets

@@ -125,9 +125,10 @@ def test_scalar_outcomes_one_definition() -> None:
     assert out.keys() == {"customers", "profit_total", "share", "count", "flag", "onset"}
     assert out["flag"] == 1.0 and math.isnan(out["onset"]) and out["count"] == 4.0
     assert all(isinstance(v, float) for v in out.values())
-    from analysis import compare, sweep
+    from analysis.compare import statistics
+    from analysis.sweeps import run
 
-    assert compare.scalar_outcomes is sweep.scalar_outcomes is scalar_outcomes
+    assert statistics.scalar_outcomes is run.scalar_outcomes is scalar_outcomes
 
 
 def test_step_progress_in_process_gives_the_same_numbers(

@@ -138,7 +138,7 @@ def test_a_finished_sweep_loads_as_workbench_results(tmp_path: Path) -> None:
 
     spec = tmp_path / "spec.toml"
     spec.write_text(
-        'runner = "analysis.sensitivity.indices:ishigami_runner"\nsteps = 1\n'
+        'runner = "analysis.sensitivity.testfunctions:ishigami_runner"\nsteps = 1\n'
         '[sampler]\nmethod = "lhs"\nsamples = 60\n'
         '[parameters]\n"focal.platform.density" = { range = [0.0, 1.0] }\n'
         '"focal.platform.strength" = { range = [0.0, 1.0] }\n'

@@ -26,7 +26,7 @@ PARAMS = """
 analyze = ["ishigami", "x1_only"]
 """
 ISHIGAMI = (
-    'runner = "analysis.sensitivity.indices:ishigami_runner"\nsteps = 1\nseed = 3\n'
+    'runner = "analysis.sensitivity.testfunctions:ishigami_runner"\nsteps = 1\nseed = 3\n'
     '[sampler]\nmethod = "{method}"\nsamples = {n}\n' + PARAMS
 )
 
@@ -194,7 +194,7 @@ def test_refuses_failed_runs_another_sampler_and_a_non_sweep(
 ) -> None:
     spec = ISHIGAMI.replace("{method}", "sobol").replace("{n}", "4")
     spec = spec.replace(
-        "analysis.sensitivity.indices:ishigami_runner", "analysis.no_such_module:runner"
+        "analysis.sensitivity.testfunctions:ishigami_runner", "analysis.no_such_module:runner"
     )
     spec_path = tmp_path / "failed.toml"
     spec_path.write_text(spec)
