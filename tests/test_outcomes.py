@@ -1,8 +1,9 @@
-"""The outcome registry (``sim.outcomes``) against what a run writes, and the README's
-generated outcome tables."""
+"""The outcome registry (``sim.outcomes``) against what a run writes, the README's
+generated outcome tables, and the consumers that read labels and directions from it."""
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -22,6 +23,7 @@ from sim.outcomes import (
     SERIES_COLUMNS,
     direction,
     find,
+    key_outcomes,
     label,
     readme_with_tables,
     settings,
@@ -144,3 +146,87 @@ def test_readme_drift_is_caught() -> None:
     assert drifted != text and readme_with_tables(drifted) == text
     with pytest.raises(ValueError, match="markers"):
         readme_with_tables("no tables here")
+
+
+# ---------------------------------------------------------------- the consumers
+
+
+def test_compare_reads_labels_order_and_directions_from_the_registry() -> None:
+    from analysis.compare.report import reading
+    from analysis.compare.statistics import BETTER, KEY_OUTCOMES, outcome_order
+
+    assert list(KEY_OUTCOMES) == list(key_outcomes())
+    assert {n: label(n) for n in key_outcomes()} == KEY_OUTCOMES
+    assert {o.name: 1 if o.direction == HIGHER else -1 for o in SCALARS if o.better} == BETTER
+    assert outcome_order(["zeta", "dpmo", "profit_total"]) == ["profit_total", "dpmo", "zeta"]
+    for name in key_outcomes():
+        o = find(name)
+        if o is None or o.derived:
+            continue
+        row = {
+            "outcome": name,
+            "diff_b_minus_a": 1.0,
+            "mean_a": 1.0,
+            "mean_b": 2.0,
+            "paired_lo": 0.5,
+            "paired_hi": 1.5,
+            "significant": True,
+        }
+        text = " ".join(reading([row], "A1", "B1", 10))
+        assert f"<b>{label(name)}</b> is higher" in text
+        expect = {HIGHER: "better for B1", LOWER: "worse for B1"}.get(direction(name))
+        if expect:
+            assert expect in text, name
+        else:
+            assert "better for" not in text and "worse for" not in text, name
+
+
+def test_ema_kinds_follow_the_directions() -> None:
+    from ema_workbench import ScalarOutcome
+
+    from analysis.adapters.ema import DEFAULT_OUTCOMES, _outcomes, ema_kind
+
+    kinds = {
+        HIGHER: ScalarOutcome.MAXIMIZE,
+        LOWER: ScalarOutcome.MINIMIZE,
+        NEITHER: ScalarOutcome.INFO,
+    }
+    for o in SCALARS:
+        assert ema_kind(o.name) == kinds[o.direction], o.name
+    assert ema_kind("ishigami") == ScalarOutcome.INFO
+    made = _outcomes(DEFAULT_OUTCOMES, (), False)
+    assert [m.kind for m in made] == [kinds[direction(n)] for n in DEFAULT_OUTCOMES]
+    assert {m.kind for m in made} == {ScalarOutcome.MAXIMIZE, ScalarOutcome.MINIMIZE}
+
+
+def test_sweep_specs_name_only_outcomes_the_model_writes() -> None:
+    from analysis.sweeps.spec import SweepSpecError, parse_spec
+
+    base = {
+        "sampler": {"method": "lhs", "samples": 4},
+        "parameters": {"focal.platform.density": {"range": [0.1, 0.5]}},
+    }
+    ok = parse_spec(
+        {**base, "outcomes": {"analyze": ["dpmo"], "timeseries": ["share_focal", "lag_upmarket"]}}
+    )
+    assert ok.analyze == ("dpmo",)
+    with pytest.raises(SweepSpecError, match=r"outcomes\.analyze\.0 = 'churn'"):
+        parse_spec({**base, "outcomes": {"analyze": ["churn"]}})
+    with pytest.raises(SweepSpecError, match=r"outcomes\.timeseries\.0 = 'churn_total'"):
+        parse_spec({**base, "outcomes": {"timeseries": ["churn_total"]}})
+    # another runner's outcomes are its own
+    other = {**base, "runner": "analysis.sensitivity.testfunctions:linear_runner"}
+    assert parse_spec({**other, "outcomes": {"analyze": ["linear"]}}).analyze == ("linear",)
+
+
+def test_tables_and_plots_use_the_labels(runs: list[Any]) -> None:
+    from analysis.plots import series_titles
+    from sim.tables import headline_table
+
+    summary, _ts = runs[0]
+    text = headline_table(summary)
+    for name in ("profit_total", "churn_total", "market_share_final", "exclusion_defects"):
+        assert label(name) in text
+    assert series_titles("cum_profit") == ("Cumulative profit", "money")
+    assert series_titles("share_rival")[0] == "Market share of rival"
+    assert not math.isnan(summary["profit_total"])
