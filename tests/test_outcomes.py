@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import re
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -146,6 +147,19 @@ def test_readme_drift_is_caught() -> None:
     assert drifted != text and readme_with_tables(drifted) == text
     with pytest.raises(ValueError, match="markers"):
         readme_with_tables("no tables here")
+
+
+def test_the_module_command_rewrites_a_drifted_readme(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sim.outcomes
+
+    text = README_PATH.read_text(encoding="utf-8")
+    copy = tmp_path / "README.md"
+    copy.write_text(text.replace("| `dpmo` | defects per million", "| `dpmo` | DPMO", 1))
+    monkeypatch.setattr(sim.outcomes, "README_PATH", copy)
+    assert sim.outcomes.main() == 0
+    assert copy.read_text(encoding="utf-8") == text
 
 
 # ---------------------------------------------------------------- the consumers
