@@ -1,5 +1,6 @@
 """Plots of runs and comparisons as PNG files (matplotlib, no display needed).
 
+Titles and axis labels are the series' labels and units (``sim.outcomes``).
 Figures are built with ``matplotlib.figure.Figure`` directly (the Agg canvas), so
 nothing here touches pyplot's global state or the process-wide backend. Every
 file is written atomically.
@@ -18,17 +19,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from sim.io import atomic_write_bytes
-
-# Series worth a plot, with their plain titles and y-axis labels.
-SERIES: dict[str, tuple[str, str]] = {
-    "market_share": ("Focal market share", "share of served needs"),
-    "marketing_density": ("Marketing density (cumulative)", "effectively marketed / opportunities"),
-    "sigma_level": ("Sigma level (shifted, cumulative)", "sigma (1.5σ shift)"),
-    "cum_profit": ("Cumulative profit", "money"),
-    "alignment": ("Alignment of portfolio and demand", "share of demand in served cells"),
-    "detected_share": ("Events detected within the horizon (cumulative)", "share"),
-    "adopters": ("Focal adopters", "customers"),
-}
+from sim.outcomes import SERIES, unit
+from sim.outcomes import label as outcome_label
 
 COMPARE_SERIES: tuple[str, ...] = (
     "market_share",
@@ -57,6 +49,13 @@ def save_figure(fig: Figure, path: Path) -> Path:
     fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
     atomic_write_bytes(path, buf.getvalue())
     return path
+
+
+def series_titles(col: str) -> tuple[str, str]:
+    """A series' plot title and y-axis label: its label and unit as ``sim.outcomes``
+    declares them."""
+    text = outcome_label(col, SERIES)
+    return text[:1].upper() + text[1:], unit(col, SERIES) or text
 
 
 def _fig(title: str, ylabel: str, size: tuple[float, float] = (7.0, 3.6)) -> tuple[Figure, Any]:
@@ -109,22 +108,22 @@ def plot_run(ts: pd.DataFrame, out_dir: str | Path) -> list[Path]:
     if present:
         fig, ax = _fig("Marketing density and detection (cumulative)", "share")
         for i, c in enumerate(present):
-            ax.plot(x, ts[c], label=c.replace("_", " "), color=_COLORS[i])
+            ax.plot(x, ts[c], label=outcome_label(c, SERIES), color=_COLORS[i])
         ax.set_ylim(0, 1.02)
         ax.legend(loc="best", fontsize=8)
         paths.append(save_figure(fig, out / "marketing_density.png"))
 
     for col, name in (("sigma_level", "sigma_level.png"), ("cum_profit", "cum_profit.png")):
         if col in ts.columns:
-            title, ylabel = SERIES[col]
+            title, ylabel = series_titles(col)
             fig, ax = _fig(title, ylabel)
             ax.plot(x, ts[col], color=_COLORS[0])
             paths.append(save_figure(fig, out / name))
 
     if "alignment" in ts.columns:
-        title, ylabel = SERIES["alignment"]
+        title, ylabel = series_titles("alignment")
         fig, ax = _fig(title, ylabel)
-        ax.plot(x, ts["alignment"], color=_COLORS[0], label="alignment")
+        ax.plot(x, ts["alignment"], color=_COLORS[0], label=outcome_label("alignment", SERIES))
         if "contraction" in ts.columns:
             flag = ts["contraction"].fillna(0).to_numpy(dtype=float) > 0
             if flag.any():
@@ -207,16 +206,16 @@ def plot_compare(
     for col in series:
         if col not in band_a.columns or col not in band_b.columns:
             continue
-        title, ylabel = SERIES.get(col, (col.replace("_", " "), col))
+        title, ylabel = series_titles(col)
         fig, ax = _fig(f"{title}: mean and 95% band over replications", ylabel)
-        for band, label, color in ((band_a, label_a, _COLORS[0]), (band_b, label_b, _COLORS[1])):
+        for band, side, color in ((band_a, label_a, _COLORS[0]), (band_b, label_b, _COLORS[1])):
             x = band["step"].to_numpy()
-            ax.plot(x, band[col], color=color, label=label)
+            ax.plot(x, band[col], color=color, label=side)
             ax.fill_between(x, band[f"{col}_lo"], band[f"{col}_hi"], color=color, alpha=0.2, lw=0)
         ax.legend(loc="best", fontsize=8)
         paths.append(save_figure(fig, out / f"compare_{_slug(col)}.png"))
     for col, d in (diffs or {}).items():
-        title, ylabel = SERIES.get(col, (col.replace("_", " "), col))
+        title, ylabel = series_titles(col)
         fig, ax = _fig(f"{title}: paired difference {label_b} − {label_a} (95% band)", ylabel)
         x = d["step"].to_numpy()
         ax.plot(x, d["diff"], color=_COLORS[3])

@@ -1,11 +1,14 @@
 """Plain-text tables of a run's outcomes, as the command line prints them: the
-headline numbers, the sensitivity table and the value-transfer-chain table."""
+headline numbers (labelled as ``sim.outcomes`` declares them), the sensitivity
+table and the value-transfer-chain table."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
 from typing import Any
+
+from sim.outcomes import label
 
 
 def fmt_num(x: Any, digits: int = 4) -> str:
@@ -60,22 +63,27 @@ def render(headers: Sequence[str], rows: Sequence[Sequence[Any]], title: str = "
     return "\n".join(lines)
 
 
+#: The headline's single-number rows, in this order (labelled by sim.outcomes).
+HEADLINE: tuple[str, ...] = (
+    "opportunities",
+    "marketing_density",
+    "dpmo",
+    "sigma_level",
+    "exclusion_defects",
+    "omission_defects",
+    "market_share_final",
+    "alignment_final",
+    "revenue_total",
+    "profit_total",
+    "churn_total",
+)
+
+
 def headline_table(s: dict[str, Any]) -> str:
     """The run's headline outcomes."""
     onset = s.get("contraction_onset")
-    rows = [
-        ("opportunities", s["opportunities"]),
-        ("marketing density", s["marketing_density"]),
-        ("DPMO", s["dpmo"]),
-        ("sigma level (shifted)", s["sigma_level"]),
-        (
-            "defects: exclusion / omission",
-            f"{s['exclusion_defects']:,} / {s['omission_defects']:,}",
-        ),
-        ("market share (final)", s["market_share_final"]),
-        ("alignment (final)", s["alignment_final"]),
-        ("revenue", s["revenue_total"]),
-        ("profit", s["profit_total"]),
+    rows: list[tuple[str, Any]] = [(label(k), s[k]) for k in HEADLINE if k in s]
+    rows += [
         ("strategic contraction", "no" if onset is None else f"yes, onset at step {onset}"),
         (
             "launches (focal firm): success / failure",

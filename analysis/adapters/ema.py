@@ -2,8 +2,9 @@
 
 * ``make_model`` wraps the demandsim model as an ``ema_workbench.Model`` whose
   uncertainties are scenario fields (ranges or levels) and whose outcomes are the
-  scalar summary outcomes, so ``perform_experiments`` runs it and PRIM and CART
-  work on what it returns.
+  scalar summary outcomes, each MAXIMIZE, MINIMIZE or INFO as ``sim.outcomes``
+  declares its direction, so ``perform_experiments`` runs it, PRIM and CART work on
+  what it returns and an optimization knows which way each outcome is better.
 * ``model_from_spec`` does the same from a sweep spec's ``[parameters]``.
 * ``load_results`` turns a finished sweep folder into the ``(experiments,
   outcomes)`` pair the workbench's analysis functions take.
@@ -21,8 +22,20 @@ from pathlib import Path
 from typing import Any
 
 from sim.errors import InputError
+from sim.outcomes import HIGHER, LOWER, direction
 
 DEFAULT_OUTCOMES = ("market_share_final", "profit_total", "dpmo", "marketing_density")
+
+
+def ema_kind(name: str) -> int:
+    """The workbench's kind of an outcome from its declared direction (``sim.outcomes``):
+    MAXIMIZE when higher is better, MINIMIZE when lower is, INFO otherwise (and for a
+    name the registry does not know)."""
+    from ema_workbench import ScalarOutcome
+
+    return {HIGHER: ScalarOutcome.MAXIMIZE, LOWER: ScalarOutcome.MINIMIZE}.get(
+        direction(name), ScalarOutcome.INFO
+    )
 
 
 def ema_name(dotted: str) -> str:
@@ -114,15 +127,18 @@ def _uncertainty(dotted: str, spec: Any, kind: str | None = None) -> Any:
 def _outcomes(scalars: Sequence[Any], timeseries: Sequence[str], replicated: bool) -> list[Any]:
     """A ScalarOutcome per name (the mean over replications when replicated; pass your own
     outcome objects, e.g. ``ScalarOutcome("sd", variable_name="profit_total",
-    function=np.std)``, for another reduction) and a TimeSeriesOutcome per series."""
+    function=np.std)``, for another reduction), of the kind its declared direction gives
+    (``ema_kind``), and a TimeSeriesOutcome per series."""
     import numpy as np
     from ema_workbench import ScalarOutcome, TimeSeriesOutcome
 
     out = [
-        o if not isinstance(o, str) else ScalarOutcome(o, function=np.mean if replicated else None)
+        o
+        if not isinstance(o, str)
+        else ScalarOutcome(o, kind=ema_kind(o), function=np.mean if replicated else None)
         for o in scalars
     ]
-    return out + [TimeSeriesOutcome(o) for o in timeseries]
+    return out + [TimeSeriesOutcome(o) for o in timeseries]  # the workbench gives these no kind
 
 
 def make_model(

@@ -34,12 +34,7 @@ from analysis.html import (
     table,
 )
 from sim.errors import InputError
-
-
-def _plain_name(outcome: str) -> str:
-    from analysis.compare.statistics import KEY_OUTCOMES
-
-    return KEY_OUTCOMES.get(outcome, outcome.replace("_", " "))
+from sim.outcomes import label as outcome_label
 
 
 def reading(
@@ -58,10 +53,10 @@ def reading(
             continue
         if not r.get("significant"):
             if name in KEY_OUTCOMES:
-                flat.append(_plain_name(name))
+                flat.append(outcome_label(name))
             continue
         if name not in KEY_OUTCOMES:
-            others.append(_plain_name(name))
+            others.append(outcome_label(name))
             continue
         word = "higher" if float(diff) > 0 else "lower"
         judge = ""
@@ -80,7 +75,7 @@ def reading(
         if vr is not None and math.isfinite(float(vr)) and float(vr) > 0.05:
             pairing = f"; pairing removed {float(vr):.0%} of the variance"
         sig.append(
-            f"<li><b>{esc(_plain_name(name))}</b> is {word} under {esc(label_b)} than under {esc(label_a)}: "
+            f"<li><b>{esc(outcome_label(name))}</b> is {word} under {esc(label_b)} than under {esc(label_a)}: "
             f"{esc(fmt(r.get('mean_b')))} vs {esc(fmt(r.get('mean_a')))}, a difference of {esc(fmt(diff))} "
             f"(95% CI {esc(fmt(r.get('paired_lo')))} to {esc(fmt(r.get('paired_hi')))}){esc(judge)}{esc(pairing)}.</li>"
         )
@@ -186,7 +181,7 @@ def comparison_report(directory: Path) -> str:
                     f"{fmt(pending.get('mean_a'))} ({la}) and {fmt(pending.get('mean_b'))} ({lb}) "
                     "per replication"
                 )
-            body.append(card(f"{_plain_name(key)}: B − A", fmt(r.get("diff_b_minus_a")), sub))
+            body.append(card(f"{outcome_label(key)}: B − A", fmt(r.get("diff_b_minus_a")), sub))
     body.append("</div>")
 
     body.append("<h2>Reading</h2>")

@@ -24,19 +24,21 @@ from analysis.html import (
     table,
 )
 from sim.errors import InputError
+from sim.outcomes import label as outcome_label
 
-_RUN_HEADLINE: tuple[tuple[str, str], ...] = (
-    ("marketing_density", "marketing density"),
-    ("dpmo", "DPMO"),
-    ("sigma_level", "sigma level (shifted)"),
-    ("market_share_final", "final market share"),
-    ("revenue_total", "total revenue"),
-    ("profit_total", "total profit"),
-    ("alignment_final", "final alignment"),
-    ("contraction_onset", "contraction onset (step)"),
-    ("launch_successes", "focal launch successes"),
-    ("launch_failures", "focal launch failures"),
-    ("rty", "rolled throughput yield"),
+#: The run's headline cards, in this order (their labels are the outcomes' own).
+_RUN_HEADLINE: tuple[str, ...] = (
+    "marketing_density",
+    "dpmo",
+    "sigma_level",
+    "market_share_final",
+    "revenue_total",
+    "profit_total",
+    "alignment_final",
+    "contraction_onset",
+    "launch_successes",
+    "launch_failures",
+    "rty",
 )
 
 
@@ -84,11 +86,14 @@ def run_report(directory: Path) -> str:
     body.append("<h2>What was asked</h2>")
     body.append(describe(run.get("description") or "(no description)"))
     body.append("<h2>Headline</h2><div class=cards>")
-    for key, label in _RUN_HEADLINE:
+    for key in _RUN_HEADLINE:
         if key in head:
             value = head[key]
             body.append(
-                card(label, "none" if value is None and key == "contraction_onset" else fmt(value))
+                card(
+                    outcome_label(key),
+                    "none" if value is None and key == "contraction_onset" else fmt(value),
+                )
             )
     body.append("</div>")
     body.append("<h2>Reading</h2>" + _run_reading(head, runs))

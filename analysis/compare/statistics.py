@@ -28,49 +28,14 @@ import pandas as pd
 from scipy import stats
 
 from analysis.runs.ensemble import NOT_OUTCOMES, scalar_outcomes  # noqa: F401  (one definition)
+from sim.outcomes import SCALARS, key_outcomes, label
 
-# Outcomes shown first, in this order, with a plain name; the others follow alphabetically.
-KEY_OUTCOMES: dict[str, str] = {
-    "profit_total": "total profit",
-    "revenue_total": "total revenue",
-    "market_share_final": "final market share",
-    "marketing_density": "marketing density",
-    "dpmo": "defects per million opportunities",
-    "sigma_level": "sigma level (shifted)",
-    "alignment_final": "final alignment of portfolio and demand",
-    "contraction_onset": "contraction onset step",
-    "launch_successes": "successful focal launches",
-    "launch_failures": "failed focal launches",
-    "focal_launch_pending": "focal launches still in evaluation at the end",
-    "adopters_final": "final adopters",
-    "detected_share": "share of events detected within the horizon",
-    "detection_lag_median": "median detection lag",
-    "rty": "rolled throughput yield",
-    "launch_successes_all": "successful launches (all firms)",
-    "launch_failures_all": "failed launches (all firms)",
-    "churn_total": "customers lost to churn",
-    "exclusion_defects": "exclusion defects",
-    "omission_defects": "omission defects",
-    "opportunities": "opportunities",
-    "defects": "defects",
-}
+# Labels, directions and the headline outcomes are declared once, in sim.outcomes.
+#: Headline outcomes (shown first, in this order) with their labels.
+KEY_OUTCOMES: dict[str, str] = {name: label(name) for name in key_outcomes()}
 
-# Direction in which an outcome is better (+1 higher is better, -1 lower is better).
-BETTER: dict[str, int] = {
-    "profit_total": 1,
-    "revenue_total": 1,
-    "market_share_final": 1,
-    "marketing_density": 1,
-    "sigma_level": 1,
-    "alignment_final": 1,
-    "launch_successes": 1,
-    "adopters_final": 1,
-    "detected_share": 1,
-    "rty": 1,
-    "dpmo": -1,
-    "launch_failures": -1,
-    "detection_lag_median": -1,
-}
+#: Direction in which an outcome is better (+1 higher is better, -1 lower is better).
+BETTER: dict[str, int] = {o.name: o.better for o in SCALARS if o.better}
 
 
 @dataclass(frozen=True)

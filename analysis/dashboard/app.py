@@ -55,6 +55,8 @@ from analysis.dashboard.plots import (
     side_numbers,
     to_html,
 )
+from sim.outcomes import SERIES
+from sim.outcomes import label as outcome_label
 from sim.scenario import bundled_names
 
 PLAY_INTERVAL_S = 0.5  # seconds per step when playing: a 260-week run plays in about 2 minutes
@@ -119,15 +121,26 @@ def SideControls(
                 )
 
 
+def _series_label(column: str) -> str:
+    """A series' label as ``sim.outcomes`` declares it."""
+    return outcome_label(column, SERIES)
+
+
 @solara.component
 def NumberPanel(run: PairedRun, a: SideNumbers, b: SideNumbers) -> None:
     """The current numbers, side by side (the browser test reads them by ``data-testid``)."""
     gap = a.cum_profit - b.cum_profit
     rows = [
-        ("marketing density", "density", a.marketing_density, b.marketing_density, ".3f"),
-        ("sigma (shifted)", "sigma", a.sigma_level, b.sigma_level, ".2f"),
-        ("market share", "share", a.market_share, b.market_share, ".3f"),
-        ("profit so far", "profit", a.cum_profit, b.cum_profit, ",.0f"),
+        (
+            _series_label("marketing_density"),
+            "density",
+            a.marketing_density,
+            b.marketing_density,
+            ".3f",
+        ),
+        (_series_label("sigma_level"), "sigma", a.sigma_level, b.sigma_level, ".2f"),
+        (_series_label("market_share"), "share", a.market_share, b.market_share, ".3f"),
+        (_series_label("cum_profit"), "profit", a.cum_profit, b.cum_profit, ",.0f"),
     ]
     # One element carrying every number at once: widgets update one by one, so a reader
     # (the browser test) that waits for this text sees a consistent frame.

@@ -21,6 +21,8 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
 from sim.detection import EVENT_TYPES
+from sim.outcomes import SERIES, unit
+from sim.outcomes import label as outcome_label
 
 EVENT_LABELS: dict[str, str] = {
     "latent_to_active": "need\nreal",
@@ -126,15 +128,15 @@ def figure_density_sigma(
     ax = fig.subplots()
     _style(ax, "Density (solid) and sigma (dashed)")
     right = ax.twinx()
-    for df, color, label in ((fa, COLOR_A, labels[0]), (fb, COLOR_B, labels[1])):
-        side = label.split(":")[0]
+    for df, color, side_label in ((fa, COLOR_A, labels[0]), (fb, COLOR_B, labels[1])):
+        side = side_label.split(":")[0]
         if "marketing_density" in df.columns:
             ax.plot(df["step"], df["marketing_density"], color=color, lw=2, label=side)
         if "sigma_level" in df.columns:
             right.plot(df["step"], df["sigma_level"], color=color, lw=1.3, ls="--")
     ax.set_ylim(0, 1)
-    ax.set_ylabel("marketing density", fontsize=8)
-    right.set_ylabel("sigma level (shifted)", fontsize=8)
+    ax.set_ylabel(outcome_label("marketing_density", SERIES), fontsize=8)
+    right.set_ylabel(outcome_label("sigma_level", SERIES), fontsize=8)
     right.tick_params(labelsize=8)
     right.spines[["top"]].set_visible(False)
     _xlim(ax, horizon, len(fa))
@@ -172,7 +174,10 @@ def figure_detection_lag(fa: pd.DataFrame, fb: pd.DataFrame, labels: tuple[str, 
                 )
     ax.set_ylim(0, top * 1.5)
     ax.set_xticks(x, [EVENT_LABELS[e] for e in EVENT_TYPES], fontsize=7.5)
-    ax.set_ylabel("median lag (steps)", fontsize=8)
+    ax.set_ylabel(
+        f"{outcome_label('detection_lag_median', SERIES)} ({unit('detection_lag_median', SERIES)})",
+        fontsize=8,
+    )
     ax.legend(fontsize=7, frameon=False, loc="upper left", ncols=2)
     return fig
 
@@ -370,7 +375,7 @@ def figure_gap(
                 transform=ax.get_xaxis_transform(),
                 va="bottom",
             )
-    ax.set_ylabel("cumulative profit gap", fontsize=8)
+    ax.set_ylabel(f"{outcome_label('cum_profit', SERIES)}: A − B", fontsize=8)
     _xlim(ax, horizon, n)
     ax.set_xlabel("step (week)      ▲ launch   ▼ failed launch   ┃ contraction", fontsize=8)
     return fig

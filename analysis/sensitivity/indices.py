@@ -116,13 +116,15 @@ def outcome_matrix(df: Any, manifest: dict[str, Any], outcomes: list[str]) -> An
 
 
 def default_outcomes(df: Any, manifest: dict[str, Any]) -> list[str]:
-    """The spec's ``outcomes.analyze``, else every non-constant outcome without NaN."""
+    """The spec's ``outcomes.analyze``, else every non-constant outcome without NaN (the
+    settings ``sim.outcomes`` declares are not outcomes to analyse)."""
     if manifest.get("analyze"):
         return list(manifest["analyze"])
-    from analysis.sweeps.spec import META_KEYS
+    from sim.outcomes import settings
 
     params = set(manifest["parameters"])
-    meta = {"row", "rep", "run_id", "seed", "status", "error"} | META_KEYS
+    # the run's settings (seed, horizon, population) are carried beside its outcomes
+    meta = {"row", "rep", "run_id", "seed", "status", "error"} | settings()
     names = [c for c in df.columns if c not in meta and c not in params]
     return [c for c in names if not df[c].isna().any() and df[c].nunique() > 1]
 
@@ -332,6 +334,7 @@ def plot_indices(table: Any, method: str, path: str | Path, conf_level: float = 
     from matplotlib.figure import Figure
 
     from sim.io import atomic_write_bytes
+    from sim.outcomes import find
 
     outcomes = list(dict.fromkeys(table["outcome"]))
     fig = Figure(figsize=(8, 0.6 + 2.4 * len(outcomes)), layout="constrained")
@@ -354,7 +357,8 @@ def plot_indices(table: Any, method: str, path: str | Path, conf_level: float = 
         ax.set_yticks(ypos, list(t["parameter"]))
         ax.invert_yaxis()
         ax.axvline(0, color="0.5", lw=0.8)
-        ax.set_title(name, loc="left", fontsize=10)
+        o = find(name)  # the model's outcomes by their label; another runner's by name
+        ax.set_title(name if o is None else f"{o.label} ({name})", loc="left", fontsize=10)
         ax.legend(loc="best", fontsize=8, framealpha=0.9)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110)

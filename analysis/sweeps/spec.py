@@ -39,13 +39,12 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-from analysis.runs.ensemble import DEFAULT_RUNNER
+from analysis.runs.ensemble import DEFAULT_RUNNER, runner_name
 from sim.errors import InputError
+from sim.outcomes import SCALAR, SERIES, find, key_outcomes
 from sim.scenario import ScenarioError, build_scenario, iter_fields, read_toml
 
 SAMPLERS = ("grid", "lhs", "sobol", "morris")
-# Summary keys that describe the run rather than its outcome.
-META_KEYS = frozenset({"seed", "steps", "customers"})
 
 
 class SweepSpecError(InputError):
@@ -211,6 +210,25 @@ def int_field(
     if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
         raise field_error(path, value, f"an integer in [{lo}, {hi}]")
     return value
+
+
+def check_model_outcomes(analyze: list[str], timeseries: list[str]) -> None:
+    """Refuse, before any run, an outcome name the model does not write (``sim.outcomes``
+    declares what it writes; another runner's outcomes are its own)."""
+    for i, name in enumerate(analyze):
+        o = find(name, SCALAR)
+        if o is None or o.derived:
+            examples = ", ".join(key_outcomes()[:3])
+            raise field_error(
+                f"outcomes.analyze.{i}", name, f"a scalar outcome of the model, e.g. {examples}"
+            )
+    for i, col in enumerate(timeseries):
+        if col != "*" and find(col, SERIES) is None:
+            raise field_error(
+                f"outcomes.timeseries.{i}",
+                col,
+                "'*' or a time-series column of the model such as 'market_share'",
+            )
 
 
 def field_types() -> dict[str, tuple[type, str]]:
@@ -440,6 +458,8 @@ def parse_spec(data: dict[str, Any], root: str | Path = ".") -> SweepSpec:
         raise field_error(
             "runner", runner, "'module:function', e.g. 'analysis.runs.ensemble:run_model'"
         )
+    if runner_name(runner) == DEFAULT_RUNNER:
+        check_model_outcomes(analyze, timeseries)
 
     return SweepSpec(
         scenario=scenario,
