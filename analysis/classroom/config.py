@@ -30,6 +30,20 @@ FIELD_LABELS = {
     "focus": "Focus (weight of a believed open need, personalized targeting)",
     "targeting": "Targeting",
 }
+#: one line per lever, in the words of the concept: what it does and what it costs
+FIELD_HELP = {
+    "coverage": "How many of your standard's customers your platform keeps records on. "
+    "Outside it a need is never seen (missed by exclusion). Each record costs every step.",
+    "density": "How often you contact a covered customer. More contacts find changes sooner "
+    "(fewer misses by omission) but every contact costs.",
+    "strength": "How well a contact reads what changed. A weak read leaves your records wrong "
+    "however often you contact.",
+    "focus": "With personalized targeting, how much contacts go to customers you believe have "
+    "an open need. Sharper focus finds those needs sooner but can miss what you do not yet "
+    "believe.",
+    "targeting": "Homogeneous: contacts spread over everyone covered. Personalized: contacts "
+    "steered by your records (by focus).",
+}
 TARGETING = ("homogeneous", "personalized")
 MAX_TEAMS = 60
 MAX_ROUNDS = 52

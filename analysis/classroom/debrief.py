@@ -24,21 +24,33 @@ EVENT_LABELS = {
 }
 
 
-def leaderboard(names: list[str], last: list[dict[str, Any]]) -> tuple[str, list[int]]:
-    """The leaderboard table (ranked by cumulative profit) and the ranking."""
+def leaderboard(
+    names: list[str], last: list[dict[str, Any]], truth: bool = True
+) -> tuple[str, list[int]]:
+    """The leaderboard table (ranked by cumulative profit) and the ranking; ``truth``:
+    with the columns measured on the truth (market share, sigma level, density)."""
     order = sorted(range(len(names)), key=lambda i: -last[i]["team"]["profit"])
     rows = "".join(
         f"<tr><td>{rank}</td><td class=team-name>{esc(names[i])}</td>"
         f"<td>{fmt(last[i]['team']['profit'])}</td>"
-        f"<td>{fmt(last[i]['truth']['market_share'], 1, pct=True)}</td>"
-        f"<td>{fmt(last[i]['truth']['sigma_level'], 2)}</td>"
-        f"<td>{fmt(last[i]['truth']['marketing_density'], 1, pct=True)}</td></tr>"
+        + (
+            f"<td>{fmt(last[i]['truth']['market_share'], 1, pct=True)}</td>"
+            f"<td>{fmt(last[i]['truth']['sigma_level'], 2)}</td>"
+            f"<td>{fmt(last[i]['truth']['marketing_density'], 1, pct=True)}</td>"
+            if truth
+            else ""
+        )
+        + "</tr>"
         for rank, i in enumerate(order, start=1)
+    )
+    heads = (
+        "<th>true market share</th><th>sigma level (shifted)</th><th>marketing density</th>"
+        if truth
+        else ""
     )
     table = (
         "<table data-testid=leaderboard><tr><th>rank</th><th>team</th><th>cumulative profit</th>"
-        "<th>true market share</th><th>sigma level (shifted)</th><th>marketing density</th></tr>"
-        f"{rows}</table>"
+        f"{heads}</tr>{rows}</table>"
     )
     return table, order
 
