@@ -177,11 +177,12 @@ class Classroom:
             )
         shown = int(text)
         if shown != st["round"] or st["status"] != "open":
-            now = (
-                "all rounds have been played"
-                if st["status"] == "finished"
-                else f"the session is now at round {st['round']} ({st['status']})"
-            )
+            if st["status"] == "finished":
+                now = "all rounds have been played"
+            elif shown == st["round"]:
+                now = f"round {shown} is running now, closed for decisions"
+            else:
+                now = f"the session is now at round {st['round']} ({st['status']})"
             raise Closed(
                 f"{what} for round {shown} refused: {now}. Nothing was changed; "
                 "reload the page to see the current round."
