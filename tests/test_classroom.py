@@ -13,7 +13,15 @@ from typing import Any
 
 import pytest
 
-from analysis.classroom.config import Costs, SessionConfig, check_decision, session_from_form
+from analysis.classroom.config import (
+    Costs,
+    SessionConfig,
+    check_decision,
+    contact_premium,
+    platform_estimate,
+    session_from_form,
+)
+from analysis.classroom.debrief import debrief_body
 from analysis.classroom.service import Classroom, Closed, Forbidden, NotFound
 from sim.errors import InputError
 
@@ -265,10 +273,51 @@ def test_round_cost_matches_the_estimate_within_its_standard_error(tmp_path: Pat
     _submit(room, sid, 0, codes[0], form)
     got = room.store.results(sid, 0)[1]["team"]["round_cost"]
     n, p, d, s = costs.eligible, 0.5, 0.3, costs.steps
-    per_customer = s * (costs.cost_per_record + d * costs.cost_per_contact)
+    contact = costs.cost_per_contact * (
+        1 + contact_premium(check_decision(form, room.config(sid), costs, [])["platform"], costs)
+    )
+    per_customer = s * (costs.cost_per_record + d * contact)
     var_cover = n * p * (1 - p) * per_customer**2  # who is covered
-    var_contact = n * p * s * d * (1 - d) * costs.cost_per_contact**2  # who is contacted
+    var_contact = n * p * s * d * (1 - d) * contact**2  # who is contacted
     assert abs(got - est) < 4 * math.sqrt(var_cover + var_contact)
+
+
+def test_strength_and_focus_have_a_price(tmp_path: Path) -> None:
+    """The classroom's premium: strength_price x strength^2 + focus_price x ln(focus)
+    (personalized) times the contact cost, on every contact made; the model's own
+    accounts are untouched."""
+    cfg = _cfg()
+    costs = Costs(**{**COSTS.__dict__, "strength_price": 1.75, "focus_price": 0.4})
+    base = {
+        "coverage": 0.5,
+        "density": 0.1,
+        "strength": 0.5,
+        "focus": 1.0,
+        "targeting": "homogeneous",
+    }
+    assert contact_premium(base, costs) == 1.75 * 0.25
+    assert contact_premium({**base, "focus": 8.0}, costs) == 1.75 * 0.25  # homogeneous
+    sharp = {**base, "focus": 8.0, "targeting": "personalized"}
+    assert math.isclose(contact_premium(sharp, costs), 1.75 * 0.25 + 0.4 * math.log(8))
+    assert platform_estimate({**base, "strength": 1.0}, costs) > platform_estimate(base, costs)
+    assert cfg.strength_price == 1.75 and cfg.focus_price == 0.4  # the calibrated prices
+    room = _room(tmp_path)
+    sid, codes = _session(room, 2, customers="500")
+    _submit(room, sid, 0, codes[0], {**WEAK, "strength": "1"})
+    _submit(room, sid, 1, codes[1], {**WEAK, "strength": "0.5"})
+    for team, strength in ((0, 1.0), (1, 0.5)):
+        res = room.store.results(sid, team)[1]["team"]
+        unit = res["costs"]["cost_per_contact"] * 1.75 * strength**2
+        assert math.isclose(res["round_premium"], res["round_contacts"] * unit)
+        assert math.isclose(res["premium"], res["round_premium"])
+        assert math.isclose(res["round_profit"], res["round_revenue"] - res["round_cost"])
+        assert res["round_platform_cost"] <= res["round_cost"]
+    strong, weak = (room.store.results(sid, t)[1]["team"] for t in (0, 1))
+    assert strong["round_premium"] > 3 * weak["round_premium"]  # 1^2 against 0.5^2
+    html = debrief_body(room.config(sid), sid, ["Strong", "Weak"], _results(room, sid))
+    lesson = html.split("data-testid=lesson>")[1].split("</ul>")[0]
+    assert lesson.count("<li") == 2 and "spent" in lesson and "a round on its platform" in lesson
+    assert "behind" in lesson and "by exclusion" in lesson and "by omission" in lesson
 
 
 def _results(room: Classroom, sid: str) -> list[list[dict[str, Any]]]:

@@ -79,8 +79,10 @@ def _decision_form(
         f"<p>Estimated cost this round: <b id=estimate>–</b> of your budget "
         f"<b>{cfg.budget:,.1f}</b> <span class=note>({costs['steps']} steps × "
         f"{costs['eligible']:,} customers in your standard × coverage × (record "
-        f"{costs['cost_per_record']:g} + density × contact {costs['cost_per_contact']:g}))"
-        f"</span></p><button type=submit data-testid=submit>Submit decision for round {rnd}</button>"
+        f"{costs['cost_per_record']:g} + density × contact <b id=contact-price>–</b>)); a "
+        f"contact costs {costs['cost_per_contact']:g} × (1 + "
+        f"{costs.get('strength_price', 0):g} × strength² + "
+        f"{costs.get('focus_price', 0):g} × ln(focus) when personalized)</span></p><button type=submit data-testid=submit>Submit decision for round {rnd}</button>"
         "</form>"
     )
 
@@ -90,10 +92,15 @@ def _estimate_js(team: dict[str, Any]) -> str:
     return (
         f"const C={json.dumps(c)};function est(){{const v=n=>Number(document.getElementById('f-'+n).value);"
         "const d=document.querySelectorAll('input.dev:checked').length;"
-        "const e=C.steps*C.eligible*v('coverage')*(C.cost_per_record+v('density')*C.cost_per_contact)"
+        "const t=document.querySelector('select[name=targeting]').value;"
+        "const p=(C.strength_price||0)*v('strength')**2+(t==='personalized'?(C.focus_price||0)*"
+        "Math.log(Math.max(v('focus'),1)):0);"
+        "const e=C.steps*C.eligible*v('coverage')*(C.cost_per_record+v('density')*C.cost_per_contact*(1+p))"
         "+d*C.development_cost;document.getElementById('estimate').textContent="
-        "e.toLocaleString('en',{maximumFractionDigits:1});}"
-        "document.querySelectorAll('form.decide input').forEach(i=>i.addEventListener('input',est));est();"
+        "e.toLocaleString('en',{maximumFractionDigits:1});"
+        "document.getElementById('contact-price').textContent=(C.cost_per_contact*(1+p)).toFixed(4);}"
+        "document.querySelectorAll('form.decide input,form.decide select')"
+        ".forEach(i=>i.addEventListener('input',est));est();"
     )
 
 
@@ -112,22 +119,37 @@ def believed_table(team: dict[str, Any]) -> str:
     )
 
 
+def _costs_split(h: dict[str, Any]) -> tuple[float, float]:
+    """(platform, developments) booked in a round."""
+    platform = float(h.get("round_platform_cost", h["round_cost"]))
+    return platform, float(h["round_cost"]) - platform
+
+
 def profit_change(history: list[dict[str, Any]]) -> str:
-    """Why the last round's profit differs from the round before, in money."""
-    if len(history) < 3:
+    """The last round's profit explained in money: revenue and sales, the platform's
+    cost (and the premium on strength and focus in it), developments booked; and how
+    each moved against the round before."""
+    if len(history) < 2:
         return ""
-    now, before = history[-1], history[-2]
-    r = len(history) - 1
-    d_rev = now["round_revenue"] - before["round_revenue"]
-    d_cost = now["round_cost"] - before["round_cost"]
-    d_profit = now["round_profit"] - before["round_profit"]
-    word = "rose" if d_profit >= 0 else "fell"
-    return (
-        f"<p data-testid=profit-change>Profit in round {r} {word} by "
-        f"<b>{abs(d_profit):,.0f}</b> against round {r - 1}: revenue {d_rev:+,.0f} "
-        f"({now['round_sales']:,} sales against {before['round_sales']:,}), costs "
-        f"{d_cost:+,.0f} (platform and developments booked this round).</p>"
+    now, r = history[-1], len(history) - 1
+    platform, dev = _costs_split(now)
+    text = (
+        f"Round {r}: profit <b>{now['round_profit']:,.0f}</b> = revenue "
+        f"{now['round_revenue']:,.0f} ({now['round_sales']:,} sales) − platform "
+        f"{platform:,.0f} (of which {now.get('round_premium', 0):,.0f} for strength and "
+        f"focus) − developments {dev:,.0f}."
     )
+    if r >= 2:
+        before = history[-2]
+        b_platform, b_dev = _costs_split(before)
+        d_profit = now["round_profit"] - before["round_profit"]
+        text += (
+            f" Against round {r - 1} it {'rose' if d_profit >= 0 else 'fell'} by "
+            f"<b>{abs(d_profit):,.0f}</b>: revenue {now['round_revenue'] - before['round_revenue']:+,.0f} "
+            f"({now['round_sales'] - before['round_sales']:+,} sales), platform "
+            f"{platform - b_platform:+,.0f}, developments {dev - b_dev:+,.0f}."
+        )
+    return f"<p data-testid=profit-change>{text}</p>"
 
 
 def history_table(history: list[dict[str, Any]], decisions: list[dict[str, Any]]) -> str:
