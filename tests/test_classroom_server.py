@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import html
+import http.client
 import http.cookiejar
 import json
 import os
@@ -74,27 +75,25 @@ class Server:
             self.proc.wait(timeout=20)
 
 
-def _start(db: Path, log: Path) -> Server:
-    """``demandsim classroom --db DB`` on a free port; waits for its trainer link."""
+def _start(db: Path, log: Path, *extra: str) -> Server:
+    """``demandsim classroom --db DB`` on a free port; waits until it answers."""
     port = _free_port()
     with open(log, "w") as out:
         proc = subprocess.Popen(
-            [*DEMANDSIM, "classroom", "--db", str(db), "--port", str(port)],
+            [*DEMANDSIM, "classroom", "--db", str(db), "--port", str(port), *extra],
             stdout=out,
             stderr=subprocess.STDOUT,
             cwd=REPO,
             env=ENV,
             start_new_session=True,
         )
-    url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:
         assert proc.poll() is None, f"classroom exited early:\n{log.read_text()}"
         found = re.search(r"Trainer page: (\S+)/\?key=(\S+)", log.read_text())
         if found:
-            with contextlib.suppress(OSError):
-                _get(f"{url}/?key={found.group(2)}")
-                return Server(url, found.group(2), proc, log)
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 5):
+                return Server(found.group(1), found.group(2), proc, log)
         assert time.monotonic() < deadline, f"classroom did not answer:\n{log.read_text()}"
         time.sleep(0.2)
 
@@ -330,7 +329,6 @@ def _rss_mb(pid: int) -> float:
 
 
 def test_a_body_is_measured_before_it_is_read(server: Server) -> None:
-    import http.client
 
     host, port = "127.0.0.1", int(server.url.rsplit(":", 1)[1])
     status, body, _ = _post(f"{server.url}/s/nosuch/team/0/decide", {"padding": "x" * 70_000})
@@ -363,6 +361,46 @@ def test_a_body_is_measured_before_it_is_read(server: Server) -> None:
     conn.close()
     assert sent < 400 * 2**20 or resp.status == 413
     assert _rss_mb(server.proc.pid) - before < 50
+
+
+def test_tls_secure_cookies_and_join_codes_not_guessable(tmp_path: Path) -> None:
+    """--certfile/--keyfile: links in https, cookies Secure; ten wrong join codes a
+    minute from one device, then even a right one waits (429)."""
+    import ssl
+
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"]
+        + ["-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"]
+        + ["-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    srv = _start(
+        tmp_path / "c.sqlite", tmp_path / "tls.log", "--certfile", str(cert), "--keyfile", str(key)
+    )
+    try:
+        assert srv.url.startswith("https://127.0.0.1:")
+        context = ssl.create_default_context(cafile=str(cert))
+        client = Client()
+        client.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(client.jar),
+            urllib.request.HTTPSHandler(context=context),
+        )
+        status, body, _ = client.post(f"{srv.url}/sessions", {"key": srv.key, **SESSION})
+        assert status == 200, body[:500]
+        cookie = next(c for c in client.jar if c.name == "classroom_trainer")
+        assert cookie.secure and cookie.has_nonstandard_attr("HttpOnly")
+        links = re.findall(r"class=team-link href='([^']+)'", body)
+        assert links and all(link.startswith(f"{srv.url}/j/") for link in links)
+        with pytest.raises((OSError, http.client.HTTPException)):  # plain HTTP is not served
+            urllib.request.urlopen(srv.url.replace("https", "http") + "/join", timeout=10)
+        statuses = [client.post(f"{srv.url}/join", {"joincode": f"WRONG{i}"})[0] for i in range(11)]
+        assert statuses == [404] * 10 + [429]
+        right = links[0].rsplit("/", 1)[1]
+        status, body, _ = client.post(f"{srv.url}/join", {"joincode": right})
+        assert status == 429 and "too many wrong codes from this device" in body
+    finally:
+        srv.stop()
 
 
 # --------------------------------------------------------------------------- restart

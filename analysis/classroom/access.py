@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import threading
+import time
+from collections import defaultdict, deque
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -26,6 +29,35 @@ MAX_FORM = 64 * 1024  # bytes: a decision or a session's settings are far smalle
 TRAINER_COOKIE = "classroom_trainer"
 TEAM_COOKIE = "classroom_team"
 REPEATED = ("develop", "targeting_allowed")
+
+
+class Throttled(InputError):
+    """Too many wrong join codes from one address (HTTP 429)."""
+
+
+class Throttle:
+    """At most ``limit`` wrong join codes a minute from one client address: a short
+    code (31^6 values) must not be guessable by trying them all during a class."""
+
+    def __init__(self, limit: int = 10, window: float = 60.0) -> None:
+        self.limit, self.window = limit, window
+        self._misses: defaultdict[str, deque[float]] = defaultdict(deque)
+        self._lock = threading.Lock()
+
+    def check(self, client: str, now: float | None = None) -> None:
+        """Raise ``Throttled`` if ``client`` has used up its wrong codes."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            misses = self._misses[client]
+            while misses and misses[0] <= now - self.window:
+                misses.popleft()
+            if len(misses) >= self.limit:
+                wait = misses[0] + self.window - now
+                raise Throttled(f"too many wrong codes from this device: try again in {wait:.0f} s")
+
+    def miss(self, client: str, now: float | None = None) -> None:
+        with self._lock:
+            self._misses[client].append(time.monotonic() if now is None else now)
 
 
 class TooLarge(InputError):

@@ -44,6 +44,8 @@ from analysis.classroom.access import (
     TEAM_COOKIE,
     TRAINER_COOKIE,
     BadToken,
+    Throttle,
+    Throttled,
     TooLarge,
     credential,
     csrf_token,
@@ -55,7 +57,7 @@ from analysis.classroom.service import Classroom, Closed, Forbidden, NotFound
 from analysis.classroom.store import StorageError
 from sim.errors import InputError
 
-STATUS = {NotFound: 404, Forbidden: 403, BadToken: 403, Closed: 409, TooLarge: 413}
+STATUS = {NotFound: 404, Forbidden: 403, BadToken: 403, Closed: 409, TooLarge: 413, Throttled: 429}
 STATUS[StorageError] = 507
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -116,6 +118,7 @@ def results_csv(room: Classroom, sid: str) -> str:
 def create_app(room: Classroom, scenarios: list[str], address: Address) -> Starlette:
     """The application serving ``room``'s sessions at ``address``."""
     secret = room.store.secret("csrf_secret")
+    throttle = Throttle()
 
     def trainer_key(request: Request, form: dict[str, Any] | None = None) -> str:
         key = credential(request, form, "key", TRAINER_COOKIE, secret)
@@ -275,9 +278,15 @@ def create_app(room: Classroom, scenarios: list[str], address: Address) -> Starl
     async def projector_state(request: Request) -> Response:
         return JSONResponse({**room.public_state(request.path_params["sid"]), "now": time.time()})
 
-    def join_team(code: str) -> Response:
+    def join_team(request: Request, code: str) -> Response:
+        client = request.client.host if request.client else "?"
+        try:
+            throttle.check(client)
+        except Throttled as exc:
+            return HTMLResponse(trainer.join_page(str(exc), True), status_code=429)
         row = room.store.team_by_join_code(code)
         if row is None:
+            throttle.miss(client)
             return HTMLResponse(
                 trainer.join_page(f"code {code.strip()[:12]!r}: no team has this code", True),
                 status_code=404,
@@ -292,10 +301,10 @@ def create_app(room: Classroom, scenarios: list[str], address: Address) -> Starl
     @_pages
     async def join_post(request: Request) -> Response:
         form = await read_form(request)
-        return join_team(str(form.get("joincode") or ""))
+        return join_team(request, str(form.get("joincode") or ""))
 
     async def join_link(request: Request) -> Response:
-        return join_team(request.path_params["code"])
+        return join_team(request, request.path_params["code"])
 
     def team_index(request: Request) -> int:
         try:
