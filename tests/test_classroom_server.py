@@ -9,9 +9,11 @@ It saves screenshots of a team page and of the debrief under ``test-artifacts/``
 from __future__ import annotations
 
 import contextlib
+import csv
 import html
 import http.client
 import http.cookiejar
+import io
 import json
 import os
 import re
@@ -555,6 +557,11 @@ def test_debrief_from_the_command_line(server: Server, tmp_path: Path) -> None:
     assert status == 409 and _message(body).startswith(
         "Close for round 2 refused: all rounds have been played."
     )
+    status, table = _get(f"{server.url}/s/{sid}/results.csv?key={server.key}")
+    rows = list(csv.reader(io.StringIO(table)))
+    assert status == 200 and rows[0][:3] == ["round", "team", "decision"] and len(rows) == 3
+    assert [r[1] for r in rows[1:]] == ["Team 1", "Team 2"] and rows[1][4] == "0.3"
+    assert _get(f"{server.url}/s/{sid}/results.csv")[0] == 403
     db = Path(re.search(r"Classroom database: (\S+)", server.log.read_text()).group(1))  # type: ignore[union-attr]
     out = tmp_path / "debrief.html"
     proc = _run("--db", str(db), "--debrief", sid, "--out", str(out))
