@@ -51,6 +51,7 @@ def _decide(room: object, sid: str, teams: int, rnd: int) -> None:
             "strength": f"{0.5 + 0.5 * x:.3f}",
             "focus": "4",
             "targeting": "personalized" if i % 2 else "homogeneous",
+            "round": str(rnd),
         }
         room.submit(sid, i, codes[i], form)  # type: ignore[attr-defined]
 

@@ -76,7 +76,7 @@ def unwritable(option: str, path: Any, exc: OSError) -> InputError:
 #: each needs: a command that needs a missing one says which extra to install.
 EXTRAS: dict[str, tuple[str, ...]] = {
     "viz": ("solara",),
-    "classroom": ("starlette", "uvicorn"),
+    "classroom": ("starlette", "uvicorn", "segno"),
     "fit": ("optuna",),
     "cluster": ("distributed",),
     "ema": ("ema_workbench",),

@@ -13,7 +13,15 @@ from typing import Any
 
 import pytest
 
-from analysis.classroom.config import Costs, SessionConfig, check_decision, session_from_form
+from analysis.classroom.config import (
+    Costs,
+    SessionConfig,
+    check_decision,
+    contact_premium,
+    platform_estimate,
+    session_from_form,
+)
+from analysis.classroom.debrief import debrief_body
 from analysis.classroom.service import Classroom, Closed, Forbidden, NotFound
 from sim.errors import InputError
 
@@ -42,6 +50,16 @@ def _one_line(exc: pytest.ExceptionInfo[BaseException]) -> str:
 
 def _room(tmp_path: Path, name: str = "c.sqlite") -> Classroom:
     return Classroom(tmp_path / name, workers=2)
+
+
+def _submit(room: Classroom, sid: str, idx: int, code: str, form: dict[str, Any]) -> str:
+    """A team's decision from a page showing the session's current round."""
+    return room.submit(sid, idx, code, {**form, "round": str(room.state(sid)["round"])})
+
+
+def _state(room: Classroom, sid: str) -> dict[str, Any]:
+    keys = ("round", "status", "submitted", "note")
+    return {k: v for k, v in room.state(sid).items() if k in keys}
 
 
 def _session(room: Classroom, teams: int, **extra: str) -> tuple[str, list[str]]:
@@ -125,10 +143,10 @@ def test_teams_share_the_market_and_differ_by_their_decisions_alone(tmp_path: Pa
     sid, codes = _session(room, 3)
     start = [room.store.results(sid, i)[0] for i in range(3)]
     assert start[0] == start[1] == start[2]  # round 0: one market for all
-    room.submit(sid, 0, codes[0], STRONG)
-    room.submit(sid, 1, codes[1], STRONG)
-    assert room.state(sid) == {"round": 1, "status": "open", "submitted": [0, 1], "note": ""}
-    room.submit(sid, 2, codes[2], WEAK)  # the last one in runs the round
+    _submit(room, sid, 0, codes[0], STRONG)
+    _submit(room, sid, 1, codes[1], STRONG)
+    assert _state(room, sid) == {"round": 1, "status": "open", "submitted": [0, 1], "note": ""}
+    _submit(room, sid, 2, codes[2], WEAK)  # the last one in runs the round
     assert room.state(sid)["round"] == 2
     r = [room.store.results(sid, i)[1] for i in range(3)]
     assert r[0] == r[1]  # same decisions, same random inputs: the same round
@@ -142,7 +160,7 @@ def test_teams_share_the_market_and_differ_by_their_decisions_alone(tmp_path: Pa
 def test_a_teams_result_keeps_beliefs_apart_from_the_truth(tmp_path: Path) -> None:
     room = _room(tmp_path)
     sid, codes = _session(room, 1)
-    room.submit(sid, 0, codes[0], WEAK)
+    _submit(room, sid, 0, codes[0], WEAK)
     res = room.store.results(sid, 0)[1]
     team, truth = res["team"], res["truth"]
     for secret in ("market_share", "sigma_level", "dpmo", "detection", "exclusion_defects"):
@@ -170,8 +188,8 @@ def test_restart_resumes_by_replay_with_the_same_numbers(tmp_path: Path) -> None
             assert interrupted.state(sid_b)["round"] == 2
             assert interrupted.resume() == [sid_b]  # the models rebuilt before round 2
         for room, sid, codes in ((straight, sid_a, codes_a), (interrupted, sid_b, codes_b)):
-            room.submit(sid, 0, codes[0], d0)
-            room.submit(sid, 1, codes[1], d1)
+            _submit(room, sid, 0, codes[0], d0)
+            _submit(room, sid, 1, codes[1], d1)
     for team in (0, 1):
         a, b = straight.store.results(sid_a, team), interrupted.store.results(sid_b, team)
         assert len(a) == len(b) == 3 and a == b
@@ -188,7 +206,7 @@ def test_concurrent_submissions_run_the_round_once(tmp_path: Path) -> None:
     def submit(i: int) -> None:
         go.wait()
         try:
-            room.submit(sid, i, codes[i], STRONG if i % 2 else WEAK)
+            _submit(room, sid, i, codes[i], STRONG if i % 2 else WEAK)
         except BaseException as exc:  # collected for the assertion below
             errors.append(exc)
 
@@ -208,7 +226,7 @@ def test_concurrent_submissions_run_the_round_once(tmp_path: Path) -> None:
 def test_closing_a_round_keeps_the_platform_of_teams_that_did_not_submit(tmp_path: Path) -> None:
     room = _room(tmp_path)
     sid, codes = _session(room, 2, development="yes")
-    room.submit(sid, 0, codes[0], STRONG)
+    _submit(room, sid, 0, codes[0], STRONG)
     start = room.store.results(sid, 1)[0]["team"]["platform"]
     room.run_round(sid)  # the trainer closes round 1
     assert room.store.applied(sid, 1)[0]["platform"] == start
@@ -217,13 +235,16 @@ def test_closing_a_round_keeps_the_platform_of_teams_that_did_not_submit(tmp_pat
         room.store.submit(sid, 0, 1, {})  # round 1 is over: nothing is recorded for it
     assert room.store.decision(sid, 0, 2) is None
     with pytest.raises(Forbidden):
-        room.submit(sid, 1, codes[0], WEAK)  # team 0's code is not team 1's
+        _submit(room, sid, 1, codes[0], WEAK)  # team 0's code is not team 1's
     room.run_round(sid)
     room.run_round(sid)
     assert room.state(sid)["status"] == "finished"
     with pytest.raises(Closed) as exc:
-        room.submit(sid, 0, codes[0], WEAK)
-    assert _one_line(exc) == "round 4: not open for decisions (finished)"
+        _submit(room, sid, 0, codes[0], WEAK)
+    assert _one_line(exc) == (
+        "Decision for round 4 refused: all rounds have been played. Nothing was changed; "
+        "reload the page to see the current round."
+    )
     with pytest.raises(Closed):
         room.run_round(sid)
 
@@ -233,7 +254,7 @@ def test_a_development_launches_after_its_lead_time(tmp_path: Path) -> None:
     sid, codes = _session(room, 1, rounds="2")
     cfg = room.config(sid)
     cell = room.store.results(sid, 0)[0]["team"]["open_cells"][0]
-    room.submit(sid, 0, codes[0], {**WEAK, "develop": [cell]})
+    _submit(room, sid, 0, codes[0], {**WEAK, "develop": [cell]})
     after = room.store.results(sid, 0)[1]["team"]
     assert cell not in after["open_cells"]
     row = next(c for c in after["cells"] if c["cell"] == cell)
@@ -249,13 +270,54 @@ def test_round_cost_matches_the_estimate_within_its_standard_error(tmp_path: Pat
     costs = Costs(**room.store.results(sid, 0)[0]["team"]["costs"])
     form = {**WEAK, "coverage": "0.5", "density": "0.3"}
     est = check_decision(form, room.config(sid), costs, [])["estimate"]
-    room.submit(sid, 0, codes[0], form)
+    _submit(room, sid, 0, codes[0], form)
     got = room.store.results(sid, 0)[1]["team"]["round_cost"]
     n, p, d, s = costs.eligible, 0.5, 0.3, costs.steps
-    per_customer = s * (costs.cost_per_record + d * costs.cost_per_contact)
+    contact = costs.cost_per_contact * (
+        1 + contact_premium(check_decision(form, room.config(sid), costs, [])["platform"], costs)
+    )
+    per_customer = s * (costs.cost_per_record + d * contact)
     var_cover = n * p * (1 - p) * per_customer**2  # who is covered
-    var_contact = n * p * s * d * (1 - d) * costs.cost_per_contact**2  # who is contacted
+    var_contact = n * p * s * d * (1 - d) * contact**2  # who is contacted
     assert abs(got - est) < 4 * math.sqrt(var_cover + var_contact)
+
+
+def test_strength_and_focus_have_a_price(tmp_path: Path) -> None:
+    """The classroom's premium: strength_price x strength^2 + focus_price x ln(focus)
+    (personalized) times the contact cost, on every contact made; the model's own
+    accounts are untouched."""
+    cfg = _cfg()
+    costs = Costs(**{**COSTS.__dict__, "strength_price": 1.75, "focus_price": 0.4})
+    base = {
+        "coverage": 0.5,
+        "density": 0.1,
+        "strength": 0.5,
+        "focus": 1.0,
+        "targeting": "homogeneous",
+    }
+    assert contact_premium(base, costs) == 1.75 * 0.25
+    assert contact_premium({**base, "focus": 8.0}, costs) == 1.75 * 0.25  # homogeneous
+    sharp = {**base, "focus": 8.0, "targeting": "personalized"}
+    assert math.isclose(contact_premium(sharp, costs), 1.75 * 0.25 + 0.4 * math.log(8))
+    assert platform_estimate({**base, "strength": 1.0}, costs) > platform_estimate(base, costs)
+    assert cfg.strength_price == 1.75 and cfg.focus_price == 0.4  # the calibrated prices
+    room = _room(tmp_path)
+    sid, codes = _session(room, 2, customers="500")
+    _submit(room, sid, 0, codes[0], {**WEAK, "strength": "1"})
+    _submit(room, sid, 1, codes[1], {**WEAK, "strength": "0.5"})
+    for team, strength in ((0, 1.0), (1, 0.5)):
+        res = room.store.results(sid, team)[1]["team"]
+        unit = res["costs"]["cost_per_contact"] * 1.75 * strength**2
+        assert math.isclose(res["round_premium"], res["round_contacts"] * unit)
+        assert math.isclose(res["premium"], res["round_premium"])
+        assert math.isclose(res["round_profit"], res["round_revenue"] - res["round_cost"])
+        assert res["round_platform_cost"] <= res["round_cost"]
+    strong, weak = (room.store.results(sid, t)[1]["team"] for t in (0, 1))
+    assert strong["round_premium"] > 3 * weak["round_premium"]  # 1^2 against 0.5^2
+    html = debrief_body(room.config(sid), sid, ["Strong", "Weak"], _results(room, sid))
+    lesson = html.split("data-testid=lesson>")[1].split("</ul>")[0]
+    assert lesson.count("<li") == 2 and "spent" in lesson and "a round on its platform" in lesson
+    assert "behind" in lesson and "by exclusion" in lesson and "by omission" in lesson
 
 
 def _results(room: Classroom, sid: str) -> list[list[dict[str, Any]]]:
@@ -267,8 +329,14 @@ def test_codes_are_unguessable_and_distinct(tmp_path: Path) -> None:
     sid, codes = _session(room, 5)
     assert len(set(codes)) == 5 and all(len(c) >= 20 for c in codes)
     assert room.key not in codes and len(room.key) >= 20
-    assert _room(tmp_path).key == room.key  # the trainer's key survives a restart
+    joins = [str(t["joincode"]) for t in room.store.teams(sid)]
+    assert len(set(joins)) == 5 and all(len(j) == 6 and j.isalnum() and j.isupper() for j in joins)
+    assert not set("01OIL") & set("".join(joins))  # no characters a student misreads
+    found = room.store.team_by_join_code(joins[3].lower())
+    assert found is not None and found["idx"] == 3
     assert len(_results(room, sid)) == 5
+    room.close()
+    assert _room(tmp_path).key == room.key  # the trainer's key survives a restart
 
 
 def test_numbers_do_not_depend_on_the_worker_threads(tmp_path: Path) -> None:
@@ -277,7 +345,7 @@ def test_numbers_do_not_depend_on_the_worker_threads(tmp_path: Path) -> None:
         room = Classroom(tmp_path / f"w{workers}.sqlite", workers=workers)
         sid, codes = _session(room, 3, rounds="1")
         for i, form in enumerate((STRONG, WEAK, {**WEAK, "density": "0.1"})):
-            room.submit(sid, i, codes[i], form)
+            _submit(room, sid, i, codes[i], form)
         outcomes.append(_results(room, sid))
         room.close()
     assert outcomes[0] == outcomes[1]
@@ -292,8 +360,8 @@ def test_debrief_splits_the_missed_opportunities_by_round(tmp_path: Path) -> Non
     room = _room(tmp_path)
     sid, codes = _session(room, 2, rounds="2")
     for form in (WEAK, STRONG):
-        room.submit(sid, 0, codes[0], form)
-        room.submit(sid, 1, codes[1], WEAK)
+        _submit(room, sid, 0, codes[0], form)
+        _submit(room, sid, 1, codes[1], WEAK)
     results = _results(room, sid)
     html = debrief.debrief_page(room.config(sid), sid, ["A", "B"], results)
     for name, history in zip(("A", "B"), results, strict=True):
@@ -319,12 +387,12 @@ def test_a_session_keeps_its_scenario_when_the_file_goes(tmp_path: Path) -> None
     room = _room(tmp_path)
     sid, codes = _session(room, 1, scenario=str(path))
     assert room.store.results(sid, 0)[0]["team"]["platform"]["coverage"] == 0.6
-    room.submit(sid, 0, codes[0], WEAK)
+    _submit(room, sid, 0, codes[0], WEAK)
     path.unlink()  # moved away between two lessons
     room.close()
     again = _room(tmp_path)
     assert again.resume() == [sid]
-    again.submit(sid, 0, codes[0], STRONG)
+    _submit(again, sid, 0, codes[0], STRONG)
     assert again.state(sid)["round"] == 3
     assert again.state(sid)["note"] == "Resumed from the database by replaying 1 round(s)."
 
@@ -334,7 +402,7 @@ def test_a_replay_that_differs_from_the_stored_results_is_reported(tmp_path: Pat
 
     room = _room(tmp_path)
     sid, codes = _session(room, 1)
-    room.submit(sid, 0, codes[0], WEAK)
+    _submit(room, sid, 0, codes[0], WEAK)
     room.close()
     stored = room.store.results(sid, 0)[1]
     stored["team"]["profit"] += 1.0  # as if the engine had changed since round 1
@@ -353,15 +421,15 @@ def test_a_round_that_fails_goes_back_to_open(tmp_path: Path, monkeypatch: Any) 
 
     room = _room(tmp_path)
     sid, codes = _session(room, 2)
-    room.submit(sid, 0, codes[0], WEAK)
+    _submit(room, sid, 0, codes[0], WEAK)
 
     def broken(self: game.TeamGame, decision: dict[str, Any]) -> dict[str, Any]:
         raise RuntimeError("engine failure")
 
     monkeypatch.setattr(game.TeamGame, "play", broken)
     with pytest.raises(RuntimeError):
-        room.submit(sid, 1, codes[1], STRONG)
-    assert room.state(sid) == {"round": 1, "status": "open", "submitted": [0, 1], "note": ""}
+        _submit(room, sid, 1, codes[1], STRONG)
+    assert _state(room, sid) == {"round": 1, "status": "open", "submitted": [0, 1], "note": ""}
     assert [len(room.store.results(sid, i)) for i in (0, 1)] == [1, 1]
     monkeypatch.undo()
     assert room.run_round(sid) is not None  # the trainer closes it again: it runs
@@ -371,13 +439,14 @@ def test_a_round_that_fails_goes_back_to_open(tmp_path: Path, monkeypatch: Any) 
 def test_a_round_interrupted_by_a_stop_is_reopened_at_start_up(tmp_path: Path) -> None:
     room = _room(tmp_path)
     sid, codes = _session(room, 2)
-    room.submit(sid, 0, codes[0], WEAK)
+    _submit(room, sid, 0, codes[0], WEAK)
     assert room.store.claim_round(sid, 1)  # the server stops while round 1 runs
     assert not room.store.claim_round(sid, 1)  # nobody else may start it meanwhile
+    room.close()
     reader = Classroom(tmp_path / "c.sqlite", serve=False)  # a debrief: leaves it alone
     assert reader.interrupted == [] and reader.state(sid)["status"] == "running"
     again = _room(tmp_path)
     assert again.interrupted == [sid]
-    assert again.state(sid) == {"round": 1, "status": "open", "submitted": [0], "note": ""}
-    again.submit(sid, 1, codes[1], STRONG)
+    assert _state(again, sid) == {"round": 1, "status": "open", "submitted": [0], "note": ""}
+    _submit(again, sid, 1, codes[1], STRONG)
     assert again.state(sid)["round"] == 2

@@ -7,9 +7,12 @@ Modules:
     game: one team's model, how a decision is applied and what a round's result holds.
     store: the SQLite database of sessions, teams, decisions and results.
     service: sessions as a whole (create, submit, close and run rounds, resume by replay).
-    layout: the shared HTML pieces (page shell, formats, poll, inline SVG charts).
-    pages: a team's page and the trainer's pages.
-    debrief: the leaderboard and every team's beliefs against the truth (the report).
+    layout: the shared HTML pieces (page shell, formats, poll and timer, inline SVG charts).
+    pages: a team's page (decision form with help per lever, history, profit explained).
+    trainer: the trainer's pages (sessions, a session, confirm close) and the projector.
+    debrief: the leaderboard, the lesson in money, every team's beliefs against the truth.
+    access: cookies in place of codes, CSRF tokens, bodies measured before they are read.
+    network: the address students reach, the Host names answered, QR codes.
     server: the Starlette application serving them.
     cli: the ``demandsim classroom`` command.
 """

@@ -30,6 +30,20 @@ FIELD_LABELS = {
     "focus": "Focus (weight of a believed open need, personalized targeting)",
     "targeting": "Targeting",
 }
+#: one line per lever, in the words of the concept: what it does and what it costs
+FIELD_HELP = {
+    "coverage": "How many of your standard's customers your platform keeps records on. "
+    "Outside it a need is never seen (missed by exclusion). Each record costs every step.",
+    "density": "How often you contact a covered customer. More contacts find changes sooner "
+    "(fewer misses by omission) but every contact costs.",
+    "strength": "How well a contact reads what changed. A weak read leaves your records wrong "
+    "however often you contact.",
+    "focus": "With personalized targeting, how much contacts go to customers you believe have "
+    "an open need. Sharper focus finds those needs sooner but can miss what you do not yet "
+    "believe.",
+    "targeting": "Homogeneous: contacts spread over everyone covered. Personalized: contacts "
+    "steered by your records (by focus).",
+}
 TARGETING = ("homogeneous", "personalized")
 MAX_TEAMS = 60
 MAX_ROUNDS = 52
@@ -81,6 +95,12 @@ class SessionConfig:
     targeting: tuple[str, ...] = TARGETING
     #: whether teams may start product developments
     development: bool = True
+    #: the classroom's premium on a contact, as multiples of the scenario's contact cost:
+    #: ``strength_price x strength^2 + focus_price x ln(focus)`` (focus: personalized only).
+    #: Calibrated on the lesson plan's class (benchmarks/classroom_prices.py) so that no
+    #: setting dominates: reading well and contacting often are alternatives with a price.
+    strength_price: float = 1.75
+    focus_price: float = 0.4
     #: the scenario as loaded when the session was created (plain data): the models are
     #: built from it, so a scenario file edited or moved later does not change a replay
     scenario_data: dict[str, Any] | None = None
@@ -175,13 +195,27 @@ class Costs:
     development_cost: float
     steps: int
     lead_time: int = 0  # steps from the start of a development to its launch
+    strength_price: float = 0.0  # the classroom's premium on a contact (``contact_premium``)
+    focus_price: float = 0.0
+
+
+def contact_premium(platform: dict[str, Any], costs: Costs) -> float:
+    """What the classroom adds to a contact's cost, as a multiple of the scenario's: a
+    stronger read costs more (``strength_price x strength^2``), and so does a sharper
+    personalized focus (``focus_price x ln(focus)``; nothing at focus 1 or homogeneous)."""
+    premium = costs.strength_price * float(platform["strength"]) ** 2
+    if platform["targeting"] == "personalized":
+        premium += costs.focus_price * math.log(max(float(platform["focus"]), 1.0))
+    return premium
 
 
 def platform_estimate(platform: dict[str, Any], costs: Costs) -> float:
-    """Expected platform cost of a round: records kept plus contacts made. Personalized
-    targeting makes the same expected number of contacts as homogeneous targeting."""
+    """Expected platform cost of a round: records kept plus contacts made, each contact
+    at the scenario's cost times (1 + the classroom's premium). Personalized targeting
+    makes the same expected number of contacts as homogeneous targeting."""
     covered = platform["coverage"] * costs.eligible
-    per_step = covered * (costs.cost_per_record + platform["density"] * costs.cost_per_contact)
+    contact = costs.cost_per_contact * (1 + contact_premium(platform, costs))
+    per_step = covered * (costs.cost_per_record + platform["density"] * contact)
     return costs.steps * per_step
 
 

@@ -24,21 +24,33 @@ EVENT_LABELS = {
 }
 
 
-def leaderboard(names: list[str], last: list[dict[str, Any]]) -> tuple[str, list[int]]:
-    """The leaderboard table (ranked by cumulative profit) and the ranking."""
+def leaderboard(
+    names: list[str], last: list[dict[str, Any]], truth: bool = True
+) -> tuple[str, list[int]]:
+    """The leaderboard table (ranked by cumulative profit) and the ranking; ``truth``:
+    with the columns measured on the truth (market share, sigma level, density)."""
     order = sorted(range(len(names)), key=lambda i: -last[i]["team"]["profit"])
     rows = "".join(
         f"<tr><td>{rank}</td><td class=team-name>{esc(names[i])}</td>"
         f"<td>{fmt(last[i]['team']['profit'])}</td>"
-        f"<td>{fmt(last[i]['truth']['market_share'], 1, pct=True)}</td>"
-        f"<td>{fmt(last[i]['truth']['sigma_level'], 2)}</td>"
-        f"<td>{fmt(last[i]['truth']['marketing_density'], 1, pct=True)}</td></tr>"
+        + (
+            f"<td>{fmt(last[i]['truth']['market_share'], 1, pct=True)}</td>"
+            f"<td>{fmt(last[i]['truth']['sigma_level'], 2)}</td>"
+            f"<td>{fmt(last[i]['truth']['marketing_density'], 1, pct=True)}</td>"
+            if truth
+            else ""
+        )
+        + "</tr>"
         for rank, i in enumerate(order, start=1)
+    )
+    heads = (
+        "<th>true market share</th><th>sigma level (shifted)</th><th>marketing density</th>"
+        if truth
+        else ""
     )
     table = (
         "<table data-testid=leaderboard><tr><th>rank</th><th>team</th><th>cumulative profit</th>"
-        "<th>true market share</th><th>sigma level (shifted)</th><th>marketing density</th></tr>"
-        f"{rows}</table>"
+        f"{heads}</tr>{rows}</table>"
     )
     return table, order
 
@@ -149,6 +161,62 @@ def team_truth(name: str, history: list[dict[str, Any]]) -> str:
     )
 
 
+def lesson(names: list[str], results: list[list[dict[str, Any]]]) -> str:
+    """The lesson in money, one line per team: what its platform cost a round, what it
+    missed (by exclusion and omission, and how late it saw changes), and how far that
+    left it behind the best team, in money and in percent."""
+    played = len(results[0]) - 1
+    if not played:
+        return ""
+    profit = [r[-1]["team"]["profit"] for r in results]
+    best = max(range(len(names)), key=lambda i: profit[i])
+
+    def platform(i: int) -> float:
+        rounds = results[i][1:]
+        return (
+            sum(
+                float(h["team"].get("round_platform_cost", h["team"]["round_cost"])) for h in rounds
+            )
+            / played
+        )
+
+    lines = []
+    for i in sorted(range(len(names)), key=lambda i: -profit[i]):
+        tr, p = results[i][-1]["truth"], results[i][-1]["team"]["platform"]
+        lag = tr["detection_lag_median"]
+        seen = f"; median detection lag {lag:.0f} steps" if isinstance(lag, int | float) else ""
+        head = (
+            f"<b>{esc(names[i])}</b> spent {platform(i):,.0f} a round on its platform "
+            f"(coverage {p['coverage']:g}, density {p['density']:g}, strength "
+            f"{p['strength']:g}, {esc(p['targeting'])}, focus {p['focus']:g}; premium for "
+            f"strength and focus {results[i][-1]['team'].get('premium', 0) / played:,.0f} a round)"
+        )
+        missed = (
+            f"missed {tr['exclusion_defects']:,} opportunities by exclusion and "
+            f"{tr['omission_defects']:,} by omission (sigma level {fmt(tr['sigma_level'], 2)}"
+            f"{seen})"
+        )
+        if i == best:
+            tail = f"and finished first with {profit[i]:,.0f}."
+        else:
+            gap = profit[best] - profit[i]
+            pct = gap / abs(profit[best]) if profit[best] else float("nan")
+            saved = platform(best) - platform(i)
+            spent = f"saved {saved:,.0f}" if saved >= 0 else f"spent {-saved:,.0f} more"
+            tail = (
+                f"and finished {gap:,.0f} ({100 * pct:.0f}%) behind {esc(names[best])}: it "
+                f"{spent} a round on its platform against {esc(names[best])}."
+            )
+        lines.append(f"<li data-team-lesson='{esc(names[i])}'>{head}, {missed}, {tail}</li>")
+    return (
+        "<h2>The lesson in money</h2><ul data-testid=lesson>" + "".join(lines) + "</ul>"
+        "<p class=note>Density buys contacts (changes seen sooner: fewer misses by omission), "
+        "strength buys correct reads at each contact, coverage buys sight of the customer at "
+        "all (fewer misses by exclusion); each has a price. The sigma level counts the "
+        "opportunities missed per million (with the 1.5σ shift).</p>"
+    )
+
+
 def debrief_body(
     cfg: SessionConfig, sid: str, names: list[str], results: list[list[dict[str, Any]]]
 ) -> str:
@@ -163,7 +231,7 @@ def debrief_body(
         f"<h2>Leaderboard after round {played}</h2>{board}"
         "<p class=note>Sigma level with the conventional 1.5σ shift (3.4 defects per million "
         "opportunities is 6σ). Share and sigma level are measured on the truth.</p>"
-        f"<h2>Cumulative profit by round</h2>{chart}"
+        f"{lesson(names, results)}<h2>Cumulative profit by round</h2>{chart}"
         "<h2>Beliefs against the truth</h2>"
         + "".join(team_truth(names[i], results[i]) for i in order)
     )

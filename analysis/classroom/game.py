@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from analysis.classroom.config import Costs, SessionConfig
+from analysis.classroom.config import Costs, SessionConfig, contact_premium
 
 # need states of ``sim.state`` (NONE, LATENT, ACTIVE, SERVED), as the records use them
 LATENT, ACTIVE, SERVED = 1, 2, 3
@@ -91,6 +91,8 @@ def costs(model: Any, cfg: SessionConfig) -> Costs:
         development_cost=float(f.spec.strategy.development_cost),
         steps=cfg.steps_per_round,
         lead_time=int(f.spec.strategy.lead_time_weeks),
+        strength_price=cfg.strength_price,
+        focus_price=cfg.focus_price,
     )
 
 
@@ -137,8 +139,15 @@ def _num(x: Any) -> float | str | None:
     return x if math.isfinite(x) else ("inf" if x > 0 else "-inf")
 
 
-def snapshot(model: Any, before: dict[str, float], cfg: SessionConfig) -> dict[str, Any]:
-    """The result of a round just run: ``team`` (beliefs and own accounts) and ``truth``."""
+def snapshot(
+    model: Any,
+    before: dict[str, float],
+    cfg: SessionConfig,
+    premium: tuple[float, float] = (0.0, 0.0),
+) -> dict[str, Any]:
+    """The result of a round just run: ``team`` (beliefs and own accounts) and ``truth``.
+    ``premium``: the classroom's charges on contacts (so far, this round), which the
+    team's costs and profit include (the model's own accounts do not know them)."""
     f = model.firm_list[0].book
     rec, st, m = f.records, model.state, model.market
     T = int(m.n_tiers)
@@ -178,13 +187,18 @@ def snapshot(model: Any, before: dict[str, float], cfg: SessionConfig) -> dict[s
     round_cost = (now["contact_cost"] - before["contact_cost"]) + (
         now["development_cost"] - before["development_cost"]
     )
+    premium_total, round_premium = premium
+    round_cost += round_premium
     s = model.summary()
     launches = [la for la in s["launches"] if la["firm"] == f.name]
     team = {
         "step": int(model.t),
         "revenue": now["revenue"],
-        "total_cost": now["contact_cost"] + now["development_cost"],
-        "profit": now["revenue"] - now["contact_cost"] - now["development_cost"],
+        "total_cost": now["contact_cost"] + now["development_cost"] + premium_total,
+        "profit": now["revenue"] - now["contact_cost"] - now["development_cost"] - premium_total,
+        "round_platform_cost": now["contact_cost"] - before["contact_cost"] + round_premium,
+        "round_premium": round_premium,
+        "premium": premium_total,
         "round_revenue": round_revenue,
         "round_cost": round_cost,
         "round_profit": round_revenue - round_cost,
@@ -236,6 +250,7 @@ class TeamGame:
         self.cfg = cfg
         self.model = build_model(cfg)
         self.rounds = 0
+        self.premium = 0.0  # the classroom's charges on contacts so far
 
     def costs(self) -> Costs:
         return costs(self.model, self.cfg)
@@ -250,4 +265,8 @@ class TeamGame:
             model.start_development(0, category, tier)
         model.run(self.cfg.steps_per_round)
         self.rounds += 1
-        return snapshot(model, before, self.cfg)
+        contacts = accounts(model)["contacts"] - before["contacts"]
+        unit = self.costs().cost_per_contact * contact_premium(decision["platform"], self.costs())
+        charge = contacts * unit
+        self.premium += charge
+        return snapshot(model, before, self.cfg, (self.premium, charge))

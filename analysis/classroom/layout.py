@@ -23,6 +23,9 @@ input[type=number]{width:7em}.team{border:1px solid #ddd;border-radius:6px;paddi
 .grid{display:grid;grid-template-columns:1fr 1fr;gap:1em}.bar-b{fill:#4a7bd0}.bar-t{fill:#d0704a}
 .legend span{display:inline-block;width:.8em;height:.8em;margin:0 .3em 0 1em}
 code{background:#f4f4f4;padding:0 .2em}td.team-name{text-align:left}
+.timer{font-weight:bold}.late{color:#b00}.help{color:#555;font-size:.85em;margin:0 0 .4em 1.5em}
+.join{font-family:monospace;font-size:1.4em;letter-spacing:.1em}
+.projector{font-size:1.6em}.projector table{font-size:1em}
 """
 
 
@@ -59,21 +62,42 @@ def message(text: str | None, error: bool = False) -> str:
     return f"<div class='msg {cls}' data-testid=message>{esc(text)}</div>"
 
 
-def poll(url: str, current: dict[str, Any], target: str) -> str:
-    """Go to ``target`` (the page's own address, by GET: never a form resubmitted) when
-    the round, status or submissions change."""
+def poll(
+    url: str,
+    current: dict[str, Any],
+    target: str,
+    reload_on: tuple[str, ...] = ("note", "round", "status", "submitted"),
+) -> str:
+    """Follow the session: every 1.5 s read ``url`` (its state), update the round's timer
+    and the count of teams in place, and go to ``target`` (the page's own address, by
+    GET: never a form resubmitted) when a field of ``reload_on`` changes. A team page
+    reloads on the round and status only, so a draft survives other teams' submits."""
+    keys = sorted(reload_on)
+    now = {k: current.get(k) for k in keys}
     return (
-        f"const cur={json.dumps(json.dumps(current, sort_keys=True, separators=(',', ':')))},T={json.dumps(target)};"
+        f"let DL={json.dumps(current.get('deadline'))},OFF=0;"
+        "function tick(){const e=document.getElementById('timer');if(!e)return;"
+        "if(DL==null){e.textContent='no deadline set';e.className='timer';return;}"
+        "const r=Math.max(0,Math.round(DL-(Date.now()/1000+OFF)));"
+        "e.textContent=r>0?Math.floor(r/60)+':'+String(r%60).padStart(2,'0')+' left':'time is up';"
+        "e.className=r>60?'timer':'timer late';}tick();setInterval(tick,1000);"
+        f"const cur={json.dumps(json.dumps(now, sort_keys=True, separators=(',', ':')))},"
+        f"T={json.dumps(target)},K={json.dumps(keys)};"
         f"setInterval(async()=>{{try{{const r=await fetch({json.dumps(url)});"
-        "if(!r.ok)return;const s=await r.json();"
-        "const k=JSON.stringify({note:s.note,round:s.round,status:s.status,submitted:s.submitted},"
-        "['note','round','status','submitted']);"
+        "if(!r.ok)return;const s=await r.json();DL=s.deadline;OFF=s.now-Date.now()/1000;tick();"
+        "document.querySelectorAll('[data-live=submitted]').forEach(e=>e.textContent=s.submitted.length);"
+        "const o={};K.forEach(k=>o[k]=s[k]);const k=JSON.stringify(o);"
         "if(k!==cur&&!document.querySelector('form.decide :focus'))location.replace(T);}catch(e){}},1500);"
     )
 
 
 def state_key(state: dict[str, Any]) -> dict[str, Any]:
-    return {k: state[k] for k in ("note", "round", "status", "submitted")}
+    return {k: state.get(k) for k in ("note", "round", "status", "submitted", "deadline")}
+
+
+def hidden(**fields: Any) -> str:
+    """Hidden inputs (the round a form was shown, its CSRF token)."""
+    return "".join(f"<input type=hidden name={k} value='{esc(v)}'>" for k, v in fields.items())
 
 
 # --------------------------------------------------------------------------- charts

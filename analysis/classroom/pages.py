@@ -1,9 +1,13 @@
-"""The classroom's pages: a team's page, the trainer's sessions and session page.
+"""A team's page: its decision form with one help line per lever, the round's timer,
+what its platform believes, its decisions and accounts round by round.
 
 A team's page is drawn from the ``team`` part of its results only: the ground
-truth (the ``truth`` part) reaches the trainer's session page and the debrief
-(``debrief``) alone. Both pages follow the session with a poll and move to their
-own address (by GET, never resubmitting a form) when the round moves on.
+truth (the ``truth`` part) reaches the trainer's pages, the projector once revealed,
+and the debrief (``debrief``) alone. The page follows the session with a poll,
+updates the count and the timer in place, and reloads (by GET, never resubmitting
+a form) only when the round or status moves on, so a draft survives other teams'
+submissions. Its form names the round it was shown and carries a CSRF token: the
+team's code travels in a cookie, never in the page's address.
 """
 
 from __future__ import annotations
@@ -11,9 +15,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from analysis.classroom.config import FIELD_LABELS, NUMERIC_FIELDS, TARGETING, SessionConfig
-from analysis.classroom.debrief import debrief_body
-from analysis.classroom.layout import bars_svg, esc, fmt, message, page, poll, state_key
+from analysis.classroom.config import (
+    FIELD_HELP,
+    FIELD_LABELS,
+    NUMERIC_FIELDS,
+    TARGETING,
+    SessionConfig,
+)
+from analysis.classroom.layout import bars_svg, esc, fmt, hidden, message, page, poll
 
 # --------------------------------------------------------------------------- team
 
@@ -22,7 +31,7 @@ def _decision_form(
     cfg: SessionConfig,
     sid: str,
     idx: int,
-    code: str,
+    csrf: str,
     team: dict[str, Any],
     rnd: int,
     chosen: dict[str, Any] | None,
@@ -38,6 +47,7 @@ def _decision_form(
             f"<label>{esc(FIELD_LABELS[f])}: <input type=number name={f} id=f-{f} "
             f"min={lo:g} max={hi:g} step={step} value={plat[f]:g} required> "
             f"<span class=note>{lo:g} – {hi:g}</span></label>"
+            f"<div class=help data-help={f}>{esc(FIELD_HELP[f])}</div>"
         )
     opts = "".join(
         f"<option{' selected' if t == plat['targeting'] else ''}>{t}</option>"
@@ -46,6 +56,7 @@ def _decision_form(
     )
     rows.append(
         f"<label>{FIELD_LABELS['targeting']}: <select name=targeting>{opts}</select></label>"
+        f"<div class=help data-help=targeting>{esc(FIELD_HELP['targeting'])}</div>"
     )
     if cfg.development:
         cells = team["open_cells"]
@@ -64,12 +75,14 @@ def _decision_form(
         )
     return (
         f"<form class=decide method=post action='/s/{sid}/team/{idx}/decide'>"
-        f"<input type=hidden name=code value='{esc(code)}'>{''.join(rows)}"
+        f"{hidden(csrf=csrf, round=rnd)}{''.join(rows)}"
         f"<p>Estimated cost this round: <b id=estimate>–</b> of your budget "
         f"<b>{cfg.budget:,.1f}</b> <span class=note>({costs['steps']} steps × "
         f"{costs['eligible']:,} customers in your standard × coverage × (record "
-        f"{costs['cost_per_record']:g} + density × contact {costs['cost_per_contact']:g}))"
-        f"</span></p><button type=submit data-testid=submit>Submit decision for round {rnd}</button>"
+        f"{costs['cost_per_record']:g} + density × contact <b id=contact-price>–</b>)); a "
+        f"contact costs {costs['cost_per_contact']:g} × (1 + "
+        f"{costs.get('strength_price', 0):g} × strength² + "
+        f"{costs.get('focus_price', 0):g} × ln(focus) when personalized)</span></p><button type=submit data-testid=submit>Submit decision for round {rnd}</button>"
         "</form>"
     )
 
@@ -79,10 +92,15 @@ def _estimate_js(team: dict[str, Any]) -> str:
     return (
         f"const C={json.dumps(c)};function est(){{const v=n=>Number(document.getElementById('f-'+n).value);"
         "const d=document.querySelectorAll('input.dev:checked').length;"
-        "const e=C.steps*C.eligible*v('coverage')*(C.cost_per_record+v('density')*C.cost_per_contact)"
+        "const t=document.querySelector('select[name=targeting]').value;"
+        "const p=(C.strength_price||0)*v('strength')**2+(t==='personalized'?(C.focus_price||0)*"
+        "Math.log(Math.max(v('focus'),1)):0);"
+        "const e=C.steps*C.eligible*v('coverage')*(C.cost_per_record+v('density')*C.cost_per_contact*(1+p))"
         "+d*C.development_cost;document.getElementById('estimate').textContent="
-        "e.toLocaleString('en',{maximumFractionDigits:1});}"
-        "document.querySelectorAll('form.decide input').forEach(i=>i.addEventListener('input',est));est();"
+        "e.toLocaleString('en',{maximumFractionDigits:1});"
+        "document.getElementById('contact-price').textContent=(C.cost_per_contact*(1+p)).toFixed(4);}"
+        "document.querySelectorAll('form.decide input,form.decide select')"
+        ".forEach(i=>i.addEventListener('input',est));est();"
     )
 
 
@@ -101,20 +119,81 @@ def believed_table(team: dict[str, Any]) -> str:
     )
 
 
+def _costs_split(h: dict[str, Any]) -> tuple[float, float]:
+    """(platform, developments) booked in a round."""
+    platform = float(h.get("round_platform_cost", h["round_cost"]))
+    return platform, float(h["round_cost"]) - platform
+
+
+def profit_change(history: list[dict[str, Any]]) -> str:
+    """The last round's profit explained in money: revenue and sales, the platform's
+    cost (and the premium on strength and focus in it), developments booked; and how
+    each moved against the round before."""
+    if len(history) < 2:
+        return ""
+    now, r = history[-1], len(history) - 1
+    platform, dev = _costs_split(now)
+    text = (
+        f"Round {r}: profit <b>{now['round_profit']:,.0f}</b> = revenue "
+        f"{now['round_revenue']:,.0f} ({now['round_sales']:,} sales) − platform "
+        f"{platform:,.0f} (of which {now.get('round_premium', 0):,.0f} for strength and "
+        f"focus) − developments {dev:,.0f}."
+    )
+    if r >= 2:
+        before = history[-2]
+        b_platform, b_dev = _costs_split(before)
+        d_profit = now["round_profit"] - before["round_profit"]
+        text += (
+            f" Against round {r - 1} it {'rose' if d_profit >= 0 else 'fell'} by "
+            f"<b>{abs(d_profit):,.0f}</b>: revenue {now['round_revenue'] - before['round_revenue']:+,.0f} "
+            f"({now['round_sales'] - before['round_sales']:+,} sales), platform "
+            f"{platform - b_platform:+,.0f}, developments {dev - b_dev:+,.0f}."
+        )
+    return f"<p data-testid=profit-change>{text}</p>"
+
+
+def history_table(history: list[dict[str, Any]], decisions: list[dict[str, Any]]) -> str:
+    """A team's decisions and accounts round by round (``decisions[r-1]`` ran round r)."""
+    rows = []
+    for r, h in enumerate(history):
+        if r == 0:
+            continue
+        d = decisions[r - 1] if r - 1 < len(decisions) else {}
+        p = h["platform"]
+        how = "kept (no submit)" if d.get("carried") else "submitted"
+        rows.append(
+            f"<tr><td>{r}</td><td>{p['coverage']:g} / {p['density']:g} / {p['strength']:g} / "
+            f"{p['focus']:g} / {esc(p['targeting'])}</td><td>{how}</td>"
+            f"<td>{esc(', '.join(d.get('develop') or [])) or '–'}</td>"
+            f"<td>{h['round_sales']:,}</td><td>{fmt(h['round_revenue'])}</td>"
+            f"<td>{fmt(h['round_cost'])}</td><td>{fmt(h['round_profit'])}</td>"
+            f"<td>{fmt(h['profit'])}</td></tr>"
+        )
+    return (
+        "<table data-testid=accounts><tr><th>round</th><th>coverage / density / strength / "
+        "focus / targeting</th><th>decision</th><th>developments</th><th>sales</th>"
+        "<th>revenue</th><th>costs</th><th>profit</th><th>cumulative profit</th></tr>"
+        f"{''.join(rows)}</table>"
+    )
+
+
 def team_page(
     cfg: SessionConfig,
     sid: str,
     idx: int,
     name: str,
-    code: str,
+    csrf: str,
     state: dict[str, Any],
     history: list[dict[str, Any]],
     chosen: dict[str, Any] | None,
     msg: str | None = None,
     error: bool = False,
+    decisions: list[dict[str, Any]] | None = None,
+    board: str = "",
 ) -> str:
-    """A team's page: its decision form and what its platform believes. ``history`` holds
-    the ``team`` part of each round's result only."""
+    """A team's page: its decision form, the round's timer, what its platform believes,
+    its decisions and accounts so far, and the leaderboard if the trainer shows it.
+    ``history`` holds the ``team`` part of each round's result only."""
     team = history[-1]
     rnd, status = state["round"], state["status"]
     if status == "finished":
@@ -127,19 +206,11 @@ def team_page(
             "submitted (you may change it until the round runs)" if chosen else "not submitted yet"
         )
         head = f"Round {rnd} of {cfg.rounds}: your decision is {got}."
-        form = _decision_form(cfg, sid, idx, code, team, rnd, chosen)
+        form = _decision_form(cfg, sid, idx, csrf, team, rnd, chosen)
         script = _estimate_js(team)
     played = len(history) - 1
-    acc_rows = "".join(
-        f"<tr><td>{r}</td><td>{h['step']}</td><td>{h['round_sales']:,}</td>"
-        f"<td>{fmt(h['round_revenue'])}</td><td>{fmt(h['round_cost'])}</td>"
-        f"<td>{fmt(h['round_profit'])}</td><td>{fmt(h['profit'])}</td></tr>"
-        for r, h in enumerate(history)
-        if r > 0
-    )
     accounts = (
-        "<table data-testid=accounts><tr><th>round</th><th>step</th><th>sales</th><th>revenue</th>"
-        f"<th>costs</th><th>profit</th><th>cumulative profit</th></tr>{acc_rows}</table>"
+        profit_change(history) + history_table(history, decisions or [])
         if played
         else "<p class=note>No round played yet.</p>"
     )
@@ -155,8 +226,18 @@ def team_page(
     body = (
         f"<h1 data-testid=team-name>{esc(name)}</h1><p class=note>{esc(cfg.name)} · session "
         f"{esc(sid)} · after round {played}, step {team['step']}</p>"
-        f"<p data-testid=status><b>{esc(head)}</b></p>{message(msg, error)}{form}"
-        "<h2>What your platform believes</h2>"
+        f"<p data-testid=status><b>{esc(head)}</b></p>"
+        f"<p>Round timer: <span id=timer class=timer data-testid=timer>–</span> · "
+        f"<span data-live=submitted>{len(state['submitted'])}</span> of {state['teams']} teams "
+        f"submitted</p>{message(msg, error)}{form}"
+        + (
+            f"<p><a data-testid=team-debrief href='/s/{sid}/team/{idx}/debrief.html'>"
+            "Open the debrief</a> (released by your trainer)</p>"
+            if state.get("revealed")
+            else ""
+        )
+        + (f"<h2>Leaderboard</h2>{board}" if board else "")
+        + "<h2>What your platform believes</h2>"
         f"<p>Your platform covers <b>{team['covered']:,}</b> customers and has records on "
         f"<b>{team['known']:,}</b>. Of the customers it believes served, it believes "
         f"<b data-testid=believed-share>{fmt(team['believed_share'], 1, pct=True)}</b> buy from you.</p>"
@@ -166,112 +247,8 @@ def team_page(
         f"<h2>Your accounts</h2>{accounts}"
         + (f"<h3>Your launches</h3><ul>{launches}</ul>" if launches else "")
     )
-    here = f"/s/{sid}/team/{idx}?code={code}"
-    follow = poll(f"/s/{sid}/team/{idx}/data.json?code={code}", state_key(state), here)
+    here = f"/s/{sid}/team/{idx}"
+    follow = poll(
+        f"{here}/data.json", state, here, reload_on=("round", "status", "revealed", "board")
+    )
     return page(f"{name} · {cfg.name}", body, script + follow)
-
-
-# --------------------------------------------------------------------------- trainer
-
-
-def trainer_session_page(
-    cfg: SessionConfig,
-    sid: str,
-    key: str,
-    teams: list[dict[str, Any]],
-    state: dict[str, Any],
-    results: list[list[dict[str, Any]]],
-    base_url: str,
-    msg: str | None = None,
-    error: bool = False,
-) -> str:
-    rnd, status = state["round"], state["status"]
-    names = [t["name"] for t in teams]
-    links = "".join(
-        f"<tr><td>{esc(t['name'])}</td><td>{'submitted' if t['idx'] in state['submitted'] else '–'}</td>"
-        f"<td><a class=team-link href='/s/{sid}/team/{t['idx']}?code={esc(t['code'])}'>"
-        f"{esc(base_url)}/s/{sid}/team/{t['idx']}?code={esc(t['code'])}</a></td></tr>"
-        for t in teams
-    )
-    close = (
-        f"<form method=post action='/s/{sid}/close'><input type=hidden name=key value='{esc(key)}'>"
-        f"<button data-testid=close-round>Close round {rnd} and run it now</button> "
-        "<span class=note>(teams that did not submit keep their platform)</span></form>"
-        if status == "open"
-        else ""
-    )
-    head = (
-        "All rounds played."
-        if status == "finished"
-        else f"Round {rnd} of {cfg.rounds}: {len(state['submitted'])} of {len(teams)} teams submitted ({status})."
-    )
-    note = f"<p class=note data-testid=note>{esc(state['note'])}</p>" if state["note"] else ""
-    played = len(results[0]) - 1
-    debrief = (
-        debrief_body(cfg, sid, names, results)
-        + f"<p><a data-testid=debrief-link href='/s/{sid}/debrief.html?key={esc(key)}'>"
-        "Download the debrief report (one self-contained HTML file)</a></p>"
-        if played
-        else "<p class=note>The leaderboard and the debrief appear after the first round.</p>"
-    )
-    body = (
-        f"<p><a href='/?key={esc(key)}'>All sessions</a></p><h1>{esc(cfg.name)}</h1>"
-        f"<p class=note>Session {esc(sid)} · scenario {esc(cfg.scenario)} · seed {cfg.seed} · "
-        f"{cfg.customers:,} customers · {cfg.steps_per_round} steps a round · budget "
-        f"{cfg.budget:,.0f} a round</p><p data-testid=status><b>{esc(head)}</b></p>{note}"
-        f"{message(msg, error)}{close}<h2>Team links</h2><p class=note>Give each team its own "
-        f"link: the code in it opens that team's page only.</p><table>{links}</table>{debrief}"
-    )
-    return page(
-        f"Trainer · {cfg.name}",
-        body,
-        poll(f"/s/{sid}/state.json?key={key}", state_key(state), f"/s/{sid}?key={key}"),
-    )
-
-
-def trainer_home(
-    key: str,
-    sessions: list[dict[str, Any]],
-    scenarios: list[str],
-    msg: str | None = None,
-    error: bool = False,
-) -> str:
-    rows = "".join(
-        f"<tr><td><a href='/s/{esc(s['id'])}?key={esc(key)}'>{esc(s['name'])}</a></td>"
-        f"<td>{esc(s['id'])}</td><td>{esc(s['status'])}</td><td>{s['round']}</td></tr>"
-        for s in sessions
-    )
-    opts = "".join(f"<option>{esc(n)}</option>" for n in scenarios)
-    bounds = "".join(
-        f"<label>{esc(FIELD_LABELS[f])}: from <input type=number step=any name={f}_min> "
-        f"to <input type=number step=any name={f}_max></label>"
-        for f in NUMERIC_FIELDS
-    )
-    form = (
-        f"<form class=create method=post action='/sessions'><input type=hidden name=key value='{esc(key)}'>"
-        "<label>Name <input name=name value='Class session'></label>"
-        f"<label>Scenario <input name=scenario list=scenarios value=baseline></label>"
-        f"<datalist id=scenarios>{opts}</datalist>"
-        "<label>Seed <input type=number name=seed value=1></label>"
-        "<label>Customers <input type=number name=customers value=10000></label>"
-        "<label>Teams <input type=number name=teams value=4></label>"
-        "<label>Team names (optional, one a line) <textarea name=team_names rows=3></textarea></label>"
-        "<label>Rounds <input type=number name=rounds value=6></label>"
-        "<label>Steps per round <input type=number name=steps_per_round value=13></label>"
-        "<label>Budget per round <input type=number step=any name=budget value=1000></label>"
-        "<h3>What teams may set (empty: the scenario schema's bounds)</h3>"
-        f"{bounds}<label><input type=checkbox name=targeting_allowed value=homogeneous checked> "
-        "homogeneous targeting</label><label><input type=checkbox name=targeting_allowed "
-        "value=personalized checked> personalized targeting</label>"
-        "<label>Developments <select name=development><option>yes</option><option>no</option>"
-        "</select></label><button type=submit data-testid=create>Create session</button></form>"
-    )
-    body = (
-        "<h1>Classroom: trainer</h1>"
-        f"{message(msg, error)}<h2>Sessions</h2><table><tr><th>name</th><th>id</th><th>status</th>"
-        f"<th>round</th></tr>{rows}</table><h2>New session</h2>{form}"
-    )
-    return page(
-        "Classroom · trainer",
-        body.replace("<label>", "<label style='display:block;margin:.3em 0'>"),
-    )

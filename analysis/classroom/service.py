@@ -7,8 +7,12 @@ and seed; the replayed results are compared with the stored ones and the trainer
 is told whether they match. Pages are drawn from the stored results alone, so a
 restarted server answers at once and replays only when the next round runs.
 
-A round runs when every team has submitted, or when the trainer closes it; a team
-that did not submit keeps its last platform and starts no development. The teams'
+A round runs when every team has submitted, when the trainer closes it, or when its
+deadline passes; a team that did not submit keeps its last platform and starts no
+development. Every action that changes a session names the round it was shown
+(``round``): a decision or a close for any other round is refused (``Closed``) and
+changes nothing, and the same decision sent twice is recorded once. A server that
+restarts runs at once a round that every team had submitted. The teams'
 rounds run on a thread pool: the engine's compiled loops release the GIL, and each
 team's model is its own, so the numbers do not depend on the number of workers.
 """
@@ -69,19 +73,22 @@ class Classroom:
     """Every session in one database, and the models that play them."""
 
     def __init__(self, db: str | Path, workers: int | None = None, serve: bool = True) -> None:
-        """Open the database; ``serve``: this process serves the sessions, so a round
-        left running by a stopped server is reopened (a reader leaves it alone)."""
-        self.store = Store(db)
-        self.key = self.store.trainer_key()
+        """Open the database; ``serve``: this process serves the sessions, so it takes
+        the database's one-server lock and reopens a round left running by a stopped
+        server (a reader leaves both alone)."""
+        self.store = Store(db, serve=serve)
+        self.key = self.store.secret("trainer_key")
         self.interrupted = self.store.reopen_interrupted() if serve else []
         self.workers = workers or min(4, os.cpu_count() or 1)
         self.pool = ThreadPoolExecutor(self.workers, thread_name_prefix="classroom")
         self._games: dict[tuple[str, int], TeamGame] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
+        self.last_error = ""
 
     def close(self) -> None:
         self.pool.shutdown(wait=True)
+        self.store.close()
 
     # ------------------------------------------------------------------ access
     def is_trainer(self, key: str | None) -> bool:
@@ -135,31 +142,140 @@ class Classroom:
             "status": str(row["status"]),
             "submitted": sorted(self.store.submitted(sid, rnd)),
             "note": str(row["note"]),
+            "teams": len(self.store.teams(sid)),
+            "deadline": row["deadline"],
+            "board": bool(row["board"]),
+            "revealed": bool(row["revealed"]),
         }
 
+    def public_state(self, sid: str) -> dict[str, Any]:
+        """What a team page or the projector may know of the session's state (the
+        trainer's notes left out)."""
+        return {**self.state(sid), "note": ""}
+
+    def set_visibility(self, sid: str, form: dict[str, Any]) -> None:
+        """Show or hide the leaderboard (``board``), release or withdraw the debrief and
+        the truth on the projector (``revealed``): ``0`` or ``1``."""
+        self.config(sid)
+        flags = {}
+        for k in ("board", "revealed"):
+            if k in form:
+                v = str(form[k])
+                if v not in ("0", "1"):
+                    raise InputError(f"{k}={v!r}: must be 0 or 1")
+                flags[k] = int(v)
+        self.store.set_flags(sid, **flags)
+
     # ------------------------------------------------------------------ decisions
+    def check_round(self, sid: str, form: dict[str, Any], what: str) -> int:
+        """The round the page that sent ``form`` showed; ``Closed`` unless it is open."""
+        st = self.state(sid)
+        text = str(form.get("round") or "").strip()
+        if not text.isdigit():
+            raise InputError(
+                f"round={text!r}: the form must name the round it was shown (reload the page)"
+            )
+        shown = int(text)
+        if shown != st["round"] or st["status"] != "open":
+            if st["status"] == "finished":
+                now = "all rounds have been played"
+            elif shown == st["round"]:
+                now = f"round {shown} is running now, closed for decisions"
+            else:
+                now = f"the session is now at round {st['round']} ({st['status']})"
+            raise Closed(
+                f"{what} for round {shown} refused: {now}. Nothing was changed; "
+                "reload the page to see the current round."
+            )
+        return shown
+
     def submit(self, sid: str, idx: int, code: str | None, form: dict[str, Any]) -> str:
-        """Check and record a team's decision; run the round if it was the last one in.
+        """Check and record a team's decision for the round its page showed (``round``
+        in ``form``); run the round if it was the last one in. The same decision sent
+        again is recorded once.
 
         Returns:
             A one-line message for the team.
         """
         self.team(sid, idx, code)
         cfg = self.config(sid)
-        st = self.state(sid)
-        if st["status"] != "open":
-            raise Closed(f"round {st['round']}: not open for decisions ({st['status']})")
         last = self.store.results(sid, idx)[-1]["team"]
+        try:
+            rnd = self.check_round(sid, form, "Decision")
+        except Closed:
+            shown = int(str(form.get("round")))
+            if self._same(form, cfg, sid, idx, shown):
+                return f"Decision for round {shown} was already recorded; nothing changed."
+            raise
         decision = check_decision(form, cfg, Costs(**last["costs"]), last["open_cells"])
         try:
-            complete, n = self.store.submit(sid, idx, st["round"], decision)
-        except LookupError as exc:
-            raise Closed(str(exc)) from None
+            complete, n, same = self.store.submit(sid, idx, rnd, decision)
+        except LookupError:
+            # the round moved between the check and the write: the same answer as above
+            return self.submit(sid, idx, code, form)
         if complete:
-            self.run_round(sid, st["round"])
-            return f"Decision for round {st['round']} recorded; every team is in, the round ran."
+            self.run_round(sid, rnd)
+            return f"Decision for round {rnd} recorded; every team is in, the round ran."
         total = len(self.store.teams(sid))
-        return f"Decision for round {st['round']} recorded ({n} of {total} teams in)."
+        again = " (the same decision again: recorded once)" if same else ""
+        return f"Decision for round {rnd} recorded{again} ({n} of {total} teams in)."
+
+    def _same(self, form: dict[str, Any], cfg: SessionConfig, sid: str, idx: int, rnd: int) -> bool:
+        """Whether ``form`` is the decision the team already recorded for round ``rnd``
+        (a repeated submit that arrives after the round closed)."""
+        stored = self.store.decision(sid, idx, rnd)
+        results = self.store.results(sid, idx)
+        if stored is None or stored.get("carried") or not 0 < rnd < len(results) + 1:
+            return False
+        before = results[rnd - 1]["team"]
+        try:
+            decision = check_decision(form, cfg, Costs(**before["costs"]), before["open_cells"])
+        except InputError:
+            return False
+        return {k: decision[k] for k in ("platform", "develop")} == {
+            k: stored.get(k) for k in ("platform", "develop")
+        }
+
+    def close_round(self, sid: str, form: dict[str, Any]) -> float | None:
+        """The trainer closes the round the page showed (``round`` in ``form``) now."""
+        rnd = self.check_round(sid, form, "Close")
+        return self.run_round(sid, rnd)
+
+    def set_deadline(self, sid: str, form: dict[str, Any]) -> None:
+        """Start (``minutes`` > 0) or stop (0) the timer of the round the page showed; the
+        round closes by itself when it runs out (``close_expired``)."""
+        self.check_round(sid, form, "Timer")
+        text = str(form.get("minutes") or "0").strip()
+        try:
+            minutes = float(text)
+        except ValueError:
+            raise InputError(f"minutes={text!r}: not a number") from None
+        if not 0 <= minutes <= 240:
+            raise InputError(f"minutes={text}: must be between 0 and 240")
+        self.store.set_flags(sid, deadline=time.time() + 60 * minutes if minutes else None)
+
+    def close_expired(self, now: float | None = None) -> list[str]:
+        """Run every open round whose deadline has passed; the sessions that ran."""
+        now = time.time() if now is None else now
+        ran = []
+        for row in self.store.sessions():
+            due = row["status"] == "open" and row["deadline"] is not None
+            if due and row["deadline"] <= now and self.run_round(str(row["id"]), int(row["round"])):
+                ran.append(str(row["id"]))
+        return ran
+
+    def run_complete(self) -> list[str]:
+        """Run every open round that all teams have submitted (a server stopped before
+        it could); the sessions that ran."""
+        ran = []
+        for row in self.store.sessions():
+            sid, rnd = str(row["id"]), int(row["round"])
+            if row["status"] != "open":
+                continue
+            complete = len(self.store.submitted(sid, rnd)) == len(self.store.teams(sid))
+            if complete and self.run_round(sid, rnd) is not None:
+                ran.append(sid)
+        return ran
 
     # ------------------------------------------------------------------ rounds
     def _lock(self, sid: str) -> threading.Lock:
@@ -213,15 +329,23 @@ class Classroom:
             self.store.set_note(sid, " ".join(sorted(set(notes))))
         return seconds
 
-    def start_up(self) -> None:
+    def start_up(self, stop: threading.Event | None = None) -> None:
         """What a starting server does in the background while it already answers: load
         the engine's compiled kernels (one step of a tiny market, so that the first
-        session's creation does not wait for them), then ``resume``."""
+        session's creation does not wait for them), ``resume``, run the rounds every
+        team had submitted before the stop, then close rounds at their deadline each
+        second until ``stop`` is set."""
         from sim.model import DemandModel
 
         with _BUILD:
             DemandModel("baseline", rng=1, overrides={"run.customers": 64}).run(1)
         self.resume()
+        self.run_complete()
+        while stop is not None and not stop.wait(1.0):
+            try:
+                self.close_expired()
+            except InputError as exc:  # a full disk: said on the pages; try again
+                self.last_error = str(exc)
 
     def resume(self) -> list[str]:
         """Rebuild, by replay, the models of every session still being played, so the

@@ -1,7 +1,12 @@
 """The classroom database: sessions, teams and their codes, decisions, round results.
 
 SQLite through the standard library, in WAL mode so that pages read while a round
-is being written. Every change is one transaction; a submission takes the write
+is being written. The database holds the trainer's key and the teams' codes, so the
+file and its WAL files are readable by their owner only (0600), and one server at a
+time may use it: ``Store(serve=True)`` holds an OS lock (``flock``) on a ``.lock``
+file beside it for as long as the process lives, and a second server is refused.
+A write that the disk or the folder refuses (full, read-only) rolls back whole and
+is raised as ``StorageError``, one line for the trainer, never a half-written round. Every change is one transaction; a submission takes the write
 lock at its start (``BEGIN IMMEDIATE``), so concurrent submissions are serialised
 and exactly one of them sees the round complete. Whether a round may start is
 claimed by one conditional update (``open`` -> ``running``), so a round runs once
@@ -14,15 +19,21 @@ from. Nothing else needs to be kept to resume a session after a restart.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
+import os
 import secrets
 import sqlite3
+import string
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
+
+from sim.errors import InputError
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -32,13 +43,17 @@ CREATE TABLE IF NOT EXISTS sessions (
     config TEXT NOT NULL,
     round INTEGER NOT NULL DEFAULT 1,      -- the round teams are deciding (rounds + 1: over)
     status TEXT NOT NULL DEFAULT 'open',   -- open | running | finished
-    note TEXT NOT NULL DEFAULT ''          -- what the last replay found, for the trainer
+    note TEXT NOT NULL DEFAULT '',         -- what the last replay found, for the trainer
+    deadline REAL,                         -- when the open round closes by itself (epoch s)
+    board INTEGER NOT NULL DEFAULT 1,      -- 1: teams and the projector see the leaderboard
+    revealed INTEGER NOT NULL DEFAULT 0    -- 1: the truth and the debrief are released
 );
 CREATE TABLE IF NOT EXISTS teams (
     session TEXT NOT NULL REFERENCES sessions(id),
     idx INTEGER NOT NULL,
     name TEXT NOT NULL,
     code TEXT NOT NULL UNIQUE,
+    joincode TEXT UNIQUE,                  -- short code a student types or scans
     PRIMARY KEY (session, idx)
 );
 CREATE TABLE IF NOT EXISTS decisions (
@@ -68,18 +83,141 @@ CREATE TABLE IF NOT EXISTS rounds (
 """
 
 
+#: columns added since the first schema: (table, column, definition)
+MIGRATIONS = (
+    ("sessions", "deadline", "REAL"),
+    ("sessions", "board", "INTEGER NOT NULL DEFAULT 1"),
+    ("sessions", "revealed", "INTEGER NOT NULL DEFAULT 0"),
+    ("teams", "joincode", "TEXT"),
+)
+#: letters and digits a student cannot misread (no 0/O, 1/I/L)
+JOIN_ALPHABET = "".join(c for c in string.ascii_uppercase + string.digits if c not in "0O1IL")
+JOIN_LENGTH = 6  # 31**6: about 9e8 codes, for a class of at most 60 teams
+
+
 def new_code() -> str:
     """An unguessable code (128 bits from ``secrets``) for a link."""
     return secrets.token_urlsafe(16)
 
 
+def new_join_code() -> str:
+    """A short code a student types (``JOIN_LENGTH`` characters of ``JOIN_ALPHABET``)."""
+    return "".join(secrets.choice(JOIN_ALPHABET) for _ in range(JOIN_LENGTH))
+
+
+class StorageError(InputError):
+    """The disk or the folder refused a write (HTTP 507): nothing was recorded."""
+
+
+class Busy(InputError):
+    """Another server holds the database's lock."""
+
+
+def _storage_error(path: str, exc: sqlite3.Error) -> InputError:
+    """One line on why the database could not be written, for the trainer."""
+    text = str(exc).lower()
+    if "full" in text:
+        why = "the disk is full"
+    elif "readonly" in text or "read-only" in text:
+        why = "the database or its folder is read-only"
+    elif "unable to open" in text:
+        why = "its folder cannot be written (read-only or missing)"
+    elif "disk i/o" in text:
+        why = "the disk reported an error"
+    else:
+        return StorageError(f"database {path}: {exc}")
+    return StorageError(
+        f"database {path}: could not be written: {why} ({exc}). Nothing was recorded; "
+        "free space or fix the folder, then try again."
+    )
+
+
+def _private(path: str) -> None:
+    """Create ``path`` readable by its owner only (or make it so if it exists)."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    os.close(fd)
+    os.chmod(path, 0o600)
+
+
 class Store:
     """The database file, with one connection per thread."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, serve: bool = False) -> None:
+        """Open (or create, 0600) the database; ``serve``: take the one-server lock first.
+
+        Raises:
+            Busy: another server holds the lock.
+            StorageError: the file or its folder cannot be written.
+        """
         self.path = str(path)
         self._local = threading.local()
-        self._db().executescript(SCHEMA)  # idempotent; executescript commits on its own
+        self._lockfile: IO[str] | None = self._lock() if serve else None
+        try:
+            _private(self.path)
+            self._db().executescript(SCHEMA)  # idempotent; executescript commits on its own
+            self._migrate()
+            for suffix in ("-wal", "-shm"):
+                if os.path.exists(self.path + suffix):
+                    os.chmod(self.path + suffix, 0o600)
+        except PermissionError as exc:
+            self.close()
+            raise _storage_error(self.path, sqlite3.OperationalError("unable to open")) from exc
+        except sqlite3.OperationalError as exc:
+            self.close()
+            raise _storage_error(self.path, exc) from None
+
+    def _lock(self) -> IO[str]:
+        """Hold an exclusive ``flock`` on ``PATH.lock`` (released when the process ends,
+        even by SIGKILL), or raise ``Busy`` naming the server that holds it."""
+        lock_path = self.path + ".lock"
+        try:
+            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            raise _storage_error(
+                self.path, sqlite3.OperationalError(f"unable to open {lock_path}")
+            ) from exc
+        f = os.fdopen(fd, "r+")
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = f.read().strip() or "unknown"
+            f.close()
+            raise Busy(
+                f"database {self.path}: another classroom server (pid {holder}) is using it; "
+                "stop that server or give this one another --db"
+            ) from None
+        f.seek(0)
+        f.truncate()
+        f.write(str(os.getpid()))
+        f.flush()
+        return f
+
+    def close(self) -> None:
+        """Release the one-server lock (the connections close with their threads)."""
+        if self._lockfile is not None:
+            self._lockfile.close()
+            self._lockfile = None
+
+    def _migrate(self) -> None:
+        """Add the columns a database made by an earlier version lacks."""
+        db = self._db()
+        for table, column, definition in MIGRATIONS:
+            have = {r["name"] for r in db.execute(f"PRAGMA table_info({table})")}
+            if column not in have:
+                db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
+        with self.tx() as tx:
+            for row in tx.execute("SELECT session, idx FROM teams WHERE joincode IS NULL"):
+                self._set_join_code(tx, row["session"], row["idx"])
+
+    @staticmethod
+    def _set_join_code(db: sqlite3.Connection, sid: str, idx: int) -> None:
+        while True:
+            code = new_join_code()
+            if not db.execute("SELECT 1 FROM teams WHERE joincode=?", (code,)).fetchone():
+                db.execute(
+                    "UPDATE teams SET joincode=? WHERE session=? AND idx=?", (code, sid, idx)
+                )
+                return
 
     def _db(self) -> sqlite3.Connection:
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
@@ -94,28 +232,39 @@ class Store:
 
     @contextmanager
     def tx(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction, holding the write lock from its start."""
+        """One write transaction, holding the write lock from its start; a write the
+        disk refuses rolls back whole and is raised as ``StorageError``."""
         db = self._db()
-        db.execute("BEGIN IMMEDIATE")
         try:
-            yield db
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                with contextlib.suppress(sqlite3.Error):
+                    db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            if db.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    db.execute("ROLLBACK")
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise
+            raise _storage_error(self.path, exc) from None
 
     def read(self, sql: str, args: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
         return self._db().execute(sql, args).fetchall()
 
     # ------------------------------------------------------------------ meta
-    def trainer_key(self) -> str:
-        """The trainer's key, made once and kept in the database."""
+    def secret(self, name: str) -> str:
+        """A random secret (the trainer's key, the CSRF tokens' key), made once and kept
+        in the database."""
         with self.tx() as db:
-            row = db.execute("SELECT value FROM meta WHERE key='trainer_key'").fetchone()
+            row = db.execute("SELECT value FROM meta WHERE key=?", (name,)).fetchone()
             if row:
                 return str(row["value"])
             key = new_code()
-            db.execute("INSERT INTO meta VALUES ('trainer_key', ?)", (key,))
+            db.execute("INSERT INTO meta VALUES (?, ?)", (name, key))
             return key
 
     # ------------------------------------------------------------------ sessions
@@ -134,7 +283,11 @@ class Store:
             )
             payload = json.dumps(start)
             for i, name in enumerate(team_names):
-                db.execute("INSERT INTO teams VALUES (?, ?, ?, ?)", (sid, i, name, new_code()))
+                db.execute(
+                    "INSERT INTO teams (session, idx, name, code) VALUES (?, ?, ?, ?)",
+                    (sid, i, name, new_code()),
+                )
+                self._set_join_code(db, sid, i)
                 db.execute("INSERT INTO results VALUES (?, ?, 0, ?)", (sid, i, payload))
         return sid
 
@@ -147,6 +300,18 @@ class Store:
 
     def teams(self, sid: str) -> list[sqlite3.Row]:
         return self.read("SELECT * FROM teams WHERE session=? ORDER BY idx", (sid,))
+
+    def set_flags(self, sid: str, **flags: Any) -> None:
+        """Set the session's ``deadline``, ``board`` or ``revealed``."""
+        allowed = {"deadline", "board", "revealed"}
+        with self.tx() as db:
+            for k, v in flags.items():
+                assert k in allowed, k
+                db.execute(f"UPDATE sessions SET {k}=? WHERE id=?", (v, sid))
+
+    def team_by_join_code(self, code: str) -> sqlite3.Row | None:
+        rows = self.read("SELECT * FROM teams WHERE joincode=?", (code.strip().upper(),))
+        return rows[0] if rows else None
 
     def set_note(self, sid: str, note: str) -> None:
         with self.tx() as db:
@@ -161,11 +326,14 @@ class Store:
         return [str(r["id"]) for r in rows]
 
     # ------------------------------------------------------------------ decisions
-    def submit(self, sid: str, team: int, rnd: int, payload: dict[str, Any]) -> tuple[bool, int]:
+    def submit(
+        self, sid: str, team: int, rnd: int, payload: dict[str, Any]
+    ) -> tuple[bool, int, bool]:
         """Record (or replace) a team's decision for the open round ``rnd``.
 
         Returns:
-            (whether every team has now submitted, how many have).
+            (whether every team has now submitted, how many have, whether the same
+            decision was already recorded: a repeated submit changes nothing).
 
         Raises:
             LookupError: the round is no longer open for decisions.
@@ -174,15 +342,21 @@ class Store:
             s = db.execute("SELECT round, status FROM sessions WHERE id=?", (sid,)).fetchone()
             if s is None or s["status"] != "open" or s["round"] != rnd:
                 raise LookupError(f"round {rnd} is not open for decisions")
-            db.execute(
-                "INSERT OR REPLACE INTO decisions VALUES (?, ?, ?, ?, ?, 0, 0)",
-                (sid, team, rnd, json.dumps(payload), time.time()),
-            )
+            old = db.execute(
+                "SELECT payload FROM decisions WHERE session=? AND team=? AND round=?",
+                (sid, team, rnd),
+            ).fetchone()
+            same = old is not None and json.loads(old["payload"]) == payload
+            if not same:
+                db.execute(
+                    "INSERT OR REPLACE INTO decisions VALUES (?, ?, ?, ?, ?, 0, 0)",
+                    (sid, team, rnd, json.dumps(payload), time.time()),
+                )
             n = db.execute(
                 "SELECT COUNT(*) FROM decisions WHERE session=? AND round=?", (sid, rnd)
             ).fetchone()[0]
             total = db.execute("SELECT COUNT(*) FROM teams WHERE session=?", (sid,)).fetchone()[0]
-        return n == total, int(n)
+        return n == total, int(n), same
 
     def decision(self, sid: str, team: int, rnd: int) -> dict[str, Any] | None:
         rows = self.read(
@@ -245,7 +419,7 @@ class Store:
                 "INSERT OR REPLACE INTO rounds VALUES (?, ?, ?, ?)", (sid, rnd, now, seconds)
             )
             db.execute(
-                "UPDATE sessions SET round=?, status=? WHERE id=?",
+                "UPDATE sessions SET round=?, status=?, deadline=NULL WHERE id=?",
                 (rnd + 1, "finished" if last else "open", sid),
             )
 
