@@ -13,6 +13,7 @@ from typing import Any
 
 from analysis.classroom.config import SessionConfig
 from analysis.classroom.layout import bars_svg, esc, fmt, lines_svg, page
+from sim.outcomes import SERIES, label
 
 EVENT_LABELS = {
     "latent_to_active": "latent demand became real",
@@ -44,7 +45,14 @@ def leaderboard(
         for rank, i in enumerate(order, start=1)
     )
     heads = (
-        "<th>true market share</th><th>sigma level (shifted)</th><th>marketing density</th>"
+        "".join(
+            f"<th>{esc(text)}</th>"
+            for text in (
+                "true " + label("market_share", SERIES),
+                label("sigma_level"),
+                label("marketing_density"),
+            )
+        )
         if truth
         else ""
     )
