@@ -9,7 +9,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-
 ROOT = Path(__file__).resolve().parent.parent
 
 #: the modules of ``sim`` that may name the model or its Mesa agent: the model itself,
