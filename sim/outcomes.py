@@ -8,7 +8,7 @@ reports, sweeps' default outcomes, the EMA adapter, the dashboard, the command
 line's tables and the README's outcome tables all read it; nothing else spells an
 outcome's label or direction.
 
-Two kinds: a ``scalar`` is a key of the run's summary (``DemandModel.summary()``),
+Two kinds: a ``scalar`` is a key of the run's summary (``model.summary()``),
 a ``series`` a column of its time series (one row per step). A name may be both
 (``dpmo`` is the run's DPMO and the cumulative DPMO of each step), declared once per
 kind. Families whose names depend on the scenario (per firm, per cell, per event

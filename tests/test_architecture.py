@@ -9,8 +9,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parent.parent
 
 #: the modules of ``sim`` that may name the model or its Mesa agent: the model itself,
@@ -19,7 +17,6 @@ MAY_NAME_THE_MODEL = {"model.py", "runs.py", "precompile.py", "__init__.py"}
 
 
 def test_the_import_contracts_hold() -> None:
-    pytest.importorskip("importlinter")
     code = (
         "from importlinter.cli import lint_imports; "
         "raise SystemExit(lint_imports(config_filename='.importlinter', no_cache=True, "
