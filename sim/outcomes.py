@@ -277,6 +277,33 @@ def key_outcomes() -> tuple[str, ...]:
     return tuple(o.name for o in SCALARS if o.key)
 
 
+#: Scalars that count things (an integer in every run's summary, or missing): tables of
+#: runs keep them as integers.
+COUNTS = frozenset(
+    {
+        "contraction_onset",
+        "contraction",
+        "launch_successes",
+        "launch_failures",
+        "adopters_final",
+        "launch_successes_all",
+        "launch_failures_all",
+        "churn_total",
+        "exclusion_defects",
+        "omission_defects",
+        "opportunities",
+        "defects",
+        "contacts_total",
+        "complaints_raised",
+        "complaints_resolved",
+        "launch_count",
+        "customers",
+        "seed",
+        "steps",
+    }
+)
+
+
 def settings(kind: str = SCALAR) -> frozenset[str]:
     """Names that describe the run rather than measure it (never analysed by default)."""
     table = SCALARS if kind == SCALAR else SERIES_COLUMNS

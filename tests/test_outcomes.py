@@ -244,3 +244,19 @@ def test_tables_and_plots_use_the_labels(runs: list[Any]) -> None:
     assert series_titles("cum_profit") == ("Cumulative profit", "money")
     assert series_titles("share_rival")[0] == "Market share of rival"
     assert not math.isnan(summary["profit_total"])
+
+
+def test_counts_are_integers_in_a_run_summary() -> None:
+    from sim import DemandModel, load_scenario
+    from sim.outcomes import COUNTS, find
+
+    model = DemandModel(load_scenario("baseline", {"run.customers": 300}), rng=3)
+    model.run(6)
+    summary = model.summary()
+    for name in COUNTS:
+        assert find(name) is not None, name
+        value = summary[name]
+        assert value is None or (isinstance(value, int) and not isinstance(value, bool)), (
+            name,
+            value,
+        )

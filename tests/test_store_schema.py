@@ -54,3 +54,35 @@ def test_a_second_lock_on_the_folder_is_refused(tmp_path: Path) -> None:
         pass  # pragma: no cover - the lock above holds
     with SweepStore(tmp_path / "out").lock():  # released: taken again
         pass
+
+
+MODEL_SPEC = """scenario = "baseline"
+steps = 4
+replications = 1
+seed = 2
+[sampler]
+method = "grid"
+points = 2
+[set]
+"run.customers" = 300
+[parameters]
+"focal.platform.density" = { range = [0.05, 0.2] }
+"""
+
+
+def test_counts_of_the_model_are_integers(tmp_path: Path) -> None:
+    from sim.outcomes import COUNTS
+
+    spec = tmp_path / "spec.toml"
+    spec.write_text(MODEL_SPEC)
+    res = run_sweep(spec, tmp_path / "out", workers=1, progress=None)
+    assert res.complete and res.failed == 0
+    types = {f.name: f.type for f in pq.read_schema(tmp_path / "out" / "results.parquet")}
+    counted = sorted(n for n in COUNTS if n in types and n not in ("seed", "steps"))
+    assert {"defects", "opportunities", "churn_total", "contacts_total"} <= set(counted)
+    assert all(types[n] == pa.int64() for n in counted), {n: types[n] for n in counted}
+    assert types["dpmo"] == types["profit_total"] == pa.float64()
+    # contraction_onset is missing in a run without contraction: a null, not a fake 0
+    table = pq.read_table(tmp_path / "out" / "results.parquet")
+    onset = table.column("contraction_onset")
+    assert onset.null_count == sum(v is None for v in onset.to_pylist())

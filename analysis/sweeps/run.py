@@ -33,6 +33,13 @@ from sim.scenario import build_scenario
 # --------------------------------------------------------------------------- one run
 
 
+def counts_of(runner: str) -> frozenset[str]:
+    """The outcomes of ``runner`` that count things (the model's own, from the registry)."""
+    from sim.outcomes import COUNTS
+
+    return COUNTS if runner_name(runner) == DEFAULT_RUNNER else frozenset()
+
+
 def execute_run(task: dict[str, Any]) -> dict[str, Any]:
     """Run one task and return its record; never raises for a failing model run.
 
@@ -396,7 +403,9 @@ def run_sweep(
         if complete:
             if store.part_files():  # a large sweep ends folded; a small one is left as is
                 store.fold(sweep_hash)
-            store.compact(plan.rows, plan.seeds, plan.points, spec.names, sweep_hash)
+            store.compact(
+                plan.rows, plan.seeds, plan.points, spec.names, sweep_hash, counts_of(spec.runner)
+            )
         manifest["status"] = "complete" if complete else "incomplete"
         manifest["counts"] = {
             "runs": len(plan.tasks),

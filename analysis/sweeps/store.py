@@ -337,13 +337,15 @@ class SweepStore:
         points: list[dict[str, Any]],
         param_names: list[str],
         sweep_hash: str,
+        counts: frozenset[str] = frozenset(),
     ) -> Any:
         """Join every (row, replication) with its run into one tidy table, sorted by
         row then replication; write results.parquet (and timeseries.parquet).
 
         Only the plan decides the order and the columns, so the table is the same
         whatever the number of workers, the order in which runs finished or how
-        they were folded. Runs are read a part file at a time, as columns.
+        they were folded. Runs are read a part file at a time, as columns. Outcomes
+        named in ``counts`` are written as integers (missing where a run has none).
         """
         import pandas as pd
         import pyarrow as pa
@@ -399,7 +401,7 @@ class SweepStore:
         for name in outcome_names:
             out[name] = joined[name].to_numpy(dtype="float64")
         df = pd.DataFrame(out)
-        _write_arrow(self.results_path, results_table(df))
+        _write_arrow(self.results_path, results_table(df, counts))
 
         if ts_frames:
             ts = pd.concat(ts_frames, ignore_index=True)
@@ -409,16 +411,25 @@ class SweepStore:
         return df
 
 
-def results_table(df: Any) -> Any:
+def results_table(df: Any, counts: frozenset[str] = frozenset()) -> Any:
     """The results table with its explicit schema: the run's identity as int64 and
     strings (``error`` a string column even when no run failed), parameters as their
-    values' types, outcomes as float64."""
+    values' types, outcomes as float64 but ``counts``, which are int64 (null where a run
+    has none: pandas reads such a column back as float64 with NaN)."""
+    import numpy as np
     import pyarrow as pa
 
     inferred = pa.Table.from_pandas(df, preserve_index=False).schema
-    fields = []
+    fields, columns = [], []
     for f in inferred:
         kind = f.type
+        column = df[f.name]
+        if f.name in counts and f.name not in TABLE_META:
+            values = column.to_numpy(dtype="float64")
+            missing = ~np.isfinite(values)
+            columns.append(pa.array(np.where(missing, 0, values).astype("int64"), mask=missing))
+            fields.append(pa.field(f.name, pa.int64()))
+            continue
         if f.name in ("row", "rep", "seed"):
             kind = pa.int64()
         elif (
@@ -428,7 +439,8 @@ def results_table(df: Any) -> Any:
         ):
             kind = pa.string()
         fields.append(pa.field(f.name, kind))
-    return pa.Table.from_pandas(df, schema=pa.schema(fields), preserve_index=False)
+        columns.append(pa.Array.from_pandas(column, type=kind))
+    return pa.Table.from_arrays(columns, schema=pa.schema(fields))
 
 
 def _merge(tables: list[Any]) -> Any:
