@@ -5,6 +5,7 @@ specs with one line."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -74,6 +75,12 @@ def test_calibrated_scenario_runs_and_holds_the_best_fit(calibrated: Path) -> No
     assert sc.run.steps == 40
     html = (out / "calibration.html").read_text()
     assert "data:image/png;base64," in html and "Stage 1" in html
+    # the intervals say how many good fits they rest on, as the trials count them
+    trials = pd.read_csv(out / "trials.csv")
+    assert (iv["accepted"] == int(trials["good"].sum())).all()
+    assert f"{iv['accepted'].iloc[0]} good fits" in html
+    start = json.loads((out / "start.json").read_text())
+    assert start["accepted"] == iv["accepted"].iloc[0] and start["noise"] >= 0
     assert {"study.db", "fit.png", "trials.csv", "demandsim.json", "start.json"} <= {
         p.name for p in out.iterdir()
     }
