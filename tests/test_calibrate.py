@@ -290,3 +290,32 @@ def test_too_few_good_fits_are_warned_in_one_line() -> None:
     assert line is not None and "\n" not in line and "1 good fit " in line and "90%" in line
     assert too_few_warning(MIN_ACCEPTED - 1, 0.9) is not None
     assert too_few_warning(MIN_ACCEPTED, 0.9) is None
+
+
+def test_observation_noise_is_on_sales_and_on_cumulative_columns_increments() -> None:
+    from analysis.fit.tolerance import noise_draws, with_noise
+
+    adopters = np.array([[[0.0, 10.0, 30.0, 60.0]]])  # one run, one column, 4 steps
+    sales = np.array([[[np.nan, 10.0, 20.0, 30.0]]])
+    z = noise_draws(5, 1, (1, 4))
+    assert np.array_equal(with_noise(adopters, ["adopters"], 0.0, z)[0, 0], adopters[0])
+    noisy = with_noise(adopters, ["adopters"], 0.2, z)[0]
+    factor = np.exp(0.2 * z[0] - 0.02)
+    # the increments carry the noise, and the adopters are their sum again
+    assert np.allclose(np.diff(noisy[:, 0], axis=-1), np.diff(adopters[0, 0]) * factor[:, 0, 1:])
+    noisy_sales = with_noise(sales, ["sales"], 0.2, z)[0]
+    assert np.allclose(noisy_sales[:, 0, 1:], sales[0, 0, 1:] * factor[:, 0, 1:])
+    assert np.isnan(noisy_sales[:, 0, 0]).all()
+    # the same address gives the same draws (a resumed calibration draws them again)
+    assert np.array_equal(z, noise_draws(5, 1, (1, 4)))
+    assert not np.array_equal(z, noise_draws(6, 1, (1, 4)))
+
+
+def test_published_series_least_squares_recovers_an_exact_bass_curve() -> None:
+    from benchmarks.published_series import bass_sales, nls
+
+    sales = bass_sales(np.arange(14, dtype=float), 0.01, 0.4, 10_000.0)
+    fit = nls(sales)
+    for name, truth in (("p", 0.01), ("q", 0.4), ("m", 10_000.0)):
+        est, lo, hi = fit[name]
+        assert est == pytest.approx(truth, rel=1e-4) and lo <= truth <= hi, (name, fit[name])
