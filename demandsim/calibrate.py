@@ -96,6 +96,12 @@ def calibrate(
             spec, obs, out / "study.db", executor=executor, progress=None if quiet else progress
         )
         write_calibration(cal, out)
+    click.echo(
+        f"observation noise beyond the model's (estimated): {cal.noise:.1%}; "
+        f"the intervals rest on {cal.accepted} good fits of {len(cal.trials)} candidates"
+    )
+    if cal.warning:
+        click.echo(cal.warning, err=True)
     for r in cal.intervals.to_dict("records"):
         click.echo(
             f"{r['field']}: best {r['best']:.4g}, {spec.confidence:.0%} interval "

@@ -1,10 +1,14 @@
 """`demandsim calibrate`: recovering known parameters from synthetic data, resuming,
-and refusing bad observed files and specs with one line."""
+estimating the data's own noise, intervals that do not collapse on a noisy series, a
+warning when they rest on too few good fits, and refusing bad observed files and
+specs with one line."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -71,6 +75,12 @@ def test_calibrated_scenario_runs_and_holds_the_best_fit(calibrated: Path) -> No
     assert sc.run.steps == 40
     html = (out / "calibration.html").read_text()
     assert "data:image/png;base64," in html and "Stage 1" in html
+    # the intervals say how many good fits they rest on, as the trials count them
+    trials = pd.read_csv(out / "trials.csv")
+    assert (iv["accepted"] == int(trials["good"].sum())).all()
+    assert f"{iv['accepted'].iloc[0]} good fits" in html
+    start = json.loads((out / "start.json").read_text())
+    assert start["accepted"] == iv["accepted"].iloc[0] and start["noise"] >= 0
     assert {"study.db", "fit.png", "trials.csv", "demandsim.json", "start.json"} <= {
         p.name for p in out.iterdir()
     }
@@ -190,7 +200,122 @@ def test_workers_give_the_same_calibration(tmp_path: Path) -> None:
         args += ["--spec", str(tmp_path / "spec.toml"), "--out", str(out)]
         result = CliRunner().invoke(cli, [*args, "--workers", str(workers), "-q"])
         assert result.exit_code == 0, result.output
+        # 4 candidates cannot give 10 good fits: one warning line says so
+        warned = [ln for ln in result.stderr.splitlines() if ln.startswith("warning:")]
+        assert len(warned) == 1 and "fewer than 10" in warned[0], result.stderr
         outs.append(out)
     for name in ("trials.csv", "intervals.csv", "start.json", "calibrated.toml"):
         assert (outs[0] / name).read_bytes() == (outs[1] / name).read_bytes(), name
     assert len(pd.read_csv(outs[0] / "trials.csv")) == 4  # 3 searched + 1 refined
+
+
+def _known_noise_estimates(sigma: float, seeds: int) -> np.ndarray:
+    """The noise estimated on a smooth sales curve (no model noise: every fresh market
+    is the mean) times multiplicative noise ``sigma``, for ``seeds`` data sets."""
+    from analysis.fit.calibrate import distance
+    from analysis.fit.diffusion import bass_discrete
+    from analysis.fit.tolerance import estimate_noise, noise_draws
+
+    mean = 1000 * np.diff(bass_discrete(0.01, 0.3, 100), prepend=0.0)[None, :]
+    mean[0, 0] = np.nan  # as the model's sales at step 0
+    fresh = np.repeat(mean[None], 12, axis=0)
+    scale = np.array([np.nanmax(mean)])
+    z = noise_draws(1, 12, mean.shape)
+
+    def gap(a: np.ndarray, b: np.ndarray) -> float:
+        return distance(a, b, scale)
+
+    out = []
+    for seed in range(seeds):
+        e = np.random.default_rng(seed).standard_normal(mean.shape)
+        obs = mean * np.exp(sigma * e - sigma**2 / 2)
+        n = int(np.isfinite(obs).sum())
+        out.append(estimate_noise(fresh, mean, ["sales"], gap(obs, mean), 0, n, z, gap))
+    return np.array(out)
+
+
+def test_noise_estimate_recovers_a_known_noise() -> None:
+    est = _known_noise_estimates(0.1, 40)
+    se = est.std(ddof=1) / np.sqrt(len(est))
+    assert abs(est.mean() - 0.1) < 4 * se, (est.mean(), se)
+    assert 0 < se < 0.01  # the estimate is informative: each one within ~0.02
+    # data no noisier than the model: no observation noise at all
+    assert np.all(_known_noise_estimates(0.0, 5) == 0.0)
+
+
+def test_intervals_do_not_collapse_on_a_noisy_series(tmp_path: Path) -> None:
+    # one small market's sales with 15% multiplicative noise: the noise is estimated,
+    # the acceptance distance includes it, and the intervals rest on several good fits
+    # and cover the truth; the model's noise alone would accept fewer
+    from analysis.fit.calibrate import calibrate as run_calibration
+    from analysis.fit.calibrate import distance
+
+    truth = {"focal.platform.density": 0.03, "wom.q": 0.3}
+    sc = load_scenario("bass-check", overrides={"run.customers": 400, **truth})
+    ts = DemandModel(sc, rng=77).run(20).datacollector.get_model_vars_dataframe()
+    sales = np.diff(ts["adopters"].to_numpy(dtype=float), prepend=0.0)
+    z = np.random.default_rng(78).standard_normal(len(sales))
+    obs = pd.DataFrame({"step": ts["step"].to_numpy(), "sales": sales * np.exp(0.15 * z)})
+    data = {
+        "replications": 2,
+        "seed": 3,
+        "trials": 20,
+        "refine": 20,
+        "set": {"run.customers": 400},
+        "parameters": {
+            "focal.platform.density": {"range": [0.002, 0.1]},
+            "wom.q": {"range": [0.02, 0.8]},
+        },
+    }
+    spec = parse_calibration_spec(data, ROOT, "bass-check")
+    cal = run_calibration(spec, obs, tmp_path / "study.db")
+    assert 0.05 < cal.noise < 0.4, cal.noise
+    assert cal.accepted >= 5, cal.accepted
+    assert (cal.warning is None) == (cal.accepted >= 10)
+    iv = cal.intervals.set_index("field")
+    for field, value in truth.items():
+        assert iv.loc[field, "lo"] < value < iv.loc[field, "hi"], (field, iv.loc[field])
+    y = obs[["sales"]].to_numpy(dtype=float).T
+    mean_best = cal.band["sales"][0][None, :]
+    scale = np.array([np.nanmax(y)])
+    eps_model = np.quantile([distance(f, mean_best, scale) for f in cal.fresh], 0.9)
+    assert eps_model < cal.eps
+    assert int((cal.trials["distance"] <= eps_model).sum()) < cal.accepted
+
+
+def test_too_few_good_fits_are_warned_in_one_line() -> None:
+    from analysis.fit.tolerance import MIN_ACCEPTED, too_few_warning
+
+    line = too_few_warning(1, 0.9)
+    assert line is not None and "\n" not in line and "1 good fit " in line and "90%" in line
+    assert too_few_warning(MIN_ACCEPTED - 1, 0.9) is not None
+    assert too_few_warning(MIN_ACCEPTED, 0.9) is None
+
+
+def test_observation_noise_is_on_sales_and_on_cumulative_columns_increments() -> None:
+    from analysis.fit.tolerance import noise_draws, with_noise
+
+    adopters = np.array([[[0.0, 10.0, 30.0, 60.0]]])  # one run, one column, 4 steps
+    sales = np.array([[[np.nan, 10.0, 20.0, 30.0]]])
+    z = noise_draws(5, 1, (1, 4))
+    assert np.array_equal(with_noise(adopters, ["adopters"], 0.0, z)[0, 0], adopters[0])
+    noisy = with_noise(adopters, ["adopters"], 0.2, z)[0]
+    factor = np.exp(0.2 * z[0] - 0.02)
+    # the increments carry the noise, and the adopters are their sum again
+    assert np.allclose(np.diff(noisy[:, 0], axis=-1), np.diff(adopters[0, 0]) * factor[:, 0, 1:])
+    noisy_sales = with_noise(sales, ["sales"], 0.2, z)[0]
+    assert np.allclose(noisy_sales[:, 0, 1:], sales[0, 0, 1:] * factor[:, 0, 1:])
+    assert np.isnan(noisy_sales[:, 0, 0]).all()
+    # the same address gives the same draws (a resumed calibration draws them again)
+    assert np.array_equal(z, noise_draws(5, 1, (1, 4)))
+    assert not np.array_equal(z, noise_draws(6, 1, (1, 4)))
+
+
+def test_published_series_least_squares_recovers_an_exact_bass_curve() -> None:
+    from benchmarks.published_series import bass_sales, nls
+
+    sales = bass_sales(np.arange(14, dtype=float), 0.01, 0.4, 10_000.0)
+    fit = nls(sales)
+    for name, truth in (("p", 0.01), ("q", 0.4), ("m", 10_000.0)):
+        est, lo, hi = fit[name]
+        assert est == pytest.approx(truth, rel=1e-4) and lo <= truth <= hi, (name, fit[name])

@@ -35,10 +35,14 @@ and a calibration stopped (even killed) and run again writes what one never stop
 would have (candidate k of the search is proposed by a sampler seeded from (seed, k);
 a refining round draws its points from the candidates finished before it).
 
-Good fits are an ABC acceptance region: the candidates whose distance is within
-``eps``, the ``confidence`` quantile of the distances of fresh replications at the
-best fit from the mean curve (how far one market's series falls from the model's
-mean when the model is right). Each field's interval is the range of its good fits.
+Good fits are an ABC acceptance region (``analysis.fit.tolerance``): the candidates
+whose distance is within ``eps``, the ``confidence`` quantile of how far fresh
+markets at the best fit, measured with an observation noise estimated from the
+data's residual scatter, fall from the best fit's mean. Each field's interval is the
+range of its good fits; ``Calibration.accepted`` says how many it rests on, and too
+few are warned about in one line. Each candidate keeps its mean curve (and a
+refining one the box it was drawn from) in the study, so other posteriors can be
+computed from it (``benchmarks/calibration_likelihood.py``).
 """
 
 from __future__ import annotations
@@ -54,6 +58,12 @@ import numpy as np
 
 from analysis.fit.calibration_spec import CalibrationSpec
 from analysis.fit.frontier import suggest
+from analysis.fit.tolerance import (
+    estimate_noise,
+    noise_draws,
+    noisy_distances,
+    too_few_warning,
+)
 from analysis.sweeps.spec import (
     canonical_hash,
     run_seed,
@@ -101,12 +111,16 @@ class Calibration:
     spec: CalibrationSpec
     observed: Any
     columns: list[str]
-    trials: Any  # DataFrame: trial, the fields, distance, good
+    trials: Any  # DataFrame: trial, the fields, distance, phase, good
     best: dict[str, Any]
     eps: float
-    intervals: Any  # DataFrame: field, best, lo, hi
+    intervals: Any  # DataFrame: field, best, lo, hi, accepted
     band: dict[str, np.ndarray]  # column -> (mean, lo, hi) arrays of shape (3, T)
     start: dict[str, Any]
+    noise: float  # the observation noise estimated (coefficient of variation)
+    accepted: int  # good fits the intervals rest on
+    warning: str | None  # one line when they are too few
+    fresh: np.ndarray  # fresh runs at the best fit (reps, columns, T): the model's noise
 
 
 def _introduced(sc: Any, clock: Clock, category: str) -> int:
@@ -198,28 +212,44 @@ def study_name(spec: CalibrationSpec, observed: Any) -> str:
     return "calibration-" + canonical_hash({"spec": source, "base": spec.base, "data": data})[:16]
 
 
-def refine_points(
-    trials: Any, good: Any, best: dict[str, Any], spec: CalibrationSpec, n: int, rnd: int
-) -> list[dict[str, Any]]:
-    """``n`` candidates drawn uniformly in a box around the best fit: twice the spread
-    of the good fits (at least 5% of each range), inside the ranges (round ``rnd``)."""
-    rng = np.random.default_rng([spec.seed, rnd])
-    lows, highs = {}, {}
+def refine_box(
+    trials: Any, good: Any, best: dict[str, Any], spec: CalibrationSpec
+) -> dict[str, tuple[float, float]]:
+    """The box a refining round draws from: around the best fit, twice the spread of
+    the good fits (at least 5% of each range), inside the ranges."""
+    box = {}
     for p in spec.parameters:
         if p.kind != "range":
             continue
         spread = float((trials.loc[good, p.name] - best[p.name]).abs().max()) if good.any() else 0.0
         half = max(2 * spread, 0.05 * (p.hi - p.lo))
-        lows[p.name] = max(p.lo, best[p.name] - half)
-        highs[p.name] = min(p.hi, best[p.name] + half)
+        box[p.name] = (max(p.lo, best[p.name] - half), min(p.hi, best[p.name] + half))
+    return box
+
+
+def refine_points(
+    box: dict[str, tuple[float, float]],
+    best: dict[str, Any],
+    spec: CalibrationSpec,
+    n: int,
+    rnd: int,
+) -> list[dict[str, Any]]:
+    """``n`` candidates drawn uniformly in ``box`` (round ``rnd``), the other fields
+    at the best fit."""
+    rng = np.random.default_rng([spec.seed, rnd])
     out = []
     for _ in range(n):
         values = dict(best)
-        for name in lows:
-            v = float(rng.uniform(lows[name], highs[name]))
+        for name, (lo, hi) in box.items():
+            v = float(rng.uniform(lo, hi))
             values[name] = int(round(v)) if isinstance(best[name], int) else v
         out.append(values)
     return out
+
+
+def as_json_curve(curve: np.ndarray) -> list[list[float | None]]:
+    """A (columns, T) curve as JSON-safe lists (NaN as None), for a trial's attributes."""
+    return [[None if not np.isfinite(x) else float(x) for x in row] for row in curve]
 
 
 def calibrate(
@@ -272,13 +302,18 @@ def calibrate(
 
     total = spec.trials + spec.refine
 
-    def run_one(sampler: Any, phase: str) -> None:
-        """One more candidate, proposed by ``sampler``."""
+    def run_one(sampler: Any, phase: str, attrs: dict[str, Any] | None = None) -> None:
+        """One more candidate, proposed by ``sampler``; its mean curve is kept with it
+        (other posteriors can read it), with ``attrs``."""
 
         def objective(trial: Any) -> float:
             trial.set_user_attr("phase", phase)
+            for k, v in (attrs or {}).items():
+                trial.set_user_attr(k, v)
             values = {p.name: suggest(trial, p) for p in spec.parameters}
-            d = distance(obs, curves(values, seeds).mean(axis=0), scale)
+            mean = curves(values, seeds).mean(axis=0)
+            trial.set_user_attr("mean", as_json_curve(mean))
+            d = distance(obs, mean, scale)
             if progress is not None:
                 done = finished()
                 progress(len(done) + 1, total, d, min([d, *(t.value for t in done)]))
@@ -323,28 +358,38 @@ def calibrate(
             ]
         )
 
-    accepted: dict[tuple[Any, ...], tuple[np.ndarray, np.ndarray, float]] = {}
+    checked: dict[tuple[Any, ...], tuple[np.ndarray, np.ndarray, float, float]] = {}
+    n_fitted = sum(p.kind == "range" for p in spec.parameters)
+    n_observed = int(np.isfinite(obs).sum())
 
-    def acceptance(best: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, float]:
-        # how far fresh markets at the best fit fall from its mean: the acceptance
-        # distance (computed once per best fit)
+    def acceptance(done: list[Any]) -> tuple[dict[str, Any], np.ndarray, np.ndarray, float, float]:
+        """The best of ``done``, its mean, fresh markets at it, the acceptance distance
+        and the observation noise (computed once per best fit)."""
+        top = min(done, key=lambda t: t.value)  # the first of equals
+        best = dict(top.params)
         key = tuple(sorted(best.items()))
-        if key not in accepted:
+        if key not in checked:
             mean_best = curves(best, seeds).mean(axis=0)
             fresh_seeds = [run_seed(spec.seed + 1, 1000 + k) for k in range(CHECK_REPS)]
             fresh = curves(best, fresh_seeds)
-            d_fresh = [distance(f, mean_best, scale) for f in fresh]
-            accepted[key] = (mean_best, fresh, float(np.quantile(d_fresh, spec.confidence)))
-        return accepted[key]
+            z = noise_draws(spec.seed, CHECK_REPS, fresh.shape[1:])
 
-    def best_of(done: list[Any]) -> dict[str, Any]:
-        return dict(min(done, key=lambda t: t.value).params)  # the first of equals
+            def gap(a: np.ndarray, b: np.ndarray) -> float:
+                return distance(a, b, scale)
+
+            sigma = estimate_noise(
+                fresh, mean_best, columns, float(top.value), n_fitted, n_observed, z, gap
+            )
+            d = noisy_distances(fresh, mean_best, columns, sigma, z, gap)
+            checked[key] = (mean_best, fresh, float(np.quantile(d, spec.confidence)), sigma)
+        return (best, *checked[key])
 
     # refine: fill the neighbourhood of the good fits, so that their range (the
     # interval) is not set by the few points the search happened to try there. Round
     # r draws its points from the candidates finished before it (the search and the
     # rounds before; refining candidates belong to rounds in the order they finished),
-    # so a stopped round draws the same points again and runs the ones not done
+    # so a stopped round draws the same points again and runs the ones not done; each
+    # keeps its round's box
     per_round = -(-spec.refine // REFINE_ROUNDS)
     every_field_fixed = optuna.samplers.RandomSampler(seed=spec.seed)  # proposes nothing
     for rnd in range(REFINE_ROUNDS):
@@ -353,14 +398,15 @@ def calibrate(
         if hi <= lo or len(done_refine) >= hi:
             continue
         before = sorted(finished("search") + done_refine[:lo], key=lambda t: t.number)
-        trials, best = table(before), best_of(before)
-        good = trials["distance"] <= acceptance(best)[2]
-        for values in refine_points(trials, good, best, spec, hi - lo, rnd)[
-            len(done_refine) - lo :
-        ]:
-            run_one(fixed(values, every_field_fixed), "refine")
-    trials, best = table(finished()), best_of(finished())
-    mean_best, fresh, eps = acceptance(best)
+        trials = table(before)
+        best, _, _, eps, _ = acceptance(before)
+        box = refine_box(trials, trials["distance"] <= eps, best, spec)
+        attrs = {"round": rnd, "box": {k: list(v) for k, v in box.items()}}
+        for values in refine_points(box, best, spec, hi - lo, rnd)[len(done_refine) - lo :]:
+            run_one(fixed(values, every_field_fixed), "refine", attrs)
+    done = finished()
+    trials = table(done)
+    best, mean_best, fresh, eps, sigma = acceptance(done)
     trials["good"] = trials["distance"] <= eps
     good = trials[trials["good"]] if trials["good"].any() else trials.nsmallest(1, "distance")
     rows = []
@@ -376,6 +422,8 @@ def calibrate(
                 "hi": float(good[p.name].max()),
             }
         )
+    intervals = pd.DataFrame(rows)
+    intervals["accepted"] = len(good)
     lo_q, hi_q = (1 - spec.confidence) / 2, (1 + spec.confidence) / 2
     with warnings.catch_warnings():  # a step no fresh run measured has no band (NaN)
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -396,9 +444,13 @@ def calibrate(
         trials=trials,
         best=best,
         eps=eps,
-        intervals=pd.DataFrame(rows),
+        intervals=intervals,
         band=band,
         start=start,
+        noise=sigma,
+        accepted=int(trials["good"].sum()),
+        warning=too_few_warning(int(trials["good"].sum()), spec.confidence),
+        fresh=fresh,
     )
 
 

@@ -61,13 +61,17 @@ def calibration_html(cal: Calibration, png: Path) -> str:
         if st
         else "<p>Stage 1: no adopters or sales from step 0 to fit a Bass curve to.</p>"
     )
-    good = int(cal.trials["good"].sum())
+    warning = f"<p><strong>{cal.warning}</strong></p>" if cal.warning else ""
     body = [
         f"<h1>Calibration: {cal.spec.base['run']['name']}</h1>",
         start,
         f"<p>Stage 2 (optuna {cal.spec.sampler}): {len(cal.trials)} candidates on the same "
-        f"{cal.spec.replications} seeds; {good} good fits (distance ≤ {fmt(cal.eps)}, the "
-        f"{cal.spec.confidence:.0%} quantile of fresh markets' distances at the best fit).</p>",
+        f"{cal.spec.replications} seeds; {cal.accepted} good fits (distance ≤ {fmt(cal.eps)}, "
+        f"the {cal.spec.confidence:.0%} quantile of the distances of fresh markets at the "
+        f"best fit measured with the observation noise the data show, a coefficient of "
+        f"variation of {cal.noise:.1%} beyond the model's own). The intervals are the "
+        f"ranges of the good fits.</p>",
+        warning,
         "<h2>Fitted fields</h2>",
         table(["field", "best", f"{cal.spec.confidence:.0%} low", "high"], rows),
         img(png),
@@ -89,7 +93,9 @@ def write_calibration(cal: Calibration, out: Path) -> list[Path]:
     atomic_write_bytes(paths[0], tomli_w.dumps(data).encode())
     atomic_write_text(paths[1], cal.intervals.to_csv(index=False))
     atomic_write_text(paths[2], cal.trials.to_csv(index=False))
-    atomic_write_json(paths[3], {**cal.start, "eps": cal.eps})
+    atomic_write_json(
+        paths[3], {**cal.start, "eps": cal.eps, "noise": cal.noise, "accepted": cal.accepted}
+    )
     png = plot_fit(cal, out / "fit.png")
     atomic_write_text(out / "calibration.html", calibration_html(cal, png))
     return [*paths, png, out / "calibration.html"]
