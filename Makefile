@@ -6,6 +6,7 @@ PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
 SUDO    := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 CHROMIUM := /usr/bin/chromium
+IPROUTE  := /usr/sbin/ip
 
 .PHONY: demo test lint venv browser bench clean
 
@@ -19,12 +20,14 @@ $(STAMP): pyproject.toml
 	$(PY) -m sim.precompile  # compile the engine's kernels into numba's on-disk cache
 	touch $(STAMP)
 
-# Debian's Chromium drives the dashboard test (Playwright cannot download browsers here).
-browser: $(CHROMIUM)
+# Debian's Chromium drives the dashboard and classroom tests (Playwright cannot download
+# browsers here); iproute2 makes the classroom test's room network (network namespaces)
+# and openssl its TLS certificate.
+browser: $(CHROMIUM) $(IPROUTE) /usr/bin/openssl
 
-$(CHROMIUM):
+$(CHROMIUM) $(IPROUTE) /usr/bin/openssl:
 	$(SUDO) apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium iproute2 openssl >/dev/null
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check sim analysis demandsim tests benchmarks
