@@ -164,12 +164,15 @@ def choice_step(
     misfit: float,
     complaint_keep: float,
     steps_per_year: int,
+    voice: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> list[Sales]:
     """Expose active customers to the offers of the step's ``exposure`` (written by the
     platforms), to their incumbents and to word of mouth; let them choose; pass the
     orders through the sale links (``key``: the Philox round keys of the ``behaviour``
     stream; ``misfit`` and ``complaint_keep``: the satisfaction a misfit tier costs and
-    a complaint keeps). Returns each firm's completed sales, which ``sim.sales`` books."""
+    a complaint keeps; ``voice``: the (need, supplier) a neighbour speaks of, the truth
+    unless later generations say otherwise, ``sim.generations.Generations.voice``).
+    Returns each firm's completed sales, which ``sim.sales`` books."""
     n = state.need.shape[0]
     F = len(firms)
     tb = _choice_tables(firms, work, steps_per_year)
@@ -192,7 +195,7 @@ def choice_step(
         pos, firm_of, tiers, comp, loyal = choice_kernel(
             (state.need, state.tier, state.supplier, state.held, state.age, state.satisfaction),
             (state.complaint, state.complaint_t, state.segment, unresolved),
-            (indptr, indices),
+            (indptr, indices, *(voice or (state.need, state.supplier))),
             key,
             address(now),
             tb,
@@ -245,7 +248,8 @@ def first_week(exposed, week, incumbent, wom, kind, weekly, q_week, rk, step_add
 def choice_kernel(
     truth: tuple,  # (need, tier, supplier, held, age, satisfaction), changed by the sales
     complaints: tuple,  # (complaint (N, C) int8, its step (N, C) int32, segment, unresolved)
-    network: tuple,  # (indptr, indices) CSR; an empty indptr means mean-field mixing
+    network: tuple,  # (indptr, indices) CSR, an empty indptr for mean-field mixing;
+    # then the (need, supplier) a neighbour speaks of
     rk: np.ndarray,  # the behaviour stream's Philox round keys
     step_addr: int,  # this step's address in the streams
     tb: ChoiceTables,
@@ -402,7 +406,7 @@ def _pick_chunk(
     ``choice_kernel``'s). Returns the number of picks."""
     need, tier, sup, held, age, sat = truth
     complaint, _, segment, unresolved = complaints
-    indptr, indices = network
+    indptr, indices, nb_need, nb_supplier = network
     offers, quality, price = tb.offers, tb.quality, tb.price
     contacted, offered, tables, kinds = ex.contacted, ex.offered, ex.table, ex.kind
     weekly = ex.weekly
@@ -469,8 +473,8 @@ def _pick_chunk(
         b = nb_of[r]
         c = np.int64(act_c[r])  # type: ignore[assignment]
         bb = max(b, 0)
-        x = need[bb, c]
-        y = sup[bb, c]
+        x = nb_need[bb, c]
+        y = nb_supplier[bb, c]
         z = unresolved[bb, c]
         w = complaint[bb, c]
         ok = b >= 0

@@ -27,7 +27,7 @@ from sim.demand import DemandParams, demand_step
 from sim.detection import EV, DetectionTracker
 from sim.events import Events
 from sim.firms import FirmBook
-from sim.generations import open_later, substitute
+from sim.generations import Generations, become_aware, hold_newest, substitute
 from sim.jit import threads_for
 from sim.ledger import OpportunityLedger
 from sim.market import compile_market
@@ -138,6 +138,8 @@ class DemandModel(mesa.Model):
             sc.demand.misfit_satisfaction,
             self.streams["init"],
         )
+        self.generations = Generations.build(sc.categories, m, n)
+        self.generations.open_own_markets(self.state, m, self.streams["generations"])
         # the market's history runs from this step to step 0 (scenario field
         # ``run.warmup_weeks``)
         start = -m.clock.steps(sc.run.warmup_weeks)
@@ -234,8 +236,10 @@ class DemandModel(mesa.Model):
         ev = demand_step(
             st, m, self.demand_params, has, quality, at_supplier, key("demand"), now, work
         )
-        # later generations' markets open once they are on sale (sim.generations)
-        failed_over = np.concatenate([failed_over, open_later(st, m, has, work)])
+        # the awareness clocks of the later generations on sale (sim.generations)
+        gens = self.generations
+        aware_opened = become_aware(gens, st, m, has, self.graph, key("generations"), now, work)
+        failed_over = np.concatenate([failed_over, aware_opened])
         counts.step_churn = int(ev.churned.size)
         counts.churn_total += counts.step_churn
         tr.occur(EV["latent_to_active"], self._in_focal_standard(ev.activated), now)
@@ -259,11 +263,16 @@ class DemandModel(mesa.Model):
         sales = choice_step(
             st, m, firms, exposure, self.graph, self.spec.choice, self.spec.wom, unresolved,
             now, key("behaviour"), work, d.misfit_satisfaction, d.complaint_satisfaction,
-            self.spec.run.steps_per_year,
+            self.spec.run.steps_per_year, gens.voice(st),
+        )  # fmt: skip
+        # a ready customer holds the newest generation it is aware of
+        sales, moved = hold_newest(
+            gens, st, m, np.stack([f.offers for f in firms]), quality, sales,
+            key("generations"), now, work, d.misfit_satisfaction,
         )  # fmt: skip
         counts.complaints_raised += book_sales(firms, sales, st, m, tr, now)
         # customers of a later generation leave the earlier one
-        left = [ev.expired, *(s.idx for s in sales), substitute(st, m, work)]
+        left = [ev.expired, *(s.idx for s in sales), moved, substitute(gens, st, m, work)]
         self.ledger.close_step(
             st, firms[0], contacts[0].offered_at, contacts[0].offered, np.concatenate(left), now
         )

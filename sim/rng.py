@@ -38,7 +38,7 @@ from numba.extending import intrinsic, overload
 
 from sim.jit import kernel
 
-PROCESSES = ("network", "init", "demand", "behaviour", "events")
+PROCESSES = ("network", "init", "demand", "behaviour", "events", "generations")
 
 # Philox4x64 constants (Random123, and numpy's philox.h)
 _M0 = np.uint64(0xD2E7470EE14C6C93)

@@ -371,6 +371,15 @@ def _cross_check(sc: Scenario) -> None:
             raise ScenarioError(
                 f"categories.{i}.supersedes = {show(c.supersedes)}: expected one of {others} or ''"
             )
+    d = sc.demand
+    outside = 1.0 - min(d.initial_latent + d.initial_active + d.initial_served, 1.0)
+    for i, c in enumerate(sc.categories):
+        if c.supersedes and c.own_market > outside + 1e-9:
+            raise ScenarioError(
+                f"categories.{i}.own_market = {c.own_market:g}: expected at most {outside:g}, "
+                "the share of customers outside the earlier generation's market at step 0 "
+                "(1 - demand.initial_latent - demand.initial_active - demand.initial_served)"
+            )
     earlier = {c.name: c.supersedes for c in sc.categories}
     for i, c in enumerate(sc.categories):
         seen, k = {c.name}, c.supersedes

@@ -78,8 +78,31 @@ class Category:
     supersedes: str = spec(
         "",
         "Name of the earlier generation this category replaces ('' = none): once a product "
-        "here is on the market, its customers and needers need this one, and buying it "
-        "ends their need there (Norton-Bass substitution).",
+        "here is on the market, customers learn of it (awareness_p, awareness_q); one who "
+        "is ready (has bought the earlier generation) and aware holds this one, upgrading "
+        "or leapfrogging, and its need there ends (Norton-Bass substitution).",
+    )
+    own_market: float = spec(
+        0.0,
+        "For a later generation: the share of all customers in its own new market "
+        "(customers outside the earlier generation's market who want only this one; "
+        "m2 of Norton-Bass).",
+        0.0,
+        1.0,
+    )
+    awareness_p: float = spec(
+        0.01,
+        "For a later generation: chance per week that a customer not yet aware of it "
+        "learns of it by itself (its Bass p, from its launch on).",
+        0.0,
+        1.0,
+    )
+    awareness_q: float = spec(
+        0.1,
+        "For a later generation: chance per week of learning of it, per unit share of "
+        "a customer's neighbours aware of it (its Bass q).",
+        0.0,
+        1.0,
     )
 
 

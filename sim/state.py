@@ -119,10 +119,9 @@ def initial_state(
     need[:, market.is_complement] = np.where(
         need[:, market.is_complement] == SERVED, NONE, need[:, market.is_complement]
     )
-    # a later generation's market is its earlier generation's customers and needers
-    # (sim.generations opens their needs once it is on sale) and its own new potential
-    for later in np.flatnonzero(market.supersedes >= 0):
-        need[need[:, market.supersedes[later]] != NONE, later] = NONE
+    # a later generation's market is its earlier generation's market and its own new
+    # market, which sim.generations draws
+    need[:, market.supersedes >= 0] = NONE
     # initial supplier among firms offering something for the desired tier
     u_sup = rng.random((n, C))
     u_age = rng.random((n, C))

@@ -1,13 +1,16 @@
 """Two product generations (``categories.N.supersedes``) under mean-field mixing with
 one firm follow the Norton–Bass (1987) curves S1 = m1 F1 (1 - F2),
-S2 = F2 (m2 + m1 F1); the same runs reject the curves when substitution is off or
-the introduction date is off by one step, so the check has power."""
+S2 = F2 (m2 + m1 F1), after the earlier generation has spread and while it is still
+spreading (the two-clock rule of ``sim.generations``); the same runs reject the curves
+when substitution is off or the introduction date is off by one step, so the check has
+power."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from analysis.fit.diffusion import bass_discrete, norton_bass_discrete
+from analysis.fit.diffusion import norton_bass_discrete
 from sim import DemandModel
 from sim.state import SERVED
 
@@ -67,48 +70,60 @@ def test_two_generations_follow_norton_bass() -> None:
     assert kept.mean(axis=0)[0, -1] > 0.95  # without the rule nobody leaves generation 1
 
 
-def test_later_generation_adds_its_own_potential() -> None:
-    # initial_active = a: a share m1 = a needs generation 1; the customers outside it
-    # draw their own generation-2 need (m2 = (1 - a) a). Word of mouth reaches a
-    # customer through the whole population, so each generation's Bass q is wom.q
-    # times its market's share: q1 = q m1, q2 = q (m1 + m2) (Bass 1969's q/m)
-    a, steps, tau2 = 0.6, 75, 40
-    m1, m2 = a, (1 - a) * a
-    paths = served_shares(
-        {"demand.initial_active": a, "focal.products.1.launch_week": tau2 + 1, "run.steps": steps},
-        steps,
-    )
-    t = np.arange(steps + 1)
-    f1 = bass_discrete(P, Q * m1, steps)
-    g2 = bass_discrete(P, Q * (m1 + m2), steps)
-    f2 = np.where(t >= tau2, g2[np.clip(t - tau2, 0, steps)], 0.0)
-    expected = np.array([m1 * f1 * (1 - f2), f2 * (m2 + m1 * f1)])
-    z = z_scores(paths, expected, np.arange(0, steps + 1, 3))
-    assert z.max() <= Z, z.round(1)
-    assert paths.mean(axis=0)[1, -1] > m1 + 0.5 * m2  # more than generation 1's market
+# Generations that overlap: the later one on sale well before the earlier takes off
+# (tau2 against the peak of F1 at ln(q1/p1)/(p1 + q1), about 7.6 and 5.6 steps), one
+# case with m2/m1 above 1 and one below, p and q unequal between the generations. The
+# earlier generation's Bass q is wom.q times its market's share (Bass's q/m), so
+# wom.q = q1/m1; the later one's are its own awareness_p and awareness_q.
+OVERLAP = {
+    "m2 > m1": dict(m1=0.3, m2=0.5, p1=0.03, q1=0.25, p2=0.05, q2=0.5, tau2=5, steps=50),
+    "m2 < m1": dict(m1=0.7, m2=0.2, p1=0.02, q1=0.5, p2=0.04, q2=0.3, tau2=3, steps=40),
+}
 
 
-def test_overlapping_generations_leapfrog() -> None:
-    # generation 2 on sale while generation 1 is still spreading: a customer who
-    # needs generation 1 is in generation 2's market at once (it may skip generation
-    # 1), so generation 2 spreads as one Bass curve over the whole market,
-    # S2 = F(t - tau2), where Norton–Bass let it reach only generation 1's adopters
-    # so far, F(t - tau2) F(t); the model follows the former and the data say so
-    steps, tau2 = 40, 5
-    paths = served_shares({"focal.products.1.launch_week": tau2 + 1, "run.steps": steps}, steps)
-    t = np.arange(steps + 1)
-    f = bass_discrete(P, Q, steps)
-    f2 = np.where(t >= tau2, f[np.clip(t - tau2, 0, steps)], 0.0)
+def overlap_overrides(case: dict[str, float]) -> dict[str, object]:
+    return {
+        "demand.initial_active": case["m1"],
+        "categories.1.own_market": case["m2"],
+        "focal.platform.density": case["p1"],
+        "wom.q": case["q1"] / case["m1"],
+        "categories.1.awareness_p": case["p2"],
+        "categories.1.awareness_q": case["q2"],
+        "focal.products.1.launch_week": int(case["tau2"]) + 1,
+        "run.steps": int(case["steps"]),
+    }
+
+
+def overlap_curves(case: dict[str, float], tau2: int) -> np.ndarray:
+    return norton_bass_discrete(
+        [case["p1"], case["p2"]], [case["q1"], case["q2"]], [case["m1"], case["m2"]],
+        [0, tau2], int(case["steps"]),
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("name", list(OVERLAP))
+def test_overlapping_generations_follow_norton_bass(name: str) -> None:
+    # a customer of generation 1's market leapfrogs when it is aware of generation 2
+    # before it is ready, and upgrades when ready first; generation 2's own market buys
+    # once aware: S1 = m1 F1 (1 - F2), S2 = F2 (m2 + m1 F1) at every checkpoint
+    case = OVERLAP[name]
+    steps, tau2 = int(case["steps"]), int(case["tau2"])
+    paths = served_shares(overlap_overrides(case), steps)
     at = np.arange(0, steps + 1, 2)
-    own = np.array([np.zeros(steps + 1), f2])
-    assert z_scores(paths, own, at)[1].max() <= Z
-    nb = norton_bass_discrete(P, Q, [1.0, 0.0], [0, tau2], steps)
-    assert z_scores(paths, nb, at)[1].max() > 3 * Z
-    # and generation 1 holds at most what generation 2 left of the market
-    assert np.all(paths.mean(axis=0)[0] <= 1 - f2 + 4 * np.sqrt(0.25 / (N * REPS)) + 2 / N)
+    expected = overlap_curves(case, tau2)
+    z = z_scores(paths, expected, at)
+    assert z.max() <= Z, z.round(1)
+    gap = np.abs(paths.mean(axis=0) - expected)[:, at]
+    assert gap.max() <= 0.01, gap.max()
+    # generation 2 reached beyond generation 1's market
+    assert paths.mean(axis=0)[1, -1] > case["m1"] + 0.9 * case["m2"]
+    # power: the same runs reject the curves of a launch one step later
+    late = overlap_curves(case, tau2 + 1)
+    assert z_scores(paths, late, at).max() > 2 * Z
 
 
-def test_generations_keep_the_counts_and_the_invariants() -> None:
+@pytest.mark.parametrize("kind", ["mean-field", "watts-strogatz"])
+def test_generations_keep_the_counts_and_the_invariants(kind: str) -> None:
     # a full demand process around the two generations (emergence, lapses, failures,
     # churn, warm-up): the kept tallies stay equal to a recount, no customer is served
     # in both generations, and the earlier generation's demand does fall
@@ -129,6 +144,8 @@ def test_generations_keep_the_counts_and_the_invariants() -> None:
             "categories.0.failure_rate": 3.0,
             "categories.1.failure_rate": 3.0,
             "focal.products.1.launch_week": 10,
+            "categories.1.own_market": 0.3,
+            "network.kind": kind,
         },
     )
     st = model.state
@@ -142,6 +159,7 @@ def test_generations_keep_the_counts_and_the_invariants() -> None:
         assert not ((st.need[:, 0] != 0) & (st.need[:, 1] == SERVED)).any()
     assert (st.need[:, 1] == SERVED).sum() > 0
     assert (st.need[:, 0] != 0).sum() < before
+    assert model.generations.aware[:, 1].mean() > 0.5
 
 
 def test_calibration_starts_from_the_norton_bass_fit_of_the_generations() -> None:
@@ -153,7 +171,9 @@ def test_calibration_starts_from_the_norton_bass_fit_of_the_generations() -> Non
     from sim import load_scenario
 
     truth = {"focal.platform.density": 0.02, "wom.q": 0.3}
-    sc = load_scenario("norton-bass-check", overrides={"run.customers": 3000, **truth})
+    # both generations with the same p and q, as the Norton-Bass fit assumes
+    same = {"categories.1.awareness_p": 0.02, "categories.1.awareness_q": 0.3}
+    sc = load_scenario("norton-bass-check", overrides={"run.customers": 3000, **truth, **same})
     ts = DemandModel(sc, rng=11).run(60).datacollector.get_model_vars_dataframe()
     observed = ts[["step", "adopters_core", "adopters_core-2"]]
     spec = CalibrationSpec(

@@ -61,18 +61,27 @@ def norton_bass(
 
 
 def norton_bass_discrete(
-    p: float, q: float, m: Sequence[float] | np.ndarray, tau: Sequence[int], steps: int
+    p: float | Sequence[float],
+    q: float | Sequence[float],
+    m: Sequence[float] | np.ndarray,
+    tau: Sequence[int],
+    steps: int,
 ) -> np.ndarray:
     """Norton–Bass cumulative adopters of each generation at steps 0 .. ``steps``, with
     each F_g the discrete Bass recursion started at step ``tau[g]`` (F_g = 0 before):
-    the curves demandsim's ``norton-bass-check`` reduction follows.
+    the curves demandsim's ``norton-bass-check`` reduction follows. ``p`` and ``q`` are
+    common to every generation, or one per generation (the generalisation Norton and
+    Bass allow and the two-clock rule of ``sim.generations`` follows).
 
     Returns:
         An array of shape (G, steps + 1).
     """
     t = np.arange(steps + 1)
-    f = bass_discrete(p, q, steps)
-    fs = [np.where(t >= tau[g], f[np.clip(t - tau[g], 0, steps)], 0.0) for g in range(len(m))]
+    ps, qs = np.broadcast_to(p, len(m)), np.broadcast_to(q, len(m))
+    fs = []
+    for g in range(len(m)):
+        f = bass_discrete(float(ps[g]), float(qs[g]), steps)
+        fs.append(np.where(t >= tau[g], f[np.clip(t - tau[g], 0, steps)], 0.0))
     return _generations(fs, m)
 
 
