@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from analysis.compare.paired import DIFF_SERIES, Comparison, field_differences, finding
-from sim.tables import fmt_num, render
+from sim.sixsigma import pooled_sigma_measures
+from sim.tables import fmt_num, render, sigma_text
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -51,6 +52,29 @@ def format_table(table: pd.DataFrame, label_a: str, label_b: str) -> str:
     return render(rows[0], rows[1:])
 
 
+def pooled_sigma(summaries: list[dict[str, Any]]) -> dict[str, Any]:
+    """The sigma level the replications' pooled counts support (with the pooled counts),
+    and per chain link likewise: what a comparison shows beside the means of levels."""
+    out: dict[str, Any] = pooled_sigma_measures(summaries)
+    links = summaries[0].get("chain", {}) if summaries else {}
+    out["chain"] = {
+        link: pooled_sigma_measures(s["chain"][link] for s in summaries) for link in links
+    }
+    return out
+
+
+def sigma_line(comp: Comparison) -> str:
+    """One line: each side's sigma level over the pooled replications, with its bound."""
+    parts = []
+    for side, summaries in (("A", comp.summaries_a), ("B", comp.summaries_b)):
+        p = pooled_sigma(summaries)
+        parts.append(
+            f"{side} {sigma_text(p['sigma_level'], p['sigma_level_lower'])} "
+            f"({p['defects']:,.0f} defects in {p['opportunities']:,.0f} opportunities)"
+        )
+    return "Sigma level of the pooled replications: " + "; ".join(parts) + "."
+
+
 def headline(comp: Comparison, table: pd.DataFrame) -> str:
     """The lines printed above and below the table."""
     from analysis.compare.statistics import worse_platform_cost
@@ -85,6 +109,8 @@ def headline(comp: Comparison, table: pd.DataFrame) -> str:
         "\n".join(lines)
         + "\n\n"
         + format_table(table, comp.a.label, comp.b.label)
+        + "\n"
+        + sigma_line(comp)
         + ("\n\n" + tail if tail else "")
     )
 
@@ -189,9 +215,10 @@ def write_comparison(comp: Comparison, out: Path) -> list[Path]:
                 "B": mean_nested(comp.summaries_b, "detection"),
             },
             "chain": {
-                "A": mean_nested(comp.summaries_a, "chain"),
-                "B": mean_nested(comp.summaries_b, "chain"),
+                side: _pooled_chain(mean_nested(summaries, "chain"), pooled_sigma(summaries))
+                for side, summaries in (("A", comp.summaries_a), ("B", comp.summaries_b))
             },
+            "sigma": {"A": pooled_sigma(comp.summaries_a), "B": pooled_sigma(comp.summaries_b)},
             "launches": launches,
         }
         atomic_write_json(stage / "comparison.json", meta)
@@ -207,6 +234,17 @@ def write_comparison(comp: Comparison, out: Path) -> list[Path]:
         written = sorted(p.relative_to(stage) for p in stage.rglob("*") if p.is_file())
     # the folder was replaced as a whole: a report of an earlier comparison is gone with it
     return [out / p for p in written]
+
+
+def _pooled_chain(
+    means: dict[str, dict[str, float]], pooled: dict[str, Any]
+) -> dict[str, dict[str, float]]:
+    """Per link, the means over replications with the sigma level of the pooled counts
+    in place of a mean of levels."""
+    for link, m in means.items():
+        p = pooled["chain"].get(link, {})
+        m.update({k: p[k] for k in ("sigma_level", "sigma_level_lower") if k in p})
+    return means
 
 
 def _numeric(col: pd.Series) -> bool:

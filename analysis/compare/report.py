@@ -35,6 +35,7 @@ from analysis.html import (
 )
 from sim.errors import InputError
 from sim.outcomes import label as outcome_label
+from sim.tables import sigma_text
 
 
 def reading(
@@ -170,7 +171,10 @@ def comparison_report(directory: Path) -> str:
         "detection_lag_median",
     ):
         r = by_name.get(key)
-        if r:
+        pooled = meta.get("sigma") or {}
+        if key == "sigma_level" and pooled:
+            body.append(_sigma_card(pooled, la, lb))
+        elif r:
             sub = (
                 f"{la} {fmt(r.get('mean_a'))} · {lb} {fmt(r.get('mean_b'))}"
                 f" · CI [{fmt(r.get('paired_lo'))}, {fmt(r.get('paired_hi'))}]"
@@ -264,6 +268,24 @@ def comparison_report(directory: Path) -> str:
             )
     body.append(_launch_section(meta.get("launches", {}), la, lb))
     return page(f"Comparison: {la} vs {lb}", body)
+
+
+def _sigma_card(pooled: Mapping[str, Mapping[str, Any]], la: str, lb: str) -> str:
+    """Each side's sigma level over its pooled replications, with the level the counts
+    support (a bound only, where a side had no defect)."""
+    a, b = pooled.get("A", {}), pooled.get("B", {})
+
+    def side(p: Mapping[str, Any]) -> str:
+        return sigma_text(p.get("sigma_level"), p.get("sigma_level_lower"))
+
+    def counts(p: Mapping[str, Any]) -> str:
+        return f"{fmt(p.get('defects'))} defects in {fmt(p.get('opportunities'))} opportunities"
+
+    return card(
+        f"{outcome_label('sigma_level')}, replications pooled",
+        f"{side(a)} → {side(b)}",
+        f"{la}: {counts(a)} · {lb}: {counts(b)}",
+    )
 
 
 def _ratio(r: float) -> str:
