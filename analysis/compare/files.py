@@ -7,6 +7,8 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from analysis.compare.paired import DIFF_SERIES, Comparison, field_differences, finding
 from sim.sixsigma import pooled_sigma_measures
 from sim.tables import fmt_num, render, sigma_text
@@ -75,6 +77,15 @@ def sigma_line(comp: Comparison) -> str:
     return "Sigma level of the pooled replications: " + "; ".join(parts) + "."
 
 
+def contraction_line(comp: Comparison) -> str:
+    """One line: how many runs of each side contracted, when, with their intervals."""
+    from analysis.compare.statistics import contraction_summary, contraction_text
+
+    a = contraction_text(contraction_summary(comp.summaries_a))
+    b = contraction_text(contraction_summary(comp.summaries_b))
+    return f"Strategic contraction: A in {a}; B in {b}."
+
+
 def headline(comp: Comparison, table: pd.DataFrame) -> str:
     """The lines printed above and below the table."""
     from analysis.compare.statistics import worse_platform_cost
@@ -110,6 +121,8 @@ def headline(comp: Comparison, table: pd.DataFrame) -> str:
         + "\n\n"
         + format_table(table, comp.a.label, comp.b.label)
         + "\n"
+        + contraction_line(comp)
+        + "\n"
         + sigma_line(comp)
         + ("\n\n" + tail if tail else "")
     )
@@ -122,11 +135,13 @@ def write_comparison(comp: Comparison, out: Path) -> list[Path]:
     import tomli_w
 
     from analysis.compare.statistics import (
+        contraction_summary,
         launch_outcomes,
         mean_band,
         mean_nested,
         paired_band,
         scalar_outcomes,
+        series_low,
         worse_platform_cost,
     )
     from analysis.plots import plot_compare
@@ -219,6 +234,16 @@ def write_comparison(comp: Comparison, out: Path) -> list[Path]:
                 for side, summaries in (("A", comp.summaries_a), ("B", comp.summaries_b))
             },
             "sigma": {"A": pooled_sigma(comp.summaries_a), "B": pooled_sigma(comp.summaries_b)},
+            "contraction": {
+                "A": contraction_summary(comp.summaries_a),
+                "B": contraction_summary(comp.summaries_b),
+            },
+            # what the report needs to read rows that look backwards
+            "churn_rate": _churn_rates(comp),
+            "alignment_low": {
+                "A": series_low(band_a, "alignment"),
+                "B": series_low(band_b, "alignment"),
+            },
             "launches": launches,
         }
         atomic_write_json(stage / "comparison.json", meta)
@@ -234,6 +259,23 @@ def write_comparison(comp: Comparison, out: Path) -> list[Path]:
         written = sorted(p.relative_to(stage) for p in stage.rglob("*") if p.is_file())
     # the folder was replaced as a whole: a report of an earlier comparison is gone with it
     return [out / p for p in written]
+
+
+def _churn_rates(comp: Comparison) -> dict[str, Any]:
+    """Churn per served need and year on each side, with the paired difference B - A."""
+    from analysis.compare.statistics import churn_rate, paired_t_ci
+
+    spy = comp.a.scenario.run.steps_per_year
+    a = [churn_rate(f, spy) for f in comp.series_a]
+    b = [churn_rate(f, spy) for f in comp.series_b]
+    d = paired_t_ci(a, b)
+    return {
+        "A": float(np.nanmean(a)),
+        "B": float(np.nanmean(b)),
+        "diff": d.estimate,
+        "lo": d.lo,
+        "hi": d.hi,
+    }
 
 
 def _pooled_chain(
