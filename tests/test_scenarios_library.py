@@ -158,6 +158,26 @@ def test_insensitive_platform_loses_to_baseline_on_every_seed() -> None:
         assert weak["profit_total"] < base["profit_total"]
 
 
+def test_insensitive_platform_sees_the_upmarket_move_late_and_contracts() -> None:
+    def premium_start(summary: dict) -> int:
+        return min(
+            e["step"]
+            for e in summary["planning"]
+            if e["firm"] == "focal" and e["event"] == "development" and e["tier"] == "premium"
+        )
+
+    for seed in (1, 2):
+        base, _ = _run("baseline", seed, 156, 3000)
+        weak, ts = _run("insensitive-platform", seed, 156, 3000)
+        # the same demand moves upmarket; the insensitive firm believes it much later
+        assert premium_start(weak) > premium_start(base) + 26
+        # meanwhile it contracts, within the first year; the baseline firm never does
+        assert base["contraction_onset"] is None
+        assert weak["contraction_onset"] is not None and weak["contraction_onset"] < 52
+        onset = weak["contraction_onset"]
+        assert ts["alignment"].iloc[onset] < ts["alignment"].iloc[14] - 0.05
+
+
 def test_low_coverage_turns_defects_into_exclusions() -> None:
     a, b = _own_sides("low-coverage")
     full, _ = _run("low-coverage", 4, 104, 3000, a)
