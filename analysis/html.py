@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.errors import InputError
+from sim.tables import sigma_text
 
 CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 2em auto;
@@ -136,14 +137,15 @@ def detection_rows(detection: Mapping[str, Mapping[str, Any]]) -> list[list[str]
 
 
 def chain_rows(chain: Mapping[str, Mapping[str, Any]]) -> list[list[str]]:
-    """Rows (link, opportunities, defects, DPMO, sigma, FPY) of a value-transfer chain table."""
+    """Rows (link, opportunities, defects, DPMO, sigma with the level the counts
+    support, FPY) of a value-transfer chain table."""
     return [
         [
             link.replace("_", " "),
             fmt(m.get("opportunities")),
             fmt(m.get("defects")),
             fmt(m.get("dpmo")),
-            fmt(m.get("sigma_level"), 3),
+            sigma_text(m.get("sigma_level"), m.get("sigma_level_lower")),
             fmt(m.get("fpy"), 4),
         ]
         for link, m in chain.items()

@@ -26,6 +26,7 @@ COMPARE_SERIES: tuple[str, ...] = (
     "market_share",
     "marketing_density",
     "sigma_level",
+    "sigma_level_lower",
     "cum_profit",
     "alignment",
 )
@@ -118,6 +119,16 @@ def plot_run(ts: pd.DataFrame, out_dir: str | Path) -> list[Path]:
             title, ylabel = series_titles(col)
             fig, ax = _fig(title, ylabel)
             ax.plot(x, ts[col], color=_COLORS[0])
+            if col == "sigma_level" and "sigma_level_lower" in ts.columns:
+                # the point is missing while there is no defect; the bound never is
+                ax.plot(
+                    x,
+                    ts["sigma_level_lower"],
+                    color=_COLORS[0],
+                    ls=":",
+                    label=outcome_label("sigma_level_lower", SERIES),
+                )
+                ax.legend(loc="best", fontsize=8)
             paths.append(save_figure(fig, out / name))
 
     if "alignment" in ts.columns:

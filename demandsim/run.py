@@ -89,6 +89,7 @@ def run(
     seeds = [sc.run.seed + r for r in range(reps)]
 
     from analysis.runs.ensemble import ensemble_run, scalar_outcomes
+    from sim.sixsigma import pooled_sigma_measures
     from sim.tables import chain_table, headline_table, sensitivity_table
 
     workers = min(jobs, reps)
@@ -131,6 +132,9 @@ def run(
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # an outcome missing in every rep
             mean = {k: float(np.nanmean([r.get(k, np.nan) for r in rows])) for k in rows[0]}
+        # a mean of levels would drop the zero-defect runs: the level of the pooled counts
+        pooled = pooled_sigma_measures(summaries)
+        mean.update({k: pooled[k] for k in ("sigma_level", "sigma_level_lower")})
         summary: dict[str, Any] = {
             "scenario": sc.run.name,
             "reps": reps,

@@ -100,8 +100,12 @@ SCALARS: tuple[Outcome, ...] = (
     _scalar("dpmo", "defects per million opportunities", "DPMO", LOWER,
             "defects per million opportunities over the run", key=True),
     _scalar("sigma_level", "sigma level (shifted)", "σ", HIGHER,
-            "Φ⁻¹(1 − DPMO/10⁶) + 1.5: 3.4 DPMO is 6σ, 66,807 is 3σ; zero defects shows as 7.5",
-            key=True),
+            "Φ⁻¹(1 − DPMO/10⁶) + 1.5: 3.4 DPMO is 6σ, 66,807 is 3σ; empty with zero defects "
+            "(they estimate no level: read sigma_level_lower)", key=True),
+    _scalar("sigma_level_lower", "sigma level supported (95% lower bound)", "σ", HIGHER,
+            "one-sided 95% lower bound of the sigma level (Clopper–Pearson on the defect "
+            "rate): the level the counts support; 0 defects in 16,130 opportunities support "
+            "5.06σ", key=True),
     _scalar("alignment_final", "final alignment of portfolio and demand", "share", HIGHER,
             "share of demand (active and served needs) in cells the focal firm sells, at the "
             "last step", key=True),
@@ -181,7 +185,10 @@ SERIES_COLUMNS: tuple[Outcome, ...] = (
     _series("dpmo", "defects per million opportunities", "DPMO", LOWER,
             "defects per million opportunities, cumulative"),
     _series("sigma_level", "sigma level (shifted)", "σ", HIGHER,
-            "Φ⁻¹(1 − DPMO/10⁶) + 1.5, cumulative: 3.4 DPMO is 6σ, 6,210 is 4σ, 66,807 is 3σ"),
+            "Φ⁻¹(1 − DPMO/10⁶) + 1.5, cumulative: 3.4 DPMO is 6σ, 6,210 is 4σ, 66,807 is 3σ; "
+            "empty while there is no defect"),
+    _series("sigma_level_lower", "sigma level supported (95% lower bound)", "σ", HIGHER,
+            "one-sided 95% lower bound of the cumulative sigma level (Clopper–Pearson)"),
     _series("detected_share", "share of events detected within the horizon", "share", HIGHER,
             "events at least H steps old that the focal records reflected within H, cumulative"),
     _series("detection_lag_median", "median detection lag", "steps", LOWER,

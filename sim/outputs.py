@@ -20,7 +20,7 @@ from sim.firms import FirmBook
 from sim.ledger import OpportunityLedger
 from sim.market import Market
 from sim.scenario import CHAIN_LINKS, Scenario
-from sim.sixsigma import dpmo, first_pass_yield, rolled_throughput_yield, sigma_level
+from sim.sixsigma import dpmo, first_pass_yield, rolled_throughput_yield, sigma_measures
 from sim.state import SERVED, CustomerState
 from sim.workspace import Tally
 
@@ -116,7 +116,7 @@ def metric_row(acc: Accounts) -> dict[str, float]:
             1 - led.step_defects / led.step_opportunities if led.step_opportunities else math.nan
         ),
         "dpmo": d_ppm,
-        "sigma_level": sigma_level(d_ppm),
+        **sigma_measures(led.defects_total, led.opportunities_total),
         "detected_share": acc.tracker.detected_share(all_k, now),
         "detection_lag_median": lags[0],
         "alignment": alignment,
@@ -163,7 +163,7 @@ def summary(acc: Accounts) -> dict[str, Any]:
             "opportunities": o,
             "defects": dd,
             "dpmo": lk_dpmo,
-            "sigma_level": sigma_level(lk_dpmo),
+            **sigma_measures(dd, o),
             "fpy": fpy,
         }
     launches = [la.as_dict(now) for firm in acc.books for la in firm.launches]
@@ -178,7 +178,7 @@ def summary(acc: Accounts) -> dict[str, Any]:
             led.effective_total / led.opportunities_total if led.opportunities_total else math.nan
         ),
         "dpmo": d_ppm,
-        "sigma_level": sigma_level(d_ppm),
+        **sigma_measures(led.defects_total, led.opportunities_total),
         "opportunities": led.opportunities_total,
         "defects": led.defects_total,
         "exclusion_defects": led.exclusion_total,

@@ -41,6 +41,28 @@ def fmt(v: Any, digits: int = 3) -> str:
     return str(v)
 
 
+def sigma_text(
+    point: float | None, lower: float | None, digits: int = 2, confidence: float = 0.95
+) -> str:
+    """A sigma level as a reader should see it: "4.23σ (≥ 4.18σ, 95%)" with a point,
+    "≥ 5.11σ (95%)" with only the bound (zero defects), "—" with neither.
+
+    ``lower`` is ``sim.sixsigma.sigma_lower`` at ``confidence`` (its default too).
+    """
+
+    def ok(x: float | None) -> bool:
+        return x is not None and isinstance(x, int | float) and math.isfinite(x)
+
+    pct = f"{confidence:.0%}"
+    if ok(point) and ok(lower):
+        return f"{point:.{digits}f}σ (≥ {lower:.{digits}f}σ, {pct})"
+    if ok(lower):
+        return f"≥ {lower:.{digits}f}σ ({pct})"
+    if ok(point):
+        return f"{point:.{digits}f}σ"
+    return "—"
+
+
 def _steps(v: Any) -> str:
     """A lag in whole steps ('-' when not reached)."""
     return "-" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.0f}"
@@ -82,7 +104,11 @@ HEADLINE: tuple[str, ...] = (
 def headline_table(s: dict[str, Any]) -> str:
     """The run's headline outcomes."""
     onset = s.get("contraction_onset")
-    rows: list[tuple[str, Any]] = [(label(k), s[k]) for k in HEADLINE if k in s]
+    rows: list[tuple[str, Any]] = [
+        (label(k), sigma_text(s[k], s.get("sigma_level_lower"), 3) if k == "sigma_level" else s[k])
+        for k in HEADLINE
+        if k in s
+    ]
     rows += [
         ("strategic contraction", "no" if onset is None else f"yes, onset at step {onset}"),
         (
@@ -125,14 +151,15 @@ def sensitivity_table(s: dict[str, Any], horizon: int | None = None) -> str:
 
 
 def chain_table(s: dict[str, Any]) -> str:
-    """Per link of the value-transfer chain: opportunities, defects, DPMO, sigma, FPY; RTY."""
+    """Per link of the value-transfer chain: opportunities, defects, DPMO, sigma (with
+    the level its counts support), FPY; RTY."""
     rows = [
         (
             name.replace("_", " "),
             d["opportunities"],
             d["defects"],
             d["dpmo"],
-            d["sigma_level"],
+            sigma_text(d["sigma_level"], d.get("sigma_level_lower")),
             d["fpy"],
         )
         for name, d in s["chain"].items()

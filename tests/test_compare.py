@@ -183,7 +183,9 @@ def test_pairing_on_the_flagship_comparison_reduces_variance() -> None:
     from analysis.compare.paired import resolve_sides, run_comparison
 
     a, b, _ = resolve_sides("baseline", "insensitive-platform", {"run.customers": 2000})
-    comp = run_comparison(a, b, reps=10, steps=104, seed=100, jobs=1)
+    # three years: past the insensitive firm's late premium launch, whose timing its own
+    # beliefs set (inside the second year that timing alone makes the difference vary)
+    comp = run_comparison(a, b, reps=10, steps=156, seed=100, jobs=1)
     table = comp.table().set_index("outcome")
     # Both sides start from the same market (a common history) and share every random
     # number; profit pairs less well, as it adds the lumpy cost of each side's own
@@ -330,3 +332,35 @@ def test_finding_is_one_sentence_with_unit_share_and_interval() -> None:
     unsure = finding({**cost, "lo": -10.0, "significant": False}, 1000.0, 52, "EUR")
     assert unsure.startswith("No difference in total profit over 52 steps could be shown")
     assert unsure.endswith("-10 EUR to 150 EUR includes 0.")
+
+
+def test_contraction_share_has_its_clopper_pearson_interval() -> None:
+    from analysis.compare.statistics import contraction_summary, contraction_text, share_ci
+
+    # closed forms at the edges: 0 of n gives [0, 1 - (alpha/2)^(1/n)], n of n the mirror
+    lo, hi = share_ci(0, 20)
+    assert lo == 0.0 and hi == pytest.approx(1 - 0.025 ** (1 / 20))
+    lo, hi = share_ci(20, 20)
+    assert hi == 1.0 and lo == pytest.approx(0.025 ** (1 / 20))
+    runs = [{"contraction_onset": x} for x in (None, 40, 50, None, 60)]
+    c = contraction_summary(runs)
+    assert (c["contracted"], c["runs"], c["onset_mean"], c["onset_median"]) == (3, 5, 50.0, 50.0)
+    # t interval of three onsets 40, 50, 60: mean 50, sd 10
+    half = 4.302652729911275 * 10 / 3**0.5
+    assert c["onset_lo"] == pytest.approx(50 - half) and c["onset_hi"] == pytest.approx(50 + half)
+    assert contraction_text(c).startswith("3 of 5 runs (60%, 95% CI 15%–95%), onset at step 50")
+    assert contraction_summary([{"contraction_onset": None}] * 4)["onset_mean"] is None
+
+
+def test_churn_rate_is_per_served_need_and_year() -> None:
+    from analysis.compare.statistics import churn_rate
+
+    # 1,000 needs served every step (focal 400 at share 0.4), 4 churn a step: 4/1000 a
+    # week, 0.208 a year, whatever the number of steps
+    n = 27
+    frame = pd.DataFrame(
+        {"adopters": [400.0] * n, "market_share": [0.4] * n, "churn": [0.0] + [4.0] * (n - 1)}
+    )
+    assert churn_rate(frame, 52) == pytest.approx(4 / 1000 * 52)
+    half = frame.assign(adopters=200.0, churn=[0.0] + [2.0] * (n - 1))
+    assert churn_rate(half, 52) == pytest.approx(churn_rate(frame, 52))  # fewer served, same rate

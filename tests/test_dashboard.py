@@ -173,13 +173,14 @@ def test_network_view_only_for_small_populations() -> None:
 
 def test_explanation_reads_the_current_numbers() -> None:
     lags = {e: math.nan for e in plots.EVENT_TYPES}
-    a = plots.SideNumbers(0.62, 1.8, 380_000, 0.55, 5_000.0, 0.9, {**lags, "upmarket": 3.0})
-    b = plots.SideNumbers(0.11, 0.3, 890_000, 0.31, 3_766.0, 0.8, lags)
+    a = plots.SideNumbers(0.62, 1.8, 1.7, 380_000, 0.55, 5_000.0, 0.9, {**lags, "upmarket": 3.0})
+    b = plots.SideNumbers(0.11, math.nan, 4.9, 0.0, 0.31, 3_766.0, 0.8, lags)  # no defect
     text = plots.explanation(a, b, steps=40)
     assert "side A reached **62**" in text and "side B **11**" in text
     assert "**1,234** less" in text
     assert "about **3 weeks**" in text and "**nothing yet**" in text
-    assert "**1.8σ** vs **0.3σ**" in text
+    # a level with the one its counts support; with no defect the bound alone
+    assert "**1.8σ (≥ 1.7σ, 95%)** vs **≥ 4.9σ (95%)**" in text
     html = plots.to_html("a <b> **c**\n\nd")
     assert html == "<p>a &lt;b&gt; <b>c</b></p>\n<p>d</p>"
 
@@ -382,7 +383,7 @@ def test_dashboard_in_a_real_browser(server: tuple[str, Path]) -> None:
             page.click(".btn-step")
             after = _wait_step(page, 21)
             plots_after = _settled_sources(page)
-            # snapshot: step, gap, then (A, B) pairs of density, sigma, share, profit
+            # snapshot: step, gap, then (A, B) pairs of density, sigma, its bound, share, profit
             a_before, b_before = before[2::2], before[3::2]
             a_after, b_after = after[2::2], after[3::2]
             assert a_after == a_before  # side A: same settings, same seed, same numbers

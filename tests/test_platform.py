@@ -78,6 +78,9 @@ def test_fast_drift_with_frozen_portfolio_contracts_and_no_drift_does_not() -> N
 
 
 LAUNCH = {
+    # the market the launch test was calibrated on: upmarket at the schema's default
+    # pace (the flagship baseline's own is 0.6)
+    "segments.0.upmarket_rate": 0.3,
     "focal.strategy.enabled": False,
     "competitors.0.strategy.enabled": False,
     "focal.events": [{"kind": "launch", "week": 26, "category": "core", "tier": "premium"}],

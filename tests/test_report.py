@@ -235,3 +235,27 @@ def test_reading_warns_when_pending_launches_hide_failures() -> None:
     text = " ".join(reading(rows, "A1", "B1", 20))
     assert "still pending at the end" in text
     assert "better for B1" not in text
+
+
+def test_rows_that_read_backwards_are_explained_from_the_numbers() -> None:
+    from analysis.compare.report import backwards
+
+    by_name = {
+        "profit_total": {"diff_b_minus_a": -8000.0, "significant": True},
+        "alignment_final": {"mean_a": 0.946, "mean_b": 0.947},
+        "churn_total": {"mean_a": 8874.0, "mean_b": 8318.0},
+    }
+    meta = {
+        "alignment_low": {"A": {"value": 0.37, "step": 26.0}, "B": {"value": 0.17, "step": 104.0}},
+        "churn_rate": {"A": 0.2, "B": 0.2008, "diff": 0.0008, "lo": -0.001, "hi": 0.0026},
+    }
+    text = " ".join(backwards(meta, by_name, "sensitive", "insensitive"))
+    assert "fell to 0.17 at step 104" in text and "no lower than 0.37" in text
+    assert "no detectable difference per need" in text
+    # the side that earns more has nothing to explain; nor has a significant-less profit
+    assert backwards(meta, {**by_name, "profit_total": {"significant": False}}, "a", "b") == []
+    lower = {
+        **meta,
+        "churn_rate": {**meta["churn_rate"], "diff": -0.003, "lo": -0.005, "hi": -0.001},
+    }
+    assert "lower per need too" in " ".join(backwards(lower, by_name, "a", "b"))

@@ -14,6 +14,7 @@ from typing import Any
 from analysis.classroom.config import SessionConfig
 from analysis.classroom.layout import bars_svg, esc, fmt, lines_svg, page
 from sim.outcomes import SERIES, label
+from sim.tables import sigma_text
 
 EVENT_LABELS = {
     "latent_to_active": "latent demand became real",
@@ -23,6 +24,15 @@ EVENT_LABELS = {
     "competitor_launch": "a rival launched a product",
     "complaint": "a complaint about us",
 }
+
+
+def sigma(truth: dict[str, Any]) -> str:
+    """A team's true sigma level with the level its counts support ("≥ 5.1σ (95%)" alone
+    when it missed nothing; "−∞" when it missed everything)."""
+    point, lower = truth.get("sigma_level"), truth.get("sigma_level_lower")
+    if "-inf" in (point, lower):
+        return fmt("-inf")
+    return sigma_text(point, lower)
 
 
 def leaderboard(
@@ -36,7 +46,7 @@ def leaderboard(
         f"<td>{fmt(last[i]['team']['profit'])}</td>"
         + (
             f"<td>{fmt(last[i]['truth']['market_share'], 1, pct=True)}</td>"
-            f"<td>{fmt(last[i]['truth']['sigma_level'], 2)}</td>"
+            f"<td>{esc(sigma(last[i]['truth']))}</td>"
             f"<td>{fmt(last[i]['truth']['marketing_density'], 1, pct=True)}</td>"
             if truth
             else ""
@@ -201,7 +211,7 @@ def lesson(names: list[str], results: list[list[dict[str, Any]]]) -> str:
         )
         missed = (
             f"missed {tr['exclusion_defects']:,} opportunities by exclusion and "
-            f"{tr['omission_defects']:,} by omission (sigma level {fmt(tr['sigma_level'], 2)}"
+            f"{tr['omission_defects']:,} by omission (sigma level {esc(sigma(tr))}"
             f"{seen})"
         )
         if i == best:
@@ -238,7 +248,9 @@ def debrief_body(
     return (
         f"<h2>Leaderboard after round {played}</h2>{board}"
         "<p class=note>Sigma level with the conventional 1.5σ shift (3.4 defects per million "
-        "opportunities is 6σ). Share and sigma level are measured on the truth.</p>"
+        "opportunities is 6σ); beside it, after ≥, the level the counts support at 95% (all "
+        "they support when a team missed nothing). Share and sigma level are measured on the "
+        "truth.</p>"
         f"{lesson(names, results)}<h2>Cumulative profit by round</h2>{chart}"
         "<h2>Beliefs against the truth</h2>"
         + "".join(team_truth(names[i], results[i]) for i in order)

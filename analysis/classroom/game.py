@@ -132,7 +132,8 @@ def accounts(model: Any) -> dict[str, float]:
 
 def _num(x: Any) -> float | str | None:
     """A JSON-safe number: NaN (not measured yet) becomes None and an infinity the text
-    ``"inf"`` or ``"-inf"`` (a sigma level when every opportunity was missed)."""
+    ``"inf"`` or ``"-inf"`` (a sigma level when every opportunity was missed; with no
+    defect the level is None and only its lower bound is a number)."""
     x = float(x)
     if math.isnan(x):
         return None
@@ -226,6 +227,7 @@ def snapshot(
         "cells": truth_cells,
         "market_share": _num(s["market_share_final"]),
         "sigma_level": _num(s["sigma_level"]),
+        "sigma_level_lower": _num(s["sigma_level_lower"]),
         "dpmo": _num(s["dpmo"]),
         "marketing_density": _num(s["marketing_density"]),
         "alignment": _num(s["alignment_final"]),

@@ -95,7 +95,8 @@ def results_csv(room: Classroom, sid: str) -> str:
     w.writerow(
         ["round", "team", "decision", "coverage", "density", "strength", "focus", "targeting"]
         + ["developments", "sales", "revenue", "costs", "profit", "cumulative_profit"]
-        + ["true_market_share", "sigma_level", "exclusion_defects", "omission_defects"]
+        + ["true_market_share", "sigma_level", "sigma_level_lower"]
+        + ["exclusion_defects", "omission_defects"]
     )
     for t in room.store.teams(sid):
         idx = int(t["idx"])
@@ -109,7 +110,8 @@ def results_csv(room: Classroom, sid: str) -> str:
                 + [" ".join(d.get("develop") or []), team["round_sales"]]
                 + [round(team["round_revenue"], 2), round(team["round_cost"], 2)]
                 + [round(team["round_profit"], 2), round(team["profit"], 2)]
-                + [tr["market_share"], tr["sigma_level"], tr["exclusion_defects"]]
+                + [tr["market_share"], tr["sigma_level"], tr.get("sigma_level_lower")]
+                + [tr["exclusion_defects"]]
                 + [tr["omission_defects"]]
             )
     return out.getvalue()

@@ -7,8 +7,11 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from analysis.compare.paired import DIFF_SERIES, Comparison, field_differences, finding
-from sim.tables import fmt_num, render
+from sim.sixsigma import pooled_sigma_measures
+from sim.tables import fmt_num, render, sigma_text
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -51,6 +54,38 @@ def format_table(table: pd.DataFrame, label_a: str, label_b: str) -> str:
     return render(rows[0], rows[1:])
 
 
+def pooled_sigma(summaries: list[dict[str, Any]]) -> dict[str, Any]:
+    """The sigma level the replications' pooled counts support (with the pooled counts),
+    and per chain link likewise: what a comparison shows beside the means of levels."""
+    out: dict[str, Any] = pooled_sigma_measures(summaries)
+    links = summaries[0].get("chain", {}) if summaries else {}
+    out["chain"] = {
+        link: pooled_sigma_measures(s["chain"][link] for s in summaries) for link in links
+    }
+    return out
+
+
+def sigma_line(comp: Comparison) -> str:
+    """One line: each side's sigma level over the pooled replications, with its bound."""
+    parts = []
+    for side, summaries in (("A", comp.summaries_a), ("B", comp.summaries_b)):
+        p = pooled_sigma(summaries)
+        parts.append(
+            f"{side} {sigma_text(p['sigma_level'], p['sigma_level_lower'])} "
+            f"({p['defects']:,.0f} defects in {p['opportunities']:,.0f} opportunities)"
+        )
+    return "Sigma level of the pooled replications: " + "; ".join(parts) + "."
+
+
+def contraction_line(comp: Comparison) -> str:
+    """One line: how many runs of each side contracted, when, with their intervals."""
+    from analysis.compare.statistics import contraction_summary, contraction_text
+
+    a = contraction_text(contraction_summary(comp.summaries_a))
+    b = contraction_text(contraction_summary(comp.summaries_b))
+    return f"Strategic contraction: A in {a}; B in {b}."
+
+
 def headline(comp: Comparison, table: pd.DataFrame) -> str:
     """The lines printed above and below the table."""
     from analysis.compare.statistics import worse_platform_cost
@@ -85,6 +120,10 @@ def headline(comp: Comparison, table: pd.DataFrame) -> str:
         "\n".join(lines)
         + "\n\n"
         + format_table(table, comp.a.label, comp.b.label)
+        + "\n"
+        + contraction_line(comp)
+        + "\n"
+        + sigma_line(comp)
         + ("\n\n" + tail if tail else "")
     )
 
@@ -96,11 +135,13 @@ def write_comparison(comp: Comparison, out: Path) -> list[Path]:
     import tomli_w
 
     from analysis.compare.statistics import (
+        contraction_summary,
         launch_outcomes,
         mean_band,
         mean_nested,
         paired_band,
         scalar_outcomes,
+        series_low,
         worse_platform_cost,
     )
     from analysis.plots import plot_compare
@@ -189,8 +230,19 @@ def write_comparison(comp: Comparison, out: Path) -> list[Path]:
                 "B": mean_nested(comp.summaries_b, "detection"),
             },
             "chain": {
-                "A": mean_nested(comp.summaries_a, "chain"),
-                "B": mean_nested(comp.summaries_b, "chain"),
+                side: _pooled_chain(mean_nested(summaries, "chain"), pooled_sigma(summaries))
+                for side, summaries in (("A", comp.summaries_a), ("B", comp.summaries_b))
+            },
+            "sigma": {"A": pooled_sigma(comp.summaries_a), "B": pooled_sigma(comp.summaries_b)},
+            "contraction": {
+                "A": contraction_summary(comp.summaries_a),
+                "B": contraction_summary(comp.summaries_b),
+            },
+            # what the report needs to read rows that look backwards
+            "churn_rate": _churn_rates(comp),
+            "alignment_low": {
+                "A": series_low(band_a, "alignment"),
+                "B": series_low(band_b, "alignment"),
             },
             "launches": launches,
         }
@@ -207,6 +259,34 @@ def write_comparison(comp: Comparison, out: Path) -> list[Path]:
         written = sorted(p.relative_to(stage) for p in stage.rglob("*") if p.is_file())
     # the folder was replaced as a whole: a report of an earlier comparison is gone with it
     return [out / p for p in written]
+
+
+def _churn_rates(comp: Comparison) -> dict[str, Any]:
+    """Churn per served need and year on each side, with the paired difference B - A."""
+    from analysis.compare.statistics import churn_rate, paired_t_ci
+
+    spy = comp.a.scenario.run.steps_per_year
+    a = [churn_rate(f, spy) for f in comp.series_a]
+    b = [churn_rate(f, spy) for f in comp.series_b]
+    d = paired_t_ci(a, b)
+    return {
+        "A": float(np.nanmean(a)),
+        "B": float(np.nanmean(b)),
+        "diff": d.estimate,
+        "lo": d.lo,
+        "hi": d.hi,
+    }
+
+
+def _pooled_chain(
+    means: dict[str, dict[str, float]], pooled: dict[str, Any]
+) -> dict[str, dict[str, float]]:
+    """Per link, the means over replications with the sigma level of the pooled counts
+    in place of a mean of levels."""
+    for link, m in means.items():
+        p = pooled["chain"].get(link, {})
+        m.update({k: p[k] for k in ("sigma_level", "sigma_level_lower") if k in p})
+    return means
 
 
 def _numeric(col: pd.Series) -> bool:

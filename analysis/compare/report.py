@@ -35,6 +35,7 @@ from analysis.html import (
 )
 from sim.errors import InputError
 from sim.outcomes import label as outcome_label
+from sim.tables import sigma_text
 
 
 def reading(
@@ -170,7 +171,12 @@ def comparison_report(directory: Path) -> str:
         "detection_lag_median",
     ):
         r = by_name.get(key)
-        if r:
+        pooled = meta.get("sigma") or {}
+        if key == "sigma_level" and pooled:
+            body.append(_sigma_card(pooled, la, lb))
+        elif key == "contraction_onset" and meta.get("contraction"):
+            body.append(_contraction_card(meta["contraction"], la, lb))
+        elif r:
             sub = (
                 f"{la} {fmt(r.get('mean_a'))} · {lb} {fmt(r.get('mean_b'))}"
                 f" · CI [{fmt(r.get('paired_lo'))}, {fmt(r.get('paired_hi'))}]"
@@ -186,6 +192,7 @@ def comparison_report(directory: Path) -> str:
 
     body.append("<h2>Reading</h2>")
     body += reading(outcomes, la, lb, int(reps or 0))
+    body += backwards(meta, by_name, la, lb)
     prof = by_name.get("profit_total")
     if prof and prof.get("variance_reduction") is not None:
         pw = _width(prof.get("paired_lo"), prof.get("paired_hi"))
@@ -264,6 +271,104 @@ def comparison_report(directory: Path) -> str:
             )
     body.append(_launch_section(meta.get("launches", {}), la, lb))
     return page(f"Comparison: {la} vs {lb}", body)
+
+
+def backwards(
+    meta: Mapping[str, Any], by_name: Mapping[str, Mapping[str, Any]], la: str, lb: str
+) -> list[str]:
+    """Words for the rows that read backwards: the side that earns less ending with no
+    lower alignment, or losing fewer needs to churn. Neither is an error of the
+    measure; each counts something other than what its name suggests at first."""
+    prof = by_name.get("profit_total") or {}
+    diff = prof.get("diff_b_minus_a")
+    if not prof.get("significant") or not isinstance(diff, int | float):
+        return []
+    worse, better = ("B", "A") if diff < 0 else ("A", "B")
+    name = {"A": la, "B": lb}
+    key = {"A": "mean_a", "B": "mean_b"}
+    out = []
+    al = by_name.get("alignment_final") or {}
+    low = meta.get("alignment_low") or {}
+    aw, ab = al.get(key[worse]), al.get(key[better])
+    if isinstance(aw, int | float) and isinstance(ab, int | float) and aw >= ab - 0.005 and low:
+        lw, lbt = low.get(worse, {}), low.get(better, {})
+        out.append(
+            f"<li><b>Final alignment</b> does not show the loss: {esc(name[worse])} ends at "
+            f"{esc(fmt(aw))} against {esc(fmt(ab))}. Alignment is the share of all demand that "
+            "falls in cells where our firm has a product, read at the last step, whoever serves "
+            "that demand: it says whether the portfolio fits demand, not how much of it the firm "
+            "wins, and a product launched late (or launched, failed and still on sale) counts as "
+            f"much as one launched in time. The gap is in the path: the mean alignment of "
+            f"{esc(name[worse])} fell to {esc(fmt(lw.get('value')))} at step "
+            f"{esc(fmt(lw.get('step')))}, that of {esc(name[better])} no lower than "
+            f"{esc(fmt(lbt.get('value')))} (see the alignment plot).</li>"
+        )
+    ch = by_name.get("churn_total") or {}
+    rate = meta.get("churn_rate") or {}
+    cw, cb = ch.get(key[worse]), ch.get(key[better])
+    if isinstance(cw, int | float) and isinstance(cb, int | float) and cw < cb and rate:
+        sign = 1.0 if worse == "B" else -1.0  # the rate's difference, worse side − better
+        d, lo, hi = (sign * float(rate.get(k, math.nan)) for k in ("diff", "lo", "hi"))
+        lo, hi = min(lo, hi), max(lo, hi)
+        if not (math.isfinite(lo) and math.isfinite(hi)) or lo <= 0 <= hi:
+            verdict = (
+                "no detectable difference per need: the totals differ because the served needs do"
+            )
+        elif hi < 0:
+            rb = float(rate.get(better, math.nan))
+            verdict = (
+                f"lower per need too, but by {abs(d) / rb:.1%} where the totals differ by "
+                f"{(cb - cw) / cb:.1%}: most of the gap is in the needs served"
+            )
+        else:
+            verdict = "higher per need: the totals hide it"
+        out.append(
+            f"<li><b>Churn</b>: {esc(name[worse])} loses fewer served needs to churn "
+            f"({esc(fmt(cw))} against {esc(fmt(cb))}) because fewer needs are served in its "
+            "market at all: churn counts the needs of every firm's customers, and a need no "
+            "platform markets in time stays unserved and cannot churn. Per served need and "
+            f"year the churn rate is {esc(fmt(rate.get(worse)))} under {esc(name[worse])} "
+            f"against {esc(fmt(rate.get(better)))} (B − A {esc(fmt(rate.get('diff')))}, "
+            f"paired 95% CI {esc(fmt(rate.get('lo')))} to {esc(fmt(rate.get('hi')))}): "
+            f"{esc(verdict)}.</li>"
+        )
+    if not out:
+        return []
+    return ["<p>Rows that read backwards, and why:</p><ul>", *out, "</ul>"]
+
+
+def _sigma_card(pooled: Mapping[str, Mapping[str, Any]], la: str, lb: str) -> str:
+    """Each side's sigma level over its pooled replications, with the level the counts
+    support (a bound only, where a side had no defect)."""
+    a, b = pooled.get("A", {}), pooled.get("B", {})
+
+    def side(p: Mapping[str, Any]) -> str:
+        return sigma_text(p.get("sigma_level"), p.get("sigma_level_lower"))
+
+    def counts(p: Mapping[str, Any]) -> str:
+        return f"{fmt(p.get('defects'))} defects in {fmt(p.get('opportunities'))} opportunities"
+
+    return card(
+        f"{outcome_label('sigma_level')}, replications pooled",
+        f"{side(a)} → {side(b)}",
+        f"{la}: {counts(a)} · {lb}: {counts(b)}",
+    )
+
+
+def _contraction_card(contraction: Mapping[str, Mapping[str, Any]], la: str, lb: str) -> str:
+    """Each side's share of runs that contracted (with its interval) and their onset."""
+    from analysis.compare.statistics import contraction_text
+
+    a, b = contraction.get("A", {}), contraction.get("B", {})
+
+    def share(c: Mapping[str, Any]) -> str:
+        return f"{c.get('contracted')} of {c.get('runs')}" if c else "—"
+
+    return card(
+        "strategic contraction: runs that contracted",
+        f"{share(a)} → {share(b)}",
+        f"{la}: {contraction_text(a)} · {lb}: {contraction_text(b)}" if a and b else "",
+    )
 
 
 def _ratio(r: float) -> str:

@@ -25,6 +25,7 @@ from analysis.html import (
 )
 from sim.errors import InputError
 from sim.outcomes import label as outcome_label
+from sim.tables import sigma_text
 
 #: The run's headline cards, in this order (their labels are the outcomes' own).
 _RUN_HEADLINE: tuple[str, ...] = (
@@ -89,12 +90,13 @@ def run_report(directory: Path) -> str:
     for key in _RUN_HEADLINE:
         if key in head:
             value = head[key]
-            body.append(
-                card(
-                    outcome_label(key),
-                    "none" if value is None and key == "contraction_onset" else fmt(value),
-                )
-            )
+            if key == "sigma_level":
+                text = sigma_text(value, head.get("sigma_level_lower"))
+            elif value is None and key == "contraction_onset":
+                text = "none"
+            else:
+                text = fmt(value)
+            body.append(card(outcome_label(key), text))
     body.append("</div>")
     body.append("<h2>Reading</h2>" + _run_reading(head, runs))
 
@@ -160,16 +162,18 @@ def run_report(directory: Path) -> str:
 
 def _run_reading(summary: Mapping[str, Any], runs: Sequence[Mapping[str, Any]] = ()) -> str:
     parts = []
-    md, dpmo, sig = (
-        summary.get("marketing_density"),
-        summary.get("dpmo"),
-        summary.get("sigma_level"),
-    )
+    md, dpmo = summary.get("marketing_density"), summary.get("dpmo")
+    sig = sigma_text(summary.get("sigma_level"), summary.get("sigma_level_lower"))
     if isinstance(md, int | float) and isinstance(dpmo, int | float):
         parts.append(
             f"Of every 100 marketing opportunities, {fmt(100 * float(md), 3)} were marketed effectively; "
-            f"the rest were defects ({fmt(dpmo)} DPMO, sigma level {fmt(sig, 3)} shifted)."
+            f"the rest were defects ({fmt(dpmo)} DPMO, sigma level {sig} shifted)."
         )
+        if summary.get("sigma_level") is None and summary.get("sigma_level_lower") is not None:
+            parts.append(
+                "No defect was counted, so the counts estimate no sigma level: they support the "
+                "bound shown (one-sided 95%, Clopper–Pearson), not more."
+            )
     ex, om = summary.get("exclusion_defects"), summary.get("omission_defects")
     if isinstance(ex, int | float) and isinstance(om, int | float) and ex + om > 0:
         parts.append(

@@ -358,3 +358,78 @@ def with_focal_launch_counts(summary: Mapping[str, Any], focal: str) -> dict[str
     mine = [x for x in launches if x.get("firm") == focal]
     out["focal_launch_pending"] = sum(1 for x in mine if x.get("outcome") == "pending")
     return out
+
+
+def share_ci(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
+    """Two-sided Clopper–Pearson interval of a share of runs, k of n (NaN with n = 0)."""
+    if n == 0:
+        return math.nan, math.nan
+    a = (1 - level) / 2
+    lo = float(stats.beta.ppf(a, k, n - k + 1)) if k > 0 else 0.0
+    hi = float(stats.beta.ppf(1 - a, k + 1, n - k)) if k < n else 1.0
+    return lo, hi
+
+
+def contraction_summary(
+    summaries: Sequence[Mapping[str, Any]], level: float = 0.95
+) -> dict[str, Any]:
+    """How many runs of one side contracted, with the share's Clopper–Pearson interval,
+    and their onsets: mean with its t interval, median and range (None where no run
+    contracted). A paired table compares onsets only where both sides contracted;
+    this gives each side on its own."""
+    onsets = [
+        float(s["contraction_onset"]) for s in summaries if s.get("contraction_onset") is not None
+    ]
+    n, k = len(summaries), len(onsets)
+    lo, hi = share_ci(k, n, level)
+    out: dict[str, Any] = {"runs": n, "contracted": k, "share": k / n if n else math.nan}
+    out.update(share_lo=lo, share_hi=hi, onset_mean=None, onset_lo=None, onset_hi=None)
+    out.update(onset_median=None, onset_min=None, onset_max=None)
+    if k:
+        x = np.asarray(onsets)
+        out.update(
+            onset_mean=float(x.mean()),
+            onset_median=float(np.median(x)),
+            onset_min=float(x.min()),
+            onset_max=float(x.max()),
+        )
+        if k > 1:
+            half = float(stats.t.ppf((1 + level) / 2, k - 1) * x.std(ddof=1) / math.sqrt(k))
+            out.update(onset_lo=float(x.mean()) - half, onset_hi=float(x.mean()) + half)
+    return out
+
+
+def contraction_text(c: Mapping[str, Any]) -> str:
+    """One side's contraction in words: "14 of 20 runs (70%, 95% CI 46%–88%), onset at
+    step 120 on average (95% CI 101–139; median 118, range 80–190)"."""
+    head = (
+        f"{c['contracted']} of {c['runs']} runs ({c['share']:.0%}, 95% CI "
+        f"{c['share_lo']:.0%}–{c['share_hi']:.0%})"
+    )
+    if not c["contracted"]:
+        return head
+    ci = (
+        f"95% CI {c['onset_lo']:.0f}–{c['onset_hi']:.0f}; " if c.get("onset_lo") is not None else ""
+    )
+    return (
+        f"{head}, onset at step {c['onset_mean']:.0f} on average ({ci}median "
+        f"{c['onset_median']:.0f}, range {c['onset_min']:.0f}–{c['onset_max']:.0f})"
+    )
+
+
+def churn_rate(frame: pd.DataFrame, steps_per_year: int) -> float:
+    """Served needs lost to churn per served need and year, over a run's time series
+    (all firms): the step's churn over the needs served at the step before. A market
+    that serves fewer needs loses fewer to churn at the same rate; this is the rate."""
+    served = (frame["adopters"] / frame["market_share"]).to_numpy(dtype=float)
+    churn = frame["churn"].to_numpy(dtype=float)
+    exposure = float(np.nansum(served[:-1]))
+    return float(churn[1:].sum() / exposure * steps_per_year) if exposure > 0 else math.nan
+
+
+def series_low(band: pd.DataFrame, column: str) -> dict[str, float]:
+    """The lowest mean of a series over the run and its step (NaN if absent)."""
+    if column not in band.columns or band[column].isna().all():
+        return {"value": math.nan, "step": math.nan}
+    i = int(band[column].to_numpy(dtype=float).argmin())
+    return {"value": float(band[column].iloc[i]), "step": float(band["step"].iloc[i])}

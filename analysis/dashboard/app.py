@@ -139,6 +139,13 @@ def NumberPanel(run: PairedRun, a: SideNumbers, b: SideNumbers) -> None:
             ".3f",
         ),
         (_series_label("sigma_level"), "sigma", a.sigma_level, b.sigma_level, ".2f"),
+        (
+            _series_label("sigma_level_lower"),
+            "sigma-lower",
+            a.sigma_level_lower,
+            b.sigma_level_lower,
+            ".2f",
+        ),
         (_series_label("market_share"), "share", a.market_share, b.market_share, ".3f"),
         (_series_label("cum_profit"), "profit", a.cum_profit, b.cum_profit, ",.0f"),
     ]

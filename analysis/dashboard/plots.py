@@ -23,6 +23,7 @@ from matplotlib.ticker import PercentFormatter
 from sim.detection import EVENT_TYPES
 from sim.outcomes import SERIES, unit
 from sim.outcomes import label as outcome_label
+from sim.tables import sigma_text
 
 EVENT_LABELS: dict[str, str] = {
     "latent_to_active": "need\nreal",
@@ -45,7 +46,8 @@ class SideNumbers:
     """The latest numbers of one side, as shown in the number panel and the explanation."""
 
     marketing_density: float
-    sigma_level: float
+    sigma_level: float  # NaN while the side has no defect: see sigma_level_lower
+    sigma_level_lower: float
     dpmo: float
     market_share: float
     cum_profit: float
@@ -74,6 +76,7 @@ def side_numbers(df: pd.DataFrame) -> SideNumbers:
     return SideNumbers(
         marketing_density=_last(df, "marketing_density"),
         sigma_level=_last(df, "sigma_level"),
+        sigma_level_lower=_last(df, "sigma_level_lower"),
         dpmo=_last(df, "dpmo"),
         market_share=_last(df, "market_share"),
         cum_profit=float(cum.iloc[-1]) if len(cum) else math.nan,
@@ -123,10 +126,11 @@ def _xlim(ax: Any, horizon: int, steps: int) -> None:
 def figure_density_sigma(
     fa: pd.DataFrame, fb: pd.DataFrame, labels: tuple[str, str], horizon: int
 ) -> Figure:
-    """Marketing density (solid, left axis) and shifted sigma level (dashed, right axis)."""
+    """Marketing density (solid, left axis), shifted sigma level (dashed, right axis; none
+    while there is no defect) and its 95% lower bound (dotted)."""
     fig = new_figure()
     ax = fig.subplots()
-    _style(ax, "Density (solid) and sigma (dashed)")
+    _style(ax, "Density (solid), sigma (dashed) and its 95% bound (dotted)")
     right = ax.twinx()
     for df, color, side_label in ((fa, COLOR_A, labels[0]), (fb, COLOR_B, labels[1])):
         side = side_label.split(":")[0]
@@ -134,6 +138,8 @@ def figure_density_sigma(
             ax.plot(df["step"], df["marketing_density"], color=color, lw=2, label=side)
         if "sigma_level" in df.columns:
             right.plot(df["step"], df["sigma_level"], color=color, lw=1.3, ls="--")
+        if "sigma_level_lower" in df.columns:  # what the counts support (alone at 0 defects)
+            right.plot(df["step"], df["sigma_level_lower"], color=color, lw=0.9, ls=":")
     ax.set_ylim(0, 1)
     ax.set_ylabel(outcome_label("marketing_density", SERIES), fontsize=8)
     right.set_ylabel(outcome_label("sigma_level", SERIES), fontsize=8)
@@ -432,8 +438,10 @@ def explanation(a: SideNumbers, b: SideNumbers, steps: int) -> str:
         f"{lag_text(b.lags.get('upmarket', math.nan))}. A firm that notices late plans its "
         "products late.\n\n"
         f"**Sigma level.** {fmt(a.dpmo, ',.0f')} vs {fmt(b.dpmo, ',.0f')} defects per million "
-        f"opportunities: **{fmt(a.sigma_level, '.1f')}σ** vs **{fmt(b.sigma_level, '.1f')}σ** "
-        "(shifted; 3σ is 66,807 per million, 6σ is 3.4).\n\n"
+        f"opportunities: **{sigma_text(a.sigma_level, a.sigma_level_lower, 1)}** vs "
+        f"**{sigma_text(b.sigma_level, b.sigma_level_lower, 1)}** (shifted; 3σ is 66,807 per "
+        "million, 6σ is 3.4; ≥ is what the counts support at 95%, all they say with no "
+        "defect).\n\n"
         f"**Fit.** {pct(a.alignment)} vs {pct(b.alignment)} of demand falls where our firm has a "
         f"product; market share {pct(a.market_share)} vs {pct(b.market_share)}.\n\n"
         f"{cost}"

@@ -185,42 +185,35 @@ def parse_frontier_spec(
 # --------------------------------------------------------------------------- measures
 
 
-def sigma_lower(defects: float, opportunities: float, confidence: float) -> float:
-    """One-sided lower confidence bound of the shifted sigma level of pooled counts.
-
-    The Clopper–Pearson upper bound of the defect rate, turned into a sigma level.
-    """
-    from scipy.stats import beta
-
-    from sim.quality import MAX_SIGMA, sigma_level
-
-    if opportunities <= 0:
-        return math.nan
-    if defects >= opportunities:
-        return sigma_level(1e6)
-    upper = float(beta.ppf(confidence, defects + 1, opportunities - defects))
-    return min(MAX_SIGMA, sigma_level(min(1.0, upper) * 1e6))
-
-
 def pooled_sigma(summaries: Sequence[dict[str, Any]], confidence: float) -> dict[str, float]:
-    """Sigma level of replications pooled (their defects over their opportunities),
-    with its lower bound, and the mean cost and profit."""
+    """Sigma level of replications pooled (their defects over their opportunities;
+    NaN with no defect), with its one-sided lower bound at ``confidence``
+    (``sim.sixsigma.sigma_lower``), and the mean cost and profit."""
     import numpy as np
 
-    from sim.quality import dpmo, sigma_level
+    from sim.sixsigma import dpmo, sigma_lower, sigma_point
 
     d = float(sum(s["defects"] for s in summaries))
     o = float(sum(s["opportunities"] for s in summaries))
     d_ppm = dpmo(d, o)
     return {
         "cost": float(np.mean([s["contact_cost_total"] for s in summaries])),
-        "sigma": sigma_level(d_ppm),
+        "sigma": sigma_point(d, o),
         "sigma_lower": sigma_lower(d, o, confidence),
         "profit": float(np.mean([s["profit_total"] for s in summaries])),
         "dpmo": d_ppm,
         "defects": d,
         "opportunities": o,
     }
+
+
+def searched_sigma(sigma: float, lower: float) -> float:
+    """The level the search maximises: the pooled point estimate, or with no defect at
+    all the lower bound (what zero defects support), 0 when neither is finite."""
+    for v in (sigma, lower) if sigma == sigma else (lower,):
+        if math.isfinite(v):
+            return float(v)
+    return 0.0
 
 
 def pareto_mask(cost: Sequence[float], sigma: Sequence[float]) -> list[bool]:
@@ -341,8 +334,7 @@ def run_frontier(
             trial.set_user_attr(key, value)
         if progress is not None:
             progress(len(finished()) + 1, spec.trials, m)
-        sigma = m["sigma"] if math.isfinite(m["sigma"]) else 0.0
-        return m["cost"], sigma
+        return m["cost"], searched_sigma(m["sigma"], m["sigma_lower"])
 
     while (k := len(finished())) < spec.trials:
         study.sampler = candidate_sampler(spec, k)
@@ -358,7 +350,10 @@ def run_frontier(
         for i, t in enumerate(finished()[: spec.trials])
     ]
     table = pd.DataFrame(rows)
-    table["pareto"] = pareto_mask(list(table["cost"]), list(table["sigma"]))
+    searched = [
+        searched_sigma(a, b) for a, b in zip(table["sigma"], table["sigma_lower"], strict=True)
+    ]
+    table["pareto"] = pareto_mask(list(table["cost"]), searched)
     return Frontier(spec=spec, table=table, cheapest=cheapest_per_level(table, spec))
 
 

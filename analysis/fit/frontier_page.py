@@ -20,13 +20,14 @@ def plot_frontier(fr: Frontier, path: Path) -> Path:
 
     from analysis.plots import save_figure
 
-    t = fr.table
+    # a candidate with no defect has no point estimate: it stands at its lower bound
+    t = fr.table.assign(x=fr.table["sigma"].fillna(fr.table["sigma_lower"]))
     fig = Figure(figsize=(7.0, 4.2))
     ax = fig.add_subplot()
-    sc = ax.scatter(t["sigma"], t["cost"], c=t["profit"], cmap="viridis", s=28, alpha=0.85)
-    p = t[t["pareto"]].sort_values("sigma")
+    sc = ax.scatter(t["x"], t["cost"], c=t["profit"], cmap="viridis", s=28, alpha=0.85)
+    p = t[t["pareto"]].sort_values("x")
     ax.plot(
-        p["sigma"],
+        p["x"],
         p["cost"],
         color="#d62728",
         lw=1.2,
@@ -38,7 +39,7 @@ def plot_frontier(fr: Frontier, path: Path) -> Path:
     for level in fr.spec.levels:
         ax.axvline(level, color="grey", lw=0.6, ls=":")
     fig.colorbar(sc, ax=ax, label="profit (mean)")
-    ax.set_xlabel("sigma level (shifted, pooled over the seeds)")
+    ax.set_xlabel("sigma level (shifted, pooled over the seeds; no defect: its lower bound)")
     ax.set_ylabel("platform cost (contact_cost_total, mean)")
     ax.set_title(f"What a sigma level costs: {fr.spec.base['run']['name']}")
     ax.grid(True, alpha=0.3)
@@ -54,6 +55,7 @@ def frontier_html(fr: Frontier, png: Path) -> str:
     from analysis.html import describe, fmt, img, page, table
 
     names = [p.name for p in fr.spec.parameters]
+    bound = f"sigma supported (one-sided {fr.spec.confidence:.0%} lower bound)"
     cheap_rows = [
         [
             f"{r['level']:g}σ",
@@ -88,10 +90,16 @@ def frontier_html(fr: Frontier, png: Path) -> str:
         f"customers. Sigma pools the seeds' defects and opportunities; a level counts as "
         f"reached when its {s.confidence:.0%} lower bound reaches it.</p>",
         "<h2>Cheapest setting per sigma level</h2>",
-        table(["level", *names, "cost", "sigma", "sigma lower", "profit"], cheap_rows),
+        table(
+            ["level", *names, "cost", "sigma (pooled; — with no defect)", bound, "profit"],
+            cheap_rows,
+        ),
         img(png),
         "<h2>Pareto set (cost against sigma)</h2>",
-        table(["trial", *names, "cost", "sigma", "sigma lower", "profit"], pareto_rows),
+        table(
+            ["trial", *names, "cost", "sigma (pooled; — with no defect)", bound, "profit"],
+            pareto_rows,
+        ),
     ]
     return page(f"frontier: {s.base['run']['name']}", body)
 

@@ -105,9 +105,12 @@ def outcome_matrix(df: Any, manifest: dict[str, Any], outcomes: list[str]) -> An
             )
         nan = int(df[name].isna().sum())
         if nan:
+            # a sigma level is missing where a run had no defect; its bound never is
+            bound = f"{name}_lower"
+            hint = f" such as {bound!r} (defined for every run)" if bound in available else ""
             raise SweepFolderError(
                 f"outcome {name!r} is missing (NaN) in {nan} of {len(df)} runs; SALib needs every value "
-                "(it would silently return zeros): choose other outcomes with --outcome"
+                f"(it would silently return zeros): choose other outcomes with --outcome{hint}"
             )
     means = df.groupby("row", sort=True)[outcomes].mean()
     if list(means.index) != list(range(int(manifest["rows"]))):
