@@ -578,3 +578,18 @@ def test_a_debrief_of_a_file_that_is_not_sqlite(
     db.write_text("just some notes, not a database\n" * 200)
     argv = ["classroom", "--db", str(db), "--debrief", "s1", "--out", str(tmp_path / "d.html")]
     refused(capsys, argv, tmp_path, "cannot be read", "classroom database")
+
+
+def test_a_label_with_dollar_signs_is_drawn_as_written(tmp_path: Path) -> None:
+    from matplotlib.figure import Figure
+
+    from analysis.plots import save_figure
+
+    fig = Figure()
+    ax = fig.add_subplot()
+    ax.plot([0, 1], [0, 1], label="$x$ saves $5")  # unbalanced: mathtext would fail
+    ax.set_title("plan $A$ vs $B")
+    ax.legend()
+    path = save_figure(fig, tmp_path / "f.png")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert all(not t.get_parse_math() for t in fig.findobj(lambda o: hasattr(o, "get_parse_math")))

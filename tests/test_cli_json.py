@@ -106,3 +106,31 @@ def test_a_pipe_closed_before_a_long_output_ends_quietly() -> None:
     err = reader.stderr.read()
     assert reader.wait(timeout=120) == 0, err
     assert err == b""
+
+
+def test_the_dashboard_address_is_printed_when_the_server_answers(tmp_path: Path) -> None:
+    import socket
+    import time
+
+    from demandsim.dashboard import answers_when_up, local_url
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    # a server that takes two seconds to start, as the dashboard's does
+    server = subprocess.Popen(
+        [sys.executable, "-c", f"import time, http.server as h; time.sleep(2); "
+         f"h.HTTPServer(('127.0.0.1', {port}), h.SimpleHTTPRequestHandler).serve_forever()"],
+        cwd=tmp_path,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        t0 = time.monotonic()
+        assert answers_when_up(local_url("0.0.0.0", port), server)
+        assert time.monotonic() - t0 >= 1.5  # not before it answers
+    finally:
+        server.terminate()
+        server.wait()
+    # a server that ends without answering: no address
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    assert not answers_when_up(local_url("127.0.0.1", port), gone)
