@@ -134,3 +134,23 @@ def test_the_dashboard_address_is_printed_when_the_server_answers(tmp_path: Path
     # a server that ends without answering: no address
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
     assert not answers_when_up(local_url("127.0.0.1", port), gone)
+
+
+def test_analyze_json_carries_every_table_it_wrote(tmp_path: Path) -> None:
+    from demandsim.sweep import tables_written
+
+    csv = tmp_path / "sensitivity-sobol.csv"
+    csv.write_text("outcome,parameter,S1,ST\nprofit_total,focal.platform.density,0.5,\n")
+    png = tmp_path / "sensitivity-sobol.png"
+    png.write_bytes(b"\x89PNG")
+    doc = json.loads(json.dumps(tables_written([csv, png])))
+    assert doc == {
+        "sensitivity-sobol": [
+            {
+                "outcome": "profit_total",
+                "parameter": "focal.platform.density",
+                "S1": 0.5,
+                "ST": None,
+            }
+        ]
+    }
