@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from demandsim.errors import input_errors
+from demandsim.output import emit_json, json_option, records
 
 
 @click.command()
@@ -39,8 +40,15 @@ from demandsim.errors import input_errors
     help="Local worker processes for each candidate's replications (same results for any N).",
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress lines on stderr.")
+@json_option
 def calibrate(
-    scenario: str, observed: Path, spec_path: Path, out: Path, workers: int, quiet: bool
+    scenario: str,
+    observed: Path,
+    spec_path: Path,
+    out: Path,
+    workers: int,
+    quiet: bool,
+    as_json: bool = False,
 ) -> None:
     """Fit the spec's fields of SCENARIO to the series in --observed FILE.
 
@@ -57,10 +65,13 @@ def calibrate(
     from analysis.fit.calibration_page import write_calibration
     from analysis.fit.calibration_spec import (
         CalibrationError,
+        check_study,
+        market_size,
         model_columns,
         parse_calibration_spec,
         read_observed,
     )
+    from analysis.runs.budget import check_work
     from analysis.runs.provenance import provenance
     from analysis.sweeps.spec import bundled_spec, read_spec_toml
     from sim.io import MARKER, atomic_write_json, check_output_folder
@@ -70,8 +81,16 @@ def calibrate(
         data = read_spec_toml(spec_path, "--spec", CalibrationError)
         spec = parse_calibration_spec(data, spec_path.parent, scenario)
         observed = bundled_spec(observed)
-        obs = read_observed(observed, model_columns(spec.base))
-        check_output_folder(out)
+        # the file is checked before the (tiny) model that lists the model's columns
+        obs = read_observed(observed, lambda: model_columns(spec.base), market_size(spec.base))
+        check_work(
+            "calibrate",
+            spec.replications * (spec.trials + spec.refine),
+            len(obs),
+            spec.base["run"]["customers"],
+        )
+        check_output_folder(out, kind="calibration")
+        check_study(out)
 
     def progress(done: int, total: int, d: float, best: float) -> None:
         click.echo(f"calibrate: trial {done}/{total} distance {d:.4g} (best {best:.4g})", err=True)
@@ -96,17 +115,32 @@ def calibrate(
             spec, obs, out / "study.db", executor=executor, progress=None if quiet else progress
         )
         write_calibration(cal, out)
-    click.echo(
-        f"observation noise beyond the model's (estimated): {cal.noise:.1%}; "
-        f"the intervals rest on {cal.accepted} good fits of {len(cal.trials)} candidates"
-    )
     if cal.warning:
         click.echo(cal.warning, err=True)
-    for r in cal.intervals.to_dict("records"):
-        click.echo(
-            f"{r['field']}: best {r['best']:.4g}, {spec.confidence:.0%} interval "
-            f"[{r['lo']:.4g}, {r['hi']:.4g}]"
-            if r["lo"] is not None
-            else f"{r['field']}: best {r['best']}"
+    if as_json:
+        emit_json(
+            {
+                "kind": "calibration",
+                "out": str(out),
+                "best": cal.best,
+                "distance_bound": cal.eps,
+                "noise": cal.noise,
+                "accepted": cal.accepted,
+                "confidence": spec.confidence,
+                "intervals": records(cal.intervals),
+                "trials": len(cal.trials),
+            }
         )
+    else:
+        click.echo(
+            f"observation noise beyond the model's (estimated): {cal.noise:.1%}; "
+            f"the intervals rest on {cal.accepted} good fits of {len(cal.trials)} candidates"
+        )
+        for r in cal.intervals.to_dict("records"):
+            click.echo(
+                f"{r['field']}: best {r['best']:.4g}, {spec.confidence:.0%} interval "
+                f"[{r['lo']:.4g}, {r['hi']:.4g}]"
+                if r["lo"] is not None
+                else f"{r['field']}: best {r['best']}"
+            )
     click.echo(f"wrote {out}/ (calibrated.toml, intervals.csv, calibration.html)", err=True)

@@ -19,12 +19,13 @@ from pathlib import Path
 import click
 
 from demandsim.errors import input_errors, parse_sets
+from demandsim.output import emit_json, json_option, records, said_written
 
 
 def _check_out(out: str | None) -> Path | None:
     from sim.io import check_output_folder
 
-    return None if out is None else check_output_folder(out)
+    return None if out is None else check_output_folder(out, kind="comparison")
 
 
 # --------------------------------------------------------------------------- commands
@@ -68,6 +69,7 @@ def _check_out(out: str | None) -> Path | None:
     default=None,
     help="Worker processes [default: CPU count, at most the number of runs].",
 )
+@json_option
 def compare(
     a: str,
     b: str | None,
@@ -77,11 +79,13 @@ def compare(
     sets: tuple[str, ...],
     out: str | None,
     jobs: int | None,
+    as_json: bool = False,
 ) -> None:
     """Paired comparison of scenario A and B (common random numbers).
 
     Differences are B − A. With one argument, the scenario's own [compare] table
-    gives the override sets of both sides.
+    gives the override sets of both sides. With --json, prints the sides and every
+    outcome's paired difference as one JSON document instead of the table.
     """
     from analysis.compare.files import headline, write_comparison
     from analysis.compare.paired import (
@@ -90,6 +94,7 @@ def compare(
         resolved_horizon,
         run_comparison,
     )
+    from analysis.runs.budget import check_work
 
     with input_errors():
         overrides = parse_sets(sets)
@@ -98,6 +103,8 @@ def compare(
         first = seed if seed is not None else side_a.scenario.run.seed
         n_steps = steps if steps is not None else side_a.scenario.run.steps
         side_a, side_b = resolved_horizon(side_a, side_b, n_steps, first, reps)
+        customers = max(side_a.scenario.run.customers, side_b.scenario.run.customers)
+        check_work("compare", 2 * reps, n_steps, customers)
         out_dir = _check_out(out)
     for note in pairing_notes(side_a, side_b):
         click.echo(note, err=True)
@@ -113,13 +120,27 @@ def compare(
             side_a, side_b, reps, n_steps, first, jobs, question, progress=bar.update
         )
     table = comp.table()
-    click.echo(headline(comp, table))
+    if not as_json:
+        click.echo(headline(comp, table))
     if out_dir is not None:
         with input_errors():
             write_comparison(comp, out_dir)
-        click.echo(
-            f"\nwrote {out_dir}/ (comparison.csv, comparison.json, summaries.parquet, "
-            "timeseries_mean.parquet, scenario_a.toml, scenario_b.toml, demandsim.json, plots/)"
+        said_written(
+            f"wrote {out_dir}/ (comparison.csv, comparison.json, summaries.parquet, "
+            "timeseries_mean.parquet, scenario_a.toml, scenario_b.toml, demandsim.json, plots/)",
+            as_json,
+        )
+    if as_json:
+        emit_json(
+            {
+                "kind": "comparison",
+                "direction": "B - A",
+                "a": comp.a.meta(),
+                "b": comp.b.meta(),
+                "seeds": comp.seeds,
+                "steps": comp.steps,
+                "outcomes": records(table),
+            }
         )
 
 

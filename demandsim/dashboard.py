@@ -19,6 +19,7 @@ import os
 import socket
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -146,12 +147,47 @@ def dashboard(scenario: str, host: str, port: int, seed: int | None, customers: 
     if customers is not None:  # kept when the page switches to another scenario
         env["DEMANDSIM_DASHBOARD_CUSTOMERS"] = str(customers)
     shown = f"[{host}]" if ":" in host else host
-    click.echo(f"demandsim dashboard: {sc.run.name} at http://{shown}:{port}/  (Ctrl-C to stop)")
+    click.echo(f"demandsim dashboard: starting {sc.run.name} on port {port} ...", err=True)
     if host not in ("127.0.0.1", "localhost", "::1"):
         click.echo(
             f"demandsim dashboard: listening on {host}: reachable from other machines", err=True
         )
-    sys.stdout.flush()
     sys.stderr.flush()
-    cmd = solara_command(host, port)
-    os.execve(cmd[0], cmd, env)
+    import subprocess
+
+    server = subprocess.Popen(solara_command(host, port), env=env)
+    try:
+        # the address is printed when the server answers, so that opening it at once works
+        if answers_when_up(local_url(host, port), server):
+            click.echo(
+                f"demandsim dashboard: {sc.run.name} at http://{shown}:{port}/  (Ctrl-C to stop)"
+            )
+            sys.stdout.flush()
+        sys.exit(server.wait())
+    except KeyboardInterrupt:
+        server.terminate()
+        server.wait()
+        raise
+
+
+def local_url(host: str, port: int) -> str:
+    """The URL this machine reaches a server listening on ``host`` at."""
+    near = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
+    return f"http://{f'[{near}]' if ':' in near else near}:{port}/"
+
+
+def answers_when_up(url: str, server: Any, poll: float = 0.2) -> bool:
+    """Wait until ``url`` answers HTTP (True) or the ``server`` process ends (False)."""
+    import time
+    import urllib.error
+    import urllib.request
+
+    while server.poll() is None:
+        try:
+            with urllib.request.urlopen(url, timeout=5):
+                return True
+        except urllib.error.HTTPError:
+            return True  # an answer, even an error page, is a server that is up
+        except OSError:
+            time.sleep(poll)
+    return False

@@ -19,6 +19,8 @@ import click
 from sim.errors import InputError
 
 MAX_LINE = 200
+#: The longest text a ``--set`` value may be (a name or a description, not a file).
+MAX_TEXT = 10_000
 # A run of characters long enough to be a pasted value rather than words or a path.
 _LONG = re.compile(r"\S{121,}")
 
@@ -60,8 +62,29 @@ def parse_sets(items: Iterable[str]) -> dict[str, Any]:
             raise InputError(
                 f"--set {show(item)}: expected key=value, e.g. focal.platform.density=0.2"
             )
-        out.update(parse_override_list(item))
+        parsed = parse_override_list(item)
+        for key, value in parsed.items():
+            if isinstance(value, str) and len(value) > MAX_TEXT:
+                raise InputError(
+                    f"--set {key}: a text of {len(value):,} characters; "
+                    f"expected at most {MAX_TEXT:,}"
+                )
+        out.update(parsed)
     return out
+
+
+#: The schemes a Dask scheduler answers on.
+SCHEDULER_SCHEMES = ("tcp", "tls", "inproc", "ucx", "ws", "wss")
+
+
+def check_scheduler(address: str, option: str = "--scheduler") -> None:
+    """Refuse at once a scheduler address Dask would only fail to reach after its timeout."""
+    scheme, sep, rest = address.partition("://")
+    if sep and scheme not in SCHEDULER_SCHEMES or not (rest if sep else address).strip():
+        raise InputError(
+            f"{option} {address!r}: not a Dask scheduler address; expected tcp://HOST:PORT "
+            f"(or {', '.join(s + '://' for s in SCHEDULER_SCHEMES[1:])})"
+        )
 
 
 def unwritable(option: str, path: Any, exc: OSError) -> InputError:

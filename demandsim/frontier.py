@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
 from demandsim.errors import input_errors
+from demandsim.output import emit_json, json_option, records
 
 
 @click.command()
@@ -34,7 +36,10 @@ from demandsim.errors import input_errors
     help="Local worker processes for each candidate's replications.",
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress lines on stderr.")
-def frontier(scenario: str, spec_path: Path, out: Path, workers: int, quiet: bool) -> None:
+@json_option
+def frontier(
+    scenario: str, spec_path: Path, out: Path, workers: int, quiet: bool, as_json: bool = False
+) -> None:
     """Search the cost of each sigma level for SCENARIO (a bundled name or a TOML path).
 
     Minimises platform cost (contact_cost_total) and maximises the sigma level over
@@ -48,8 +53,10 @@ def frontier(scenario: str, spec_path: Path, out: Path, workers: int, quiet: boo
     from demandsim.errors import need_extra
 
     need_extra("fit", "demandsim frontier")
+    from analysis.fit.calibration_spec import check_study
     from analysis.fit.frontier import FrontierSpecError, parse_frontier_spec, run_frontier
     from analysis.fit.frontier_page import write_frontier
+    from analysis.runs.budget import check_work
     from analysis.runs.provenance import provenance
     from analysis.sweeps.spec import bundled_spec, read_spec_toml
     from sim.io import MARKER, atomic_write_json, check_output_folder
@@ -58,7 +65,14 @@ def frontier(scenario: str, spec_path: Path, out: Path, workers: int, quiet: boo
         spec_path = bundled_spec(spec_path)
         data = read_spec_toml(spec_path, "--spec", FrontierSpecError)
         spec = parse_frontier_spec(data, spec_path.parent, scenario=scenario)
-        check_output_folder(out)
+        check_work(
+            "frontier",
+            spec.replications * spec.trials,
+            spec.steps,
+            spec.base["run"]["customers"],
+        )
+        check_output_folder(out, kind="frontier")
+        check_study(out)
 
     def progress(done: int, total: int, m: dict[str, float]) -> None:
         click.echo(
@@ -83,19 +97,39 @@ def frontier(scenario: str, spec_path: Path, out: Path, workers: int, quiet: boo
             spec, executor=executor, progress=None if quiet else progress, storage=study
         )
         write_frontier(fr, out, study=study)
+
+    if as_json:
+        emit_json(
+            {
+                "kind": "frontier",
+                "out": str(out),
+                "parameters": [p.name for p in spec.parameters],
+                "cheapest": records(fr.cheapest),
+                "candidates": len(fr.table),
+                "pareto": records(fr.table[fr.table["pareto"]]),
+            }
+        )
+    else:
+        for line in cheapest_lines(fr.cheapest, [p.name for p in spec.parameters]):
+            click.echo(line)
+    click.echo(f"wrote {out}/ (pareto.csv, cheapest.csv, frontier.html, frontier.png)", err=True)
+    sys.stdout.flush()
+
+
+def cheapest_lines(cheapest: Any, names: list[str]) -> list[str]:
+    """One line per sigma level: the cheapest candidate reaching it, or that none did."""
     import pandas as pd
 
-    names = [p.name for p in spec.parameters]
-    for r in fr.cheapest.to_dict("records"):
+    lines = []
+    for r in cheapest.to_dict("records"):
         if pd.isna(r["trial"]):
-            click.echo(f"{r['level']:g} sigma: not reached by any candidate")
+            lines.append(f"{r['level']:g} sigma: not reached by any candidate")
             continue
         setting = ", ".join(
             f"{n}={r[n]:.4g}" if isinstance(r[n], float) else f"{n}={r[n]}" for n in names
         )
-        click.echo(
+        lines.append(
             f"{r['level']:g} sigma: cost {r['cost']:.4g}, sigma {r['sigma']:.3f} "
             f"(lower {r['sigma_lower']:.3f}), profit {r['profit']:.4g} at {setting}"
         )
-    click.echo(f"wrote {out}/ (pareto.csv, cheapest.csv, frontier.html, frontier.png)", err=True)
-    sys.stdout.flush()
+    return lines

@@ -7,6 +7,7 @@ as one line on stderr and exits 2 (``InputError`` / ``ScenarioError``).
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import sys
 from typing import Any
@@ -91,7 +92,16 @@ def main(argv: list[str] | None = None) -> Any:
     from demandsim.errors import one_line
 
     try:
-        return cli.main(args=argv, standalone_mode=False)
+        result = cli.main(args=argv, standalone_mode=False)
+        sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
+        return result
+    except BrokenPipeError:
+        _quiet_closed_pipe()
+    except SystemExit as exc:
+        # click ends a command whose stdout pipe closed with exit 1 and wraps stdout
+        if type(sys.stdout).__name__.endswith("PacifyFlushWrapper"):
+            _quiet_closed_pipe()
+        raise exc
     except click.exceptions.NoArgsIsHelpError as exc:  # click >= 8.2
         click.echo(exc.ctx.get_help() if exc.ctx is not None else exc.format_message())
         sys.exit(0)
@@ -117,6 +127,19 @@ def main(argv: list[str] | None = None) -> Any:
     except KeyboardInterrupt:
         click.echo("demandsim: interrupted", err=True)
         sys.exit(130)
+
+
+def _quiet_closed_pipe() -> None:
+    """The reader of stdout has gone (``demandsim scenarios list | head -1``): end
+    quietly with exit 0, as ``head`` asked for no more."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(
+            devnull, sys.__stdout__.fileno() if sys.__stdout__ else 1
+        )  # the interpreter's last flush finds no pipe
+    sys.exit(0)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from demandsim.errors import input_errors, parse_sets
+from demandsim.output import emit_json, json_option, said_written
 
 # Upper bounds of the options, as the scenario schema bounds the fields they set.
 MAX_SEED = 2**63 - 1
@@ -55,6 +56,7 @@ def show_progress() -> bool:
 @click.option(
     "--plots/--no-plots", default=True, show_default=True, help="Write PNG plots of the key series."
 )
+@json_option
 def run(
     scenario: str,
     sets: tuple[str, ...],
@@ -64,13 +66,16 @@ def run(
     jobs: int,
     out: str | None,
     plots: bool,
+    as_json: bool = False,
 ) -> None:
     """Run SCENARIO (a bundled name or a TOML path) and print its outcomes.
 
     With --out DIR, writes timeseries.parquet, summary.json, scenario.toml (the
     resolved scenario: `demandsim run DIR/scenario.toml` runs it again), plots and
     demandsim.json (version, commit, seeds): all of them or, if interrupted, none.
+    With --json, prints the summary (one JSON document) instead of the tables.
     """
+    from analysis.runs.budget import check_work
     from sim.io import check_output_folder
     from sim.scenario import load_scenario
 
@@ -84,8 +89,9 @@ def run(
         sc = load_scenario(scenario, overrides=overrides)
         if sc.run.seed + reps - 1 > MAX_SEED:
             raise_seed(sc.run.seed, reps)
+        check_work("run", reps, sc.run.steps, sc.run.customers)
         if out is not None:
-            check_output_folder(out)
+            check_output_folder(out, kind="run")
     seeds = [sc.run.seed + r for r in range(reps)]
 
     from analysis.runs.ensemble import ensemble_run, scalar_outcomes
@@ -96,10 +102,9 @@ def run(
     # in this process the bar moves with every step; with workers, as each run finishes
     per_step = workers == 1
     bar = (
-        click.progressbar(
+        LateBar(
             length=reps * sc.run.steps if per_step else reps,
             label="simulating" if per_step else f"simulating ({workers} workers, runs done)",
-            file=sys.stderr,
             show_pos=not per_step,
         )
         if show_progress()
@@ -110,19 +115,20 @@ def run(
             {sc.run.name: sc},
             seeds,
             executor=workers,
-            progress=None if bar is None or per_step else (lambda _r: bar.update(1)),
-            step_progress=None if bar is None or not per_step else (lambda: bar.update(1)),
+            progress=None if bar is None or per_step else (lambda _r: bar.update()),
+            step_progress=None if bar is None or not per_step else bar.update,
         )
     finally:
         if bar is not None:
-            bar.render_finish()
+            bar.finish()
     summaries = ens.summaries(sc.run.name)
     first = summaries[0]
-    click.echo(headline_table(first))
-    click.echo()
-    click.echo(sensitivity_table(first, sc.run.detection_horizon_weeks))
-    click.echo()
-    click.echo(chain_table(first))
+    if not as_json:
+        click.echo(headline_table(first))
+        click.echo()
+        click.echo(sensitivity_table(first, sc.run.detection_horizon_weeks))
+        click.echo()
+        click.echo(chain_table(first))
     if reps > 1:
         import warnings
 
@@ -143,18 +149,40 @@ def run(
             "mean": mean,
             "runs": summaries,
         }
-        click.echo(
-            f"\n(tables above: rep 0, seed {seeds[0]}; means over {reps} reps in summary.json)"
-        )
+        if not as_json:
+            click.echo(
+                f"\n(tables above: rep 0, seed {seeds[0]}; means over {reps} reps in summary.json)"
+            )
     else:
         summary = first
-    if out is None:
-        return
-    write_run(out, sc, ens, summary, plots)
-    click.echo(
-        f"\nwrote {Path(out)}/ (timeseries.parquet, summary.json, scenario.toml, demandsim.json"
-        f"{', plots' if plots else ''})"
-    )
+    if out is not None:
+        write_run(out, sc, ens, summary, plots)
+        said_written(
+            f"wrote {Path(out)}/ (timeseries.parquet, summary.json, scenario.toml, "
+            f"demandsim.json{', plots' if plots else ''})",
+            as_json,
+        )
+    if as_json:
+        emit_json(summary)
+
+
+class LateBar:
+    """A progress bar on stderr that appears at its first step, so that the model's
+    set-up (building customers and networks) does not count in its time estimate."""
+
+    def __init__(self, length: int, label: str, show_pos: bool) -> None:
+        self.options: dict[str, Any] = {"length": length, "label": label, "show_pos": show_pos}
+        self.bar: Any = None
+
+    def update(self, n: int = 1) -> None:
+        if self.bar is None:
+            self.bar = click.progressbar(file=sys.stderr, **self.options)
+            self.bar.render_progress()
+        self.bar.update(n)
+
+    def finish(self) -> None:
+        if self.bar is not None:
+            self.bar.render_finish()
 
 
 def raise_seed(seed: int, reps: int) -> None:

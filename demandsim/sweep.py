@@ -11,7 +11,8 @@ from pathlib import Path
 
 import click
 
-from demandsim.errors import input_errors, need_extra
+from demandsim.errors import check_scheduler, input_errors, need_extra
+from demandsim.output import emit_json, json_option
 
 
 @click.command()
@@ -92,6 +93,7 @@ def sweep(
     address = scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS")
     with input_errors():
         if address:
+            check_scheduler(address, "--scheduler" if scheduler else "$DASK_SCHEDULER_ADDRESS")
             need_extra("cluster", "demandsim sweep --scheduler")
         if workers is not None and address:
             raise InputError(
@@ -208,6 +210,7 @@ def sweep(
     show_default=True,
     help="LHS: levels per range.",
 )
+@json_option
 def analyze(
     folder: Path,
     method: str | None,
@@ -219,6 +222,7 @@ def analyze(
     max_width: float | None = None,
     window: int = 1,
     bins: int = 5,
+    as_json: bool = False,
 ) -> None:
     """Sensitivity of the finished sweep in FOLDER, with confidence intervals.
 
@@ -227,7 +231,8 @@ def analyze(
     --window) in sensitivity-METHOD-time.csv and .png. Grid and LHS sweeps: main
     effects and two-way interactions (effects*.csv, interactions*.csv, .png).
     Refuses (exit 2) a sweep that is incomplete, has failed runs, or misses a value
-    of a chosen outcome.
+    of a chosen outcome. The table goes to stdout, the files written to stderr; with
+    --json, stdout carries one JSON document with every table written.
     """
     from analysis.sensitivity.analyze import analyze_folder
     from sim.io import check_writable
@@ -238,7 +243,21 @@ def analyze(
             folder, method, list(outcomes), out, conf_level, resamples, seed, max_width, window,
             bins,
         )  # fmt: skip
-    for line in said:
+    table, *notes = said
+    for line in notes:
         click.echo(line, err=True)
     for p in paths:
-        click.echo(str(p))
+        click.echo(f"wrote {p}", err=True)
+    if as_json:
+        emit_json({"folder": str(folder), "tables": tables_written(paths)})
+    else:
+        click.echo(table)
+
+
+def tables_written(paths: list[Path]) -> dict[str, list[dict[str, object]]]:
+    """Every CSV file among ``paths``, by name, as JSON-ready rows."""
+    import pandas as pd
+
+    from demandsim.output import records
+
+    return {p.stem: records(pd.read_csv(p)) for p in paths if p.suffix == ".csv"}

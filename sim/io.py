@@ -96,12 +96,18 @@ MARKER = "demandsim.json"
 _LEGACY_MARKERS = ("summary.json", "comparison.json")
 
 
-def check_output_folder(out: str | Path, option: str = "--out") -> Path:
+def check_output_folder(out: str | Path, option: str = "--out", kind: str | None = None) -> Path:
     """Check, before any work, that ``out`` can be written as a whole.
 
+    Args:
+        out: the folder.
+        option: the option that named it.
+        kind: what will be written (``"run"``, ``"calibration"``, ...): a folder another
+            command wrote (its ``demandsim.json`` names another kind) is refused.
+
     Raises:
-        InputError: ``out`` is a file, holds files demandsim did not write, or its
-            parent cannot be written.
+        InputError: ``out`` is a file, holds files demandsim did not write or another
+            command's output, or its parent cannot be written.
     """
     from sim.errors import InputError
 
@@ -115,8 +121,24 @@ def check_output_folder(out: str | Path, option: str = "--out") -> Path:
                 f"{option} {str(out)!r}: holds files demandsim did not write; "
                 "expected a new, empty or demandsim output folder"
             )
+        if kind is not None and MARKER in names:
+            written = _written_kind(out / MARKER)
+            if written != kind:
+                raise InputError(
+                    f"{option} {str(out)!r}: holds a {written} written by another command; "
+                    f"expected a new, empty or {kind} folder"
+                )
     check_writable(out.absolute().parent, option, shown=out)
     return out
+
+
+def _written_kind(marker: Path) -> str:
+    """The kind of output a folder's marker records (``"damaged output"`` if unreadable)."""
+    try:
+        kind = json.loads(marker.read_text()).get("kind")
+    except (OSError, ValueError, AttributeError):
+        return "damaged output"
+    return str(kind) if kind else "output of unknown kind"
 
 
 def check_writable(folder: str | Path, option: str, shown: str | Path | None = None) -> None:

@@ -237,15 +237,27 @@ def test_a_huge_grid_is_refused_before_it_is_planned(
     assert "1,000,000,000,000" in line
 
 
+@pytest.mark.parametrize(
+    "runner, trust, words",
+    [
+        ("os:system", [], ["--trust-spec"]),
+        # a runner that does not exist is found when the sweep is planned, not at run time
+        ("no_such_module_here:run", ["--trust-spec"], ["no_such_module_here", "importable"]),
+    ],
+)
 def test_a_foreign_runner_needs_the_trust_flag(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    runner: str,
+    trust: list[str],
+    words: list[str],
 ) -> None:
     spec = _sweep(
         tmp_path,
         '"focal.platform.density" = { range = [0.0, 0.5] }',
-        extra='runner = "os:system"\n',
+        extra=f'runner = "{runner}"\n',
     )
-    refused(capsys, ["sweep", spec, "--out", str(tmp_path / "out")], tmp_path, "--trust-spec")
+    refused(capsys, ["sweep", spec, "--out", str(tmp_path / "out"), *trust], tmp_path, *words)
 
 
 def test_analyze_without_a_method_on_a_folder_that_is_no_sweep(
@@ -273,3 +285,311 @@ def test_unreachable_scheduler(tmp_path: Path) -> None:
     assert proc.returncode == 2, proc.stderr
     assert len(lines) == 1 and len(lines[0]) <= 200 and "--scheduler" in lines[0]
     assert not (tmp_path / "out").exists()
+
+
+# ---------------------------------------------------------------- observed files
+
+CAL_SPEC = """
+replications = {reps}
+trials = {trials}
+refine = 0
+[set]
+"run.customers" = {customers}
+[parameters]
+{parameters}
+"""
+WOM = '"wom.q" = { range = [0.02, 0.8] }'
+
+
+def _calibration(
+    tmp_path: Path,
+    observed: str | None = "step,adopters\n0,0\n1,5\n2,12\n3,20\n",
+    parameters: str = WOM,
+    reps: int = 2,
+    trials: int = 5,
+    customers: int = 1000,
+) -> list[str]:
+    """The argv of a calibration of bass-check reading files under tmp_path/in."""
+    folder = tmp_path / "in"
+    folder.mkdir(exist_ok=True)
+    spec = CAL_SPEC.format(reps=reps, trials=trials, customers=customers, parameters=parameters)
+    (folder / "spec.toml").write_text(spec)
+    if observed is not None:
+        (folder / "obs.csv").write_text(observed)
+    return [
+        "calibrate",
+        "bass-check",
+        "--observed",
+        str(folder / "obs.csv"),
+        "--spec",
+        str(folder / "spec.toml"),
+    ]
+
+
+BAD_OBSERVED = {
+    "decreasing": ("step,adopters\n0,0\n1,5\n2,12\n3,9\n", ["adopters", "12", "9", "never"]),
+    "sales_disagree": (
+        "step,adopters,sales\n0,0,0\n1,5,5\n2,12,30\n3,20,8\n",
+        ["sales", "step 2", "30", "change in adopters"],
+    ),
+    "all_zero": ("step,adopters\n0,0\n1,0\n2,0\n3,0\n", ["adopters", "zero at every step"]),
+    "above_market": ("step,adopters\n0,0\n1,500\n2,90000\n3,90001\n", ["90001", "market", "1,000"]),
+    "overflow": ("step,sales\n0,1e300\n1,1e300\n2,1e300\n", ["sales", "1e+300", "at most"]),
+    "share": ("step,market_share\n0,0.1\n1,2.0\n2,0.3\n", ["market_share", "2", "[0, 1]"]),
+}
+
+
+@pytest.mark.parametrize("key", sorted(BAD_OBSERVED))
+def test_observed_files_that_are_not_adoption_counts(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    old_run: Path,
+    key: str,
+) -> None:
+    import analysis.fit.calibration_spec as cs
+
+    def no_model(_base: object) -> list[str]:
+        raise AssertionError("a model was built before the observed file was checked")
+
+    monkeypatch.setattr(cs, "model_columns", no_model)
+    text, words = BAD_OBSERVED[key]
+    finished = tmp_path / "calibrated"  # a finished calibration folder stays as it is
+    finished.mkdir()
+    (finished / "demandsim.json").write_text('{"kind": "calibration"}\n')
+    (finished / "calibrated.toml").write_text('[run]\nname = "fit"\n')
+    argv = [*_calibration(tmp_path, text), "--out", str(finished)]
+    refused(capsys, argv, tmp_path, *words)
+
+
+def test_an_observed_file_longer_than_any_run(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    import numpy as np
+    import pandas as pd
+
+    argv = _calibration(tmp_path, None)
+    n = 3_100_000
+    obs = tmp_path / "in" / "long.parquet"
+    pd.DataFrame({"step": np.arange(n), "adopters": np.arange(n)}).to_parquet(obs)
+    argv[argv.index("--observed") + 1] = str(obs)
+    refused(capsys, [*argv, "--out", str(tmp_path / "out")], tmp_path, "3,100,000", "1,000,000")
+
+
+# ---------------------------------------------------------------- work budgets
+
+
+def test_a_calibration_of_years_is_refused_with_its_estimate(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    argv = _calibration(tmp_path, reps=10_000, trials=100_000, customers=1_000_000)
+    line = refused(capsys, [*argv, "--out", str(tmp_path / "out")], tmp_path, "calibrate", "years")
+    assert "DEMANDSIM_WORK_BUDGET=" in line and "1e+09 runs" in line
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["run", "baseline", "--steps", "1000000", "--set", "run.customers=1000000"],
+        ["run", "baseline", "--reps", "100000", "--set", "run.customers=100000"],
+        ["compare", "baseline", "low-coverage", "--reps", "10000", "--steps", "100000"],
+    ],
+)
+def test_runs_of_days_are_refused_with_their_estimate(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, old_run: Path, argv: list[str]
+) -> None:
+    line = refused(capsys, [*argv, "--out", str(old_run)], tmp_path, "DEMANDSIM_WORK_BUDGET=")
+    assert "on one core" in line and argv[0] in line
+
+
+def test_the_budget_can_be_raised(monkeypatch: pytest.MonkeyPatch) -> None:
+    from analysis.runs.budget import check_work
+
+    with pytest.raises(Exception, match="DEMANDSIM_WORK_BUDGET=1e\\+12"):
+        check_work("run", 1, 1_000_000, 1_000_000)
+    monkeypatch.setenv("DEMANDSIM_WORK_BUDGET", "1e12")
+    check_work("run", 1, 1_000_000, 1_000_000)  # allowed now
+
+
+def _frontier(tmp_path: Path, head: str) -> list[str]:
+    """The argv of a frontier of six-sigma-platform over density, its spec led by ``head``."""
+    spec = tmp_path / "in" / "f.toml"
+    spec.parent.mkdir()
+    spec.write_text(head + '[parameters]\n"focal.platform.density" = { range = [0.02, 0.3] }\n')
+    return ["frontier", "six-sigma-platform", "--spec", str(spec), "--out", str(tmp_path / "o")]
+
+
+def test_a_frontier_of_days_is_refused(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    argv = _frontier(tmp_path, "steps = 1000000\nreplications = 100\ntrials = 100\n")
+    refused(capsys, argv, tmp_path, "frontier", "DEMANDSIM_WORK_BUDGET=")
+
+
+# ---------------------------------------------------------------- specs
+
+
+def test_the_horizon_is_not_a_field_to_fit(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    argv = _calibration(tmp_path, parameters='"run.steps" = { range = [10, 100] }')
+    refused(capsys, [*argv, "--out", str(tmp_path / "out")], tmp_path, "run.steps", "observed")
+
+
+def test_a_frontier_population_larger_than_its_trials(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    argv = _frontier(tmp_path, "trials = 4\npopulation = 10\n")
+    refused(capsys, argv, tmp_path, "population", "10", "at most trials (4)")
+
+
+# ---------------------------------------------------------------- output folders of others
+
+
+@pytest.mark.parametrize(
+    "command, kind",
+    [("calibrate", "frontier"), ("run", "comparison"), ("compare", "calibration")],
+)
+def test_an_output_folder_of_another_command(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, command: str, kind: str
+) -> None:
+    folder = tmp_path / kind
+    folder.mkdir()
+    (folder / "demandsim.json").write_text(json.dumps({"kind": kind}))
+    (folder / "results.csv").write_text("trial,cost\n0,1\n")
+    argv = {
+        "calibrate": _calibration(tmp_path),
+        "run": ["run", "baseline"],
+        "compare": ["compare", "baseline", "low-coverage"],
+    }[command]
+    refused(capsys, [*argv, "--out", str(folder)], tmp_path, kind, "another command")
+
+
+@pytest.mark.parametrize("command", ["calibrate", "frontier"])
+def test_a_damaged_study_is_named_as_damaged(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, command: str
+) -> None:
+    import sqlite3
+
+    folder = tmp_path / "out"
+    folder.mkdir()
+    kind = "calibration" if command == "calibrate" else "frontier"
+    (folder / "demandsim.json").write_text(json.dumps({"kind": kind}))
+    whole = tmp_path / "whole.db"
+    con = sqlite3.connect(whole)
+    con.execute("CREATE TABLE trials (trial_id INTEGER PRIMARY KEY, state TEXT)")
+    con.executemany("INSERT INTO trials (state) VALUES (?)", [("x" * 500,)] * 200)
+    con.commit()
+    con.close()
+    data = whole.read_bytes()
+    whole.unlink()
+    (folder / "study.db").write_bytes(data[: len(data) // 3])  # truncated
+    if command == "calibrate":
+        argv = [*_calibration(tmp_path), "--out", str(folder)]
+    else:
+        argv = ["frontier", "six-sigma-platform", "--spec", "six-sigma.frontier"]
+        argv += ["--out", str(folder)]
+    refused(capsys, argv, tmp_path, "study.db", "damaged")
+
+
+@pytest.mark.parametrize("command", ["calibrate", "frontier"])
+def test_unwritable_out_of_a_search(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, command: str
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder\n")
+    out = str(blocker / "out")
+    if command == "calibrate":
+        argv = [*_calibration(tmp_path), "--out", out]
+    else:
+        argv = ["frontier", "six-sigma-platform", "--spec", "six-sigma.frontier", "--out", out]
+    refused(capsys, argv, tmp_path, "cannot write")
+
+
+# ---------------------------------------------------------------- values
+
+
+def test_an_overlong_set_value(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, old_run: Path
+) -> None:
+    argv = ["run", "baseline", "--set", "run.name=" + "x" * 100_000, "--out", str(old_run)]
+    refused(capsys, argv, tmp_path, "run.name", "100,000 characters", "at most 10,000")
+
+
+@pytest.mark.parametrize(
+    "argv, words",
+    [
+        (["scenarios", "validate", "{zero}"], ["run.steps", "0", "[1, 1000000]"]),
+        (["run", "{zero}"], ["run.steps", "0"]),
+        (["run", "{string}"], ["run", "'fast'", "expected a table"]),
+        (["run", "baseline", "--set", "focal.platform=3"], ["focal.platform", "a table"]),
+        (["scenarios", "validate", "baseline", "--set", "focal=3"], ["focal", "a table"]),
+    ],
+)
+def test_zero_steps_and_strings_for_tables(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    old_run: Path,
+    argv: list[str],
+    words: list[str],
+) -> None:
+    zero = _file(tmp_path, "[run]\nsteps = 0\n")
+    string = tmp_path / "in" / "string.toml"
+    string.write_text('run = "fast"\n')
+    argv = [a.format(zero=zero, string=string) for a in argv]
+    if argv[0] == "run":
+        argv += ["--out", str(old_run)]
+    refused(capsys, argv, tmp_path, *words)
+
+
+@pytest.mark.parametrize(
+    "address", ["http://127.0.0.1:8786", "127.0.0.1:8786://", "tcp://", "localhost:x://y"]
+)
+def test_a_scheduler_address_of_the_wrong_scheme_is_refused_at_once(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, address: str
+) -> None:
+    spec = _sweep(tmp_path, '"focal.platform.density" = { range = [0.0, 0.5] }')
+    argv = ["sweep", spec, "--out", str(tmp_path / "out"), "--scheduler", address]
+    refused(capsys, argv, tmp_path, "--scheduler", "tcp://HOST:PORT")
+
+
+# ---------------------------------------------------------------- classroom databases
+
+
+def test_a_debrief_of_a_foreign_database_leaves_it_untouched(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    import sqlite3
+
+    db = tmp_path / "accounts.sqlite"
+    con = sqlite3.connect(db)
+    con.execute("CREATE TABLE invoices (id INTEGER PRIMARY KEY, amount REAL)")
+    con.execute("INSERT INTO invoices (amount) VALUES (12.5)")
+    con.commit()
+    con.close()
+    argv = ["classroom", "--db", str(db), "--debrief", "s1", "--out", str(tmp_path / "d.html")]
+    refused(capsys, argv, tmp_path, "not a classroom database", "invoices")
+    tables = sqlite3.connect(db).execute("SELECT name FROM sqlite_master").fetchall()
+    assert tables == [("invoices",)]
+
+
+def test_a_debrief_of_a_file_that_is_not_sqlite(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    db = tmp_path / "notes.sqlite"
+    db.write_text("just some notes, not a database\n" * 200)
+    argv = ["classroom", "--db", str(db), "--debrief", "s1", "--out", str(tmp_path / "d.html")]
+    refused(capsys, argv, tmp_path, "cannot be read", "classroom database")
+
+
+def test_a_label_with_dollar_signs_is_drawn_as_written(tmp_path: Path) -> None:
+    from matplotlib.figure import Figure
+
+    from analysis.plots import save_figure
+
+    fig = Figure()
+    ax = fig.add_subplot()
+    ax.plot([0, 1], [0, 1], label="$x$ saves $5")  # unbalanced: mathtext would fail
+    ax.set_title("plan $A$ vs $B")
+    ax.legend()
+    path = save_figure(fig, tmp_path / "f.png")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert all(not t.get_parse_math() for t in fig.findobj(lambda o: hasattr(o, "get_parse_math")))

@@ -139,6 +139,38 @@ def _private(path: str) -> None:
     os.chmod(path, 0o600)
 
 
+#: The tables that make a database the classroom's (older versions had these too).
+OUR_TABLES = frozenset({"sessions", "teams"})
+
+
+def _check_ours(path: str) -> None:
+    """Refuse, reading only, a file that is not an empty or a classroom database.
+
+    Raises:
+        StorageError: the file is not SQLite, is damaged, or holds another program's tables.
+    """
+    if not os.path.isfile(path) or os.path.getsize(path) == 0:
+        return
+    try:
+        con = sqlite3.connect(f"{Path(path).absolute().as_uri()}?mode=ro", uri=True)
+        try:
+            tables = {
+                r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")
+            }
+        finally:
+            con.close()
+    except sqlite3.DatabaseError as exc:
+        raise StorageError(
+            f"database {path}: cannot be read ({exc}); expected a classroom database"
+        ) from None
+    if tables and not tables >= OUR_TABLES:
+        shown = ", ".join(sorted(tables)[:4]) + (", ..." if len(tables) > 4 else "")
+        raise StorageError(
+            f"database {path}: not a classroom database (its tables: {shown}); expected one "
+            "demandsim classroom wrote, or a new file"
+        )
+
+
 class Store:
     """The database file, with one connection per thread."""
 
@@ -151,6 +183,7 @@ class Store:
         """
         self.path = str(path)
         self._local = threading.local()
+        _check_ours(self.path)  # before anything (a lock, WAL mode, a table) touches it
         self._lockfile: IO[str] | None = self._lock() if serve else None
         try:
             _private(self.path)

@@ -5,6 +5,7 @@ adopters, sales or other model columns)."""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,14 @@ from sim.scenario import build_scenario
 
 class CalibrationError(SweepSpecError):
     """A calibration spec or observed file that cannot be used, in one line."""
+
+
+#: Fields of the run that a calibration cannot fit, and why.
+NOT_FITTED = {
+    "run.steps": "cannot be fitted: the observed file's steps are the horizon",
+    "run.seed": "cannot be fitted: the spec's seed gives every candidate the same seeds",
+    "run.steps_per_year": "cannot be fitted: it is the calendar the rates are read in",
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -89,6 +98,8 @@ def parse_calibration_spec(
     fields = field_types()
     params = []
     for name, value in raw.items():
+        if name in NOT_FITTED:
+            raise CalibrationError(f"parameters.{name}: {NOT_FITTED[name]}; expected a model field")
         if name in fixed:
             raise CalibrationError(f"parameters.{name}: also fixed in [set]; fit it or fix it")
         params.append(parse_parameter(name, value, base, fields))
@@ -114,12 +125,37 @@ def model_columns(base: dict[str, Any]) -> list[str]:
     return [c for c in cols if c != "step"]
 
 
-def read_observed(path: str | Path, allowed: list[str]) -> Any:
-    """Read and validate an observed file (CSV or Parquet).
+#: Columns every market has; any other column is checked against the model's columns,
+#: which needs a (tiny) model built, so a file of only these is checked without one.
+COMMON_COLUMNS = ("adopters", "sales")
+#: The most steps a run has (the bound of run.steps): a longer series cannot be fitted.
+MAX_STEPS = 1_000_000
+#: Larger counts are not a market's (and overflow float sums of squares: 1e300**2).
+MAX_COUNT = 1e12
+
+
+def market_size(base: dict[str, Any]) -> int:
+    """The most needs the focal firm can serve: one per customer and category."""
+    sc = build_scenario(base)
+    return int(sc.run.customers) * len(sc.categories)
+
+
+def read_observed(
+    path: str | Path,
+    allowed: list[str] | Callable[[], list[str]],
+    market: int | None = None,
+) -> Any:
+    """Read and validate an observed file (CSV or Parquet), before any model is built.
+
+    Adopters are cumulative counts of needs served: whole, never decreasing, not all
+    zero, at most ``market``; sales, when given beside them, are the change in
+    adopters from one step to the next; a share column lies in [0, 1].
 
     Args:
         path: the file.
-        allowed: the model's time-series columns (``sales`` is allowed besides).
+        allowed: the model's time-series columns (``sales`` is allowed besides), or a
+            function giving them, called only for a column other than adopters or sales.
+        market: the most adopters the scenario's market holds (``market_size``).
 
     Raises:
         CalibrationError: one line naming the file, the column or step, and what is allowed.
@@ -150,15 +186,10 @@ def read_observed(path: str | Path, allowed: list[str]) -> Any:
     series = [c for c in cols if c != "step"]
     if not series:
         raise CalibrationError(f"{shown}: no observed column; expected adopters and/or sales")
-    for c in series:
-        if c != "sales" and c not in allowed:
-            import difflib
-
-            close = difflib.get_close_matches(c, ["sales", *allowed], n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise CalibrationError(
-                f"{shown}: unknown column {c!r}; expected adopters, sales or a model column{hint}"
-            )
+    if len(df) > MAX_STEPS:
+        raise CalibrationError(
+            f"{shown}: {len(df):,} steps; expected at most {MAX_STEPS:,} (the bound of run.steps)"
+        )
     if len(df) < 3:
         raise CalibrationError(f"{shown}: {len(df)} rows; expected at least 3 periods")
     for c in cols:
@@ -182,4 +213,91 @@ def read_observed(path: str | Path, allowed: list[str]) -> Any:
             raise CalibrationError(
                 f"{shown}: {c} at step {steps[i]:g} = {v[i]:g}; expected a non-negative number"
             )
+    _check_counts(df, shown, market)
+    # last: a column other than adopters or sales needs the model's columns listed
+    unusual = [c for c in series if c not in COMMON_COLUMNS]
+    known: list[str] = []
+    if unusual:
+        known = allowed() if callable(allowed) else allowed
+    for c in unusual:
+        if c not in known:
+            import difflib
+
+            close = difflib.get_close_matches(c, [*COMMON_COLUMNS, *known], n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise CalibrationError(
+                f"{shown}: unknown column {c!r}; expected adopters, sales or a model column{hint}"
+            )
     return df.astype({"step": int}).reset_index(drop=True)
+
+
+def _check_counts(df: Any, shown: str, market: int | None) -> None:
+    """Refuse series that are not what the model's columns count (see ``read_observed``)."""
+    from sim.outcomes import SERIES, unit
+
+    steps = df["step"].to_numpy()
+    for c in [c for c in df.columns if c != "step"]:
+        v = df[c].to_numpy(dtype=float)
+        top = int(np.argmax(v))
+        if v[top] > MAX_COUNT:
+            raise CalibrationError(
+                f"{shown}: {c} at step {steps[top]} = {v[top]:.3g}; expected at most {MAX_COUNT:.0e}"
+            )
+        if unit(c, SERIES) == "share" and v[top] > 1:
+            raise CalibrationError(
+                f"{shown}: {c} at step {steps[top]} = {v[top]:g}; expected a share in [0, 1]"
+            )
+        if c in COMMON_COLUMNS and not v.any():
+            raise CalibrationError(
+                f"{shown}: {c} is zero at every step; expected observed {c} (counts of needs)"
+            )
+    if "adopters" not in df.columns:
+        return
+    adopters = df["adopters"].to_numpy(dtype=float)
+    down = np.nonzero(np.diff(adopters) < 0)[0]
+    if len(down):
+        i = int(down[0]) + 1
+        raise CalibrationError(
+            f"{shown}: adopters fall from {adopters[i - 1]:g} to {adopters[i]:g} at step "
+            f"{steps[i]}; expected cumulative adopters, never decreasing"
+        )
+    if market is not None and adopters[-1] > market:
+        raise CalibrationError(
+            f"{shown}: adopters reach {adopters[-1]:g}, above the scenario's market of "
+            f"{market:,} needs; expected at most {market:,} (or a larger run.customers)"
+        )
+    if "sales" in df.columns:
+        sales = df["sales"].to_numpy(dtype=float)[1:]
+        change = np.diff(adopters)
+        off = np.nonzero(np.abs(sales - change) > 1e-6 * np.maximum(1.0, np.abs(change)))[0]
+        if len(off):
+            i = int(off[0]) + 1
+            raise CalibrationError(
+                f"{shown}: sales at step {steps[i]} = {sales[i - 1]:g} but adopters grew by "
+                f"{change[i - 1]:g}; expected sales equal to the change in adopters"
+            )
+
+
+def check_study(out: Path, option: str = "--out") -> None:
+    """Refuse, before any work, an output folder whose kept study (``study.db``, the
+    SQLite database a rerun continues) is damaged; it is only read, never changed."""
+    import sqlite3
+
+    db = Path(out) / "study.db"
+    if not db.exists():
+        return
+    try:
+        con = sqlite3.connect(f"{db.absolute().as_uri()}?mode=ro", uri=True)
+        try:
+            (verdict,) = con.execute("PRAGMA quick_check").fetchone()
+            tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master")}
+        finally:
+            con.close()
+    except sqlite3.DatabaseError as exc:
+        verdict, tables = str(exc), set()
+    if verdict == "ok" and "trials" in tables:
+        return
+    raise CalibrationError(
+        f"{option} {str(out)!r}: study.db is damaged ({verdict if verdict != 'ok' else 'no trials'}); "
+        "expected the study this command kept: remove it to start again, or use a new folder"
+    )

@@ -135,6 +135,9 @@ def parse_frontier_spec(
     seed = int_field(data, "seed", 0, 0, 2**63 - 1)
     trials = int_field(data, "trials", 40, 2, 100_000)
     population = int_field(data, "population", min(10, trials), 2, 10_000)
+    if population > trials:
+        # NSGA-II breeds only after a whole first generation: fewer trials never evolve
+        raise field_error("population", population, f"at most trials ({trials})")
     confidence = _float(data, "confidence", 0.9, 0.5, 1.0)
     levels = data.get("levels", [3, 4, 5, 6])
     if (

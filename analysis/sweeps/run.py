@@ -224,6 +224,16 @@ def _same_sweep(manifest: dict[str, Any] | None, sweep_hash: str, out: str | Pat
         )
 
 
+def _resolve_runner(name: str) -> None:
+    """Find the spec's runner when the sweep is planned, not when its first run starts."""
+    try:
+        load_runner(name)
+    except (ImportError, AttributeError, ValueError) as exc:
+        raise field_error(
+            "runner", name, f"an importable module:function ({exc.__class__.__name__})"
+        ) from None
+
+
 def run_sweep(
     spec_path: str | Path,
     out: str | Path,
@@ -280,6 +290,7 @@ def run_sweep(
             f"demandsim's own runner {DEFAULT_RUNNER} (or a known-answer test function), "
             "or pass --trust-spec",
         )
+    _resolve_runner(spec.runner)
     if samples is not None:
         spec = dataclasses.replace(spec, samples=samples)
     check_plan_size(spec)
@@ -290,6 +301,10 @@ def run_sweep(
         _same_sweep(store.read_manifest(), sweep_hash, out)
     _check_timeseries(spec)
     plan = make_plan(spec)
+    if runner_name(spec.runner) == DEFAULT_RUNNER:
+        from analysis.runs.budget import check_work
+
+        check_work("sweep", len(plan.tasks), spec.steps, spec.base["run"]["customers"])
     with store.lock():
         manifest = store.read_manifest()
         _same_sweep(manifest, sweep_hash, out)
