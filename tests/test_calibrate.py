@@ -34,8 +34,8 @@ refine = 15
 """
 
 
-def observed_file(path: Path) -> Path:
-    sc = load_scenario("bass-check", overrides={"run.customers": 1000, **TRUTH})
+def observed_file(path: Path, customers: int = 1000) -> Path:
+    sc = load_scenario("bass-check", overrides={"run.customers": customers, **TRUTH})
     ts = DemandModel(sc, rng=424242).run(40).datacollector.get_model_vars_dataframe()
     ts[["step", "adopters"]].to_csv(path, index=False)
     return path
@@ -189,7 +189,7 @@ def _refused(tmp_path: Path, words: list[str]) -> None:
 def test_workers_give_the_same_calibration(tmp_path: Path) -> None:
     # the candidates' replications run through the ensemble runner on worker processes:
     # every number written is the same for one process and for two
-    observed_file(tmp_path / "obs.csv")
+    observed_file(tmp_path / "obs.csv", customers=200)  # a market the size the spec sets
     spec = SPEC.format(trials=3).replace("refine = 15", "refine = 1")
     spec = spec.replace("replications = 3", "replications = 2").replace("= 1000", "= 200")
     (tmp_path / "spec.toml").write_text(spec)
