@@ -20,6 +20,7 @@ import click
 
 from demandsim.errors import input_errors, parse_sets
 from demandsim.output import emit_json, json_option, records, said_written
+from demandsim.run import MAX_STEPS
 
 
 def _check_out(out: str | None) -> Path | None:
@@ -43,7 +44,7 @@ def _check_out(out: str | None) -> Path | None:
 )
 @click.option(
     "--steps",
-    type=click.IntRange(1, 1_000_000),
+    type=click.IntRange(1, MAX_STEPS),
     default=None,
     help="Steps per run [default: scenario A's run.steps].",
 )
