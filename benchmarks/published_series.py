@@ -7,8 +7,13 @@ Bass estimates, and how wide are they against a nonlinear least-squares fit's?
 
 A series file is a CSV (``analysis/specs/*.published.csv``) with ``step`` (0 is the
 first year on sale) and ``sales`` (new adopters a year), whose header comments give
-``# source:`` (where every number comes from) and ``# published: p=..., q=...,
-m=...`` (the published Bass estimates, per year).
+``# source:`` (where every number comes from), ``# published: p=..., q=..., m=...``
+(the published Bass estimates, per year) and ``# form: discrete`` or ``# form:
+continuous`` (whether the published p and q are the discrete recursion's, as Bass's
+regression, or the continuous closed form's; the output shows it beside each series,
+since the discrete fits below do not estimate the continuous p and q). A file without
+them, or without at least four years of positive sales, is refused in one line (exit
+code 2).
 
 Each series is fitted twice:
 
@@ -29,18 +34,19 @@ Printed: per series the published p and q, both fits' 90% intervals, whether the
 published values fall inside the calibration's, its width over the NLS width, the
 noise it estimated and the good fits its intervals rest on.
 
-No published series is bundled yet: the annual sales in Bass (1969) are drawn as
-figures, and the tables the project could transcribe with certainty were not at hand;
-a series is added only with every number's source. ``--synthetic`` runs the same
-comparison on a series made from the discrete Bass curve (p = 0.01, q = 0.4, m =
-10,000, 14 years, 10% multiplicative noise, published = truth): it checks the machinery, not
-the data.
+No published series is bundled yet: no stored copy of a table of annual sales with its
+published estimates could be read digit for digit (benchmarks/published-series.md says
+what was looked at); a series is added only with every number's source.
+``--synthetic`` runs the same comparison on a series made from the discrete Bass curve
+(p = 0.01, q = 0.4, m = 10,000, 14 years, 10% multiplicative noise, published =
+truth): it checks the machinery, not the data.
 """
 
 from __future__ import annotations
 
 import argparse
 import re
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -65,8 +71,13 @@ SPEC = {
 }
 
 
+FORMS = ("discrete", "continuous")
+
+
 def read_series(path: Path) -> tuple[Any, dict[str, float], str]:
-    """A series file's data, its published p, q, m and its source line."""
+    """A series file's data, its published p, q, m and its source line (with the form
+    of the published estimates). Raises ``ValueError`` with one line naming the field,
+    its value and what is allowed."""
     import pandas as pd
 
     text = path.read_text()
@@ -74,10 +85,35 @@ def read_series(path: Path) -> tuple[Any, dict[str, float], str]:
         m.group(1): m.group(2).strip()
         for m in re.finditer(r"^#\s*(\w+):\s*(.*)$", text, flags=re.MULTILINE)
     }
+    if not header.get("source"):
+        raise ValueError(
+            f"{path.name}: '# source:' is missing or empty; expected where every number comes from"
+        )
+    form = header.get("form", "")
+    if form not in FORMS:
+        raise ValueError(f"{path.name}: '# form: {form}': expected one of {', '.join(FORMS)}")
     published = {
-        k: float(v) for k, v in re.findall(r"(\w+)\s*=\s*([0-9.eE+-]+)", header["published"])
+        k: float(v)
+        for k, v in re.findall(r"(\w+)\s*=\s*([0-9.eE+-]+)", header.get("published", ""))
     }
-    return pd.read_csv(path, comment="#"), published, header.get("source", "")
+    for k in "pqm":
+        if not published.get(k, 0.0) > 0:
+            raise ValueError(
+                f"{path.name}: '# published:' {k} = {published.get(k, 'missing')}; "
+                "expected p=..., q=..., m=... all above 0"
+            )
+    data = pd.read_csv(path, comment="#")
+    if list(data.columns) != ["step", "sales"]:
+        raise ValueError(
+            f"{path.name}: columns {', '.join(map(str, data.columns))}; expected step, sales"
+        )
+    sales = pd.to_numeric(data["sales"], errors="coerce")
+    if len(data) < 4 or not (sales > 0).all():
+        raise ValueError(
+            f"{path.name}: sales: {len(data)} years, lowest {sales.min()}; "
+            "expected at least 4 years, all above 0"
+        )
+    return data, published, f"{header['source']} (published estimates: {form})"
 
 
 def bass_sales(t: np.ndarray, p: float, q: float, m: float) -> np.ndarray:
@@ -140,7 +176,7 @@ def synthetic() -> tuple[Any, dict[str, float], str]:
     t = np.arange(14, dtype=float)
     z = np.random.default_rng(1969).standard_normal(len(t))
     sales = bass_sales(t, truth["p"], truth["q"], truth["m"]) * np.exp(0.1 * z - 0.005)
-    source = "SYNTHETIC: the discrete Bass curve with 10% noise; published = truth"
+    source = "SYNTHETIC: the discrete Bass curve with 10% noise; published = truth (discrete)"
     return pd.DataFrame({"step": t.astype(int), "sales": sales}), truth, source
 
 
@@ -151,7 +187,11 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     files = args.observed if args.observed else sorted(SPECS.glob("*.published.csv"))
-    series = [(f.stem, *read_series(f)) for f in files]
+    try:
+        series = [(f.stem, *read_series(f)) for f in files]
+    except (OSError, ValueError) as err:
+        print(str(err).splitlines()[0], file=sys.stderr)
+        return 2
     if args.synthetic:
         series.append(("synthetic-bass", *synthetic()))
     if not series:

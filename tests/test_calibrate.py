@@ -319,3 +319,55 @@ def test_published_series_least_squares_recovers_an_exact_bass_curve() -> None:
     for name, truth in (("p", 0.01), ("q", 0.4), ("m", 10_000.0)):
         est, lo, hi = fit[name]
         assert est == pytest.approx(truth, rel=1e-4) and lo <= truth <= hi, (name, fit[name])
+
+
+SERIES_FILE = """# source: an example in the bundled format (where every number comes from)
+# published: p=0.01, q=0.4, m=10000
+# form: discrete
+step,sales
+0,100
+1,136
+2,184
+3,246
+"""
+
+
+@pytest.mark.parametrize(
+    "path", sorted((ROOT / "analysis" / "specs").glob("*.published.csv")) + [None], ids=str
+)
+def test_published_series_files_name_their_source_and_parse(
+    path: Path | None, tmp_path: Path
+) -> None:
+    # every bundled series (and a file in the bundled format) names its source and the
+    # form of its published estimates, gives p, q, m and at least four years of sales
+    from benchmarks.published_series import read_series
+
+    if path is None:
+        path = tmp_path / "example.published.csv"
+        path.write_text(SERIES_FILE)
+    data, published, source = read_series(path)
+    assert list(data.columns) == ["step", "sales"] and len(data) >= 4
+    assert (data["sales"] > 0).all() and list(data["step"]) == list(range(len(data)))
+    assert set("pqm") <= set(published) and min(published[k] for k in "pqm") > 0
+    assert source and ("discrete)" in source or "continuous)" in source)
+
+
+@pytest.mark.parametrize(
+    "drop, field",
+    [
+        ("# source:", "source"),
+        ("# form:", "form"),
+        ("# published:", "published"),
+        ("3,246", "sales"),
+    ],
+)
+def test_a_published_series_without_its_source_is_refused_in_one_line(
+    drop: str, field: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from benchmarks.published_series import main
+
+    path = tmp_path / "bad.published.csv"
+    path.write_text("\n".join(x for x in SERIES_FILE.splitlines() if not x.startswith(drop)))
+    assert main(["--observed", str(path)]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and field in err and "expected" in err
