@@ -29,6 +29,7 @@ import argparse
 import hashlib
 import json
 import math
+import re
 import sys
 import time
 from collections.abc import Iterable, Sequence
@@ -186,6 +187,15 @@ def _finite(value: Any) -> Any:
     return value
 
 
+def dumps(data: dict[str, Any]) -> str:
+    """The file's text: one line an outcome (and a list of numbers on one line), so that
+    a new recording reads as a diff of outcomes."""
+    text = json.dumps(_finite(data), indent=1)
+    text = re.sub(r"\{\s*(\"n\":[^{}]*?)\s*\}", lambda m: "{" + " ".join(m[1].split()) + "}", text)
+    text = re.sub(r"\[\s*([-\d.,\s]*?)\s*\]", lambda m: "[" + " ".join(m[1].split()) + "]", text)
+    return text + "\n"
+
+
 def load(path: Path = DATA) -> dict[str, Any]:
     """The recorded reference (null read back as NaN)."""
     data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
@@ -205,7 +215,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = ap.parse_args(argv)
     data = record(args.scenarios, args.reps)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(_finite(data), indent=1, sort_keys=False) + "\n")
+    args.out.write_text(dumps(data), encoding="utf-8")
     print(f"wrote {args.out} in {data['seconds']} s", file=sys.stderr)
     return 0
 
