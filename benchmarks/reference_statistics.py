@@ -151,8 +151,11 @@ def replicate(
     return describe(samples)
 
 
-def record(names: Sequence[str] = SCENARIOS, reps: int = REPS) -> dict[str, Any]:
-    """The reference of ``names`` at ``reps`` replications, as the data file holds it."""
+def record(
+    names: Sequence[str] = SCENARIOS, reps: int = REPS, command: str = COMMAND
+) -> dict[str, Any]:
+    """The reference of ``names`` at ``reps`` replications, as the data file holds it
+    (``command``: what made it)."""
     seeds = REFERENCE_SEEDS[:reps] if reps <= REPS else tuple(range(1, reps + 1))
     t0 = time.perf_counter()
     scenarios: dict[str, Any] = {}
@@ -168,7 +171,7 @@ def record(names: Sequence[str] = SCENARIOS, reps: int = REPS) -> dict[str, Any]
     return {
         "about": "means and standard errors of the key outcomes of today's engine, "
         "read by tests/test_engine_reference.py",
-        "command": COMMAND,
+        "command": command,
         "commit": git_commit(),
         "customers": CUSTOMERS,
         "replications": reps,
@@ -213,7 +216,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=DATA, help="the data file to write")
     ap.add_argument("scenarios", nargs="*", default=list(SCENARIOS))
     args = ap.parse_args(argv)
-    data = record(args.scenarios, args.reps)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    data = record(args.scenarios, args.reps, " ".join([COMMAND, *argv]))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(dumps(data), encoding="utf-8")
     print(f"wrote {args.out} in {data['seconds']} s", file=sys.stderr)
