@@ -6,8 +6,10 @@ Each customer carries two clocks for a later generation, independent of each oth
 - **readiness**: a customer in the earlier generation's market (who needs or holds
   it) becomes ready when it first buys the technology. That is the model's ordinary
   adoption of the earlier generation (contacts: innovation; word of mouth: imitation),
-  where a neighbour who moved on to the later generation still speaks for the firm
-  that serves it (``voice``), so the share ready among that market drives imitation.
+  where a neighbour who moved on to the later generation is ready too and speaks
+  for the earlier one (``voice``): for the firm that serves it there where that firm
+  sells the earlier generation, else for the firm it left. So every ready customer of
+  that market drives imitation, whatever generation and supplier it holds.
 - **awareness** (``become_aware``, after the demand process): from the step any firm
   sells the later generation, a customer not yet aware of it becomes aware with
   chance p + q × A, with p and q the category's own ``awareness_p`` and
@@ -58,7 +60,8 @@ class Generations:
     p: np.ndarray  # (C,) awareness innovation, per week
     q: np.ndarray  # (C,) awareness imitation, per week
     aware: np.ndarray  # (N, C) bool: aware of the later generation c
-    moved: np.ndarray  # (N, C) bool: came to generation c from the earlier market
+    came_from: np.ndarray  # (N, C) int8: the firm left in the earlier market on
+    # coming to generation c (its supplier there), -1 none
 
     @classmethod
     def build(cls, categories: tuple[Category, ...], market: Market, n: int) -> Generations:
@@ -72,7 +75,7 @@ class Generations:
             p=np.array([c.awareness_p for c in categories]),
             q=np.array([c.awareness_q for c in categories]),
             aware=np.zeros((n, C) if later else (0, C), dtype=bool),
-            moved=np.zeros((n, C) if later else (0, C), dtype=bool),
+            came_from=np.full((n, C) if later else (0, C), NO_FIRM, dtype=np.int8),
         )
 
     def open_own_markets(
@@ -86,17 +89,22 @@ class Generations:
             chance = self.own_market[c] / max(outside.mean(), 1e-12)
             need[:, c] = np.where(outside & (rng.random(need.shape[0]) < chance), LATENT, NONE)
 
-    def voice(self, state: CustomerState) -> tuple[np.ndarray, np.ndarray]:
-        """(need, supplier) as a neighbour speaks of them: one who moved from an earlier
-        generation to a later one it is served in still speaks for its supplier there."""
+    def voice(self, state: CustomerState, has_product: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(need, supplier) as a neighbour speaks of them: one who came from an earlier
+        generation to a later one it is served in is ready, and speaks for the earlier
+        generation too: for its supplier in the later one where that firm sells the
+        earlier generation (``has_product``: (F, C, T) the cells on sale), else for
+        the firm it left."""
         if not self.later:
             return state.need, state.supplier
         need, sup = state.need.copy(), state.supplier.copy()
         for c in reversed(self.later):  # a third generation speaks for the first too
             e = int(self.supersedes[c])
-            w = self.moved[:, c] & (need[:, c] == SERVED)
+            w = np.flatnonzero((self.came_from[:, c] >= 0) & (need[:, c] == SERVED))
+            firm = sup[w, c]
+            sells = has_product[:, e, :].any(axis=1)
             need[w, e] = SERVED
-            sup[w, e] = sup[w, c]
+            sup[w, e] = np.where(sells[np.maximum(firm, 0)], firm, self.came_from[w, c])
         return need, sup
 
 
@@ -217,8 +225,8 @@ def hold_newest(
         own = np.flatnonzero(
             aware & (need[:, e] == NONE) & ((need[:, c] == LATENT) | (need[:, c] == ACTIVE))
         )
+        gens.came_from[ups, c] = f_up
         ended.append(_end(state, work, ups, e) * C + e)
-        gens.moved[ups, c] = True
         want_own = state.tier[own, c].astype(np.int64)
         sellers = offers[:, c, :][:, want_own] >= 0  # (F, k)
         count = sellers.sum(axis=0)
@@ -289,6 +297,9 @@ def substitute(
         idx = np.flatnonzero((state.need[:, c] == SERVED) & (state.need[:, e] != NONE))
         if idx.size == 0:
             continue
-        gens.moved[idx, c] = True  # ready: it bought the technology
+        # ready: it bought the technology (the firm it leaves; its supplier in the
+        # later generation where it had none in the earlier one)
+        left = state.supplier[idx, e]
+        gens.came_from[idx, c] = np.where(left >= 0, left, state.supplier[idx, c])
         ended.append(_end(state, work, idx, e) * C + e)
     return np.concatenate(ended) if ended else _EMPTY

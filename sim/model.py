@@ -263,7 +263,7 @@ class DemandModel(mesa.Model):
         sales = choice_step(
             st, m, firms, exposure, self.graph, self.spec.choice, self.spec.wom, unresolved,
             now, key("behaviour"), work, d.misfit_satisfaction, d.complaint_satisfaction,
-            self.spec.run.steps_per_year, gens.voice(st),
+            self.spec.run.steps_per_year, gens.voice(st, has),
         )  # fmt: skip
         # a ready customer holds the newest generation it is aware of
         sales, moved = hold_newest(
