@@ -29,6 +29,8 @@ def comparison_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "56",
         "--set",
         "run.customers=1500",
+        "--price-reps",
+        "2",
     ]
     result = CliRunner().invoke(cli, [*args, "--jobs", "1", "--out", str(out)])
     assert result.exit_code == 0, result.output
@@ -62,7 +64,9 @@ def test_comparison_report_says_what_was_asked_and_what_differs(comparison_dir: 
     for heading in (
         "What was asked",
         "Headline",
-        "Reading",
+        "Why",
+        "Two kinds of sigma",
+        "How the finding moves with the economic assumptions",
         "Plots",
         "Sensitivity of the platform",
         "Value-transfer chain",
@@ -72,10 +76,12 @@ def test_comparison_report_says_what_was_asked_and_what_differs(comparison_dir: 
         assert f"{heading}" in html
     n_png = len(list((comparison_dir / "plots").glob("*.png")))
     assert n_png >= 5 and html.count('src="data:image/png;base64,') == n_png
-    # every significant key outcome is read out in words, with its interval
-    sig = [r for r in meta["outcomes"] if r["significant"] and r["outcome"] == "market_share_final"]
-    assert sig, "the sensitive platform should win share in this scenario"
-    assert "<b>final market share</b> is lower under insensitive platform" in html
+    # the market-share card speaks in percentage points, with each side in percent
+    share = next(r for r in meta["outcomes"] if r["outcome"] == "market_share_final")
+    assert share["significant"], "the sensitive platform should win share in this scenario"
+    pp = f"{share['diff_b_minus_a'] * 100:.1f}".replace("-", "\u2212") + " pp"
+    assert f"final market share: B − A</div><div class=v>{pp}</div>" in html
+    assert f"{share['mean_a'] * 100:.1f}%" in html
     assert "failed focal launches" in html
 
 
@@ -89,12 +95,13 @@ def test_comparison_report_states_the_finding_first(comparison_dir: Path) -> Non
     meta = json.loads((comparison_dir / "comparison.json").read_text())
     headline = text.index("<h2>Headline</h2>")
     assert text.index(meta["finding"]) == text.index("<b>", headline) + 3
-    assert meta["currency"] == "money units" and "of A's total profit" in text
+    assert meta["currency"] == "money units" and "of sensitive platform's total profit" in text
+    assert "over 1.1 years (56 weeks)" in meta["finding"]
     for d in meta["differences"]:
         assert f"<code>{d['field']}</code>: {d['a']} → {d['b']}" in text
     assert "focal.platform.density" in {d["field"] for d in meta["differences"]}
-    card = text.index("failed focal launches: B − A")
-    assert "not counted: launches still in evaluation" in text[card : card + 600]
+    card = text.index("failed focal launches</div>")
+    assert "still being judged at the end (not counted)" in text[card : card + 600]
 
 
 def test_reading_separates_significant_from_undetected() -> None:
