@@ -423,7 +423,7 @@ def sensitivity_section(meta: Mapping[str, Any], la: str, lb: str, figure: str) 
         else " Product prices were not varied (they need reruns; compare --price-reps)."
     )
     return [
-        "<h2 id=sensitivity>How the finding moves with the economic assumptions</h2>",
+        "<section id=sensitivity><h2>How the finding moves with the economic assumptions</h2>",
         f"<p>The finding, {esc(lb)} − {esc(la)} = <b>{esc(signed(money(strip['base'], u.currency)))}</b> "
         f"of total profit, recomputed with each assumption a client may question {swing:.0%} "
         "lower and higher, on both sides at once and with the same seeds (common random "
@@ -435,5 +435,6 @@ def sensitivity_section(meta: Mapping[str, Any], la: str, lb: str, figure: str) 
         table(
             ["assumption", "what was varied", "how", f"at −{swing:.0%}", f"at +{swing:.0%}"],
             rows,
-        ),
+        )
+        + "</section>",
     ]

@@ -205,8 +205,8 @@ def comparison_report(directory: Path) -> str:
             body.append(
                 f"<p class=muted>The intervals cover the randomness of the runs only. Pairing: for "
                 f"total profit, Var(B−A) is {1 - float(prof['variance_reduction']):.1%} of "
-                f"Var(A)+Var(B); the paired interval is {_ratio(ww / pw)} as narrow as the "
-                "unpaired (Welch) interval.</p>"
+                f"Var(A)+Var(B); the paired interval is {pw / ww:.0%} as wide as the unpaired "
+                "(Welch) interval.</p>"
             )
 
     body += sigma_explained(meta, la, lb)
@@ -365,10 +365,6 @@ def _when(step: Any, weeks_per_step: float | None) -> str:
     if weeks_per_step is None or not isinstance(step, int | float):
         return f"at step {fmt(step)}"
     return f"in week {fmt(float(step) * weeks_per_step)}"
-
-
-def _ratio(r: float) -> str:
-    return "more than 1000×" if r > 1000 else f"{r:.1f}×"
 
 
 def _width(lo: Any, hi: Any) -> float:
