@@ -319,7 +319,7 @@ def counterintuitive(by_name: Mapping[str, Row], la: str, lb: str) -> list[str]:
         diff = _number(r.get("diff_b_minus_a"))
         if not direction or not r.get("significant") or not math.isfinite(diff):
             continue
-        if name == "profit_total":
+        if name in ("profit_total", "alignment_final"):  # the latter: see report.backwards
             continue
         favours_b = (diff > 0) == (direction > 0)
         if (lb if favours_b else la) != worse:

@@ -348,7 +348,7 @@ def backwards(
             verdict = "higher per need: the totals hide it"
         out.append(
             f"<li><b>Churn</b>: {esc(name[worse])} loses fewer served needs to churn "
-            f"({esc(fmt(cw))} against {esc(fmt(cb))}) because fewer needs are served in its "
+            f"({esc(amount(cw))} against {esc(amount(cb))}) because fewer needs are served in its "
             "market at all: churn counts the needs of every firm's customers, and a need no "
             "platform markets in time stays unserved and cannot churn. Per served need and "
             f"year the churn rate is {esc(fmt(rate.get(worse)))} under {esc(name[worse])} "
