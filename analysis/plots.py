@@ -245,6 +245,8 @@ def plot_compare(
         for band, side, color in ((band_a, label_a, _COLORS[0]), (band_b, label_b, _COLORS[1])):
             ax.plot(x, band[col], color=color, label=side)
             ax.fill_between(x, band[f"{col}_lo"], band[f"{col}_hi"], color=color, alpha=0.2, lw=0)
+        if currency and ylabel == currency:
+            thousands(ax.yaxis)
         ax.legend(loc="best", fontsize=8)
         paths.append(save_figure(fig, out / f"compare_{_slug(col)}.png"))
     for col, d in (diffs or {}).items():
@@ -256,6 +258,8 @@ def plot_compare(
         ax.plot(x, d["diff"], color=_COLORS[3])
         ax.fill_between(x, d["lo"], d["hi"], color=_COLORS[3], alpha=0.25, lw=0)
         ax.axhline(0.0, color="black", lw=0.8)
+        if currency and ylabel == currency:
+            thousands(ax.yaxis)
         paths.append(save_figure(fig, out / f"diff_{_slug(col)}.png"))
     return paths
 
@@ -285,7 +289,10 @@ def plot_tornado(
         lo, hi = float(r["low"]), float(r["high"])
         ax.barh(y, lo - base, left=base, color=_COLORS[0], height=0.6)
         ax.barh(y, hi - base, left=base, color=_COLORS[1], height=0.6)
+        if abs(hi - lo) <= 1e-9 * max(1.0, abs(base)):
+            ax.text(base, y, "  no change", va="center", fontsize=8, color="#555")
     ax.axvline(base, color="black", lw=1)
+    thousands(ax.xaxis)
     ax.set_yticks(ys, [str(r["label"]) for r in rows])
     ax.grid(True, axis="x", alpha=0.3)
     ax.legend(
@@ -297,6 +304,13 @@ def plot_tornado(
         fontsize=8,
     )
     return save_figure(fig, Path(out_dir) / "tornado.png")
+
+
+def thousands(axis: Any) -> None:
+    """Tick labels of an axis of amounts with thousands separators ('12,000')."""
+    from matplotlib.ticker import FuncFormatter
+
+    axis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:,.0f}"))
 
 
 def _patch(color: str, text: str) -> Any:
