@@ -190,7 +190,7 @@ def detection_rows(detection: Mapping[str, Mapping[str, Any]]) -> list[list[str]
         rows.append(
             [
                 f"{event} ({EVENT_NAMES.get(event, event)})",
-                fmt(m.get("events")),
+                amount(m.get("events")),
                 fmt(m.get("detected_share"), 3),
                 fmt(m.get("lag_median"), 3),
                 fmt(m.get("lag_p90"), 3),
@@ -205,9 +205,9 @@ def chain_rows(chain: Mapping[str, Mapping[str, Any]]) -> list[list[str]]:
     return [
         [
             link.replace("_", " "),
-            fmt(m.get("opportunities")),
-            fmt(m.get("defects")),
-            fmt(m.get("dpmo")),
+            amount(m.get("opportunities")),
+            amount(m.get("defects")),
+            amount(m.get("dpmo")),
             sigma_text(m.get("sigma_level"), m.get("sigma_level_lower")),
             fmt(m.get("fpy"), 4),
         ]
