@@ -115,7 +115,8 @@ def compare(
         n_steps = steps if steps is not None else side_a.scenario.run.steps
         side_a, side_b = resolved_horizon(side_a, side_b, n_steps, first, reps)
         customers = max(side_a.scenario.run.customers, side_b.scenario.run.customers)
-        check_work("compare", 2 * reps, n_steps, customers)
+        reruns = 4 * max(2, min(price_reps, reps)) if out is not None and price_reps else 0
+        check_work("compare", 2 * reps + reruns, n_steps, customers)
         out_dir = _check_out(out)
     for note in pairing_notes(side_a, side_b):
         click.echo(note, err=True)
