@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import html
 import json
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,68 @@ def fmt(x: Any, digits: int = 4) -> str:
     from sim.tables import fmt_num
 
     return fmt_num(x, digits)
+
+
+MINUS = "\u2212"
+
+
+def amount(x: Any, digits: int = 3) -> str:
+    """A number for a client: thousands separators, whole numbers from 100 on, ``digits``
+    significant digits below, a true minus sign; '—' when missing."""
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return "—"
+    if not math.isfinite(v):
+        return "—"
+    if abs(v) < 1e-9:  # rounding noise of a sum, not an amount
+        v = 0.0
+    text = f"{v:,.0f}" if abs(v) >= 100 else f"{v:,.{digits}g}"
+    return text.replace("-", MINUS)
+
+
+def money(x: Any, currency: str) -> str:
+    """An amount of money with its unit: '8,192 EUR'."""
+    return f"{amount(x)} {currency}".strip()
+
+
+def signed(text: str) -> str:
+    """A difference with its sign: '+3,338' or '−11,174' (zero unsigned)."""
+    return text if text.startswith((MINUS, "0", "—")) else "+" + text
+
+
+def points(share_diff: Any) -> str:
+    """A difference of two shares in percentage points: '−23.4 pp'."""
+    try:
+        v = float(share_diff) * 100.0
+    except (TypeError, ValueError):
+        return "—"
+    if not math.isfinite(v):
+        return "—"
+    return signed(f"{v:.1f}".replace("-", MINUS)) + " pp"
+
+
+def percent(share: Any, digits: int = 1) -> str:
+    """A share as a percentage: '38.5%'."""
+    try:
+        v = float(share) * 100.0
+    except (TypeError, ValueError):
+        return "—"
+    return f"{v:.{digits}f}%".replace("-", MINUS) if math.isfinite(v) else "—"
+
+
+def horizon(steps: Any, steps_per_year: Any) -> str:
+    """A run's horizon in years and weeks: '5 years (260 weeks)'."""
+    from sim.calendar import WEEKS_PER_YEAR
+
+    try:
+        n, spy = int(steps), int(steps_per_year)
+    except (TypeError, ValueError):
+        return f"{steps} steps"
+    years = n / spy
+    y = f"{years:.0f}" if abs(years - round(years)) < 0.05 else f"{years:.1f}"
+    weeks = n * WEEKS_PER_YEAR / spy
+    return f"{y} year{'' if y == '1' else 's'} ({weeks:,.0f} weeks)"
 
 
 def esc(text: Any) -> str:
@@ -127,7 +190,7 @@ def detection_rows(detection: Mapping[str, Mapping[str, Any]]) -> list[list[str]
         rows.append(
             [
                 f"{event} ({EVENT_NAMES.get(event, event)})",
-                fmt(m.get("events")),
+                amount(m.get("events")),
                 fmt(m.get("detected_share"), 3),
                 fmt(m.get("lag_median"), 3),
                 fmt(m.get("lag_p90"), 3),
@@ -142,9 +205,9 @@ def chain_rows(chain: Mapping[str, Mapping[str, Any]]) -> list[list[str]]:
     return [
         [
             link.replace("_", " "),
-            fmt(m.get("opportunities")),
-            fmt(m.get("defects")),
-            fmt(m.get("dpmo")),
+            amount(m.get("opportunities")),
+            amount(m.get("defects")),
+            amount(m.get("dpmo")),
             sigma_text(m.get("sigma_level"), m.get("sigma_level_lower")),
             fmt(m.get("fpy"), 4),
         ]

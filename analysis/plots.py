@@ -52,18 +52,36 @@ def save_figure(fig: Figure, path: Path) -> Path:
     return path
 
 
-def series_titles(col: str) -> tuple[str, str]:
+def series_titles(col: str, currency: str = "") -> tuple[str, str]:
     """A series' plot title and y-axis label: its label and unit as ``sim.outcomes``
-    declares them."""
+    declares them (an amount of money in ``currency`` when one is given)."""
     text = outcome_label(col, SERIES)
-    return text[:1].upper() + text[1:], unit(col, SERIES) or text
+    u = unit(col, SERIES)
+    if u == "money" and currency:
+        u = currency
+    return text[:1].upper() + text[1:], u or text
 
 
-def _fig(title: str, ylabel: str, size: tuple[float, float] = (7.0, 3.6)) -> tuple[Figure, Any]:
+def time_axis(steps: np.ndarray, steps_per_year: int | None) -> tuple[np.ndarray, str]:
+    """Steps as calendar time: years for a horizon of two years or more, weeks below
+    (steps unchanged, labelled 'step', when the calendar is not known)."""
+    from sim.calendar import WEEKS_PER_YEAR
+
+    x = np.asarray(steps, dtype=float)
+    if not steps_per_year:
+        return x, "step"
+    if x.size and x.max() >= 2 * steps_per_year:
+        return x / steps_per_year, "years"
+    return x * WEEKS_PER_YEAR / steps_per_year, "weeks"
+
+
+def _fig(
+    title: str, ylabel: str, size: tuple[float, float] = (7.0, 3.6), xlabel: str = "step"
+) -> tuple[Figure, Any]:
     fig = Figure(figsize=size)
     ax = fig.add_subplot()
     ax.set_title(title, fontsize=10 if len(title) > 60 else 12)
-    ax.set_xlabel("step")
+    ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.grid(True, alpha=0.3)
     return fig, ax
@@ -200,6 +218,8 @@ def plot_compare(
     out_dir: str | Path,
     diffs: dict[str, pd.DataFrame] | None = None,
     series: Sequence[str] = COMPARE_SERIES,
+    currency: str = "",
+    steps_per_year: int | None = None,
 ) -> list[Path]:
     """Overlay the mean of each key series of both sides with its 95% band.
 
@@ -210,6 +230,8 @@ def plot_compare(
         diffs: optional paired differences (``analysis.compare.statistics.paired_band``) per
             column, each drawn as its own plot of B - A with its band.
         series: columns to overlay (missing ones are skipped).
+        currency: the unit of money axes.
+        steps_per_year: the calendar, to draw time in years or weeks rather than steps.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -217,23 +239,84 @@ def plot_compare(
     for col in series:
         if col not in band_a.columns or col not in band_b.columns:
             continue
-        title, ylabel = series_titles(col)
-        fig, ax = _fig(f"{title}: mean and 95% band over replications", ylabel)
+        title, ylabel = series_titles(col, currency)
+        x, xlabel = time_axis(band_a["step"].to_numpy(), steps_per_year)
+        fig, ax = _fig(f"{title}: mean and 95% band over replications", ylabel, xlabel=xlabel)
         for band, side, color in ((band_a, label_a, _COLORS[0]), (band_b, label_b, _COLORS[1])):
-            x = band["step"].to_numpy()
             ax.plot(x, band[col], color=color, label=side)
             ax.fill_between(x, band[f"{col}_lo"], band[f"{col}_hi"], color=color, alpha=0.2, lw=0)
+        if currency and ylabel == currency:
+            thousands(ax.yaxis)
         ax.legend(loc="best", fontsize=8)
         paths.append(save_figure(fig, out / f"compare_{_slug(col)}.png"))
     for col, d in (diffs or {}).items():
-        title, ylabel = series_titles(col)
-        fig, ax = _fig(f"{title}: paired difference {label_b} − {label_a} (95% band)", ylabel)
-        x = d["step"].to_numpy()
+        title, ylabel = series_titles(col, currency)
+        x, xlabel = time_axis(d["step"].to_numpy(), steps_per_year)
+        fig, ax = _fig(
+            f"{title}: paired difference {label_b} − {label_a} (95% band)", ylabel, xlabel=xlabel
+        )
         ax.plot(x, d["diff"], color=_COLORS[3])
         ax.fill_between(x, d["lo"], d["hi"], color=_COLORS[3], alpha=0.25, lw=0)
         ax.axhline(0.0, color="black", lw=0.8)
+        if currency and ylabel == currency:
+            thousands(ax.yaxis)
         paths.append(save_figure(fig, out / f"diff_{_slug(col)}.png"))
     return paths
+
+
+def plot_tornado(
+    strip: dict[str, Any], label_b: str, label_a: str, currency: str, out_dir: str | Path
+) -> Path | None:
+    """The sensitivity strip as a small tornado: per assumption, the profit difference
+    B − A with the assumption at −x% (one bar) and +x% (the other) around the finding.
+
+    Args:
+        strip: ``analysis.compare.assumptions.sensitivity`` (``base``, ``swing``, ``rows``
+            with ``label``, ``low``, ``high``).
+    """
+    rows = strip.get("rows") or []
+    if not rows:
+        return None
+    base, swing = float(strip["base"]), float(strip["swing"])
+    fig, ax = _fig(
+        f"Profit difference {label_b} − {label_a} with each assumption ±{swing:.0%}",
+        "",
+        size=(7.0, 0.9 + 0.55 * len(rows)),
+        xlabel=f"total profit difference ({currency})",
+    )
+    ys = np.arange(len(rows))[::-1]
+    for y, r in zip(ys, rows, strict=True):
+        lo, hi = float(r["low"]), float(r["high"])
+        ax.barh(y, lo - base, left=base, color=_COLORS[0], height=0.6)
+        ax.barh(y, hi - base, left=base, color=_COLORS[1], height=0.6)
+        if abs(hi - lo) <= 1e-9 * max(1.0, abs(base)):
+            ax.text(base, y, "  no change", va="center", fontsize=8, color="#555")
+    ax.axvline(base, color="black", lw=1)
+    thousands(ax.xaxis)
+    ax.set_yticks(ys, [str(r["label"]) for r in rows])
+    ax.grid(True, axis="x", alpha=0.3)
+    ax.legend(
+        handles=[
+            _patch(_COLORS[0], f"assumption −{swing:.0%}"),
+            _patch(_COLORS[1], f"assumption +{swing:.0%}"),
+        ],
+        loc="best",
+        fontsize=8,
+    )
+    return save_figure(fig, Path(out_dir) / "tornado.png")
+
+
+def thousands(axis: Any) -> None:
+    """Tick labels of an axis of amounts with thousands separators ('12,000')."""
+    from matplotlib.ticker import FuncFormatter
+
+    axis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:,.0f}"))
+
+
+def _patch(color: str, text: str) -> Any:
+    from matplotlib.patches import Patch
+
+    return Patch(color=color, label=text)
 
 
 def _slug(text: str) -> str:

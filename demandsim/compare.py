@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -70,6 +71,14 @@ def _check_out(out: str | None) -> Path | None:
     default=None,
     help="Worker processes [default: CPU count, at most the number of runs].",
 )
+@click.option(
+    "--price-reps",
+    type=click.IntRange(0, 100_000),
+    default=4,
+    show_default=True,
+    help="With --out: replications rerun at prices ±20% for the report's sensitivity "
+    "strip (at most --reps; 0 = none).",
+)
 @json_option
 def compare(
     a: str,
@@ -80,6 +89,7 @@ def compare(
     sets: tuple[str, ...],
     out: str | None,
     jobs: int | None,
+    price_reps: int = 4,
     as_json: bool = False,
 ) -> None:
     """Paired comparison of scenario A and B (common random numbers).
@@ -105,7 +115,8 @@ def compare(
         n_steps = steps if steps is not None else side_a.scenario.run.steps
         side_a, side_b = resolved_horizon(side_a, side_b, n_steps, first, reps)
         customers = max(side_a.scenario.run.customers, side_b.scenario.run.customers)
-        check_work("compare", 2 * reps, n_steps, customers)
+        reruns = 4 * max(2, min(price_reps, reps)) if out is not None and price_reps else 0
+        check_work("compare", 2 * reps + reruns, n_steps, customers)
         out_dir = _check_out(out)
     for note in pairing_notes(side_a, side_b):
         click.echo(note, err=True)
@@ -123,9 +134,12 @@ def compare(
     table = comp.table()
     if not as_json:
         click.echo(headline(comp, table))
+    prices = None
+    if out_dir is not None and price_reps > 0:
+        prices = _price_swings(comp, min(price_reps, reps), jobs)
     if out_dir is not None:
         with input_errors():
-            write_comparison(comp, out_dir)
+            write_comparison(comp, out_dir, prices)
         said_written(
             f"wrote {out_dir}/ (comparison.csv, comparison.json, summaries.parquet, "
             "timeseries_mean.parquet, scenario_a.toml, scenario_b.toml, demandsim.json, plots/)",
@@ -143,6 +157,17 @@ def compare(
                 "outcomes": records(table),
             }
         )
+
+
+def _price_swings(comp: Any, reps: int, jobs: int) -> dict[str, Any]:
+    """The sensitivity strip's price reruns, with their own progress bar."""
+    from analysis.compare.assumptions import price_swings
+
+    reps = max(2, reps)
+    with click.progressbar(
+        length=4 * reps, label="prices ±20%", file=sys.stderr, show_pos=True
+    ) as bar:
+        return price_swings(comp, reps, min(jobs, 2 * reps), progress=bar.update)
 
 
 @click.command("report")

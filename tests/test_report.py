@@ -7,6 +7,7 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -29,6 +30,8 @@ def comparison_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "56",
         "--set",
         "run.customers=1500",
+        "--price-reps",
+        "2",
     ]
     result = CliRunner().invoke(cli, [*args, "--jobs", "1", "--out", str(out)])
     assert result.exit_code == 0, result.output
@@ -62,7 +65,9 @@ def test_comparison_report_says_what_was_asked_and_what_differs(comparison_dir: 
     for heading in (
         "What was asked",
         "Headline",
-        "Reading",
+        "Why",
+        "Two kinds of sigma",
+        "How the finding moves with the economic assumptions",
         "Plots",
         "Sensitivity of the platform",
         "Value-transfer chain",
@@ -72,10 +77,12 @@ def test_comparison_report_says_what_was_asked_and_what_differs(comparison_dir: 
         assert f"{heading}" in html
     n_png = len(list((comparison_dir / "plots").glob("*.png")))
     assert n_png >= 5 and html.count('src="data:image/png;base64,') == n_png
-    # every significant key outcome is read out in words, with its interval
-    sig = [r for r in meta["outcomes"] if r["significant"] and r["outcome"] == "market_share_final"]
-    assert sig, "the sensitive platform should win share in this scenario"
-    assert "<b>final market share</b> is lower under insensitive platform" in html
+    # the market-share card speaks in percentage points, with each side in percent
+    share = next(r for r in meta["outcomes"] if r["outcome"] == "market_share_final")
+    assert share["significant"], "the sensitive platform should win share in this scenario"
+    pp = f"{share['diff_b_minus_a'] * 100:.1f}".replace("-", "\u2212") + " pp"
+    assert f"final market share: B − A</div><div class=v>{pp}</div>" in html
+    assert f"{share['mean_a'] * 100:.1f}%" in html
     assert "failed focal launches" in html
 
 
@@ -89,12 +96,13 @@ def test_comparison_report_states_the_finding_first(comparison_dir: Path) -> Non
     meta = json.loads((comparison_dir / "comparison.json").read_text())
     headline = text.index("<h2>Headline</h2>")
     assert text.index(meta["finding"]) == text.index("<b>", headline) + 3
-    assert meta["currency"] == "money units" and "of A's total profit" in text
+    assert meta["currency"] == "money units" and "of sensitive platform's total profit" in text
+    assert "over 1.1 years (56 weeks)" in meta["finding"]
     for d in meta["differences"]:
         assert f"<code>{d['field']}</code>: {d['a']} → {d['b']}" in text
     assert "focal.platform.density" in {d["field"] for d in meta["differences"]}
-    card = text.index("failed focal launches: B − A")
-    assert "not counted: launches still in evaluation" in text[card : card + 600]
+    card = text.index("failed focal launches</div>")
+    assert "still being judged at the end (not counted)" in text[card : card + 600]
 
 
 def test_reading_separates_significant_from_undetected() -> None:
@@ -259,3 +267,188 @@ def test_rows_that_read_backwards_are_explained_from_the_numbers() -> None:
         "churn_rate": {**meta["churn_rate"], "diff": -0.003, "lo": -0.005, "hi": -0.001},
     }
     assert "lower per need too" in " ".join(backwards(lower, by_name, "a", "b"))
+
+
+# --------------------------------------------------------------------------- a client's report
+
+
+def test_the_decomposition_adds_up_to_the_profit_difference(comparison_dir: Path) -> None:
+    """Per run, revenue minus the cost parts is the run's profit; over the pairs, the
+    parts' effects add up to the profit difference the table shows."""
+    from analysis.compare.assumptions import account_parts
+    from sim.scenario import load_scenario
+
+    meta = json.loads((comparison_dir / "comparison.json").read_text())
+    runs = json.loads((comparison_dir / "summaries.json").read_text())
+    for side, toml in (("A", "scenario_a.toml"), ("B", "scenario_b.toml")):
+        scenario = load_scenario(str(comparison_dir / toml))
+        for s in runs[side]:
+            p = account_parts(s, scenario)
+            costs = p["contact_cost"] + p["record_cost"]
+            costs += p["development_failed"] + p["development_other"]
+            assert p["revenue"] - costs == pytest.approx(s["profit_total"], rel=1e-12, abs=1e-9)
+            assert p["contact_cost"] == pytest.approx(
+                s["contacts_total"] * scenario.focal.platform.cost_per_contact
+            )
+    accounts = meta["accounts"]
+    total = sum(p["effect"] for p in accounts["parts"])
+    profit = next(r for r in meta["outcomes"] if r["outcome"] == "profit_total")
+    assert total == pytest.approx(profit["diff_b_minus_a"], rel=1e-9, abs=1e-9)
+    assert accounts["total"]["diff"] == pytest.approx(profit["diff_b_minus_a"], rel=1e-12)
+    # the contact saving of the insensitive platform is a part the report names
+    contact = next(p for p in accounts["parts"] if p["part"] == "contact_cost")
+    assert contact["effect"] > 0 and contact["lo"] > 0
+    html = _html(comparison_dir)
+    assert 'class="sig"><td class="l">total profit</td>' in html
+    assert f"saves {_money(contact['effect'])} of contact cost" in html
+
+
+def _money(x: float, currency: str = "money units") -> str:
+    from analysis.html import money
+
+    return money(x, currency)
+
+
+def test_development_wasted_counts_the_focal_firms_failed_planned_launches() -> None:
+    from analysis.compare.assumptions import account_parts
+    from sim.scenario import load_scenario
+
+    scenario = load_scenario("baseline")
+    cost = scenario.focal.strategy.development_cost
+    launches = [
+        {"firm": "focal", "kind": "planned", "outcome": "failure"},
+        {"firm": "focal", "kind": "planned", "outcome": "success"},
+        {"firm": "focal", "kind": "launch", "outcome": "failure"},  # scripted: no development
+        {"firm": "rival", "kind": "planned", "outcome": "failure"},  # not our money
+    ]
+    summary = {
+        "contacts_total": 100,
+        "contact_cost_total": 100 * scenario.focal.platform.cost_per_contact + 7.0,
+        "revenue_total": 5000.0,
+        "development_cost_total": 2.5 * cost,
+        "launches": launches,
+    }
+    p = account_parts(summary, scenario)
+    assert p["development_failed"] == cost
+    assert p["development_other"] == pytest.approx(1.5 * cost)
+    assert p["record_cost"] == pytest.approx(7.0)
+
+
+def test_numbers_read_as_a_client_writes_them() -> None:
+    from analysis.compare.paired import finding
+    from analysis.html import amount, horizon, money, percent, points
+
+    assert points(-0.2337) == "\u221223.4 pp" and points(0.05) == "+5.0 pp"
+    assert amount(-11174.4) == "\u221211,174" and amount(3338.2) == "3,338"
+    assert amount(0.52345) == "0.523" and amount(4.7e-14) == "0"
+    assert money(1234567, "EUR") == "1,234,567 EUR" and percent(0.385) == "38.5%"
+    assert horizon(260, 52) == "5 years (260 weeks)" and horizon(56, 52) == "1.1 years (56 weeks)"
+    assert horizon(60, 12) == "5 years (260 weeks)"  # monthly steps
+    cost = {"worse": "B1", "better": "A1", "loss": 8192.4, "lo": 8113.0, "hi": 8271.0}
+    text = finding({**cost, "significant": True}, 21275.0, 260, "EUR", 52, "A1")
+    assert text == (
+        "B1 earns 8,192 EUR less total profit than A1 over 5 years (260 weeks), 38.5% of "
+        "A1's total profit; paired 95% CI 8,113 to 8,271 EUR."
+    )
+
+
+def test_no_card_is_empty_and_every_card_has_a_unit(comparison_dir: Path) -> None:
+    html = _html(comparison_dir)
+    values = re.findall(r"<div class=card><div class=k>(.*?)</div><div class=v>(.*?)</div>", html)
+    assert len(values) >= 6
+    unit = re.compile(r"(pp|%|σ|weeks|money units|runs|per run|none)")
+    for key, value in values:
+        assert value.strip() and value.strip() != "—", key
+        assert unit.search(value), (key, value)
+
+
+def test_a_missing_value_is_said_in_words() -> None:
+    from analysis.compare.client import Units, diff_card
+
+    row = {"mean_a": 1.33, "mean_b": None, "diff_b_minus_a": None}
+    html = diff_card("detection_lag_median", row, "A1", "B1", Units({"steps_per_year": 52}))
+    assert "1.33 weeks → none" in html and "fewer than half" in html
+    from analysis.compare.client import contraction_words
+
+    assert contraction_words({"runs": 4, "contracted": 0}, Units({})) == (
+        "no contraction in any of 4 runs"
+    )
+
+
+def test_the_strip_recomputes_cost_prices_exactly(comparison_dir: Path) -> None:
+    """A contact costing 20% more moves the difference by exactly 0.2 × the contact-cost
+    difference (the price changes no decision); the price rows are the finding plus the
+    shift their reruns measured."""
+    meta = json.loads((comparison_dir / "comparison.json").read_text())
+    strip, accounts = meta["sensitivity"], meta["accounts"]
+    effect = {p["part"]: p["effect"] for p in accounts["parts"]}
+    row = {r["name"]: r for r in strip["rows"]}
+    base = strip["base"]
+    assert row["contact_cost"]["high"] - base == pytest.approx(0.2 * effect["contact_cost"])
+    assert row["contact_cost"]["low"] - base == pytest.approx(-0.2 * effect["contact_cost"])
+    assert row["record_cost"]["high"] - base == pytest.approx(0.2 * effect["record_cost"])
+    dev = effect["development_failed"] + effect["development_other"]
+    assert row["development_cost"]["high"] - base == pytest.approx(0.2 * dev, abs=1e-9)
+    prices = row["prices"]
+    assert prices["reps"] == 2 and strip["price_reps"] == 2
+    lo, hi = prices["high_shift_ci"]
+    assert lo <= prices["high"] - base <= hi
+    # widest bar first, as a tornado is drawn
+    widths = [abs(r["high"] - r["low"]) for r in strip["rows"]]
+    assert widths == sorted(widths, reverse=True)
+    assert 'alt="tornado"' in _html(comparison_dir)
+
+
+@pytest.mark.parametrize("field", ["cost_per_contact", "cost_per_record"])
+def test_a_cost_price_changes_no_decision(field: str) -> None:
+    """What makes the strip's recomputation exact: rerun with the price 20% higher, the
+    same seeds give the same counts, and the profit difference moves by 0.2 × that
+    cost's difference."""
+    from analysis.compare.assumptions import accounting_swings, decompose
+    from analysis.compare.paired import resolve_sides, resolved_horizon, run_comparison
+
+    def compare(sets: dict[str, object]) -> tuple[dict[str, object], object]:
+        a, b, _ = resolve_sides("new-product-launch", None, {"run.customers": 800, **sets})
+        a, b = resolved_horizon(a, b, 30, 0, 2)
+        comp = run_comparison(a, b, 2, 30, 0)
+        return decompose(comp.summaries_a, comp.summaries_b, a.scenario, b.scenario), comp
+
+    before, comp = compare({})
+    price = getattr(comp.a.scenario.focal.platform, field)
+    after, comp2 = compare({f"focal.platform.{field}": price * 1.2})
+    name = {"cost_per_contact": "contact_cost", "cost_per_record": "record_cost"}[field]
+    row = next(r for r in accounting_swings(before) if r["name"] == name)
+    assert after["total"]["diff"] == pytest.approx(row["high"], rel=1e-9, abs=1e-9)
+    assert [s["contacts_total"] for s in comp2.summaries_b] == [
+        s["contacts_total"] for s in comp.summaries_b
+    ]
+    assert [s["revenue_total"] for s in comp2.summaries_a] == [
+        s["revenue_total"] for s in comp.summaries_a
+    ]
+
+
+def test_prices_scale_everywhere_but_the_defaults() -> None:
+    from analysis.compare.assumptions import scale_prices
+
+    data = {
+        "categories": [{"prices": [1.0, 2.0]}],
+        "focal": {"products": [{"price": -1.0}, {"price": 3.0}], "price_sensitivity": 1.0},
+    }
+    out = scale_prices(data, 1.2)
+    assert out["categories"][0]["prices"] == pytest.approx([1.2, 2.4])
+    assert out["focal"]["products"][0]["price"] == -1.0
+    assert out["focal"]["products"][1]["price"] == pytest.approx(3.6)
+    assert out["focal"]["price_sensitivity"] == 1.0
+
+
+def test_plots_speak_in_time_and_money(comparison_dir: Path) -> None:
+    from analysis.plots import series_titles, time_axis
+
+    x, label = time_axis(np.arange(261), 52)
+    assert label == "years" and x[-1] == pytest.approx(5.0)
+    x, label = time_axis(np.arange(57), 52)
+    assert label == "weeks" and x[-1] == 56
+    assert series_titles("cum_profit", "EUR")[1] == "EUR"
+    html = _html(comparison_dir)
+    captions = re.findall(r"<figcaption class=muted>(.*?)</figcaption>", html)
+    assert captions and not [c for c in captions if c.endswith(".png")]

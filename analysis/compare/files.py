@@ -107,7 +107,10 @@ def headline(comp: Comparison, table: pd.DataFrame) -> str:
     tail = ""
     if cost:
         prof = table[table["outcome"] == "profit_total"].iloc[0]
-        tail = finding(cost, float(prof["mean_a"]), comp.steps, comp.a.scenario.run.currency)
+        run = comp.a.scenario.run
+        tail = finding(
+            cost, float(prof["mean_a"]), comp.steps, run.currency, run.steps_per_year, comp.a.label
+        )
         paired_w = float(prof["paired_hi"] - prof["paired_lo"])
         welch_w = float(prof["welch_hi"] - prof["welch_lo"])
         if math.isfinite(paired_w) and math.isfinite(welch_w) and paired_w > 0:
@@ -128,12 +131,20 @@ def headline(comp: Comparison, table: pd.DataFrame) -> str:
     )
 
 
-def write_comparison(comp: Comparison, out: Path) -> list[Path]:
+def write_comparison(
+    comp: Comparison, out: Path, prices: dict[str, Any] | None = None
+) -> list[Path]:
     """Write every output of a comparison as the folder ``out``, replacing any earlier
-    one as a whole (all or nothing; see ``sim.io.staged_dir``)."""
+    one as a whole (all or nothing; see ``sim.io.staged_dir``).
+
+    Args:
+        prices: the price reruns of ``analysis.compare.assumptions.price_swings``, if
+            any; the sensitivity strip shows them beside the accounting assumptions.
+    """
     import pandas as pd
     import tomli_w
 
+    from analysis.compare.assumptions import decompose, sensitivity
     from analysis.compare.statistics import (
         contraction_summary,
         launch_outcomes,
@@ -144,7 +155,7 @@ def write_comparison(comp: Comparison, out: Path) -> list[Path]:
         series_low,
         worse_platform_cost,
     )
-    from analysis.plots import plot_compare
+    from analysis.plots import plot_compare, plot_tornado
     from analysis.runs.provenance import provenance
     from sim.io import (
         MARKER,
@@ -195,7 +206,20 @@ def write_comparison(comp: Comparison, out: Path) -> list[Path]:
         diffs = {
             c: paired_band(comp.series_a, comp.series_b, c) for c in DIFF_SERIES if c in columns
         }
-        plot_compare(band_a, band_b, comp.a.label, comp.b.label, stage / "plots", diffs)
+        run = comp.a.scenario.run
+        plot_compare(
+            band_a,
+            band_b,
+            comp.a.label,
+            comp.b.label,
+            stage / "plots",
+            diffs,
+            currency=run.currency,
+            steps_per_year=run.steps_per_year,
+        )
+        accounts = decompose(comp.summaries_a, comp.summaries_b, comp.a.scenario, comp.b.scenario)
+        strip = sensitivity(accounts, prices)
+        plot_tornado(strip, comp.b.label, comp.a.label, run.currency, stage / "plots")
 
         for key, part in (("a", comp.a), ("b", comp.b)):
             atomic_write_text(
@@ -222,8 +246,13 @@ def write_comparison(comp: Comparison, out: Path) -> list[Path]:
             "level": 0.95,
             "outcomes": table.to_dict(orient="records"),
             "worse_side_cost": cost,
-            "currency": comp.a.scenario.run.currency,
-            "finding": finding(cost, profit_a, comp.steps, comp.a.scenario.run.currency),
+            "currency": run.currency,
+            "steps_per_year": run.steps_per_year,
+            "finding": finding(
+                cost, profit_a, comp.steps, run.currency, run.steps_per_year, comp.a.label
+            ),
+            "accounts": accounts,
+            "sensitivity": strip,
             "differences": field_differences(comp.a.scenario, comp.b.scenario),
             "detection": {
                 "A": mean_nested(comp.summaries_a, "detection"),

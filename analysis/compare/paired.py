@@ -168,11 +168,43 @@ def money(x: Any, currency: str) -> str:
     return f"{fmt_num(x)} {currency}".strip()
 
 
-def finding(cost: dict[str, Any], mean_a: float, steps: int, currency: str) -> str:
+def finding(
+    cost: dict[str, Any],
+    mean_a: float,
+    steps: int,
+    currency: str,
+    steps_per_year: int | None = None,
+    label_a: str = "A",
+) -> str:
     """The comparison's finding in one sentence: which side earns less total profit, by
-    how much (with its unit and as a share of side A's profit), with its interval."""
+    how much (with its unit and as a share of side A's profit), with its interval.
+    With ``steps_per_year`` it speaks as a client reads: the horizon in years, amounts
+    with thousands separators."""
     if not cost:
         return ""
+    if steps_per_year is None:
+        return _finding_in_steps(cost, mean_a, steps, currency)
+    from analysis.html import amount, horizon
+    from analysis.html import money as cash
+
+    share = ""
+    if math.isfinite(mean_a) and mean_a != 0:
+        share = f", {cost['loss'] / abs(mean_a):.1%} of {label_a}'s total profit"
+    interval = f"paired 95% CI {amount(cost['lo'])} to {cash(cost['hi'], currency)}"
+    span = horizon(steps, steps_per_year)
+    if not cost["significant"]:
+        return (
+            f"No difference in total profit over {span} could be shown: {cost['worse']} "
+            f"earns {cash(cost['loss'], currency)} less than {cost['better']}{share}, but the "
+            f"{interval} includes 0."
+        )
+    return (
+        f"{cost['worse']} earns {cash(cost['loss'], currency)} less total profit than "
+        f"{cost['better']} over {span}{share}; {interval}."
+    )
+
+
+def _finding_in_steps(cost: dict[str, Any], mean_a: float, steps: int, currency: str) -> str:
     share = ""
     if math.isfinite(mean_a) and mean_a != 0:
         share = f" ({cost['loss'] / abs(mean_a):.1%} of A's total profit)"

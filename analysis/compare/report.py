@@ -22,7 +22,7 @@ from analysis.compare.run_report import run_report
 from analysis.html import (
     CHAIN_HEAD,
     DET_HEAD,
-    card,
+    amount,
     chain_rows,
     describe,
     detection_rows,
@@ -35,7 +35,6 @@ from analysis.html import (
 )
 from sim.errors import InputError
 from sim.outcomes import label as outcome_label
-from sim.tables import sigma_text
 
 
 def reading(
@@ -101,20 +100,58 @@ def reading(
     return out
 
 
+#: Captions of the comparison's plots, by file name (without .png).
+CAPTIONS: dict[str, str] = {
+    "compare_market_share": "The focal firm's market share over time on each side (mean of the "
+    "replications, 95% band).",
+    "compare_marketing_density": "Marketing density: the share of the needs the firm should "
+    "market that it marketed in time, so far.",
+    "compare_sigma_level": "Sigma level of the needs marketed so far (headline sigma).",
+    "compare_sigma_level_lower": "The sigma level the counts so far support (95% lower bound).",
+    "compare_cum_profit": "Profit accumulated since the start on each side.",
+    "compare_alignment": "Alignment: the share of demand in cells where the firm sells a product.",
+    "diff_cum_profit": "The profit gap building up: cumulative profit of B minus A, paired by seed.",
+    "diff_market_share": "The market-share gap: B minus A, paired by seed.",
+    "tornado": "Sensitivity strip: the profit difference B − A with each assumption 20% lower "
+    "(blue) and higher (red); the black line is the finding.",
+}
+
+
+def caption(path: Path) -> str:
+    """A plot's caption in words (its title, for a plot this list does not know)."""
+    return CAPTIONS.get(path.stem, path.stem.replace("_", " "))
+
+
 def comparison_report(directory: Path) -> str:
     """HTML of a comparison folder."""
+    from analysis.compare.client import (
+        Units,
+        counterintuitive,
+        decomposition_sentence,
+        decomposition_table,
+        headline_cards,
+        sensitivity_section,
+        sigma_explained,
+    )
+    from analysis.html import horizon
+
     meta = load_json(directory / "comparison.json")
     a, b = meta.get("a", {}), meta.get("b", {})
     la, lb = a.get("label", "A"), b.get("label", "B")
     reps, steps = meta.get("reps"), meta.get("steps")
+    span = (
+        horizon(steps, meta["steps_per_year"]) if meta.get("steps_per_year") else f"{steps} steps"
+    )
     outcomes: list[dict[str, Any]] = meta.get("outcomes", [])
     by_name = {r["outcome"]: r for r in outcomes}
+    units = Units(meta)
     body = [f"<h1>Comparison: {esc(la)} vs {esc(lb)}</h1>"]
     body.append(
-        f"<p class=muted>{esc(reps)} paired replications of {esc(steps)} steps; replication i of both sides "
+        f"<p class=muted>{esc(reps)} paired replications of {esc(span)}; replication i of both sides "
         f"uses the same seed (seeds {esc(meta.get('seeds', ['?'])[0])}..{esc(meta.get('seeds', ['?'])[-1])}), "
         "so both sides share their random inputs (common random numbers). Differences are "
-        f"<b>B − A = {esc(lb)} − {esc(la)}</b>. Sigma levels are shifted (1.5σ convention).</p>"
+        f"<b>B − A = {esc(lb)} − {esc(la)}</b>. Amounts are in {esc(units.currency)}. "
+        "Sigma levels are shifted (1.5σ convention).</p>"
     )
 
     body.append("<h2>What was asked</h2>")
@@ -125,7 +162,7 @@ def comparison_report(directory: Path) -> str:
         ov_text = "; ".join(f"{k} = {v}" for k, v in ov.items())
         body.append(
             f"<p><b>{side} = {esc(s.get('label'))}</b> <span class=muted>({esc(s.get('source'))}, "
-            f"{esc(s.get('customers'))} customers{'; overrides: ' + esc(ov_text) if ov_text else ''})</span></p>"
+            f"{esc(amount(s.get('customers')))} customers{'; overrides: ' + esc(ov_text) if ov_text else ''})</span></p>"
         )
         if s.get("description") and s.get("description") != meta.get("question"):
             body.append(describe(s["description"]))
@@ -144,84 +181,61 @@ def comparison_report(directory: Path) -> str:
     body.append("<h2>Headline</h2>")
     if meta.get("finding"):
         body.append(f"<p class=finding><b>{esc(meta['finding'])}</b></p>")
-    body.append("<div class=cards>")
-    cost = meta.get("worse_side_cost") or {}
-    currency = str(meta.get("currency") or "")
-    if cost:
-        sub = f"95% CI {fmt(cost.get('lo'))} to {fmt(cost.get('hi'))} {currency}" + (
-            "" if cost.get("significant") else " (not significant)"
-        )
-        share = cost.get("share_of_a")
-        if isinstance(share, int | float) and math.isfinite(share):
-            sub = f"{share:.1%} of A's total profit; " + sub
-        body.append(
-            card(
-                f"profit lost by {cost.get('worse')} vs {cost.get('better')}",
-                f"{fmt(cost.get('loss'))} {currency}".strip(),
-                sub,
-            )
-        )
-    pending = by_name.get("focal_launch_pending")
-    for key in (
-        "market_share_final",
-        "marketing_density",
-        "sigma_level",
-        "contraction_onset",
-        "launch_failures",
-        "detection_lag_median",
-    ):
-        r = by_name.get(key)
-        pooled = meta.get("sigma") or {}
-        if key == "sigma_level" and pooled:
-            body.append(_sigma_card(pooled, la, lb))
-        elif key == "contraction_onset" and meta.get("contraction"):
-            body.append(_contraction_card(meta["contraction"], la, lb))
-        elif r:
-            sub = (
-                f"{la} {fmt(r.get('mean_a'))} · {lb} {fmt(r.get('mean_b'))}"
-                f" · CI [{fmt(r.get('paired_lo'))}, {fmt(r.get('paired_hi'))}]"
-            )
-            if key == "launch_failures" and pending:
-                sub += (
-                    f" · not counted: launches still in evaluation at the end, "
-                    f"{fmt(pending.get('mean_a'))} ({la}) and {fmt(pending.get('mean_b'))} ({lb}) "
-                    "per replication"
-                )
-            body.append(card(f"{outcome_label(key)}: B − A", fmt(r.get("diff_b_minus_a")), sub))
-    body.append("</div>")
+    body += headline_cards(meta, by_name, la, lb)
 
-    body.append("<h2>Reading</h2>")
-    body += reading(outcomes, la, lb, int(reps or 0))
-    body += backwards(meta, by_name, la, lb)
+    body.append("<h2 id=why>Why</h2>")
+    accounts = meta.get("accounts")
+    if accounts:
+        body.append(decomposition_sentence(accounts, lb, units))
+        body.append(decomposition_table(accounts, la, lb, units))
+    odd = counterintuitive(by_name, la, lb)
+    rest = backwards(meta, by_name, la, lb, units.weeks_per_step)
+    if odd or rest:
+        body.append(
+            "<p>Rows that seem to favour the side that earns less, and why they do not:</p><ul>"
+            + "".join(odd)
+            + "".join(x for x in rest if x.startswith("<li>"))
+            + "</ul>"
+        )
     prof = by_name.get("profit_total")
     if prof and prof.get("variance_reduction") is not None:
         pw = _width(prof.get("paired_lo"), prof.get("paired_hi"))
         ww = _width(prof.get("welch_lo"), prof.get("welch_hi"))
         if math.isfinite(pw) and math.isfinite(ww) and pw > 0:
             body.append(
-                f"<p class=muted>Pairing: for total profit, Var(B−A) is "
-                f"{1 - float(prof['variance_reduction']):.1%} of Var(A)+Var(B); the paired interval is "
-                f"{_ratio(ww / pw)} narrower than the unpaired (Welch) interval.</p>"
+                f"<p class=muted>The intervals cover the randomness of the runs only. Pairing: for "
+                f"total profit, Var(B−A) is {1 - float(prof['variance_reduction']):.1%} of "
+                f"Var(A)+Var(B); the paired interval is {pw / ww:.0%} as wide as the unpaired "
+                "(Welch) interval.</p>"
             )
+
+    body += sigma_explained(meta, la, lb)
+
+    plots = sorted((directory / "plots").glob("*.png"))
+    tornado = [p for p in plots if p.stem == "tornado"]
+    body += sensitivity_section(
+        meta, la, lb, img(tornado[0], caption(tornado[0])) if tornado else ""
+    )
 
     body.append(
         "<h2>Plots</h2><p class=muted>Mean over replications with its 95% band; "
-        "'paired difference' plots show B − A per step with the paired 95% band.</p>"
+        "the 'paired difference' plots show B − A over time with the paired 95% band.</p>"
     )
-    body += [img(p) for p in sorted((directory / "plots").glob("*.png"))]
+    body += [img(p, caption(p)) for p in plots if p.stem != "tornado"]
 
     body.append("<h2>All outcomes</h2>")
     rows, classes = [], []
     for r in outcomes:
         vr = r.get("variance_reduction")
+        name = str(r["outcome"])
         rows.append(
             [
-                r["outcome"],
-                fmt(r.get("mean_a")),
-                fmt(r.get("mean_b")),
-                fmt(r.get("diff_b_minus_a")),
-                f"[{fmt(r.get('paired_lo'))}, {fmt(r.get('paired_hi'))}]",
-                f"[{fmt(r.get('welch_lo'))}, {fmt(r.get('welch_hi'))}]",
+                f"{outcome_label(name)} ({units.unit(name) or 'number'})",
+                amount(r.get("mean_a")),
+                amount(r.get("mean_b")),
+                amount(r.get("diff_b_minus_a")),
+                f"[{amount(r.get('paired_lo'))}, {amount(r.get('paired_hi'))}]",
+                f"[{amount(r.get('welch_lo'))}, {amount(r.get('welch_hi'))}]",
                 "—" if vr is None or not math.isfinite(float(vr)) else f"{float(vr):.0%}",
                 fmt(r.get("p_value"), 2),
             ]
@@ -230,7 +244,7 @@ def comparison_report(directory: Path) -> str:
     body.append(
         table(
             [
-                "outcome",
+                "outcome (unit)",
                 f"A: {la}",
                 f"B: {lb}",
                 "B − A",
@@ -244,7 +258,9 @@ def comparison_report(directory: Path) -> str:
         )
     )
     body.append(
-        "<p class=muted>Highlighted rows: the paired interval excludes zero. Variance reduction = "
+        "<p class=muted>Highlighted rows: the paired interval excludes zero. Money in "
+        f"{esc(units.currency)}; shares as fractions (0.5 = 50%); steps are "
+        f"{'weeks' if units.weeks_per_step == 1.0 else 'the run steps'}. Variance reduction = "
         "1 − Var(B−A)/(Var(A)+Var(B)).</p>"
     )
 
@@ -253,13 +269,17 @@ def comparison_report(directory: Path) -> str:
         "share of events the focal records reflected within the horizon H, and the lag.</p>"
     )
     det = meta.get("detection", {})
+    head = (
+        [h.replace("(steps)", "(weeks)") for h in DET_HEAD]
+        if units.weeks_per_step == 1.0
+        else DET_HEAD
+    )
     for side, label in (("A", la), ("B", lb)):
         if det.get(side):
-            body.append(
-                f"<h3>{side}: {esc(label)}</h3>" + table(DET_HEAD, detection_rows(det[side]))
-            )
+            body.append(f"<h3>{side}: {esc(label)}</h3>" + table(head, detection_rows(det[side])))
     body.append(
-        "<h2>Value-transfer chain</h2><p class=muted>Mean over replications, per link of the chain.</p>"
+        "<h2>Value-transfer chain</h2><p class=muted>Mean over replications, per link of the chain "
+        "(the link sigma: see 'Two kinds of sigma').</p>"
     )
     chain = meta.get("chain", {})
     for side, label in (("A", la), ("B", lb)):
@@ -274,7 +294,11 @@ def comparison_report(directory: Path) -> str:
 
 
 def backwards(
-    meta: Mapping[str, Any], by_name: Mapping[str, Mapping[str, Any]], la: str, lb: str
+    meta: Mapping[str, Any],
+    by_name: Mapping[str, Mapping[str, Any]],
+    la: str,
+    lb: str,
+    weeks_per_step: float | None = None,
 ) -> list[str]:
     """Words for the rows that read backwards: the side that earns less ending with no
     lower alignment, or losing fewer needs to churn. Neither is an error of the
@@ -299,8 +323,8 @@ def backwards(
             "that demand: it says whether the portfolio fits demand, not how much of it the firm "
             "wins, and a product launched late (or launched, failed and still on sale) counts as "
             f"much as one launched in time. The gap is in the path: the mean alignment of "
-            f"{esc(name[worse])} fell to {esc(fmt(lw.get('value')))} at step "
-            f"{esc(fmt(lw.get('step')))}, that of {esc(name[better])} no lower than "
+            f"{esc(name[worse])} fell to {esc(fmt(lw.get('value')))} {esc(_when(lw.get('step'), weeks_per_step))}"
+            f", that of {esc(name[better])} no lower than "
             f"{esc(fmt(lbt.get('value')))} (see the alignment plot).</li>"
         )
     ch = by_name.get("churn_total") or {}
@@ -324,7 +348,7 @@ def backwards(
             verdict = "higher per need: the totals hide it"
         out.append(
             f"<li><b>Churn</b>: {esc(name[worse])} loses fewer served needs to churn "
-            f"({esc(fmt(cw))} against {esc(fmt(cb))}) because fewer needs are served in its "
+            f"({esc(amount(cw))} against {esc(amount(cb))}) because fewer needs are served in its "
             "market at all: churn counts the needs of every firm's customers, and a need no "
             "platform markets in time stays unserved and cannot churn. Per served need and "
             f"year the churn rate is {esc(fmt(rate.get(worse)))} under {esc(name[worse])} "
@@ -337,42 +361,10 @@ def backwards(
     return ["<p>Rows that read backwards, and why:</p><ul>", *out, "</ul>"]
 
 
-def _sigma_card(pooled: Mapping[str, Mapping[str, Any]], la: str, lb: str) -> str:
-    """Each side's sigma level over its pooled replications, with the level the counts
-    support (a bound only, where a side had no defect)."""
-    a, b = pooled.get("A", {}), pooled.get("B", {})
-
-    def side(p: Mapping[str, Any]) -> str:
-        return sigma_text(p.get("sigma_level"), p.get("sigma_level_lower"))
-
-    def counts(p: Mapping[str, Any]) -> str:
-        return f"{fmt(p.get('defects'))} defects in {fmt(p.get('opportunities'))} opportunities"
-
-    return card(
-        f"{outcome_label('sigma_level')}, replications pooled",
-        f"{side(a)} → {side(b)}",
-        f"{la}: {counts(a)} · {lb}: {counts(b)}",
-    )
-
-
-def _contraction_card(contraction: Mapping[str, Mapping[str, Any]], la: str, lb: str) -> str:
-    """Each side's share of runs that contracted (with its interval) and their onset."""
-    from analysis.compare.statistics import contraction_text
-
-    a, b = contraction.get("A", {}), contraction.get("B", {})
-
-    def share(c: Mapping[str, Any]) -> str:
-        return f"{c.get('contracted')} of {c.get('runs')}" if c else "—"
-
-    return card(
-        "strategic contraction: runs that contracted",
-        f"{share(a)} → {share(b)}",
-        f"{la}: {contraction_text(a)} · {lb}: {contraction_text(b)}" if a and b else "",
-    )
-
-
-def _ratio(r: float) -> str:
-    return "more than 1000×" if r > 1000 else f"{r:.1f}×"
+def _when(step: Any, weeks_per_step: float | None) -> str:
+    if weeks_per_step is None or not isinstance(step, int | float):
+        return f"at step {fmt(step)}"
+    return f"in week {fmt(float(step) * weeks_per_step)}"
 
 
 def _width(lo: Any, hi: Any) -> float:
