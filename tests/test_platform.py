@@ -78,9 +78,12 @@ def test_fast_drift_with_frozen_portfolio_contracts_and_no_drift_does_not() -> N
 
 
 LAUNCH = {
-    # the market the launch test was calibrated on: upmarket at the schema's default
-    # pace (the flagship baseline's own is 0.6)
+    # the market the launch test was calibrated on: the schema's default tier mix,
+    # upmarket pace and misread rate (the flagship baseline's own are all customers at
+    # entry, 0.6 and 0.6)
+    "segments.0.tier_mix": [0.5, 0.35, 0.15],
     "segments.0.upmarket_rate": 0.3,
+    "focal.platform.misread_rate": 0.3,
     "focal.strategy.enabled": False,
     "competitors.0.strategy.enabled": False,
     "focal.events": [{"kind": "launch", "week": 26, "category": "core", "tier": "premium"}],

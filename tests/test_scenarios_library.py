@@ -158,7 +158,7 @@ def test_insensitive_platform_loses_to_baseline_on_every_seed() -> None:
         assert weak["profit_total"] < base["profit_total"]
 
 
-def test_insensitive_platform_sees_the_upmarket_move_late_and_contracts() -> None:
+def test_insensitive_platform_sees_the_upmarket_move_late_contracts_and_launches_wrong() -> None:
     def premium_start(summary: dict) -> int:
         return min(
             e["step"]
@@ -166,16 +166,26 @@ def test_insensitive_platform_sees_the_upmarket_move_late_and_contracts() -> Non
             if e["firm"] == "focal" and e["event"] == "development" and e["tier"] == "premium"
         )
 
+    def focal_launches(summary: dict, outcome: str) -> list[dict]:
+        return [x for x in summary["launches"] if x["firm"] == "focal" and x["outcome"] == outcome]
+
     for seed in (1, 2):
         base, _ = _run("baseline", seed, 156, 3000)
         weak, ts = _run("insensitive-platform", seed, 156, 3000)
         # the same demand moves upmarket; the insensitive firm believes it much later
-        assert premium_start(weak) > premium_start(base) + 26
-        # meanwhile it contracts, within the first year; the baseline firm never does
+        late = premium_start(weak)
+        assert late > premium_start(base) + 26
+        # meanwhile it contracts, before its late premium launch; the baseline firm never does
         assert base["contraction_onset"] is None
-        assert weak["contraction_onset"] is not None and weak["contraction_onset"] < 52
         onset = weak["contraction_onset"]
+        assert onset is not None and onset < late + 26
         assert ts["alignment"].iloc[onset] < ts["alignment"].iloc[14] - 0.05
+        # its misreads show complement demand that is not there: it launches one and the
+        # launch fails; the baseline firm launches premium only, and it succeeds
+        assert not focal_launches(base, "failure")
+        assert [x["tier"] for x in focal_launches(base, "success")] == ["premium"]
+        failed = focal_launches(weak, "failure")
+        assert failed and all(x["category"] == "complement" for x in failed)
 
 
 def test_low_coverage_turns_defects_into_exclusions() -> None:
