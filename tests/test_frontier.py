@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import math
-import subprocess
 import sys
 from pathlib import Path
 
@@ -23,7 +22,7 @@ from analysis.fit.frontier import load_frontier_spec, pareto_mask, pooled_sigma,
 from analysis.sweeps.spec import run_seed
 from demandsim.main import cli
 from sim import DemandModel, load_scenario
-from tests.helpers import killed_at
+from tests.helpers import bash, killed_at
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -282,7 +281,7 @@ def test_frontier_terminal_page_and_json_speak_plain_words(frontier_dir: Path) -
     assert [line.split(":")[0] for line in lines[1:3]] == ["3σ", "4σ"]
     assert "money units a year" in lines[2] and lines[-1].startswith("Most profitable")
     # --json through a real pipe parses and round-trips
-    proc = _bash(
+    proc = bash(
         f"{sys.executable} -m demandsim {' '.join(argv)} -q --json | "
         f"{sys.executable} -c 'import json,sys; d = json.load(sys.stdin); "
         "assert json.loads(json.dumps(d)) == d; print(json.dumps(d))'; "
@@ -294,21 +293,8 @@ def test_frontier_terminal_page_and_json_speak_plain_words(frontier_dir: Path) -
     assert doc["kind"] == "frontier" and doc["summary"]["levels"][1].startswith("4σ")
     assert doc["settings"]["focal.platform.strength"] == "share of reads that are right"
     # a reader that leaves after the first byte: the command still ends with exit 0
-    closed = _bash(
+    closed = bash(
         f"{sys.executable} -m demandsim {' '.join(argv)} -q --json | head -c 1 >/dev/null; "
         "echo ${PIPESTATUS[0]}"
     )
     assert closed.stdout.strip() == "0" and "Traceback" not in closed.stderr, closed.stderr
-
-
-def _bash(command: str) -> subprocess.CompletedProcess[str]:
-    """``command`` in bash from the project's folder (a real pipe between processes)."""
-    return subprocess.run(
-        command,
-        shell=True,
-        executable="/bin/bash",
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
