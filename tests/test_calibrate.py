@@ -129,15 +129,20 @@ def test_a_killed_calibration_continues_to_what_one_never_stopped_finds(
         assert (out / name).read_bytes() == (calibrated / "out" / name).read_bytes(), name
 
 
-def test_bundled_calibration_example_is_valid() -> None:
-    path = ROOT / "analysis" / "specs" / "bass.calibration.toml"
-    spec = parse_calibration_spec(read_spec_toml(path, "spec"), path.parent, "bass-check")
-    obs = read_observed(ROOT / "analysis" / "specs" / "bass.observed.csv", model_columns(spec.base))
-    assert list(obs.columns) == ["step", "adopters", "sales"]
-    assert (
-        "SYNTHETIC"
-        in (ROOT / "analysis" / "specs" / "bass.observed.csv").read_text().splitlines()[0]
-    )
+@pytest.mark.parametrize(
+    ("name", "scenario", "columns"),
+    [
+        ("bass", "bass-check", ["step", "adopters", "sales"]),
+        ("baseline", "baseline", ["step", "revenue", "market_share"]),  # the README's guide
+    ],
+)
+def test_bundled_calibration_example_is_valid(name: str, scenario: str, columns: list[str]) -> None:
+    path = ROOT / "analysis" / "specs" / f"{name}.calibration.toml"
+    spec = parse_calibration_spec(read_spec_toml(path, "spec"), path.parent, scenario)
+    observed = ROOT / "analysis" / "specs" / f"{name}.observed.csv"
+    obs = read_observed(observed, model_columns(spec.base))
+    assert list(obs.columns) == columns
+    assert "SYNTHETIC" in observed.read_text().splitlines()[0]
 
 
 GOOD = "step,adopters\n0,0\n1,5\n2,12\n3,20\n"

@@ -75,22 +75,26 @@ def calibration_verdict(cal: Calibration) -> dict[str, Any]:
         seen = np.isfinite(obs) & np.isfinite(mean) & (obs > 0)
         rel = float(np.median(np.abs(mean[seen] - obs[seen]) / obs[seen])) if seen.any() else 0.0
         name = outcome_label(c, SERIES)
-        named = c if name in (c, "") else f"{name} ({c})"
-        text = f"{named}: the best fit is typically {rel:.1%} off the observed value"
+        called = c if name in (c, "") else f"{name} ({c})"
+        text = f"{called}: the best fit is typically {rel:.1%} off the observed value"
         inside = None
         if lo is not None and seen.any():
             inside = float(np.mean((obs[seen] >= lo[seen]) & (obs[seen] <= hi[seen])))
             text += f"; {inside:.0%} of the observed points lie in the model's {level} band"
         fit.append(
-            {"column": c, "typical_relative_error": rel, "inside_band": inside, "text": text}
+            {
+                "column": c,
+                "name": name or c,
+                "typical_relative_error": rel,
+                "inside_band": inside,
+                "text": text,
+            }
         )
     # as close as the model's own noise allows when the data stay inside its band
     bands = [float(f["inside_band"]) for f in fit if f["inside_band"] is not None]
     inside_all = min(bands, default=1.0)
     quality = "closely" if inside_all >= 0.8 else "roughly" if inside_all >= 0.5 else "poorly"
-    typical = "; ".join(
-        f"{f['column']} typically {f['typical_relative_error']:.1%} off" for f in fit
-    )
+    typical = "; ".join(f"{f['name']} typically {f['typical_relative_error']:.1%} off" for f in fit)
     fields: list[dict[str, Any]] = []
     for p, r in zip(cal.spec.parameters, cal.intervals.to_dict("records"), strict=True):
         label = setting_label(p.name, base)
@@ -127,13 +131,13 @@ def calibration_verdict(cal: Calibration) -> dict[str, Any]:
         f"points in the model's {level} band; {typical})"
     )
     parts = [
-        f"the data pin down {pinned}" if pinned else "",
+        f"pin down {pinned}" if pinned else "",
         f"set {loose} only loosely" if loose else "",
         f"leave {left} open (other values fit as well)" if left else "",
     ]
     said = [x for x in parts if x]
     if said:
-        verdict += "; " + _and(said)
+        verdict += "; the data " + _and(said)
     verdict += "."
     if cal.warning:
         verdict += " Too few good fits for firm intervals: raise trials or refine and run again."
