@@ -554,9 +554,11 @@ def test_a_scheduler_address_of_the_wrong_scheme_is_refused_at_once(
 # ---------------------------------------------------------------- classroom databases
 
 
+@pytest.mark.parametrize("serve", [False, True])
 def test_a_debrief_of_a_foreign_database_leaves_it_untouched(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, serve: bool
 ) -> None:
+    import socket
     import sqlite3
 
     db = tmp_path / "accounts.sqlite"
@@ -566,6 +568,11 @@ def test_a_debrief_of_a_foreign_database_leaves_it_untouched(
     con.commit()
     con.close()
     argv = ["classroom", "--db", str(db), "--debrief", "s1", "--out", str(tmp_path / "d.html")]
+    if serve:  # the server refuses it too, before its lock file or WAL files exist
+        with socket.socket() as free:
+            free.bind(("127.0.0.1", 0))
+            port = free.getsockname()[1]
+        argv = ["classroom", "--db", str(db), "--port", str(port)]
     refused(capsys, argv, tmp_path, "not a classroom database", "invoices")
     tables = sqlite3.connect(db).execute("SELECT name FROM sqlite_master").fetchall()
     assert tables == [("invoices",)]
