@@ -16,7 +16,11 @@ def plot_fit(cal: Calibration, path: Path) -> Path:
     from matplotlib.figure import Figure
 
     from analysis.plots import save_figure
+    from sim.outcomes import SERIES
+    from sim.outcomes import label as outcome_label
 
+    per_year = int(cal.spec.base["run"]["steps_per_year"])
+    period = {52: "week", 12: "month", 1: "year"}.get(per_year, f"step (1/{per_year} year)")
     k = len(cal.columns)
     fig = Figure(figsize=(7.0, 3.2 * k))
     steps = cal.observed["step"].to_numpy()
@@ -33,8 +37,8 @@ def plot_fit(cal: Calibration, path: Path) -> Path:
         )
         ax.plot(steps, mean, color="#1f77b4", label="simulated mean (best fit)")
         ax.plot(steps, cal.observed[c], "k.", ms=4, label="observed")
-        ax.set_ylabel(c)
-        ax.set_xlabel("step")
+        ax.set_ylabel(outcome_label(c, SERIES) or c)
+        ax.set_xlabel(period)
         ax.grid(True, alpha=0.3)
         ax.legend(loc="best", fontsize=8)
     fig.suptitle("Observed against the calibrated model")
