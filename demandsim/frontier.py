@@ -55,7 +55,7 @@ def frontier(
     from analysis.fit.calibration_spec import check_study
     from analysis.fit.frontier import FrontierSpecError, parse_frontier_spec, run_frontier
     from analysis.fit.frontier_page import frontier_words, write_frontier
-    from analysis.fit.words import setting_words
+    from analysis.fit.words import money_per_year, setting_words
     from analysis.runs.budget import check_work
     from analysis.runs.provenance import provenance
     from analysis.sweeps.spec import bundled_spec, read_spec_toml
@@ -75,9 +75,11 @@ def frontier(
         check_study(out)
 
     def progress(done: int, total: int, m: dict[str, float]) -> None:
+        level = f"{m['sigma']:.2f}σ" if m["sigma"] == m["sigma"] else "no defect"
         click.echo(
-            f"frontier: {done}/{total} cost {m['cost']:.4g} sigma {m['sigma']:.3f} "
-            f"profit {m['profit']:.4g}",
+            f"frontier: {done}/{total} {level} (at least {m['sigma_lower']:.2f}σ), platform "
+            f"cost {money_per_year(m['cost'], spec.steps, spec.base)}, profit "
+            f"{money_per_year(m['profit'], spec.steps, spec.base)}",
             err=True,
         )
 
