@@ -395,7 +395,7 @@ def test_calibrate_terminal_page_and_json_speak_plain_words(calibrated: Path) ->
     assert lines[-1].startswith("Verdict: the best fit follows the data")
     assert "the data pin down" in lines[-1]
     assert any(ln.startswith("sales (from adopters): the best fit is typically") for ln in lines)
-    assert any(ln.startswith("word of mouth: weekly pull") for ln in lines)
+    assert any(ln.startswith("word of mouth: weekly chance of exposure") for ln in lines)
     argv = f"calibrate bass-check --observed {calibrated / 'obs.csv'} --spec "
     argv += f"{calibrated / 'spec.toml'} --out {out} -q --json"
     read = "import json,sys; d = json.load(sys.stdin); assert json.loads(json.dumps(d)) == d; "

@@ -39,7 +39,7 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "capacity.delivery_installation": ("sales a year delivery handles", "number"),
     "capacity.use_assistance": ("sales a year use assistance handles", "number"),
     "capacity.feedback": ("contacts a year whose findings can be recorded", "number"),
-    "wom.q": ("word of mouth: weekly pull when every neighbour is a customer", "share"),
+    "wom.q": ("word of mouth: weekly chance of exposure when every neighbour buys", "share"),
     "wom.complaint_penalty": ("appeal lost to a neighbour's unresolved complaint", "number"),
     "run.customers": ("customers in the market", "number"),
 }
