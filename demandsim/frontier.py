@@ -55,7 +55,7 @@ def frontier(
     from analysis.fit.calibration_spec import check_study
     from analysis.fit.frontier import FrontierSpecError, parse_frontier_spec, run_frontier
     from analysis.fit.frontier_page import frontier_words, write_frontier
-    from analysis.fit.words import money_per_year, setting_words
+    from analysis.fit.words import money_per_year, per_year, setting_words
     from analysis.runs.budget import check_work
     from analysis.runs.provenance import provenance
     from analysis.sweeps.spec import bundled_spec, read_spec_toml
@@ -101,6 +101,12 @@ def frontier(
         write_frontier(fr, out, study=study)
 
     words = frontier_words(fr)
+
+    def yearly(total: float | None) -> float | None:
+        """A total over the run per year (None for a level nobody reached)."""
+        return None if total is None else per_year(total, spec.steps, spy)
+
+    spy = int(spec.base["run"]["steps_per_year"])
     if as_json:
         emit_json(
             {
@@ -110,7 +116,14 @@ def frontier(
                 "settings": {p.name: setting_words(p.name, spec.base) for p in spec.parameters},
                 "currency": spec.base["run"]["currency"],
                 "steps_per_year": spec.base["run"]["steps_per_year"],
-                "cheapest": records(fr.cheapest),
+                "cheapest": [
+                    {
+                        **r,
+                        "cost_per_year": yearly(r["cost"]),
+                        "profit_per_year": yearly(r["profit"]),
+                    }
+                    for r in records(fr.cheapest)
+                ],
                 "candidates": len(fr.table),
                 "pareto": records(fr.table[fr.table["pareto"]]),
                 "summary": words,

@@ -292,6 +292,8 @@ def test_frontier_terminal_page_and_json_speak_plain_words(frontier_dir: Path) -
     doc = json.loads(doc_line)
     assert doc["kind"] == "frontier" and doc["summary"]["levels"][1].startswith("4σ")
     assert doc["settings"]["focal.platform.strength"] == "share of reads that are right"
+    three = doc["cheapest"][0]  # 52 weekly steps: the run is one year
+    assert three["cost_per_year"] == pytest.approx(three["cost"]) and three["cost"] > 0
     # a reader that leaves after the first byte: the command still ends with exit 0
     closed = bash(
         f"{sys.executable} -m demandsim {' '.join(argv)} -q --json | head -c 1 >/dev/null; "
