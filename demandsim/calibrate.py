@@ -62,7 +62,7 @@ def calibrate(
 
     need_extra("fit", "demandsim calibrate")
     from analysis.fit.calibrate import calibrate as run_calibration
-    from analysis.fit.calibration_page import write_calibration
+    from analysis.fit.calibration_page import calibration_verdict, write_calibration
     from analysis.fit.calibration_spec import (
         CalibrationError,
         check_study,
@@ -71,6 +71,7 @@ def calibrate(
         parse_calibration_spec,
         read_observed,
     )
+    from analysis.fit.words import setting_words
     from analysis.runs.budget import check_work
     from analysis.runs.provenance import provenance
     from analysis.sweeps.spec import bundled_spec, read_spec_toml
@@ -117,6 +118,7 @@ def calibrate(
         write_calibration(cal, out)
     if cal.warning:
         click.echo(cal.warning, err=True)
+    plain = calibration_verdict(cal)
     if as_json:
         emit_json(
             {
@@ -129,6 +131,8 @@ def calibrate(
                 "confidence": spec.confidence,
                 "intervals": records(cal.intervals),
                 "trials": len(cal.trials),
+                "settings": {p.name: setting_words(p.name, spec.base) for p in spec.parameters},
+                "summary": plain,
             }
         )
     else:
@@ -136,11 +140,7 @@ def calibrate(
             f"observation noise beyond the model's (estimated): {cal.noise:.1%}; "
             f"the intervals rest on {cal.accepted} good fits of {len(cal.trials)} candidates"
         )
-        for r in cal.intervals.to_dict("records"):
-            click.echo(
-                f"{r['field']}: best {r['best']:.4g}, {spec.confidence:.0%} interval "
-                f"[{r['lo']:.4g}, {r['hi']:.4g}]"
-                if r["lo"] is not None
-                else f"{r['field']}: best {r['best']}"
-            )
+        for line in [*(f["text"] for f in plain["fields"]), *(f["text"] for f in plain["fit"])]:
+            click.echo(line)
+        click.echo(plain["verdict"])
     click.echo(f"wrote {out}/ (calibrated.toml, intervals.csv, calibration.html)", err=True)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -55,7 +54,8 @@ def frontier(
     need_extra("fit", "demandsim frontier")
     from analysis.fit.calibration_spec import check_study
     from analysis.fit.frontier import FrontierSpecError, parse_frontier_spec, run_frontier
-    from analysis.fit.frontier_page import write_frontier
+    from analysis.fit.frontier_page import frontier_words, write_frontier
+    from analysis.fit.words import money_per_year, per_year, setting_words
     from analysis.runs.budget import check_work
     from analysis.runs.provenance import provenance
     from analysis.sweeps.spec import bundled_spec, read_spec_toml
@@ -75,9 +75,11 @@ def frontier(
         check_study(out)
 
     def progress(done: int, total: int, m: dict[str, float]) -> None:
+        level = f"{m['sigma']:.2f}σ" if m["sigma"] == m["sigma"] else "no defect"
         click.echo(
-            f"frontier: {done}/{total} cost {m['cost']:.4g} sigma {m['sigma']:.3f} "
-            f"profit {m['profit']:.4g}",
+            f"frontier: {done}/{total} {level} (at least {m['sigma_lower']:.2f}σ), platform "
+            f"cost {money_per_year(m['cost'], spec.steps, spec.base)}, profit "
+            f"{money_per_year(m['profit'], spec.steps, spec.base)}",
             err=True,
         )
 
@@ -98,38 +100,37 @@ def frontier(
         )
         write_frontier(fr, out, study=study)
 
+    words = frontier_words(fr)
+
+    def yearly(total: float | None) -> float | None:
+        """A total over the run per year (None for a level nobody reached)."""
+        return None if total is None else per_year(total, spec.steps, spy)
+
+    spy = int(spec.base["run"]["steps_per_year"])
     if as_json:
         emit_json(
             {
                 "kind": "frontier",
                 "out": str(out),
                 "parameters": [p.name for p in spec.parameters],
-                "cheapest": records(fr.cheapest),
+                "settings": {p.name: setting_words(p.name, spec.base) for p in spec.parameters},
+                "currency": spec.base["run"]["currency"],
+                "steps_per_year": spec.base["run"]["steps_per_year"],
+                "cheapest": [
+                    {
+                        **r,
+                        "cost_per_year": yearly(r["cost"]),
+                        "profit_per_year": yearly(r["profit"]),
+                    }
+                    for r in records(fr.cheapest)
+                ],
                 "candidates": len(fr.table),
                 "pareto": records(fr.table[fr.table["pareto"]]),
+                "summary": words,
             }
         )
     else:
-        for line in cheapest_lines(fr.cheapest, [p.name for p in spec.parameters]):
+        for line in [words["intro"], *words["levels"], words["profit"]]:
             click.echo(line)
     click.echo(f"wrote {out}/ (pareto.csv, cheapest.csv, frontier.html, frontier.png)", err=True)
     sys.stdout.flush()
-
-
-def cheapest_lines(cheapest: Any, names: list[str]) -> list[str]:
-    """One line per sigma level: the cheapest candidate reaching it, or that none did."""
-    import pandas as pd
-
-    lines = []
-    for r in cheapest.to_dict("records"):
-        if pd.isna(r["trial"]):
-            lines.append(f"{r['level']:g} sigma: not reached by any candidate")
-            continue
-        setting = ", ".join(
-            f"{n}={r[n]:.4g}" if isinstance(r[n], float) else f"{n}={r[n]}" for n in names
-        )
-        lines.append(
-            f"{r['level']:g} sigma: cost {r['cost']:.4g}, sigma {r['sigma']:.3f} "
-            f"(lower {r['sigma_lower']:.3f}), profit {r['profit']:.4g} at {setting}"
-        )
-    return lines

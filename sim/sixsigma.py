@@ -107,6 +107,18 @@ def dpmo_from_sigma(sigma: float, shift: float = SHIFT) -> float:
     return float(norm.sf(sigma - shift) * 1e6)
 
 
+def opportunities_to_show(sigma: float, confidence: float = CONFIDENCE) -> float:
+    """Defect-free opportunities it takes for ``sigma_lower`` to reach a shifted sigma
+    level: the smallest n with 1 - (1 - confidence)^(1/n) at most the level's defect
+    rate (docs/model.md §7.15); about 880,000 for 6 sigma at 95%, 680,000 at 90%."""
+    if not 0 < confidence < 1:
+        raise ValueError(f"{confidence=} must be in (0, 1)")
+    rate = dpmo_from_sigma(sigma) / 1e6
+    if rate >= 1:
+        return 1.0
+    return float(math.ceil(math.log(1 - confidence) / math.log1p(-rate)))
+
+
 def first_pass_yield(defects: float, opportunities: float) -> float:
     """Share of opportunities that passed a step without a defect (NaN if none)."""
     if opportunities == 0:

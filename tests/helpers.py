@@ -119,3 +119,16 @@ def killed_at(args: list[str], line: str) -> list[str]:
     proc.wait(timeout=60)
     assert proc.returncode == -9, "".join(seen)
     return seen
+
+
+def bash(command: str) -> subprocess.CompletedProcess[str]:
+    """``command`` in bash from the project's folder: a real pipe between processes."""
+    return subprocess.run(
+        command,
+        shell=True,
+        executable="/bin/bash",
+        cwd=Path(__file__).resolve().parent.parent,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )

@@ -554,9 +554,11 @@ def test_a_scheduler_address_of_the_wrong_scheme_is_refused_at_once(
 # ---------------------------------------------------------------- classroom databases
 
 
+@pytest.mark.parametrize("serve", [False, True])
 def test_a_debrief_of_a_foreign_database_leaves_it_untouched(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, serve: bool
 ) -> None:
+    import socket
     import sqlite3
 
     db = tmp_path / "accounts.sqlite"
@@ -566,6 +568,11 @@ def test_a_debrief_of_a_foreign_database_leaves_it_untouched(
     con.commit()
     con.close()
     argv = ["classroom", "--db", str(db), "--debrief", "s1", "--out", str(tmp_path / "d.html")]
+    if serve:  # the server refuses it too, before its lock file or WAL files exist
+        with socket.socket() as free:
+            free.bind(("127.0.0.1", 0))
+            port = free.getsockname()[1]
+        argv = ["classroom", "--db", str(db), "--port", str(port)]
     refused(capsys, argv, tmp_path, "not a classroom database", "invoices")
     tables = sqlite3.connect(db).execute("SELECT name FROM sqlite_master").fetchall()
     assert tables == [("invoices",)]
@@ -578,6 +585,79 @@ def test_a_debrief_of_a_file_that_is_not_sqlite(
     db.write_text("just some notes, not a database\n" * 200)
     argv = ["classroom", "--db", str(db), "--debrief", "s1", "--out", str(tmp_path / "d.html")]
     refused(capsys, argv, tmp_path, "cannot be read", "classroom database")
+
+
+# The classroom's first schema (analysis/classroom/store.py as first committed): no
+# deadline, board or revealed in sessions, no joincode in teams.
+FIRST_CLASSROOM_SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE sessions (id TEXT PRIMARY KEY, created REAL NOT NULL, config TEXT NOT NULL,
+    round INTEGER NOT NULL DEFAULT 1, status TEXT NOT NULL DEFAULT 'open',
+    note TEXT NOT NULL DEFAULT '');
+CREATE TABLE teams (session TEXT NOT NULL REFERENCES sessions(id), idx INTEGER NOT NULL,
+    name TEXT NOT NULL, code TEXT NOT NULL UNIQUE, PRIMARY KEY (session, idx));
+CREATE TABLE decisions (session TEXT NOT NULL, team INTEGER NOT NULL, round INTEGER NOT NULL,
+    payload TEXT NOT NULL, submitted REAL NOT NULL, applied INTEGER NOT NULL DEFAULT 0,
+    carried INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (session, team, round));
+CREATE TABLE results (session TEXT NOT NULL, team INTEGER NOT NULL, round INTEGER NOT NULL,
+    payload TEXT NOT NULL, PRIMARY KEY (session, team, round));
+CREATE TABLE rounds (session TEXT NOT NULL, round INTEGER NOT NULL, ran REAL NOT NULL,
+    seconds REAL NOT NULL, PRIMARY KEY (session, round));
+"""
+
+
+def test_a_debrief_of_the_first_classroom_schema_migrates_it(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    import contextlib
+    import sqlite3
+
+    from analysis.classroom.service import Classroom
+
+    room = Classroom(tmp_path / "new.sqlite", workers=1)
+    small = {"customers": "300", "rounds": "2", "steps_per_round": "2", "budget": "1000"}
+    sid = room.create({**small, "teams": "2"})
+    names = [str(t["name"]) for t in room.store.teams(sid)]
+    room.close()
+    db = tmp_path / "old.sqlite"
+    with (
+        contextlib.closing(sqlite3.connect(db)) as old,
+        contextlib.closing(sqlite3.connect(tmp_path / "new.sqlite")) as new,
+    ):
+        old.executescript(FIRST_CLASSROOM_SCHEMA)
+        for (table,) in old.execute("SELECT name FROM sqlite_master WHERE type='table'"):
+            cols = [r[1] for r in old.execute(f"PRAGMA table_info({table})")]
+            rows = new.execute(f"SELECT {', '.join(cols)} FROM {table}").fetchall()
+            marks = ", ".join("?" * len(cols))
+            old.executemany(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({marks})", rows)
+        old.commit()
+    out = tmp_path / "d.html"
+    main(["classroom", "--db", str(db), "--debrief", sid, "--out", str(out)])
+    assert "Traceback" not in capsys.readouterr().err
+    html = out.read_text()
+    assert "Debrief" in html and all(f">{n}<" in html for n in names), names
+    with contextlib.closing(sqlite3.connect(db)) as con:
+        teams = {r[1] for r in con.execute("PRAGMA table_info(teams)")}
+        codes = con.execute("SELECT joincode FROM teams").fetchall()
+    assert "joincode" in teams and len(codes) == 2 and all(c for (c,) in codes)
+
+
+def test_a_classroom_schema_that_cannot_be_migrated_is_refused(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    import sqlite3
+
+    db = tmp_path / "odd.sqlite"
+    con = sqlite3.connect(db)
+    con.executescript(
+        "CREATE TABLE sessions (id TEXT PRIMARY KEY, name TEXT);"
+        "CREATE TABLE teams (session TEXT, idx INTEGER, name TEXT);"
+        "INSERT INTO sessions VALUES ('s1', 'x'); INSERT INTO teams VALUES ('s1', 0, 'a');"
+    )
+    con.commit()
+    con.close()
+    argv = ["classroom", "--db", str(db), "--debrief", "s1", "--out", str(tmp_path / "d.html")]
+    refused(capsys, argv, tmp_path, "cannot be migrated", "sessions.config")
 
 
 def test_a_label_with_dollar_signs_is_drawn_as_written(tmp_path: Path) -> None:

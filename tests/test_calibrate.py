@@ -17,7 +17,7 @@ from analysis.fit.calibration_spec import model_columns, parse_calibration_spec,
 from analysis.sweeps.spec import read_spec_toml
 from demandsim.main import cli
 from sim import DemandModel, load_scenario
-from tests.helpers import killed_at
+from tests.helpers import bash, killed_at
 
 ROOT = Path(__file__).resolve().parent.parent
 TRUTH = {"focal.platform.density": 0.02, "wom.q": 0.3}
@@ -129,15 +129,20 @@ def test_a_killed_calibration_continues_to_what_one_never_stopped_finds(
         assert (out / name).read_bytes() == (calibrated / "out" / name).read_bytes(), name
 
 
-def test_bundled_calibration_example_is_valid() -> None:
-    path = ROOT / "analysis" / "specs" / "bass.calibration.toml"
-    spec = parse_calibration_spec(read_spec_toml(path, "spec"), path.parent, "bass-check")
-    obs = read_observed(ROOT / "analysis" / "specs" / "bass.observed.csv", model_columns(spec.base))
-    assert list(obs.columns) == ["step", "adopters", "sales"]
-    assert (
-        "SYNTHETIC"
-        in (ROOT / "analysis" / "specs" / "bass.observed.csv").read_text().splitlines()[0]
-    )
+@pytest.mark.parametrize(
+    ("name", "scenario", "columns"),
+    [
+        ("bass", "bass-check", ["step", "adopters", "sales"]),
+        ("baseline", "baseline", ["step", "revenue", "market_share"]),  # the README's guide
+    ],
+)
+def test_bundled_calibration_example_is_valid(name: str, scenario: str, columns: list[str]) -> None:
+    path = ROOT / "analysis" / "specs" / f"{name}.calibration.toml"
+    spec = parse_calibration_spec(read_spec_toml(path, "spec"), path.parent, scenario)
+    observed = ROOT / "analysis" / "specs" / f"{name}.observed.csv"
+    obs = read_observed(observed, model_columns(spec.base))
+    assert list(obs.columns) == columns
+    assert "SYNTHETIC" in observed.read_text().splitlines()[0]
 
 
 GOOD = "step,adopters\n0,0\n1,5\n2,12\n3,20\n"
@@ -371,3 +376,87 @@ def test_a_published_series_without_its_source_is_refused_in_one_line(
     assert main(["--observed", str(path)]) == 2
     out, err = capsys.readouterr()
     assert out == "" and err.count("\n") == 1 and field in err and "expected" in err
+
+
+# --------------------------------------------------------------------------- plain words
+
+
+def test_the_verdict_says_how_well_the_fit_follows_and_what_the_data_pin_down() -> None:
+    from types import SimpleNamespace
+
+    from analysis.fit.calibration_page import calibration_verdict
+
+    spec = parse_calibration_spec(
+        {
+            "trials": 5,
+            "parameters": {
+                "focal.platform.density": {"range": [0.0, 0.1]},
+                "wom.q": {"range": [0.0, 0.8]},
+                "focal.platform.strength": {"range": [0.5, 1.0]},
+            },
+        },
+        ".",
+        "bass-check",
+    )
+    adopters = np.array([0.0, 100.0, 200.0, 300.0, 400.0])
+    mean = adopters * 1.1  # 10% above at every step
+    band = {"adopters": np.array([mean, mean - 5, mean + 5])}  # holds the observed only at 0
+    intervals = pd.DataFrame(
+        [  # widths: 10%, 50% and 80% of the searched ranges
+            {"field": "focal.platform.density", "best": 0.05, "lo": 0.045, "hi": 0.055},
+            {"field": "wom.q", "best": 0.3, "lo": 0.1, "hi": 0.5},
+            {"field": "focal.platform.strength", "best": 0.8, "lo": 0.55, "hi": 0.95},
+        ]
+    )
+    cal = SimpleNamespace(
+        spec=spec,
+        observed=pd.DataFrame({"step": range(5), "adopters": adopters}),
+        columns=["adopters"],
+        band=band,
+        intervals=intervals,
+        warning="warning: the 90% intervals rest on 3 good fits (fewer than 10); ...",
+    )
+    plain = calibration_verdict(cal)  # type: ignore[arg-type]
+    adopted, sales = plain["fit"]
+    assert adopted["typical_relative_error"] == pytest.approx(0.1)
+    assert adopted["inside_band"] == 0.0 and sales["column"] == "sales (from adopters)"
+    assert sales["typical_relative_error"] == pytest.approx(0.1)
+    assert [f["pinned"] for f in plain["fields"]] == ["pinned down", "loosely set", "left open"]
+    assert "contacts per customer per week (focal.platform.density)" in plain["fields"][0]["text"]
+    assert "share of reads that are right" in plain["fields"][2]["text"]
+    verdict = plain["verdict"]
+    assert verdict.startswith("Verdict: the best fit follows the data poorly (0% of the ")
+    assert "adopters typically 10.0% off" in verdict
+    assert "the data pin down contacts per customer per week" in verdict
+    assert "leave share of reads that are right (focal.platform.strength) open" in verdict
+    assert "Too few good fits" in verdict
+
+
+def test_calibrate_terminal_page_and_json_speak_plain_words(calibrated: Path) -> None:
+    import shutil
+    import sys
+
+    html = (calibrated / "out" / "calibration.html").read_text()
+    assert "In plain words" in html and "Verdict: the best fit follows the data" in html
+    assert "contacts per customer per week (focal.platform.density)" in html
+    out = calibrated / "words"
+    shutil.copytree(calibrated / "out", out)
+    result = calibrate(calibrated, 30, out)  # finished: nothing left to search
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    lines = result.stdout.splitlines()  # type: ignore[attr-defined]
+    assert lines[-1].startswith("Verdict: the best fit follows the data")
+    assert "the data pin down" in lines[-1]
+    assert any(ln.startswith("sales (from adopters): the best fit is typically") for ln in lines)
+    assert any(ln.startswith("word of mouth: weekly chance of exposure") for ln in lines)
+    argv = f"calibrate bass-check --observed {calibrated / 'obs.csv'} --spec "
+    argv += f"{calibrated / 'spec.toml'} --out {out} -q --json"
+    read = "import json,sys; d = json.load(sys.stdin); assert json.loads(json.dumps(d)) == d; "
+    read += "print(d['summary']['verdict'])"
+    proc = bash(
+        f'{sys.executable} -m demandsim {argv} | {sys.executable} -c "{read}"; '
+        f"echo ${{PIPESTATUS[0]}}; {sys.executable} -m demandsim {argv} | head -c 1 "
+        ">/dev/null; echo ${PIPESTATUS[0]}"
+    )
+    verdict, piped, closed = proc.stdout.strip().splitlines()
+    assert verdict == lines[-1] and piped == "0" and closed == "0", proc.stderr
+    assert "Traceback" not in proc.stderr

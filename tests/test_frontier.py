@@ -7,7 +7,9 @@ that the cheapest 4σ setting it reports reaches 4σ on seeds it never saw.
 
 from __future__ import annotations
 
+import json
 import math
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -20,7 +22,7 @@ from analysis.fit.frontier import load_frontier_spec, pareto_mask, pooled_sigma,
 from analysis.sweeps.spec import run_seed
 from demandsim.main import cli
 from sim import DemandModel, load_scenario
-from tests.helpers import killed_at
+from tests.helpers import bash, killed_at
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -204,3 +206,97 @@ def test_a_killed_frontier_continues_where_it_stopped(frontier_dir: Path, tmp_pa
     for name in ("candidates.csv", "pareto.csv", "cheapest.csv"):
         assert (out / name).read_bytes() == (frontier_dir / name).read_bytes(), name
     assert (out / "study.db").is_file()  # kept: a rerun with more trials continues
+
+
+# --------------------------------------------------------------------------- plain words
+
+
+def _words_frontier() -> object:
+    """A frontier over a hand-made table (no run): the six-sigma spec's scenario at 52
+    steps a year over 104 steps (two years), confidence 0.9."""
+    from analysis.fit.frontier import Frontier, cheapest_per_level, parse_frontier_spec
+
+    spec = parse_frontier_spec(
+        {
+            "steps": 104,
+            "confidence": 0.9,
+            "levels": [3, 4, 6],
+            "trials": 3,
+            "population": 2,
+            "set": {"run.currency": "EUR"},
+            "parameters": {
+                "focal.platform.density": {"range": [0.02, 0.3]},
+                "focal.platform.strength": {"range": [0.8, 0.999]},
+            },
+        },
+        scenario="six-sigma-platform",
+    )
+    rows = [  # trial, density, strength, cost, sigma, sigma_lower, profit, opportunities
+        (0, 0.05, 0.9, 10_000.0, 3.5, 3.4, 50_000.0, 3_000.0),
+        (1, 0.1, 0.95, 20_000.0, 4.1, 3.98, 70_000.0, 3_600.0),  # estimates 4σ, not shown
+        (2, 0.2, 0.99, 40_000.0, 4.6, 4.3, 60_000.0, 4_366.0),
+    ]
+    cols = ["trial", "focal.platform.density", "focal.platform.strength", "cost", "sigma"]
+    table = pd.DataFrame(rows, columns=[*cols, "sigma_lower", "profit", "opportunities"]).assign(
+        pareto=True
+    )
+    return Frontier(spec=spec, table=table, cheapest=cheapest_per_level(table, spec))
+
+
+def test_frontier_words_name_settings_money_per_year_and_why_a_level_is_not_shown() -> None:
+    from analysis.fit.frontier_page import frontier_words
+
+    w = frontier_words(_words_frontier())  # type: ignore[arg-type]
+    assert "3 settings tried" in w["intro"] and "2 years" in w["intro"]
+    assert "90% lower bound" in w["intro"]
+    three, four, six = w["levels"]
+    # settings by what they do, the key kept; a share as a percentage
+    assert "contacts per customer per week 0.05 (one every 20.0 weeks)" in three
+    assert "[focal.platform.density]" in three
+    assert "share of reads that are right 90.0% [focal.platform.strength]" in three
+    # money per year in the scenario's currency (10,000 over two years), separators
+    assert "platform cost 5,000 EUR a year" in three and "profit 25,000 EUR a year" in three
+    # 4σ is shown by trial 2 only; trial 1 estimates it but cannot show it
+    assert "0.2 (one every 5.0 weeks)" in four and "20,000 EUR a year" in four
+    assert "estimates 4.10σ, but its 3,600 opportunities support only 3.98σ" in four
+    # 6σ: ln(10) / 3.4e-6 defect-free opportunities against the largest run's
+    assert six.startswith("6σ: not shown by any setting")
+    assert "about 680,000 opportunities" in six and "the largest run held 4,366" in six
+    # the profit peak: trial 1, and the one setting that shows more earns less
+    assert w["profit"].startswith("Most profitable setting: contacts per customer per week 0.1 ")
+    assert "profit 35,000 EUR a year" in w["profit"] and "Profit peaks near 4.0σ" in w["profit"]
+
+
+def test_frontier_terminal_page_and_json_speak_plain_words(frontier_dir: Path) -> None:
+    html = (frontier_dir / "frontier.html").read_text()
+    assert "In plain words" in html and "contacts per customer per week" in html
+    assert "a year)" in html and "Most profitable setting" in html
+    spec = frontier_dir.parent / "spec.toml"
+    argv = ["frontier", "six-sigma-platform", "--spec", str(spec), "--out", str(frontier_dir)]
+    # the search is finished: the same command continues it with nothing left to run
+    result = CliRunner().invoke(cli, [*argv, "-q"])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("What each sigma level costs in six-sigma-platform: 10 settings")
+    assert [line.split(":")[0] for line in lines[1:3]] == ["3σ", "4σ"]
+    assert "money units a year" in lines[2] and lines[-1].startswith("Most profitable")
+    # --json through a real pipe parses and round-trips
+    proc = bash(
+        f"{sys.executable} -m demandsim {' '.join(argv)} -q --json | "
+        f"{sys.executable} -c 'import json,sys; d = json.load(sys.stdin); "
+        "assert json.loads(json.dumps(d)) == d; print(json.dumps(d))'; "
+        "echo ${PIPESTATUS[0]} ${PIPESTATUS[1]}"
+    )
+    doc_line, status = proc.stdout.strip().splitlines()
+    assert status == "0 0", proc.stderr
+    doc = json.loads(doc_line)
+    assert doc["kind"] == "frontier" and doc["summary"]["levels"][1].startswith("4σ")
+    assert doc["settings"]["focal.platform.strength"] == "share of reads that are right"
+    three = doc["cheapest"][0]  # 52 weekly steps: the run is one year
+    assert three["cost_per_year"] == pytest.approx(three["cost"]) and three["cost"] > 0
+    # a reader that leaves after the first byte: the command still ends with exit 0
+    closed = bash(
+        f"{sys.executable} -m demandsim {' '.join(argv)} -q --json | head -c 1 >/dev/null; "
+        "echo ${PIPESTATUS[0]}"
+    )
+    assert closed.stdout.strip() == "0" and "Traceback" not in closed.stderr, closed.stderr

@@ -21,6 +21,7 @@ from sim.sixsigma import (
     MAX_SIGMA,
     dpmo,
     dpmo_from_sigma,
+    opportunities_to_show,
     pooled_sigma_measures,
     sigma_level,
     sigma_lower,
@@ -192,3 +193,15 @@ def test_comparison_shows_each_side_at_the_level_its_pooled_counts_support(
     html = (out / "report.html").read_text(encoding="utf-8")
     chains = [r for side in ("A", "B") for r in meta["chain"][side].values()]
     _text_claims_hold(html, [meta["sigma"]["A"], meta["sigma"]["B"], *chains])
+
+
+@pytest.mark.parametrize("confidence", [0.9, 0.95])
+@pytest.mark.parametrize("level", [3.0, 4.0, 5.0, 6.0])
+def test_opportunities_to_show_a_level_are_the_fewest_whose_bound_reaches_it(
+    level: float, confidence: float
+) -> None:
+    n = opportunities_to_show(level, confidence)
+    assert sigma_lower(0, n, confidence) >= level > sigma_lower(0, n - 1, confidence)
+    # ln(1/(1 - confidence)) over the level's defect rate, to within a part in 10^3
+    approx = math.log(1 / (1 - confidence)) / (dpmo_from_sigma(level) / 1e6)
+    assert n == pytest.approx(approx, rel=1e-3 if level >= 5 else 0.05)

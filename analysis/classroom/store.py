@@ -139,7 +139,8 @@ def _private(path: str) -> None:
     os.chmod(path, 0o600)
 
 
-#: The tables that make a database the classroom's (older versions had these too).
+#: The tables that make a database the classroom's (older versions had these too);
+#: an older database is migrated (``MIGRATIONS``), one lacking other columns refused.
 OUR_TABLES = frozenset({"sessions", "teams"})
 
 
@@ -147,7 +148,8 @@ def _check_ours(path: str) -> None:
     """Refuse, reading only, a file that is not an empty or a classroom database.
 
     Raises:
-        StorageError: the file is not SQLite, is damaged, or holds another program's tables.
+        StorageError: the file is not SQLite, is damaged, holds another program's tables,
+            or a classroom schema that ``MIGRATIONS`` cannot bring up to date.
     """
     if not os.path.isfile(path) or os.path.getsize(path) == 0:
         return
@@ -156,6 +158,11 @@ def _check_ours(path: str) -> None:
         try:
             tables = {
                 r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")
+            }
+            ours = _required()
+            columns = {
+                t: {r[1] for r in con.execute(f"PRAGMA table_info({t})")}
+                for t in sorted(tables & set(ours))
             }
         finally:
             con.close()
@@ -169,6 +176,29 @@ def _check_ours(path: str) -> None:
             f"database {path}: not a classroom database (its tables: {shown}); expected one "
             "demandsim classroom wrote, or a new file"
         )
+    missing = [f"{t}.{c}" for t, cols in columns.items() for c in sorted(ours[t] - cols)]
+    if missing:
+        shown = ", ".join(missing[:3]) + (", ..." if len(missing) > 3 else "")
+        raise StorageError(
+            f"database {path}: a classroom schema that cannot be migrated (no {shown}); "
+            "expected one demandsim classroom wrote"
+        )
+
+
+def _required() -> dict[str, set[str]]:
+    """The columns of each table every classroom schema has had (``SCHEMA`` without
+    the columns ``MIGRATIONS`` add to older databases)."""
+    con = sqlite3.connect(":memory:")
+    try:
+        con.executescript(SCHEMA)
+        tables = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        return {
+            t: {r[1] for r in con.execute(f"PRAGMA table_info({t})")}
+            - {c for table, c, _ in MIGRATIONS if table == t}
+            for t in tables
+        }
+    finally:
+        con.close()
 
 
 class Store:
