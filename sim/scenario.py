@@ -20,8 +20,10 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+from sim.calendar import WEEKS_PER_YEAR, Clock
 from sim.errors import InputError
 from sim.schema import (  # noqa: F401  (the schema is part of this module's interface)
+    AGE_MAX_STEPS,
     CHAIN_LINKS,
     Category,
     Chain,
@@ -371,6 +373,7 @@ def _cross_check(sc: Scenario) -> None:
             raise ScenarioError(
                 f"categories.{i}.supersedes = {show(c.supersedes)}: expected one of {others} or ''"
             )
+    _check_lifetimes(sc)
     d = sc.demand
     outside = 1.0 - min(d.initial_latent + d.initial_active + d.initial_served, 1.0)
     for i, c in enumerate(sc.categories):
@@ -451,6 +454,26 @@ def _cross_check(sc: Scenario) -> None:
                 parse_override_list(text)
             except ScenarioError as exc:
                 raise ScenarioError(f"compare.{side}: {exc}") from None
+
+
+def _check_lifetimes(sc: Scenario) -> None:
+    """Refuse a lifetime longer in steps than a need's age counter can count
+    (``AGE_MAX_STEPS``, docs/model.md §2.1): the schema bounds it in weeks for a
+    weekly clock, a faster clock allows fewer weeks."""
+    clock = Clock(sc.run.steps_per_year)
+    for i, c in enumerate(sc.categories):
+        if clock.steps(c.lifetime_weeks, 1) <= AGE_MAX_STEPS:
+            continue
+        most = AGE_MAX_STEPS * WEEKS_PER_YEAR // sc.run.steps_per_year
+        while clock.steps(most + 1, 1) <= AGE_MAX_STEPS:
+            most += 1
+        while clock.steps(most, 1) > AGE_MAX_STEPS:
+            most -= 1
+        raise ScenarioError(
+            f"categories.{i}.lifetime_weeks = {c.lifetime_weeks}: expected at most {most} "
+            f"weeks at run.steps_per_year = {sc.run.steps_per_year} "
+            f"({AGE_MAX_STEPS} steps, the range of a need's age counter)"
+        )
 
 
 def _check_cell(sc: Scenario, where: str, category: str, tier: str) -> None:

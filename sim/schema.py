@@ -47,6 +47,12 @@ def spec(
     return field(default=default, metadata=meta)
 
 
+#: The largest age a served need can reach, in steps: a need's age is an int16 counter
+#: (docs/model.md §2.1), so a product's lifetime in steps may not exceed it. The limit
+#: of ``lifetime_weeks`` is this many weeks (a weekly clock); a faster clock allows
+#: fewer weeks (``sim.scenario`` checks the lifetime in steps).
+AGE_MAX_STEPS = 32767
+
 # --------------------------------------------------------------------------- market
 
 
@@ -63,7 +69,12 @@ class Category:
         None, "Default quality per tier, 0..1.", 0.0, 1.0, factory=lambda: (0.6, 0.7, 0.8)
     )
     lifetime_weeks: int = spec(
-        156, "Weeks until a product wears out and must be replaced.", 1, 100000
+        156,
+        "Weeks until a product wears out and must be replaced. In steps it may be at "
+        "most 32767, the range of a need's age counter: 630 years of weekly steps, "
+        "fewer weeks when run.steps_per_year is above 52.",
+        1,
+        AGE_MAX_STEPS,
     )
     failure_rate: float = spec(
         0.15,

@@ -143,6 +143,7 @@ def initial_state(
             supplier[part, c][served] = pick[served]
             held[part, c][served] = offers[pick, np.arange(pick.size)][served]
     del u_sup
+    # below the lifetime, which the scenario keeps within int16 (docs/model.md §2.1)
     age = (u_age * market.lifetime[None, :]).astype(np.int16)
     del u_age
     age[need != SERVED] = 0

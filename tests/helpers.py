@@ -47,7 +47,7 @@ def bass_scenario(p: float, q: float, n: int = 2000) -> Scenario:
                     "tiers": ["only"],
                     "prices": [1.0],
                     "qualities": [0.8],
-                    "lifetime_weeks": 100000,
+                    "lifetime_weeks": 32767,
                     "failure_rate": 0.0,
                 }
             ],

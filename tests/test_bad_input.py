@@ -673,3 +673,29 @@ def test_a_label_with_dollar_signs_is_drawn_as_written(tmp_path: Path) -> None:
     path = save_figure(fig, tmp_path / "f.png")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert all(not t.get_parse_math() for t in fig.findobj(lambda o: hasattr(o, "get_parse_math")))
+
+
+# ---------------------------------------------------------------- age counter
+
+
+@pytest.mark.parametrize(
+    ("sets", "words"),
+    [
+        (["categories.0.lifetime_weeks=32768"], ["categories.0.lifetime_weeks", "32768", "32767"]),
+        (
+            ["run.steps_per_year=364", "categories.0.lifetime_weeks=4682"],
+            ["categories.0.lifetime_weeks", "4682", "at most 4681 weeks", "32767 steps"],
+        ),
+    ],
+)
+def test_a_lifetime_beyond_the_age_counter_is_refused(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    old_run: Path,
+    sets: list[str],
+    words: list[str],
+) -> None:
+    argv = ["run", "bass-check", *SMALL, "--out", str(old_run)]
+    for s in sets:
+        argv += ["--set", s]
+    refused(capsys, argv, tmp_path, *words)

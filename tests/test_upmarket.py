@@ -22,7 +22,7 @@ def _scenario(rate: float, n: int) -> object:
                     "tiers": TIERS,
                     "prices": [1.0] * 6,
                     "qualities": [0.7] * 6,
-                    "lifetime_weeks": 100000,
+                    "lifetime_weeks": 32767,
                     "failure_rate": 0.0,
                 }
             ],
