@@ -20,6 +20,7 @@ compare the CPU per customer-step.
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -29,18 +30,23 @@ from numba.core.dispatcher import Dispatcher
 
 from sim import DemandModel
 
-#: the thread's CPU time: the machine may be shared, and a small market's kernels run
-#: on the calling thread (``sim.jit.threads_for``)
-_clock = time.thread_time_ns
+#: a cheap clock (the thread's CPU clock costs about 2 µs a read, more than many of the
+#: parts): on a shared machine a step is now and then interrupted, so the table reports
+#: each part's median over the steps, which an interruption does not move
+_clock = time.perf_counter_ns
 
 
 class Timers:
-    """Own time and kernel time per part; nested parts are taken out of their parent."""
+    """Own time and kernel time per part and step; nested parts are taken out of their
+    parent. A step's times are filed when its outermost part returns."""
 
     def __init__(self) -> None:
-        self.own: dict[str, int] = {}
-        self.kernel: dict[str, int] = {}
+        self.own: dict[str, list[int]] = {}  # per step
+        self.kernel: dict[str, list[int]] = {}
         self.calls: dict[str, int] = {}
+        self.steps = 0
+        self._own: dict[str, int] = {}  # this step's
+        self._kernel: dict[str, int] = {}
         self.stack: list[list[Any]] = []  # [name, start, children's time]
 
     def part(self, name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -52,10 +58,12 @@ class Timers:
             finally:
                 self.stack.pop()
                 took = _clock() - frame[1]
-                self.own[name] = self.own.get(name, 0) + took - frame[2]
+                self._own[name] = self._own.get(name, 0) + took - frame[2]
                 self.calls[name] = self.calls.get(name, 0) + 1
                 if self.stack:
                     self.stack[-1][2] += took
+                else:
+                    self._file()
 
         return timed
 
@@ -66,9 +74,16 @@ class Timers:
                 return fn(*a, **k)
             finally:
                 name = self.stack[-1][0] if self.stack else "outside the step"
-                self.kernel[name] = self.kernel.get(name, 0) + _clock() - t0
+                self._kernel[name] = self._kernel.get(name, 0) + _clock() - t0
 
         return timed
+
+    def _file(self) -> None:
+        for name in self.own.keys() | self._own.keys():
+            self.own.setdefault(name, [0] * self.steps).append(self._own.get(name, 0))
+            self.kernel.setdefault(name, [0] * self.steps).append(self._kernel.get(name, 0))
+        self.steps += 1
+        self._own, self._kernel = {}, {}
 
 
 def _patch_kernels(t: Timers, undo: list[tuple[Any, str, Any]]) -> None:
@@ -120,6 +135,22 @@ def _patch_model(model: DemandModel, t: Timers, undo: list[tuple[Any, str, Any]]
         setattr(obj, attr, t.part(name, getattr(obj, attr)))
 
 
+def _noop() -> None:
+    """Nothing: what a timer around nothing costs."""
+
+
+def _timer_cost(calls: int = 20000) -> float:
+    """Microseconds a timed call of a function costs more than the plain call."""
+    t = Timers()
+    timed, outer = t.part("x", _noop), t.part("outer", lambda: [timed() for _ in range(calls)])
+    c0 = time.process_time()
+    [_noop() for _ in range(calls)]
+    plain = time.process_time() - c0
+    c0 = time.process_time()
+    outer()
+    return (time.process_time() - c0 - plain) * 1e6 / calls
+
+
 def _scenario(name: str, customers: int, steps: int) -> DemandModel:
     return DemandModel(name, rng=1, overrides={"run.customers": customers, "run.steps": steps})
 
@@ -150,16 +181,21 @@ def table(name: str, customers: int, steps: int) -> None:
         for obj, attr, v in reversed(undo):
             setattr(obj, attr, v)
     timed_ms = (time.process_time() - c0) * 1e3 / steps
-    rows = sorted(t.own, key=lambda k: -t.own[k])
+    med = {k: statistics.median(v) / 1e3 for k, v in t.own.items()}
+    kmed = {k: statistics.median(v) / 1e3 for k, v in t.kernel.items()}
+    step = [sum(v[i] for v in t.own.values()) / 1e3 for i in range(t.steps)]
+    kstep = [sum(v[i] for v in t.kernel.values()) / 1e3 for i in range(t.steps)]
     print(f"timed: {timed_ms:.3f} ms CPU per step (the timers' own cost included)")
-    print(f"{'part':28s} {'calls':>6s} {'µs/step':>9s} {'kernels':>9s} {'Python':>9s}")
-    tot = [0.0, 0.0]
-    for k in rows:
-        own, ker = t.own[k] / 1e3 / steps, t.kernel.get(k, 0) / 1e3 / steps
-        tot[0] += own
-        tot[1] += ker
-        print(f"{k:28s} {t.calls[k] / steps:6.1f} {own:9.1f} {ker:9.1f} {own - ker:9.1f}")
-    print(f"{'total':28s} {'':6s} {tot[0]:9.1f} {tot[1]:9.1f} {tot[0] - tot[1]:9.1f}")
+    print(f"a timer costs about {_timer_cost():.2f} µs a call, counted in its caller's row")
+    print(
+        f"{'part (median µs per step)':28s} {'calls':>6s} {'own':>8s} {'kernels':>8s} {'Python':>8s}"
+    )
+    for k in sorted(med, key=lambda k: -med[k]):
+        py = statistics.median(a - b for a, b in zip(t.own[k], t.kernel[k], strict=True)) / 1e3
+        print(f"{k:28s} {t.calls[k] / steps:6.1f} {med[k]:8.1f} {kmed[k]:8.1f} {py:8.1f}")
+    py_step = statistics.median(a - b for a, b in zip(step, kstep, strict=True))
+    print(f"{'whole step':28s} {'':6s} {statistics.median(step):8.1f} "
+          f"{statistics.median(kstep):8.1f} {py_step:8.1f}")  # fmt: skip
 
 
 def main() -> None:
