@@ -4,17 +4,20 @@ the compiled kernels and the Python around them, rule by rule.
     python -m benchmarks.step_overhead [--customers 2000 10000] [--steps 200]
         [--scenario baseline] [--big 1000000 --big-steps 3]
 
-For each size: a model is built and run ``steps`` steps plain (CPU per step and per
-customer-step, ``time.process_time``), then the same model is run ``steps`` more with
-a timer around each part of ``DemandModel._advance`` (the rules' wrappers, the ledger,
-the tracker, the firms' planning, the output row, Mesa's ``DataCollector``) and
-around every compiled kernel the wrappers call, and a table prints each part's own
-time per step (microseconds), the kernels' share of it and the Python's. "Mesa's
-step" is what ``model.step`` costs around ``DemandModel.step`` (Mesa's event list);
-"rest of the step" is ``_advance``'s own lines. The timers cost about a microsecond
-a call, so the timed step is longer than the plain one: read the table for shares,
-the plain figure for the cost. ``--big`` runs a few plain steps of a large market to
-compare the CPU per customer-step.
+For each size: a model is run ``steps`` steps plain (CPU per step and per
+customer-step, ``time.process_time``); then another is run ``steps`` steps to load
+every kernel and ``steps`` more with a timer around each part of
+``DemandModel._advance`` (the rules' wrappers, the ledger, the tracker, the firms'
+planning, the output row, Mesa's ``DataCollector``) and around every compiled kernel
+the wrappers call. The table prints each part's own time per step (µs; the median
+over the steps of the wall clock, which an interrupted step on a shared machine
+does not move), the kernels' part of it and the Python's. "Mesa's step" is what
+``model.step`` costs around ``DemandModel.step`` (Mesa's event list), "DemandModel.step
+(threads)" what that costs around ``_advance`` (numba's thread count), "rest of the
+step" ``_advance``'s own lines. A timer costs under a microsecond a call (printed),
+counted in its caller's row: read the table for the split, the plain figure for the
+cost. ``--big`` runs a few plain steps of a large market to compare the CPU per
+customer-step.
 """
 
 from __future__ import annotations
