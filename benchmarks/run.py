@@ -539,8 +539,23 @@ def main(argv: list[str] | None = None) -> int:
     text = render(rows, info, help_s, note, profiles, warm)
     print(text)
     if args.out:
-        Path(args.out).write_text(text, encoding="utf-8")
+        out = Path(args.out)
+        old = out.read_text(encoding="utf-8") if out.exists() else ""
+        Path(args.out).write_text(text + kept_sections(old), encoding="utf-8")
     return 0
+
+
+#: sections of the results file recorded by other benchmarks, which a new run keeps
+KEPT = ("## Fixed cost per step of a small market",)
+
+
+def kept_sections(old: str) -> str:
+    """The ``KEPT`` sections of the results file ``old``, each up to the next section."""
+    out = []
+    for part in old.split("\n## ")[1:]:
+        if f"## {part}".startswith(KEPT):
+            out.append(f"\n## {part.rstrip()}\n")
+    return "".join(out)
 
 
 if __name__ == "__main__":

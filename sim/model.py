@@ -208,9 +208,10 @@ class DemandModel(mesa.Model):
 
     def _in_focal_standard(self, flat_idx: np.ndarray) -> np.ndarray:
         """The positions among ``flat_idx`` that the focal firm's standard covers."""
-        C = self.market.n_categories
+        if flat_idx.size == 0:  # most steps of a small market: no numpy calls
+            return flat_idx
         f = self.books[0]
-        cust, cat = flat_idx // C, flat_idx % C
+        cust, cat = np.divmod(flat_idx, self.market.n_categories)
         return flat_idx[f.std_segments[self.state.segment[cust]] & f.std_cat[cat]]
 
     # ------------------------------------------------------------------ step
@@ -289,8 +290,9 @@ class DemandModel(mesa.Model):
         """Run ``steps`` periods and return the model (for chaining)."""
         if steps < 0:
             raise ValueError(f"{steps=} must be non-negative")
-        for _ in range(int(steps)):
-            self.step()
+        with threads_for(self.n):  # once for the run: each step's own switch is then free
+            for _ in range(int(steps)):
+                self.step()
         return self
 
     def summary(self) -> dict[str, Any]:

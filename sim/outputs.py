@@ -9,6 +9,7 @@ measure of that row's alignment-weighted served demand.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -80,11 +81,23 @@ class Accounts:
     row: dict[str, float] = field(default_factory=dict)
 
 
+@functools.cache
+def _cell_keys(
+    categories: tuple[str, ...], tiers: tuple[tuple[str, ...], ...]
+) -> tuple[tuple[int, int, str, str], ...]:
+    """(c, k, demand column, product column) of each cell of a market, in row order:
+    built once per market layout rather than every step."""
+    return tuple(
+        (c, k, f"demand_{cat}_{tier}", f"product_{cat}_{tier}")
+        for c, cat in enumerate(categories)
+        for k, tier in enumerate(tiers[c])
+    )
+
+
 def metric_row(acc: Accounts) -> dict[str, float]:
     """The time-series row of step ``acc.now`` (docs/model.md §7.16); advances the
     contraction rule (call it once a step)."""
     m, f = acc.market, acc.books[0]
-    C = m.n_categories
     now = acc.now
     led = acc.ledger
     cells, per_firm = acc.tally.cells, acc.tally.served
@@ -130,13 +143,14 @@ def metric_row(acc: Accounts) -> dict[str, float]:
         "contraction": int(bool(cs.active)),
         "contacts": f.contacts,
     }
-    for i, firm in enumerate(acc.books):
-        row[f"share_{firm.name}"] = per_firm[i] / n_served
-    for c in range(C):
-        for k in range(int(m.tier_count[c])):
-            key = f"{m.category_names[c]}_{m.tier_names[c][k]}"
-            row[f"demand_{key}"] = D[c, k] / total_d if total_d else 0.0
-            row[f"product_{key}"] = int(f.has[c, k])
+    # plain Python numbers read once (the same values: the counts are exact in float64)
+    for firm, served in zip(acc.books, per_firm.tolist(), strict=True):
+        row[f"share_{firm.name}"] = served / n_served
+    d_cells, has = D.tolist(), f.has.tolist()
+    total = float(total_d)
+    for c, k, demand_key, product_key in _cell_keys(m.category_names, m.tier_names):
+        row[demand_key] = d_cells[c][k] / total if total else 0.0
+        row[product_key] = int(has[c][k])
     # successive generations: the focal firm's customers in each, the series a
     # Norton-Bass fit reads (only where a category supersedes another)
     st = acc.state

@@ -1,0 +1,221 @@
+"""What the fixed cost of a small market's step is made of: CPU per step split into
+the compiled kernels and the Python around them, rule by rule.
+
+    python -m benchmarks.step_overhead [--customers 2000 10000] [--steps 200]
+        [--scenario baseline] [--big 1000000 --big-steps 3]
+
+For each size: a model is run ``steps`` steps plain (CPU per step and per
+customer-step, ``time.process_time``); then another is run ``steps`` steps to load
+every kernel and ``steps`` more with a timer around each part of
+``DemandModel._advance`` (the rules' wrappers, the ledger, the tracker, the firms'
+planning, the output row, Mesa's ``DataCollector``) and around every compiled kernel
+the wrappers call. The table prints each part's own time per step (µs; the median
+over the steps of the wall clock, which an interrupted step on a shared machine
+does not move), the kernels' part of it and the Python's. "Mesa's step" is what
+``model.step`` costs around ``DemandModel.step`` (Mesa's event list), "DemandModel.step
+(threads)" what that costs around ``_advance`` (numba's thread count), "rest of the
+step" ``_advance``'s own lines. A timer costs under a microsecond a call (printed),
+counted in its caller's row: read the table for the split, the plain figure for the
+cost. ``--big`` runs a few plain steps of a large market to compare the CPU per
+customer-step.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+from numba.core.dispatcher import Dispatcher
+
+from sim import DemandModel
+
+#: a cheap clock (the thread's CPU clock costs about 2 µs a read, more than many of the
+#: parts): on a shared machine a step is now and then interrupted, so the table reports
+#: each part's median over the steps, which an interruption does not move
+_clock = time.perf_counter_ns
+
+
+class Timers:
+    """Own time and kernel time per part and step; nested parts are taken out of their
+    parent. A step's times are filed when its outermost part returns."""
+
+    def __init__(self) -> None:
+        self.own: dict[str, list[int]] = {}  # per step
+        self.kernel: dict[str, list[int]] = {}
+        self.calls: dict[str, int] = {}
+        self.steps = 0
+        self._own: dict[str, int] = {}  # this step's
+        self._kernel: dict[str, int] = {}
+        self.stack: list[list[Any]] = []  # [name, start, children's time]
+
+    def part(self, name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        def timed(*a: Any, **k: Any) -> Any:
+            frame = [name, _clock(), 0]
+            self.stack.append(frame)
+            try:
+                return fn(*a, **k)
+            finally:
+                self.stack.pop()
+                took = _clock() - frame[1]
+                self._own[name] = self._own.get(name, 0) + took - frame[2]
+                self.calls[name] = self.calls.get(name, 0) + 1
+                if self.stack:
+                    self.stack[-1][2] += took
+                else:
+                    self._file()
+
+        return timed
+
+    def kernel_of(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        def timed(*a: Any, **k: Any) -> Any:
+            t0 = _clock()
+            try:
+                return fn(*a, **k)
+            finally:
+                name = self.stack[-1][0] if self.stack else "outside the step"
+                self._kernel[name] = self._kernel.get(name, 0) + _clock() - t0
+
+        return timed
+
+    def _file(self) -> None:
+        for name in self.own.keys() | self._own.keys():
+            self.own.setdefault(name, [0] * self.steps).append(self._own.get(name, 0))
+            self.kernel.setdefault(name, [0] * self.steps).append(self._kernel.get(name, 0))
+        self.steps += 1
+        self._own, self._kernel = {}, {}
+
+
+def _patch_kernels(t: Timers, undo: list[tuple[Any, str, Any]]) -> None:
+    """Time every compiled kernel a ``sim`` module calls by its global name (the
+    kernels are compiled by then: a kernel calling another has its own reference)."""
+    for mod_name, mod in list(sys.modules.items()):
+        if not (mod_name == "sim" or mod_name.startswith("sim.")) or mod is None:
+            continue
+        for attr, v in list(vars(mod).items()):
+            if isinstance(v, Dispatcher):
+                undo.append((mod, attr, v))
+                setattr(mod, attr, t.kernel_of(v))
+
+
+#: the parts of ``DemandModel._advance`` called through ``sim.model``'s globals
+_MODEL_GLOBALS = [
+    "unresolved_pair", "demand_step", "become_aware", "platform_step", "withhold",
+    "handle_complaints", "choice_step", "hold_newest", "book_sales", "substitute", "plan",
+]  # fmt: skip
+
+
+def _patch_model(model: DemandModel, t: Timers, undo: list[tuple[Any, str, Any]]) -> None:
+    import sim.model as sm
+    from sim import outputs
+
+    for name in _MODEL_GLOBALS:
+        undo.append((sm, name, getattr(sm, name)))
+        setattr(sm, name, t.part(name, getattr(sm, name)))
+    undo.append((outputs, "metric_row", outputs.metric_row))
+    outputs.metric_row = t.part("metric_row (outputs)", outputs.metric_row)  # type: ignore[assignment]
+    inst: list[tuple[Any, str, str]] = [
+        (model, "step", "Mesa's step (event list)"),
+        (model, "_user_step", "DemandModel.step (threads)"),
+        (model, "_advance", "rest of the step"),
+        (model, "accounts", "accounts"),
+        (model, "_in_focal_standard", "_in_focal_standard"),
+        (model.events, "scripted", "events"),
+        (model.events, "detect_launches", "events"),
+        (model.events, "register_launches", "events"),
+        (model.work, "portfolios", "workspace"),
+        (model.work, "exposure", "workspace"),
+        (model.ledger, "open_step", "ledger"),
+        (model.ledger, "close_step", "ledger"),
+        (model.tracker, "occur", "tracker"),
+        (model.tracker, "detect", "tracker"),
+        (model.datacollector, "collect", "DataCollector.collect"),
+    ]
+    for obj, attr, name in inst:
+        setattr(obj, attr, t.part(name, getattr(obj, attr)))
+
+
+def _noop() -> None:
+    """Nothing: what a timer around nothing costs."""
+
+
+def _timer_cost(calls: int = 20000) -> float:
+    """Microseconds a timed call of a function costs more than the plain call."""
+    t = Timers()
+    timed, outer = t.part("x", _noop), t.part("outer", lambda: [timed() for _ in range(calls)])
+    c0 = time.process_time()
+    [_noop() for _ in range(calls)]
+    plain = time.process_time() - c0
+    c0 = time.process_time()
+    outer()
+    return (time.process_time() - c0 - plain) * 1e6 / calls
+
+
+def _scenario(name: str, customers: int, steps: int) -> DemandModel:
+    return DemandModel(name, rng=1, overrides={"run.customers": customers, "run.steps": steps})
+
+
+def plain(name: str, customers: int, steps: int) -> float:
+    """CPU milliseconds per step of ``steps`` plain steps (after as many to warm up)."""
+    model = _scenario(name, customers, 2 * steps)
+    model.run(min(steps, 20))
+    c0 = time.process_time()
+    model.run(steps)
+    return (time.process_time() - c0) * 1e3 / steps
+
+
+def table(name: str, customers: int, steps: int) -> None:
+    ms = plain(name, customers, steps)
+    print(f"\n{name}, {customers:,} customers, {steps} steps")
+    print(f"plain: {ms:.3f} ms CPU per step, {ms * 1e3 / customers:.3f} µs per customer-step")
+    model = _scenario(name, customers, 2 * steps)
+    model.run(steps)  # every kernel compiled and loaded before the timers go in
+    t = Timers()
+    undo: list[tuple[Any, str, Any]] = []
+    _patch_kernels(t, undo)
+    _patch_model(model, t, undo)
+    c0 = time.process_time()
+    try:
+        model.run(steps)
+    finally:
+        for obj, attr, v in reversed(undo):
+            setattr(obj, attr, v)
+    timed_ms = (time.process_time() - c0) * 1e3 / steps
+    med = {k: statistics.median(v) / 1e3 for k, v in t.own.items()}
+    kmed = {k: statistics.median(v) / 1e3 for k, v in t.kernel.items()}
+    step = [sum(v[i] for v in t.own.values()) / 1e3 for i in range(t.steps)]
+    kstep = [sum(v[i] for v in t.kernel.values()) / 1e3 for i in range(t.steps)]
+    print(f"timed: {timed_ms:.3f} ms CPU per step (the timers' own cost included)")
+    print(f"a timer costs about {_timer_cost():.2f} µs a call, counted in its caller's row")
+    print(
+        f"{'part (median µs per step)':28s} {'calls':>6s} {'own':>8s} {'kernels':>8s} {'Python':>8s}"
+    )
+    for k in sorted(med, key=lambda k: -med[k]):
+        py = statistics.median(a - b for a, b in zip(t.own[k], t.kernel[k], strict=True)) / 1e3
+        print(f"{k:28s} {t.calls[k] / steps:6.1f} {med[k]:8.1f} {kmed[k]:8.1f} {py:8.1f}")
+    py_step = statistics.median(a - b for a, b in zip(step, kstep, strict=True))
+    print(f"{'whole step':28s} {'':6s} {statistics.median(step):8.1f} "
+          f"{statistics.median(kstep):8.1f} {py_step:8.1f}")  # fmt: skip
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--customers", type=int, nargs="+", default=[2000, 10000])
+    ap.add_argument("--steps", type=int, default=200)
+    ap.add_argument("--scenario", default="baseline")
+    ap.add_argument("--big", type=int, default=0, help="customers of a large market (0: none)")
+    ap.add_argument("--big-steps", type=int, default=3)
+    a = ap.parse_args()
+    if a.big:
+        ms = plain(a.scenario, a.big, a.big_steps)
+        print(f"{a.scenario}, {a.big:,} customers: {ms:.1f} ms CPU per step, "
+              f"{ms * 1e3 / a.big:.3f} µs per customer-step")  # fmt: skip
+    for n in a.customers:
+        table(a.scenario, n, a.steps)
+
+
+if __name__ == "__main__":
+    main()
