@@ -244,8 +244,9 @@ class SweepStore:
                     done[rid] = status
                     self._part_of[rid] = path
         self.loose = 0
+        present = {p.stem for p in self.runs.glob("*.parquet")}  # one listing, not a stat a run
         for rid in run_ids:
-            if not self.run_path(rid).exists():
+            if rid not in present:
                 continue
             if rid in done:  # already folded (a fold was interrupted before its clean-up)
                 self.run_path(rid).unlink()
