@@ -604,18 +604,20 @@ replications = 100
 [sampler]
 method = "lhs"
 samples = 9000
-[set]
-"run.customers" = {customers}
+{fixed}
 [parameters]
 {parameters}
 """
 
 
 def _big_sweep(tmp_path: Path, customers: int = 100_000, parameters: str = "") -> str:
+    """A sweep of 900,000 runs of 52 steps of ``customers`` customers (or of the
+    market sizes ``parameters`` vary)."""
     path = tmp_path / "in" / "big.toml"
     path.parent.mkdir(exist_ok=True)
+    fixed = "" if parameters else f'[set]\n"run.customers" = {customers}'
     parameters = parameters or '"focal.platform.density" = { range = [0.0, 0.5] }'
-    path.write_text(BIG_SWEEP.format(customers=customers, parameters=parameters))
+    path.write_text(BIG_SWEEP.format(fixed=fixed, parameters=parameters))
     return str(path)
 
 
@@ -652,17 +654,13 @@ def test_a_sweep_of_days_is_refused_before_it_is_planned(
 def test_a_swept_market_size_counts_at_its_mean(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    spec = _big_sweep(
-        tmp_path, customers=1000, parameters='"run.customers" = { range = [1000, 9000] }'
-    )
+    spec = _big_sweep(tmp_path, parameters='"run.customers" = { range = [1000, 9000] }')
     # 900,000 runs x 52 steps x 5,000 customers (the middle of the range) = 2.3e11: allowed
     from analysis.sweeps.plan import check_plan_size
     from analysis.sweeps.spec import load_spec
 
     check_plan_size(load_spec(spec))
-    spec = _big_sweep(
-        tmp_path, customers=1000, parameters='"run.customers" = { levels = [1000, 99000] }'
-    )
+    spec = _big_sweep(tmp_path, parameters='"run.customers" = { levels = [1000, 99000] }')
     line = refused(capsys, ["sweep", spec, "--out", str(tmp_path / "o")], tmp_path, "50,000 cust")
     assert "DEMANDSIM_WORK_BUDGET=2.3e+12" in line
 
