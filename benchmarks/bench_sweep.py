@@ -75,13 +75,16 @@ def _timed_sweep(spec: Path, out: Path, workers: int) -> tuple[float, float]:
 
 
 def _run_seconds(out: Path) -> float:
-    """Wall seconds the runs took inside the workers, from the run files."""
+    """Wall seconds the runs took inside the workers, from the run and part files."""
     import pyarrow.parquet as pq
 
-    return sum(
-        float(pq.read_schema(p).metadata[b"demandsim.seconds"])
-        for p in (out / "runs").glob("*.parquet")
-    )
+    total = 0.0
+    for p in (out / "runs").glob("*.parquet"):
+        if p.name.startswith("part-"):  # runs written together: a column of seconds
+            total += sum(pq.read_table(p, columns=["_seconds"]).column("_seconds").to_pylist())
+        else:
+            total += float(pq.read_schema(p).metadata[b"demandsim.seconds"])
+    return total
 
 
 def _chunk(arg: str) -> int:

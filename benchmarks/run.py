@@ -546,7 +546,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 #: sections of the results file recorded by other benchmarks, which a new run keeps
-KEPT = ("## Fixed cost per step of a small market",)
+KEPT = (
+    "## Fixed cost per step of a small market",
+    "## Sweep machinery: cost per run of a known-answer sweep",
+)
 
 
 def kept_sections(old: str) -> str:

@@ -78,8 +78,10 @@ def sweep_extra(
         return overrides, True
     if budget is not None:
         from analysis.sweeps.dryrun import check_budget
-        from analysis.sweeps.plan import make_plan
+        from analysis.sweeps.plan import check_plan_size, make_plan
         from analysis.sweeps.spec import load_spec
 
-        check_budget(len(make_plan(load_spec(spec, overrides)).tasks), budget)
+        loaded = load_spec(spec, overrides)
+        check_plan_size(loaded)  # before anything is sampled
+        check_budget(len(make_plan(loaded).tasks), budget)
     return overrides, False

@@ -121,30 +121,29 @@ def check_depth(value: Any, where: str) -> None:
 
 def _check_scalar(path: str, value: Any, tp: Any, f: dataclasses.Field[Any]) -> Any:
     meta = f.metadata
-    allowed = _allowed(f, tp)
     if tp is bool:
         if not isinstance(value, bool):
             raise ScenarioError(f"{path} = {show(value)}: expected true or false")
         return value
     if tp is int:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise ScenarioError(f"{path} = {show(value)}: expected {allowed}")
+            raise ScenarioError(f"{path} = {show(value)}: expected {_allowed(f, tp)}")
     elif tp is float:
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ScenarioError(f"{path} = {show(value)}: expected {allowed}")
+            raise ScenarioError(f"{path} = {show(value)}: expected {_allowed(f, tp)}")
         value = float(value)
         if value != value:  # NaN
-            raise ScenarioError(f"{path} = nan: expected {allowed}")
+            raise ScenarioError(f"{path} = nan: expected {_allowed(f, tp)}")
     elif tp is str:
         if not isinstance(value, str):
-            raise ScenarioError(f"{path} = {show(value)}: expected {allowed}")
+            raise ScenarioError(f"{path} = {show(value)}: expected {_allowed(f, tp)}")
         choices = meta.get("choices")
         if choices and value not in choices:
-            raise ScenarioError(f"{path} = {show(value)}: expected {allowed}")
+            raise ScenarioError(f"{path} = {show(value)}: expected {_allowed(f, tp)}")
         return value
     lo, hi = meta.get("lo"), meta.get("hi")
     if (lo is not None and value < lo) or (hi is not None and value > hi):
-        raise ScenarioError(f"{path} = {show(value)}: expected {allowed}")
+        raise ScenarioError(f"{path} = {show(value)}: expected {_allowed(f, tp)}")
     return value
 
 
@@ -309,11 +308,17 @@ def read_toml(name_or_path: str | Path) -> dict[str, Any]:
     return data
 
 
+@functools.cache
+def _defaults() -> dict[str, Any]:
+    """The default scenario as plain data (read, never changed: overrides copy from it)."""
+    return typing.cast(dict[str, Any], to_plain(Scenario()))
+
+
 def build_scenario(data: dict[str, Any], overrides: dict[str, Any] | None = None) -> Scenario:
     """Validate plain data (plus dotted overrides) into a Scenario."""
     check_depth(data, "scenario")
     raw = _deep_copy(data)
-    defaults = to_plain(Scenario())
+    defaults = _defaults() if overrides else {}
     for key, value in (overrides or {}).items():
         if isinstance(value, str):
             value = parse_value(value) if _looks_typed(value) else value
@@ -322,6 +327,67 @@ def build_scenario(data: dict[str, Any], overrides: dict[str, Any] | None = None
     sc = _build(Scenario, raw, "")
     _cross_check(sc)
     return sc
+
+
+class ScenarioBuilder:
+    """Many scenarios from one base, as a sweep builds them: ``build(overrides)``
+    equals ``build_scenario(data, overrides)`` (the same scenario, the same errors),
+    but the base is validated once and each build validates again only the tables
+    its overrides change (scenarios are frozen, so the others are shared)."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.data = data
+        self.base = build_scenario(data)
+
+    def build(self, overrides: dict[str, Any] | None = None) -> Scenario:
+        if not overrides:
+            return self.base
+        tops = {str(key).split(".")[0] for key in overrides}
+        raw = dict(self.data)
+        for top in tops:
+            if top in raw:
+                raw[top] = _deep_copy(raw[top])
+        defaults = _defaults()
+        for key, value in overrides.items():
+            if isinstance(value, str):
+                value = parse_value(value) if _looks_typed(value) else value
+            check_depth(value, f"--set {show(key)}")
+            _apply_override(raw, key, value, defaults)
+        try:
+            sc = _rebuild(Scenario, self.base, raw, "", [str(k).split(".") for k in overrides])
+        except _Unknown:  # a field the schema does not have: the full build names it
+            return build_scenario(self.data, overrides)
+        _cross_check(sc)
+        return typing.cast(Scenario, sc)
+
+
+class _Unknown(Exception):
+    """An override names a field its table does not have."""
+
+
+def _rebuild(cls: type, obj: Any, raw: dict[str, Any], path: str, keys: list[list[str]]) -> Any:
+    """``obj`` (built from the base) with the fields under ``keys`` built again from
+    ``raw``, in the order ``_build`` checks them."""
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    below: dict[str, list[list[str]]] = {}
+    for parts in keys:
+        below.setdefault(parts[0], []).append(parts[1:])
+    if not below.keys() <= fields.keys():
+        raise _Unknown
+    hints = _hints(cls)
+    changed = {}
+    for name, f in fields.items():
+        if name not in below:
+            continue
+        where = f"{path}.{name}" if path else name
+        tp, value = hints[name], raw[name]
+        if dataclasses.is_dataclass(tp) and all(below[name]) and isinstance(value, dict):
+            changed[name] = _rebuild(
+                typing.cast(type, tp), getattr(obj, name), value, where, below[name]
+            )
+        else:
+            changed[name] = _convert(where, value, tp, f)
+    return dataclasses.replace(obj, **changed)
 
 
 def _looks_typed(text: str) -> bool:

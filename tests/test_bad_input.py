@@ -699,3 +699,96 @@ def test_a_lifetime_beyond_the_age_counter_is_refused(
     for s in sets:
         argv += ["--set", s]
     refused(capsys, argv, tmp_path, *words)
+
+
+# ---------------------------------------------------------------- sweep budget
+
+BIG_SWEEP = """
+scenario = "baseline"
+steps = 52
+replications = 100
+[sampler]
+method = "lhs"
+samples = 9000
+{fixed}
+[parameters]
+{parameters}
+"""
+
+
+def _big_sweep(tmp_path: Path, customers: int = 100_000, parameters: str = "") -> str:
+    """A sweep of 900,000 runs of 52 steps of ``customers`` customers (or of the
+    market sizes ``parameters`` vary)."""
+    path = tmp_path / "in" / "big.toml"
+    path.parent.mkdir(exist_ok=True)
+    fixed = "" if parameters else f'[set]\n"run.customers" = {customers}'
+    parameters = parameters or '"focal.platform.density" = { range = [0.0, 0.5] }'
+    path.write_text(BIG_SWEEP.format(fixed=fixed, parameters=parameters))
+    return str(path)
+
+
+@pytest.fixture
+def old_sweep(tmp_path: Path) -> Path:
+    """An existing sweep folder that a refused sweep must leave exactly as it is."""
+    out = tmp_path / "old-sweep"
+    (out / "runs").mkdir(parents=True)
+    (out / "manifest.json").write_text('{"kind": "demandsim-sweep", "spec_hash": "x"}\n')
+    (out / "runs" / "r.parquet").write_bytes(b"PAR1")
+    return out
+
+
+@pytest.mark.parametrize("extra", [[], ["--dry-run"], ["--budget", "10"]])
+def test_a_sweep_of_days_is_refused_before_it_is_planned(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    old_sweep: Path,
+    extra: list[str],
+) -> None:
+    import analysis.sweeps.plan as plan
+
+    def sample(spec: object) -> None:
+        raise AssertionError("the sweep was sampled before its work was estimated")
+
+    monkeypatch.setattr(plan, "sample", sample)
+    argv = ["sweep", _big_sweep(tmp_path), "--out", str(old_sweep), *extra]
+    line = refused(capsys, argv, tmp_path, "sweep: 900,000 runs", "52 steps", "100,000 customers")
+    assert "days on one core" in line and "budget" in line
+    assert "DEMANDSIM_WORK_BUDGET=4.7e+12" in line  # the estimate, and how to allow it
+
+
+def test_a_swept_market_size_counts_at_its_mean(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    spec = _big_sweep(tmp_path, parameters='"run.customers" = { range = [1000, 9000] }')
+    # 900,000 runs x 52 steps x 5,000 customers (the middle of the range) = 2.3e11: allowed
+    from analysis.sweeps.plan import check_plan_size
+    from analysis.sweeps.spec import load_spec
+
+    check_plan_size(load_spec(spec))
+    spec = _big_sweep(tmp_path, parameters='"run.customers" = { levels = [1000, 99000] }')
+    line = refused(capsys, ["sweep", spec, "--out", str(tmp_path / "o")], tmp_path, "50,000 cust")
+    assert "DEMANDSIM_WORK_BUDGET=2.3e+12" in line
+
+
+def test_the_sweep_budget_can_be_raised(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from analysis.sweeps.plan import check_plan_size
+    from analysis.sweeps.spec import load_spec
+    from sim.errors import InputError
+
+    spec = load_spec(_big_sweep(tmp_path))
+    with pytest.raises(InputError, match="DEMANDSIM_WORK_BUDGET=4.7e\\+12"):
+        check_plan_size(spec)
+    monkeypatch.setenv("DEMANDSIM_WORK_BUDGET", "4.7e12")
+    check_plan_size(spec)  # allowed now
+
+
+def test_a_known_answer_sweep_has_no_customer_budget(tmp_path: Path) -> None:
+    """A runner that simulates no customers is bounded by its runs only."""
+    from analysis.sweeps.plan import check_plan_size
+    from analysis.sweeps.spec import load_spec
+
+    path = Path(_big_sweep(tmp_path))
+    runner = 'runner = "analysis.sensitivity.testfunctions:ishigami_runner"\n'
+    path.write_text(runner + path.read_text())
+    check_plan_size(load_spec(path))

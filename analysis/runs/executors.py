@@ -64,28 +64,36 @@ def _stop_workers(pool: Any) -> None:
         proc.terminate()
 
 
+#: What the fork server imports for its worker processes: the model and its runners.
+PRELOAD = ("analysis.runs.ensemble", "analysis.sweeps.run", "sim.model")
+
+
 class LocalExecutor:
     """A pool of local worker processes (``forkserver`` on Linux, else ``spawn``).
 
     The start method is chosen for this pool only; the global default is left alone
     (on Linux the fork server is asked to preload the model, which saves every worker
-    process its own import).
+    process its own import; ``preload`` names other modules instead, for runners
+    that do not need the model).
     If a worker process dies (killed, out of memory), the pool is started again for
-    the runs that had not finished, up to ``restarts`` times.
+    the runs that had not finished, up to ``restarts`` times. The worker processes
+    are kept from one ``run`` to the next (a sweep hands its runs over in several
+    calls), until ``close``.
     """
 
-    def __init__(self, workers: int | None = None, restarts: int = 3) -> None:
+    def __init__(
+        self, workers: int | None = None, restarts: int = 3, preload: list[str] | None = None
+    ) -> None:
         self.workers = workers or default_workers()
         if self.workers < 1:
             raise InputError(f"--workers {self.workers}: expected a positive integer")
         self.restarts = restarts
+        self._pool: Any = None
         method = "forkserver" if sys.platform.startswith("linux") else "spawn"
         self._ctx = multiprocessing.get_context(method)
         if method == "forkserver":
             # Import the model once in the fork server, not once per worker process.
-            self._ctx.set_forkserver_preload(
-                ["analysis.runs.ensemble", "analysis.sweeps.run", "sim.model"]
-            )
+            self._ctx.set_forkserver_preload(preload or list(PRELOAD))
         self.description = f"local, {self.workers} worker process{'es' if self.workers > 1 else ''}"
 
     def run(self, fn: Callable[[Task], Record], tasks: list[Task]) -> Iterator[Record]:
@@ -96,9 +104,11 @@ class LocalExecutor:
         attempts = 0
         while pending:
             broken = False
-            pool = ProcessPoolExecutor(
-                max_workers=self.workers, mp_context=self._ctx, initializer=_init_worker
-            )
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(
+                    max_workers=self.workers, mp_context=self._ctx, initializer=_init_worker
+                )
+            pool = self._pool
             try:
                 futures = {pool.submit(fn, t): rid for rid, t in pending.items()}
                 remaining = set(futures)
@@ -115,12 +125,13 @@ class LocalExecutor:
                     if broken:
                         break
             except BaseException:  # interrupted, or the consumer stopped: stop the workers
+                self._pool = None
                 _stop_workers(pool)
                 pool.shutdown(wait=False, cancel_futures=True)
                 raise
-            finally:
-                pool.shutdown(wait=not broken, cancel_futures=True)
             if broken:
+                self._pool = None
+                pool.shutdown(wait=False, cancel_futures=True)
                 attempts += 1
                 if attempts > self.restarts:
                     raise RuntimeError(
@@ -129,7 +140,10 @@ class LocalExecutor:
                     )
 
     def close(self) -> None:
-        """Nothing to release: each ``run`` owns its pool."""
+        """Stop the worker processes (kept from one ``run`` to the next until then)."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 class SchedulerLost(RuntimeError):
@@ -293,13 +307,15 @@ def resolve_executor(executor: Any = None) -> tuple[Executor, bool]:
     )
 
 
-def make_executor(workers: int | None, scheduler: str | None) -> Executor:
+def make_executor(
+    workers: int | None, scheduler: str | None, preload: list[str] | None = None
+) -> Executor:
     """The Dask executor if a scheduler address is given (or in DASK_SCHEDULER_ADDRESS),
-    else local worker processes."""
+    else local worker processes (``preload``: see ``LocalExecutor``)."""
     address = scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS") or None
     if address:
         return DaskExecutor(address)
-    return LocalExecutor(workers)
+    return LocalExecutor(workers, preload=preload)
 
 
 @contextlib.contextmanager

@@ -122,7 +122,7 @@ def dry_run(
         InputError: a bad spec, or an ``--until-ci``/``--budget`` that cannot work.
     """
     from analysis.runs.executors import default_workers
-    from analysis.sweeps.plan import make_plan
+    from analysis.sweeps.plan import check_plan_size, make_plan
     from analysis.sweeps.run import _check_timeseries
     from analysis.sweeps.spec import SweepSpec, load_spec
 
@@ -130,6 +130,7 @@ def dry_run(
     _check_timeseries(spec)  # an unknown column is bad input here too
     if until_ci is not None:
         check_until_ci(spec, until_ci, budget)
+    check_plan_size(spec)  # before anything is sampled
     plan = make_plan(spec)
     total = len(plan.tasks)
     if until_ci is None:

@@ -94,8 +94,32 @@ def planned_rows(spec: SweepSpec) -> int:
     return int(spec.samples) * (d + 1)
 
 
+def planned_customers(spec: SweepSpec) -> int:
+    """Customers of an average run: the base scenario's, or the mean of a swept
+    ``run.customers`` (the middle of its range, the mean of its levels)."""
+    for p in spec.parameters:
+        if p.name == "run.customers":
+            if p.kind == "levels":
+                return round(sum(float(v) for v in p.levels) / len(p.levels))
+            return round((p.lo + p.hi) / 2)
+    return int(spec.base["run"]["customers"])
+
+
 def check_plan_size(spec: SweepSpec) -> None:
-    """Refuse a sweep too large to plan, before its sample matrix is made."""
+    """Refuse a sweep too large to plan, or (the model's runner) whose work exceeds the
+    budget of ``analysis.runs.budget``: computed from the spec, before any sample
+    matrix, run id or task is made."""
+    _check_runs(spec)
+    from analysis.runs.ensemble import DEFAULT_RUNNER, runner_name
+
+    if runner_name(spec.runner) == DEFAULT_RUNNER:
+        from analysis.runs.budget import check_work
+
+        runs = planned_rows(spec) * spec.replications
+        check_work("sweep", runs, spec.steps, planned_customers(spec))
+
+
+def _check_runs(spec: SweepSpec) -> None:
     rows = planned_rows(spec)
     runs = rows * spec.replications
     if runs > MAX_RUNS:
@@ -114,7 +138,7 @@ def resolve_spec_path(spec: str | Path) -> Path:
 
 def make_plan(spec: SweepSpec) -> Plan:
     """Sample the spec and give every (row, replication) its run id and task."""
-    check_plan_size(spec)
+    _check_runs(spec)
     matrix = sample(spec)
     base_hash = canonical_hash(spec.base)
     extra = {"timeseries": list(spec.timeseries), "runner": spec.runner}

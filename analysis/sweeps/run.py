@@ -40,13 +40,15 @@ def counts_of(runner: str) -> frozenset[str]:
     return COUNTS if runner_name(runner) == DEFAULT_RUNNER else frozenset()
 
 
-def execute_run(task: dict[str, Any]) -> dict[str, Any]:
+def execute_run(task: dict[str, Any], builder: Any = None) -> dict[str, Any]:
     """Run one task and return its record; never raises for a failing model run.
 
     The record holds ``run_id``, ``status`` ("ok" or "error"), ``error`` (one line),
     ``traceback``, ``outcomes`` (name -> float), ``timeseries`` (column -> list, or
     None) and ``seconds``. A pure function of the task: the same task gives the same
-    record (but ``seconds``) in any process, on any worker.
+    record (but ``seconds``) in any process, on any worker. ``builder`` (a
+    ``sim.scenario.ScenarioBuilder`` of the task's scenario) builds the same scenario
+    faster.
     """
     t0 = time.perf_counter()
     record: dict[str, Any] = {
@@ -57,7 +59,10 @@ def execute_run(task: dict[str, Any]) -> dict[str, Any]:
     }
     try:
         runner = load_runner(task["runner"])
-        sc = build_scenario(task["scenario"], task["overrides"])
+        if builder is not None:
+            sc = builder.build(task["overrides"])
+        else:
+            sc = build_scenario(task["scenario"], task["overrides"])
         summary, ts = runner(sc, task["seed"], task["steps"])
         record["outcomes"] = scalar_outcomes(summary)
         record["timeseries"] = (
@@ -70,6 +75,25 @@ def execute_run(task: dict[str, Any]) -> dict[str, Any]:
         record["timeseries"] = None
     record["seconds"] = time.perf_counter() - t0
     return record
+
+
+def execute_chunk(chunk: dict[str, Any]) -> dict[str, Any]:
+    """Run a chunk of tasks one after the other: ``{"run_id": chunk id, "records":
+    [each task's record from execute_run]}``.
+
+    A chunk carries its scenario once (``scenario``) and tasks without it, so a worker
+    gets many runs for one hand-off and builds their scenarios from one validated base
+    (``sim.scenario.ScenarioBuilder``); each record is the one ``execute_run`` gives.
+    """
+    from sim.scenario import ScenarioBuilder
+
+    base = chunk["scenario"]
+    try:
+        builder: Any = ScenarioBuilder(base)
+    except Exception:  # a base that does not build: each run records why
+        builder = None
+    records = [execute_run({**task, "scenario": base}, builder) for task in chunk["tasks"]]
+    return {"run_id": chunk["run_id"], "records": records}
 
 
 def _pick_timeseries(ts: Any, columns: list[str]) -> dict[str, list[Any]]:
@@ -85,16 +109,72 @@ def _pick_timeseries(ts: Any, columns: list[str]) -> dict[str, list[Any]]:
     return out
 
 
-#: Runs handed to an executor at a time: its futures (and their records) are let go
-#: batch by batch, so the driver's memory does not grow with the sweep.
+#: Chunks handed to an executor at a time: its futures (and their records) are let
+#: go batch by batch, so the driver's memory does not grow with the sweep.
 BATCH = 2048
+#: The most runs in one chunk, and the time a chunk should take (seconds): chunks
+#: are sized from the first runs' times, so quick runs go to workers many at a time
+#: and slow ones one by one.
+CHUNK = 256
+CHUNK_SECONDS = 0.25
+#: The longest a finished run waits in memory before it is written: runs that finish
+#: quickly are written together (``SweepStore.hold``); a kill loses at most this much.
+HOLD_SECONDS = 1.0
+
+
+def chunk_size(seconds: list[float], runs: int, workers: int) -> int:
+    """Runs per chunk: about ``CHUNK_SECONDS`` of work, at most ``CHUNK``, and at
+    least four chunks per worker (the last chunks do not leave workers idle)."""
+    # The quickest: a worker's first run also pays its imports.
+    per_run = max(min(seconds), 1e-6) if seconds else CHUNK_SECONDS
+    size = min(CHUNK, int(CHUNK_SECONDS / per_run), runs // (4 * workers))
+    return max(1, size)
 
 
 def _in_batches(ex: Any, todo: list[dict[str, Any]]) -> Any:
-    """Each record of ``ex.run(execute_run, todo)``, submitted in batches."""
-    size = max(BATCH, 16 * int(getattr(ex, "workers", 1) or 1))
-    for i in range(0, len(todo), size):
-        yield from ex.run(execute_run, todo[i : i + size])
+    """Each record of ``execute_run`` over ``todo`` on ``ex``, in chunks.
+
+    The first runs go one per chunk and time the rest's chunks (``chunk_size``).
+    """
+    workers = max(1, int(getattr(ex, "workers", 1) or 1))
+    first = todo[: 2 * workers]
+    seconds = []
+    for record in _records(ex, _chunks(first, 1)):
+        seconds.append(record["seconds"])
+        yield record
+    rest = todo[len(first) :]
+    chunks = _chunks(rest, chunk_size(seconds, len(rest), workers))
+    for i in range(0, len(chunks), BATCH):
+        yield from _records(ex, chunks[i : i + BATCH])
+
+
+def _records(ex: Any, chunks: list[dict[str, Any]]) -> Any:
+    """The records of ``chunks`` run on ``ex``, a chunk's as soon as it finishes."""
+    runs = {c["run_id"]: c["tasks"] for c in chunks}
+    for result in ex.run(execute_chunk, chunks):
+        if "records" in result:
+            yield from result["records"]
+            continue
+        # The executor's own record of a chunk that failed as a whole (a Dask task that
+        # killed its workers): every run of it failed so.
+        for task in runs[result["run_id"]]:
+            yield {**result, "run_id": task["run_id"]}
+
+
+def _chunks(tasks: list[dict[str, Any]], size: int) -> list[dict[str, Any]]:
+    """Tasks ``size`` at a time (fewer where the scenario changes), each chunk named
+    by its first run and the number of runs it holds."""
+    out: list[dict[str, Any]] = []
+    i = 0
+    while i < len(tasks):
+        base = tasks[i]["scenario"]
+        j = i + 1
+        while j < min(i + size, len(tasks)) and tasks[j]["scenario"] is base:
+            j += 1
+        slim = [{k: v for k, v in t.items() if k != "scenario"} for t in tasks[i:j]]
+        out.append({"run_id": f"{tasks[i]['run_id']}+{j - i}", "scenario": base, "tasks": slim})
+        i = j
+    return out
 
 
 def _nested(a: Any, b: Any) -> bool:
@@ -224,6 +304,14 @@ def _same_sweep(manifest: dict[str, Any] | None, sweep_hash: str, out: str | Pat
         )
 
 
+def _preload(runner: str) -> list[str] | None:
+    """What local worker processes import ahead: the model's own (None) for its runner,
+    else only the sweep and the runner's module (a known answer needs no model)."""
+    if runner_name(runner) == DEFAULT_RUNNER:
+        return None
+    return ["analysis.sweeps.run", runner_name(runner).split(":")[0]]
+
+
 def _resolve_runner(name: str) -> None:
     """Find the spec's runner when the sweep is planned, not when its first run starts."""
     try:
@@ -251,9 +339,11 @@ def run_sweep(
     """Run (or resume) a sweep into ``out``.
 
     Runs already on disk and valid are kept; missing ones run; an unreadable or
-    foreign run file is quarantined and its run done again. Each finished run is
-    written atomically as it arrives; at the end all runs are compacted into
-    ``results.parquet``, sorted by sample row and replication.
+    foreign run file is quarantined and its run done again. Runs go to the workers
+    in chunks (``chunk_size``); finished runs are written atomically as they arrive,
+    quick ones together (held up to ``HOLD_SECONDS``, and always written when the
+    sweep stops); at the end all runs are compacted into ``results.parquet``,
+    sorted by sample row and replication.
 
     Args:
         spec_path: the sweep spec (TOML).
@@ -301,10 +391,6 @@ def run_sweep(
         _same_sweep(store.read_manifest(), sweep_hash, out)
     _check_timeseries(spec)
     plan = make_plan(spec)
-    if runner_name(spec.runner) == DEFAULT_RUNNER:
-        from analysis.runs.budget import check_work
-
-        check_work("sweep", len(plan.tasks), spec.steps, spec.base["run"]["customers"])
     with store.lock():
         manifest = store.read_manifest()
         _same_sweep(manifest, sweep_hash, out)
@@ -375,7 +461,7 @@ def run_sweep(
         ran = 0
         if todo:
             if executor is None:
-                ex, owned = make_executor(workers, scheduler), True
+                ex, owned = make_executor(workers, scheduler, _preload(spec.runner)), True
             else:
                 ex, owned = resolve_executor(executor)
             client = getattr(ex, "client", None)
@@ -398,13 +484,16 @@ def run_sweep(
             try:
                 for record in _in_batches(ex, todo):
                     rid = record["run_id"]
-                    store.write_run(record, plan.tasks[rid], sweep_hash)
-                    if store.loose >= fold_every:
+                    store.hold(record, plan.tasks[rid], sweep_hash)
+                    if store.loose + store.held >= fold_every:
                         store.fold(sweep_hash)
+                    elif store.held_for() >= HOLD_SECONDS:
+                        store.spill(sweep_hash)
                     done[rid] = record["status"]
                     ran += 1
                     bar.update(record)
             finally:
+                store.spill(sweep_hash)  # what finished is kept, whatever stopped the loop
                 if owned:
                     ex.close()
                 session["finished"] = now()

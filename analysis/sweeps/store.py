@@ -4,16 +4,18 @@ Layout of ``--out DIR``::
 
     manifest.json        spec, seeds, versions, git commit, sessions, status
     samples.parquet      the sample matrix in the sampler's units (SALib needs it)
-    runs/<run_id>.parquet  one finished run (written atomically as it completes)
-    runs/part-<hash>.parquet  finished runs folded together, one row each (a few
-                         thousand per file, so a large sweep leaves a handful of files)
+    runs/<run_id>.parquet  one finished run (written atomically)
+    runs/part-<hash>.parquet  finished runs together, one row each (a few thousand
+                         per file, so a large sweep leaves a handful of files)
     results.parquet      all runs, one row per (sample row, replication), sorted
     timeseries.parquet   per-step outcomes, long format (only when requested)
     quarantine/          run files that failed validation (kept, never trusted)
 
 A run file carries its run id and the sweep's spec hash in the Parquet metadata;
 a file that cannot be read, or that belongs to another run or sweep, is moved to
-``quarantine/`` and its run is done again. Folding writes a part file atomically
+``quarantine/`` and its run is done again. Runs that finish quickly are held in
+memory for up to a second (``hold``) and written together as one part file, since a
+file per run would cost more than the run. Folding writes a part file atomically
 before it removes the run files it holds, so a run is never lost; a run found both
 in a part and in its own file (a fold interrupted) is taken from the part.
 """
@@ -23,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -44,6 +47,8 @@ PART_PREFIX = "part-"
 PART_META = ("_task", "_seconds", "_traceback")
 #: Runs folded into one part file (one row group) once that many are loose.
 FOLD_EVERY = 4096
+#: Runs held in memory that are put on disk as one part file rather than a run file each.
+PART_MIN = 64
 # Columns of results.parquet that describe a run; an outcome of the same name is dropped
 # (the summary's own ``seed`` is the seed column).
 TABLE_META = ("row", "rep", "run_id", "seed", "status", "error")
@@ -65,6 +70,8 @@ class SweepStore:
         # Part file holding each folded run (scan, fold).
         self._part_of: dict[str, Path] = {}
         self.loose = 0  # run files written or found loose, not yet folded
+        self._held: dict[str, Any] = {}  # finished runs not yet on disk: run id -> table
+        self._held_since = 0.0
 
     # ---------------------------------------------------------------- folder
 
@@ -131,6 +138,40 @@ class SweepStore:
 
     def write_run(self, record: dict[str, Any], task: dict[str, Any], sweep_hash: str) -> None:
         """Write one finished run atomically (one row; time series as list columns)."""
+        table = self._run_table(record, task, sweep_hash)
+        self._tables.pop(record["run_id"], None)
+        _write_arrow(self.run_path(record["run_id"]), table)
+        self.loose += 1
+
+    def hold(self, record: dict[str, Any], task: dict[str, Any], sweep_hash: str) -> None:
+        """Keep one finished run in memory until ``fold`` or ``spill`` writes it: a run
+        file per run costs more than a quick run, a part file of many runs does not."""
+        if not self._held:
+            self._held_since = time.monotonic()
+        self._held[record["run_id"]] = self._run_table(record, task, sweep_hash)
+
+    @property
+    def held(self) -> int:
+        """Finished runs held in memory, not yet on disk."""
+        return len(self._held)
+
+    def held_for(self) -> float:
+        """Seconds the oldest run held in memory has waited (0: none held)."""
+        return time.monotonic() - self._held_since if self._held else 0.0
+
+    def spill(self, sweep_hash: str) -> None:
+        """Put the runs held in memory on disk: folded into a part file with the loose
+        run files when there are ``PART_MIN`` of them or more, else a run file each."""
+        if len(self._held) >= PART_MIN:
+            self.fold(sweep_hash)
+            return
+        held, self._held = self._held, {}
+        for rid, table in held.items():
+            self._tables.pop(rid, None)
+            _write_arrow(self.run_path(rid), table)
+            self.loose += 1
+
+    def _run_table(self, record: dict[str, Any], task: dict[str, Any], sweep_hash: str) -> Any:
         import pyarrow as pa
 
         cols: dict[str, Any] = {
@@ -157,10 +198,7 @@ class SweepStore:
             META_SECONDS: repr(float(record.get("seconds", 0.0))).encode(),
             META_TRACEBACK: (record.get("traceback") or "").encode(),
         }
-        table = pa.table(cols).replace_schema_metadata(meta)
-        self._tables.pop(record["run_id"], None)
-        _write_arrow(self.run_path(record["run_id"]), table)
-        self.loose += 1
+        return pa.table(cols).replace_schema_metadata(meta)
 
     def read_run(self, rid: str, sweep_hash: str) -> Any | None:
         """The run's one-row table, or None if the file is missing or not to be trusted."""
@@ -206,8 +244,9 @@ class SweepStore:
                     done[rid] = status
                     self._part_of[rid] = path
         self.loose = 0
+        present = {p.stem for p in self.runs.glob("*.parquet")}  # one listing, not a stat a run
         for rid in run_ids:
-            if not self.run_path(rid).exists():
+            if rid not in present:
                 continue
             if rid in done:  # already folded (a fold was interrupted before its clean-up)
                 self.run_path(rid).unlink()
@@ -276,14 +315,18 @@ class SweepStore:
 
         import pyarrow as pa
 
+        held, self._held = self._held, {}
         loose = sorted(
-            p.stem
-            for p in self.runs.glob("*.parquet")
-            if not p.name.startswith(PART_PREFIX) and not p.name.startswith(".")
+            {
+                p.stem
+                for p in self.runs.glob("*.parquet")
+                if not p.name.startswith(PART_PREFIX) and not p.name.startswith(".")
+            }
+            | held.keys()
         )
         tables, group = [], []
         for rid in loose:
-            t = self._read_loose(rid, sweep_hash)
+            t = held.pop(rid) if rid in held else self._read_loose(rid, sweep_hash)
             if t is None:  # not ours: left for scan to quarantine
                 continue
             meta = t.schema.metadata
