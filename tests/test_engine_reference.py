@@ -25,10 +25,13 @@ the smallest p-value is at most α / m, so the verdict is Bonferroni's; Holm's s
 every comparison that fails.) With m ≈ 600 and 38 degrees of freedom a single |z| has to
 pass about 6.8 to fail the check.
 
-Outcomes without variance in both samples (a cell on sale all run long, an event type a
-scenario never has) must agree exactly; an outcome the reference left empty in every
-replication must stay empty; one the reference left empty in some replications is
-compared over the replications that have it.
+An outcome that is not defined in every replication (a median lag before any such
+event, in a scenario where it comes late) is two comparisons: how often it is defined
+(Fisher's exact test on the 2 × 2 table of defined and empty replications; a rare
+outcome found in 5 of 32 reference runs and in none of 8 new ones is no evidence of a
+change), and its mean over the replications that have it, when each side has at least
+two. Outcomes without variance in both samples and defined in every replication (a cell
+on sale all run long, an event type a scenario never has) must agree exactly.
 
 The power check runs `baseline` with its emergence rate raised by 10% (12 replications)
 and shows that the same procedure, at the same family size, rejects it: on today's
@@ -45,7 +48,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from scipy.stats import norm
+from scipy.stats import fisher_exact, norm
 from scipy.stats import t as student
 
 from benchmarks.reference_statistics import (
@@ -83,14 +86,19 @@ def compare(name: str, ref: Stats, new: Stats) -> list[Comparison]:
     out = []
     for key, a in ref.items():
         b = new[key]
-        if a["n"] == 0 or b["n"] == 0:  # empty in every replication of one side
-            same = a["n"] == b["n"]
-            out.append(Comparison(name, key, 0.0 if same else math.inf, 1.0 if same else 0.0))
-            continue
         n1, n2 = int(a["n"]), int(b["n"])
+        e1, e2 = int(a["missing"]), int(b["missing"])
+        if e1 or e2:  # defined in some replications only: how often it is defined
+            p = float(fisher_exact([[n1, e1], [n2, e2]]).pvalue)
+            z = math.copysign(norm.isf(p / 2), n2 / (n2 + e2) - n1 / (n1 + e1))
+            out.append(Comparison(name, f"{key} defined", z, p))
+            if n1 < 2 or n2 < 2:  # too few values on one side to compare their means
+                continue
         ss = (n1 - 1) * n1 * _se2(a) + (n2 - 1) * n2 * _se2(b)  # sums of squares
         diff = b["mean"] - a["mean"]
-        if ss == 0 or n1 + n2 < 3:  # no variance: only the same value agrees
+        if ss == 0:
+            if e1 or e2:  # a few values that happen to repeat: no variance to judge by
+                continue
             same = math.isclose(b["mean"], a["mean"], rel_tol=1e-12, abs_tol=1e-12)
             out.append(Comparison(name, key, 0.0 if same else math.inf, 1.0 if same else 0.0))
             continue
@@ -178,3 +186,18 @@ def test_deterministic_outcomes_must_match_exactly() -> None:
     never = {"x": {"n": 0, "missing": 32, "mean": math.nan, "se": math.nan}}
     assert compare("s", never, {"x": {**never["x"], "missing": 8}})[0].p == 1.0
     assert compare("s", never, same)[0].p == 0.0
+
+
+def test_how_often_an_outcome_is_defined_is_judged_by_its_counts() -> None:
+    """A rare outcome (5 of 32 reference runs) missing from 8 new runs is no evidence of
+    a change; one never seen in 32 runs but present in all 8 new ones is."""
+    rare = {"x": {"n": 5, "missing": 27, "mean": 57.0, "se": 1.3}}
+    gone = {"x": {"n": 0, "missing": 8, "mean": math.nan, "se": math.nan}}
+    assert not holm(compare("s", rare, gone), family=600)
+    never = {"x": {"n": 0, "missing": 32, "mean": math.nan, "se": math.nan}}
+    always = {"x": {"n": 8, "missing": 0, "mean": 40.0, "se": 1.0}}
+    assert holm(compare("s", never, always), family=600)
+    # a constant outcome defined everywhere must agree exactly
+    one = {"x": {"n": 32, "missing": 0, "mean": 3.0, "se": 0.0}}
+    other = {"x": {"n": 8, "missing": 0, "mean": 4.0, "se": 0.0}}
+    assert holm(compare("s", one, other)) and not holm(compare("s", one, one))
