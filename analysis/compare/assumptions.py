@@ -33,7 +33,7 @@ PARTS: tuple[tuple[str, str, int], ...] = (
     ("revenue", "revenue", 1),
     ("contact_cost", "contact cost", -1),
     ("record_cost", "record cost", -1),
-    ("development_failed", "development spent on launches that failed", -1),
+    ("development_failed", "development of launches that failed", -1),
     ("development_other", "development of launches that succeeded or are still open", -1),
 )
 

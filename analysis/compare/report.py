@@ -293,6 +293,18 @@ def comparison_report(directory: Path) -> str:
     return page(f"Comparison: {la} vs {lb}", body)
 
 
+def _per_k(rate: Any, sign: bool = False) -> str:
+    """A rate per served need and year, said per 1,000 needs (one decimal)."""
+    try:
+        x = 1000 * float(rate)
+    except (TypeError, ValueError):
+        return "—"
+    if math.isnan(x):
+        return "—"
+    x = 0.0 if round(x, 1) == 0 else x  # no "-0.0"
+    return f"{x:+,.1f}".replace("-", "−") if sign else f"{x:,.1f}"
+
+
 def backwards(
     meta: Mapping[str, Any],
     by_name: Mapping[str, Mapping[str, Any]],
@@ -350,11 +362,12 @@ def backwards(
             f"<li><b>Churn</b>: {esc(name[worse])} loses fewer served needs to churn "
             f"({esc(amount(cw))} against {esc(amount(cb))}) because fewer needs are served in its "
             "market at all: churn counts the needs of every firm's customers, and a need no "
-            "platform markets in time stays unserved and cannot churn. Per served need and "
-            f"year the churn rate is {esc(fmt(rate.get(worse)))} under {esc(name[worse])} "
-            f"against {esc(fmt(rate.get(better)))} (B − A {esc(fmt(rate.get('diff')))}, "
-            f"paired 95% CI {esc(fmt(rate.get('lo')))} to {esc(fmt(rate.get('hi')))}): "
-            f"{esc(verdict)}.</li>"
+            "platform markets in time stays unserved and cannot churn. Per 1,000 served "
+            f"needs a year, {esc(_per_k(rate.get(worse)))} churn under {esc(name[worse])} "
+            f"against {esc(_per_k(rate.get(better)))} (B − A "
+            f"{esc(_per_k(rate.get('diff'), sign=True))}, paired 95% CI "
+            f"{esc(_per_k(rate.get('lo'), sign=True))} to "
+            f"{esc(_per_k(rate.get('hi'), sign=True))}): {esc(verdict)}.</li>"
         )
     if not out:
         return []
