@@ -25,7 +25,7 @@ def _about(n: float) -> str:
 
 
 def _sigma(r: dict[str, Any], confidence: float) -> str:
-    """ "4.46σ (at least 4.28σ at 90%)", or for no defect the bound alone."""
+    """ "4.46σ (at least 4.28σ at 95%)", or for no defect the bound alone."""
     bound = f"at least {r['sigma_lower']:.2f}σ at {confidence:.0%}"
     if pd_isna(r.get("sigma")):
         return f"no defect in {r['opportunities']:,.0f} opportunities ({bound})"
