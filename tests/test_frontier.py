@@ -223,13 +223,14 @@ def test_a_killed_frontier_continues_where_it_stopped(frontier_dir: Path, tmp_pa
 # --------------------------------------------------------------------------- plain words
 
 
-def _words_frontier() -> object:
+def _words_frontier(**chosen: float) -> object:
     """A frontier over a hand-made table (no run): the six-sigma spec's scenario at 52
-    steps a year over 104 steps (two years), at the default confidence."""
+    steps a year over 104 steps (two years), at the default confidence unless chosen."""
     from analysis.fit.frontier import Frontier, cheapest_per_level, parse_frontier_spec
 
     spec = parse_frontier_spec(
         {
+            **chosen,
             "steps": 104,
             "levels": [3, 4, 6],
             "trials": 3,
@@ -278,6 +279,17 @@ def test_frontier_words_name_settings_money_per_year_and_why_a_level_is_not_show
     # the profit peak: trial 1, and the one setting that shows more earns less
     assert w["profit"].startswith("Most profitable setting: contacts per customer per week 0.1 ")
     assert "profit 35,000 EUR a year" in w["profit"] and "Profit peaks near 4.0σ" in w["profit"]
+
+
+def test_frontier_words_name_a_chosen_confidence_in_every_bound() -> None:
+    from analysis.fit.frontier_page import frontier_words
+
+    w = frontier_words(_words_frontier(confidence=0.9))  # type: ignore[arg-type]
+    assert "one-sided 90% lower bound" in w["intro"]
+    three, four, six = w["levels"]
+    assert "at least 3.40σ at 90%" in three and "at least 4.30σ at 90%" in four
+    assert "about 680,000 opportunities to show 6σ at 90%" in six  # ln(10) / 3.4e-6
+    assert "95%" not in " ".join([w["intro"], *w["levels"], w["profit"]])
 
 
 def test_frontier_terminal_page_and_json_speak_plain_words(frontier_dir: Path) -> None:
