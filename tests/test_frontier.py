@@ -149,6 +149,18 @@ def test_bundled_frontier_spec_is_valid() -> None:
         "focal.platform.density",
         "focal.platform.strength",
     ]
+    assert spec.confidence == 0.95  # the bundled example judges levels at 95% too
+
+
+def test_frontier_confidence_defaults_to_the_tools_95_percent_and_can_be_chosen() -> None:
+    from analysis.fit.frontier import parse_frontier_spec
+    from sim.sixsigma import CONFIDENCE
+
+    params = {"parameters": {"focal.platform.density": {"range": [0.1, 0.2]}}}
+    default = parse_frontier_spec(dict(params), scenario="six-sigma-platform")
+    chosen = parse_frontier_spec({**params, "confidence": 0.9}, scenario="six-sigma-platform")
+    assert default.confidence == CONFIDENCE == 0.95
+    assert chosen.confidence == 0.9
 
 
 @pytest.mark.parametrize(
@@ -211,15 +223,15 @@ def test_a_killed_frontier_continues_where_it_stopped(frontier_dir: Path, tmp_pa
 # --------------------------------------------------------------------------- plain words
 
 
-def _words_frontier() -> object:
+def _words_frontier(**chosen: float) -> object:
     """A frontier over a hand-made table (no run): the six-sigma spec's scenario at 52
-    steps a year over 104 steps (two years), confidence 0.9."""
+    steps a year over 104 steps (two years), at the default confidence unless chosen."""
     from analysis.fit.frontier import Frontier, cheapest_per_level, parse_frontier_spec
 
     spec = parse_frontier_spec(
         {
+            **chosen,
             "steps": 104,
-            "confidence": 0.9,
             "levels": [3, 4, 6],
             "trials": 3,
             "population": 2,
@@ -248,7 +260,7 @@ def test_frontier_words_name_settings_money_per_year_and_why_a_level_is_not_show
 
     w = frontier_words(_words_frontier())  # type: ignore[arg-type]
     assert "3 settings tried" in w["intro"] and "2 years" in w["intro"]
-    assert "90% lower bound" in w["intro"]
+    assert "one-sided 95% lower bound" in w["intro"]
     three, four, six = w["levels"]
     # settings by what they do, the key kept; a share as a percentage
     assert "contacts per customer per week 0.05 (one every 20.0 weeks)" in three
@@ -259,12 +271,25 @@ def test_frontier_words_name_settings_money_per_year_and_why_a_level_is_not_show
     # 4σ is shown by trial 2 only; trial 1 estimates it but cannot show it
     assert "0.2 (one every 5.0 weeks)" in four and "20,000 EUR a year" in four
     assert "estimates 4.10σ, but its 3,600 opportunities support only 3.98σ" in four
-    # 6σ: ln(10) / 3.4e-6 defect-free opportunities against the largest run's
+    assert "at least 4.30σ at 95%" in four and "at 90%" not in " ".join(w["levels"])
+    # 6σ: ln(20) / 3.4e-6 defect-free opportunities against the largest run's
     assert six.startswith("6σ: not shown by any setting")
-    assert "about 680,000 opportunities" in six and "the largest run held 4,366" in six
+    assert "about 880,000 opportunities to show 6σ at 95%" in six
+    assert "the largest run held 4,366" in six
     # the profit peak: trial 1, and the one setting that shows more earns less
     assert w["profit"].startswith("Most profitable setting: contacts per customer per week 0.1 ")
     assert "profit 35,000 EUR a year" in w["profit"] and "Profit peaks near 4.0σ" in w["profit"]
+
+
+def test_frontier_words_name_a_chosen_confidence_in_every_bound() -> None:
+    from analysis.fit.frontier_page import frontier_words
+
+    w = frontier_words(_words_frontier(confidence=0.9))  # type: ignore[arg-type]
+    assert "one-sided 90% lower bound" in w["intro"]
+    three, four, six = w["levels"]
+    assert "at least 3.40σ at 90%" in three and "at least 4.30σ at 90%" in four
+    assert "about 680,000 opportunities to show 6σ at 90%" in six  # ln(10) / 3.4e-6
+    assert "95%" not in " ".join([w["intro"], *w["levels"], w["profit"]])
 
 
 def test_frontier_terminal_page_and_json_speak_plain_words(frontier_dir: Path) -> None:

@@ -205,3 +205,24 @@ def test_opportunities_to_show_a_level_are_the_fewest_whose_bound_reaches_it(
     # ln(1/(1 - confidence)) over the level's defect rate, to within a part in 10^3
     approx = math.log(1 / (1 - confidence)) / (dpmo_from_sigma(level) / 1e6)
     assert n == pytest.approx(approx, rel=1e-3 if level >= 5 else 0.05)
+
+
+def test_the_frontier_judges_levels_at_the_bound_every_other_output_shows() -> None:
+    """The frontier's default (and its bundled spec's) confidence is the tool's 95%: a
+    candidate's bound is the one a run's summary shows for the same pooled counts."""
+    from analysis.fit.frontier import load_frontier_spec, parse_frontier_spec, pooled_sigma
+
+    root = Path(__file__).resolve().parent.parent
+    bundled = load_frontier_spec(root / "analysis" / "specs" / "six-sigma.frontier.toml")
+    default = parse_frontier_spec(
+        {"parameters": {"focal.platform.density": {"range": [0.1, 0.2]}}},
+        scenario="six-sigma-platform",
+    )
+    assert bundled.confidence == default.confidence == CONFIDENCE
+    runs = [
+        {"defects": d, "opportunities": n, "contact_cost_total": 1.0, "profit_total": 2.0}
+        for d, n in ((0, 8_000), (0, 8_130))
+    ]
+    bound = pooled_sigma(runs, default.confidence)["sigma_lower"]
+    assert bound == sigma_lower(0, 16_130)  # the summary's bound of the pooled counts
+    assert bound < pooled_sigma(runs, 0.9)["sigma_lower"]  # 90% would claim more

@@ -17,7 +17,7 @@ def _level_name(level: float) -> str:
 
 
 def _about(n: float) -> str:
-    """A count rounded to two significant digits, with separators: ``680,000``."""
+    """A count rounded to two significant digits, with separators: ``880,000``."""
     if n < 100:
         return f"{n:,.0f}"
     digits = int(math.floor(math.log10(n))) - 1
@@ -25,7 +25,7 @@ def _about(n: float) -> str:
 
 
 def _sigma(r: dict[str, Any], confidence: float) -> str:
-    """ "4.46σ (at least 4.28σ at 90%)", or for no defect the bound alone."""
+    """ "4.46σ (at least 4.25σ at 95%)", or for no defect the bound alone."""
     bound = f"at least {r['sigma_lower']:.2f}σ at {confidence:.0%}"
     if pd_isna(r.get("sigma")):
         return f"no defect in {r['opportunities']:,.0f} opportunities ({bound})"
