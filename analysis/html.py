@@ -2,9 +2,10 @@
 
 One self-contained page (inline CSS, images embedded as base64 PNG, no scripts) for
 run and comparison reports, calibrations and frontiers: ``page`` wraps a body,
-``table``, ``card``, ``img`` and ``describe`` build its parts, ``fmt`` writes a number
-for people, and ``detection_rows`` and ``chain_rows`` lay out the platform's
-sensitivity and the value-transfer chain.
+``table``, ``card``, ``img`` (captioned in words from ``CAPTIONS``) and ``describe``
+build its parts, ``fmt`` and ``amount`` write a number for people, and
+``detection_rows`` and ``chain_rows`` lay out the platform's sensitivity and the
+value-transfer chain.
 """
 
 from __future__ import annotations
@@ -152,6 +153,9 @@ CAPTIONS: dict[str, str] = {
     "shaded where strategic contraction was flagged.",
     "demand_structure": "Demand per cell (category/tier) over time: thick where the focal firm "
     "sells a product in the cell, dashed where it does not.",
+    "fit": "The observed series against the simulation at the best fit (mean and band).",
+    "frontier": "Each candidate's cost per year against its sigma level (its lower bound where "
+    "no defect was counted), coloured by profit per year; the red line joins the Pareto set.",
     "tornado": "Sensitivity strip: the profit difference B − A with each assumption 20% lower "
     "(blue) and higher (red); the black line is the finding.",
 }

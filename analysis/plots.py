@@ -144,7 +144,7 @@ def plot_run(
         if col in ts.columns:
             title, ylabel = series_titles(col, currency)
             fig, ax = _fig(title, ylabel, xlabel=xlabel)
-            ax.plot(x, ts[col], color=_COLORS[0])
+            ax.plot(x, ts[col], color=_COLORS[0], label=outcome_label(col, SERIES))
             if col == "cum_profit":
                 thousands(ax.yaxis)
             if col == "sigma_level" and "sigma_level_lower" in ts.columns:

@@ -541,6 +541,11 @@ def test_run_plots_have_time_and_money_axes(
         ax = fig.axes[0]  # type: ignore[attr-defined]
         assert ax.get_xlabel() == "years", name
         assert ax.get_lines()[0].get_xdata()[-1] == pytest.approx((n - 1) / 52), name
+    sigma = figures["sigma_level.png"].axes[0]  # type: ignore[attr-defined]
+    assert [t.get_text() for t in sigma.get_legend().get_texts()] == [
+        "sigma level (shifted)",
+        "sigma level supported (95% lower bound)",
+    ]
     profit = figures["cum_profit.png"].axes[0]  # type: ignore[attr-defined]
     assert profit.get_ylabel() == "EUR"
     assert profit.yaxis.get_major_formatter()(12000.0, 0) == "12,000"

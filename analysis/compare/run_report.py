@@ -13,6 +13,7 @@ from typing import Any
 
 from analysis.compare.client import Units
 from analysis.html import (
+    CAPTIONS,
     CHAIN_HEAD,
     amount,
     card,
@@ -81,7 +82,7 @@ def _headline_card(key: str, head: Mapping[str, Any], runs: int, u: Units) -> st
     sub = "mean over the replications" if runs > 1 else ""
     if key == "sigma_level":
         text = sigma_text(value, head.get("sigma_level_lower"))
-        sub = "shifted (1.5σ convention); in brackets the level the counts support"
+        sub = "shifted (1.5σ convention); in brackets the lowest level the counts support"
     elif key == "contraction_onset":
         if value is None:
             text = "none"
@@ -90,7 +91,7 @@ def _headline_card(key: str, head: Mapping[str, Any], runs: int, u: Units) -> st
             text = u.week(value)
             sub = "mean over the replications that contracted" if runs > 1 else ""
     elif key in ("launch_successes", "launch_failures"):
-        text = f"{amount(value)} per run" if runs > 1 else amount(value)
+        text = u.value(key, value) + (" per run" if runs > 1 else "")
     else:
         text = u.value(key, value)
     return card(outcome_label(key), text, sub)
@@ -129,9 +130,13 @@ def run_report(directory: Path) -> str:
     body.append("<h2>Reading</h2>" + _run_reading(head, runs, u))
 
     body.append("<h2>Plots</h2>")
-    pngs = sorted(p for p in directory.rglob("*.png") if not p.name.startswith("."))
+    order = list(CAPTIONS)  # the order plot_run draws them in; others after, by name
+    pngs = sorted(
+        (p for p in directory.rglob("*.png") if not p.name.startswith(".")),
+        key=lambda p: (order.index(p.stem) if p.stem in order else len(order), p.name),
+    )
     if pngs:
-        body += [img(p) for p in pngs]  # captions in words (analysis.html.CAPTIONS)
+        body += [img(p) for p in pngs]  # captions in words (CAPTIONS)
     elif (directory / "timeseries.parquet").exists():
         import pandas as pd
 
