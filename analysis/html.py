@@ -2,9 +2,10 @@
 
 One self-contained page (inline CSS, images embedded as base64 PNG, no scripts) for
 run and comparison reports, calibrations and frontiers: ``page`` wraps a body,
-``table``, ``card``, ``img`` and ``describe`` build its parts, ``fmt`` writes a number
-for people, and ``detection_rows`` and ``chain_rows`` lay out the platform's
-sensitivity and the value-transfer chain.
+``table``, ``card``, ``img`` (captioned in words from ``CAPTIONS``) and ``describe``
+build its parts, ``fmt`` and ``amount`` write a number for people, and
+``detection_rows`` and ``chain_rows`` lay out the platform's sensitivity and the
+value-transfer chain.
 """
 
 from __future__ import annotations
@@ -121,13 +122,48 @@ def esc(text: Any) -> str:
     return html.escape(str(text), quote=True)
 
 
-def img(path: Path, caption: str | None = None) -> str:
-    """A PNG file embedded as a figure, with its caption (the file name if none)."""
+def img(path: Path, text: str | None = None) -> str:
+    """A PNG file embedded as a figure, with its caption (``caption(path)`` if none)."""
     data = base64.b64encode(path.read_bytes()).decode("ascii")
     return (
         f'<figure><img alt="{esc(path.stem)}" src="data:image/png;base64,{data}">'
-        f"<figcaption class=muted>{esc(caption or path.name)}</figcaption></figure>"
+        f"<figcaption class=muted>{esc(text or caption(path))}</figcaption></figure>"
     )
+
+
+#: Captions of the plots of runs and comparisons, by file name (without .png).
+CAPTIONS: dict[str, str] = {
+    "compare_market_share": "The focal firm's market share over time on each side (mean of the "
+    "replications, 95% band).",
+    "compare_marketing_density": "Marketing density: the share of the needs the firm should "
+    "market that it marketed in time, so far.",
+    "compare_sigma_level": "Sigma level of the needs marketed so far (headline sigma).",
+    "compare_sigma_level_lower": "The sigma level the counts so far support (95% lower bound).",
+    "compare_cum_profit": "Profit accumulated since the start on each side.",
+    "compare_alignment": "Alignment: the share of demand in cells where the firm sells a product.",
+    "diff_cum_profit": "The profit gap building up: cumulative profit of B minus A, paired by seed.",
+    "diff_market_share": "The market-share gap: B minus A, paired by seed.",
+    "market_share": "Market shares over time: the share of served needs each firm holds.",
+    "marketing_density": "Marketing density (the share of the needs the firm should market that "
+    "it marketed in time, so far) and the share of the market's changes its records detected.",
+    "sigma_level": "Sigma level of the needs marketed so far (headline sigma); dotted: the level "
+    "the counts so far support (95% lower bound), shown also while no defect was counted.",
+    "cum_profit": "The focal firm's profit accumulated since the start.",
+    "alignment": "Alignment: the share of demand in cells where the firm sells a product; "
+    "shaded where strategic contraction was flagged.",
+    "demand_structure": "Demand per cell (category/tier) over time: thick where the focal firm "
+    "sells a product in the cell, dashed where it does not.",
+    "fit": "The observed series against the simulation at the best fit (mean and band).",
+    "frontier": "Each candidate's cost per year against its sigma level (its lower bound where "
+    "no defect was counted), coloured by profit per year; the red line joins the Pareto set.",
+    "tornado": "Sensitivity strip: the profit difference B − A with each assumption 20% lower "
+    "(blue) and higher (red); the black line is the finding.",
+}
+
+
+def caption(path: Path) -> str:
+    """A plot's caption in words (its name in words, for a plot this list does not know)."""
+    return CAPTIONS.get(path.stem, path.stem.replace("_", " "))
 
 
 def table(
@@ -216,6 +252,15 @@ def chain_rows(chain: Mapping[str, Mapping[str, Any]]) -> list[list[str]]:
 
 
 DET_HEAD = ["event type", "events", "detected within H", "lag median (steps)", "lag p90 (steps)"]
+
+
+def det_head(weeks_per_step: float | None) -> list[str]:
+    """``DET_HEAD`` with the lags in weeks when a step is a week."""
+    return (
+        [h.replace("(steps)", "(weeks)") for h in DET_HEAD] if weeks_per_step == 1.0 else DET_HEAD
+    )
+
+
 CHAIN_HEAD = ["link", "opportunities", "defects", "DPMO", "sigma (shifted)", "first-pass yield"]
 
 

@@ -97,12 +97,20 @@ def _with_cum_profit(ts: pd.DataFrame) -> pd.DataFrame:
     return ts
 
 
-def plot_run(ts: pd.DataFrame, out_dir: str | Path) -> list[Path]:
+def plot_run(
+    ts: pd.DataFrame,
+    out_dir: str | Path,
+    currency: str = "",
+    steps_per_year: int | None = None,
+) -> list[Path]:
     """Write the key series of one run as PNG files into ``out_dir``.
 
     Args:
         ts: the run's time series (one row per step, model output columns).
         out_dir: folder for the files (created if needed).
+        currency: the unit of money axes (``run.currency``).
+        steps_per_year: the calendar (``run.steps_per_year``), to draw time in years or
+            weeks rather than steps.
 
     Returns:
         The paths written: market shares, marketing density and detection, sigma
@@ -112,12 +120,12 @@ def plot_run(ts: pd.DataFrame, out_dir: str | Path) -> list[Path]:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     ts = _with_cum_profit(ts)
-    x = _steps(ts)
+    x, xlabel = time_axis(_steps(ts), steps_per_year)
     paths: list[Path] = []
 
     shares = [c for c in ts.columns if c.startswith("share_")]
     if shares or "market_share" in ts.columns:
-        fig, ax = _fig("Market shares", "share of served needs")
+        fig, ax = _fig("Market shares", "share of served needs", xlabel=xlabel)
         for i, c in enumerate(shares or ["market_share"]):
             ax.plot(x, ts[c], label=c.removeprefix("share_"), color=_COLORS[i % len(_COLORS)])
         ax.legend(loc="best", fontsize=8)
@@ -125,7 +133,7 @@ def plot_run(ts: pd.DataFrame, out_dir: str | Path) -> list[Path]:
 
     present = [c for c in ("marketing_density", "detected_share") if c in ts.columns]
     if present:
-        fig, ax = _fig("Marketing density and detection (cumulative)", "share")
+        fig, ax = _fig("Marketing density and detection (cumulative)", "share", xlabel=xlabel)
         for i, c in enumerate(present):
             ax.plot(x, ts[c], label=outcome_label(c, SERIES), color=_COLORS[i])
         ax.set_ylim(0, 1.02)
@@ -134,9 +142,11 @@ def plot_run(ts: pd.DataFrame, out_dir: str | Path) -> list[Path]:
 
     for col, name in (("sigma_level", "sigma_level.png"), ("cum_profit", "cum_profit.png")):
         if col in ts.columns:
-            title, ylabel = series_titles(col)
-            fig, ax = _fig(title, ylabel)
-            ax.plot(x, ts[col], color=_COLORS[0])
+            title, ylabel = series_titles(col, currency)
+            fig, ax = _fig(title, ylabel, xlabel=xlabel)
+            ax.plot(x, ts[col], color=_COLORS[0], label=outcome_label(col, SERIES))
+            if col == "cum_profit":
+                thousands(ax.yaxis)
             if col == "sigma_level" and "sigma_level_lower" in ts.columns:
                 # the point is missing while there is no defect; the bound never is
                 ax.plot(
@@ -151,7 +161,7 @@ def plot_run(ts: pd.DataFrame, out_dir: str | Path) -> list[Path]:
 
     if "alignment" in ts.columns:
         title, ylabel = series_titles("alignment")
-        fig, ax = _fig(title, ylabel)
+        fig, ax = _fig(title, ylabel, xlabel=xlabel)
         ax.plot(x, ts["alignment"], color=_COLORS[0], label=outcome_label("alignment", SERIES))
         if "contraction" in ts.columns:
             flag = ts["contraction"].fillna(0).to_numpy(dtype=float) > 0
@@ -169,23 +179,24 @@ def plot_run(ts: pd.DataFrame, out_dir: str | Path) -> list[Path]:
         ax.legend(loc="best", fontsize=8)
         paths.append(save_figure(fig, out / "alignment.png"))
 
-    structure = plot_structure(ts, out / "demand_structure.png")
+    structure = plot_structure(ts, out / "demand_structure.png", steps_per_year)
     if structure is not None:
         paths.append(structure)
     return paths
 
 
-def plot_structure(ts: pd.DataFrame, path: Path) -> Path | None:
+def plot_structure(ts: pd.DataFrame, path: Path, steps_per_year: int | None = None) -> Path | None:
     """Demand share per (category, tier) cell over time; a thick line where the
     focal firm sells the cell, a thin dashed one where it does not."""
     cells = [c.removeprefix("demand_") for c in ts.columns if c.startswith("demand_")]
     if not cells:
         return None
-    x = _steps(ts)
+    x, xlabel = time_axis(_steps(ts), steps_per_year)
     fig, ax = _fig(
         "Demand structure vs focal portfolio (thick: sold by the focal firm; dashed: not sold)",
         "share of all needs",
         size=(7.0, 4.0),
+        xlabel=xlabel,
     )
     for i, cell in enumerate(cells):
         y = ts[f"demand_{cell}"].to_numpy(dtype=float)

@@ -215,7 +215,12 @@ def write_run(out: str, sc: Any, ens: Any, summary: dict[str, Any], plots: bool)
         if plots:
             from analysis.plots import plot_run
 
-            plot_run(ts_all[ts_all["rep"] == 0].drop(columns=["rep", "seed"]), stage)
+            plot_run(
+                ts_all[ts_all["rep"] == 0].drop(columns=["rep", "seed"]),
+                stage,
+                sc.run.currency,
+                sc.run.steps_per_year,
+            )
         atomic_write_json(
             stage / MARKER,
             provenance("run", ens.seeds, sc.run.steps, {sc.run.name: "scenario.toml"}),

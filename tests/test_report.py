@@ -45,7 +45,7 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A folder written by `demandsim run`, then reported on."""
     out = tmp_path_factory.mktemp("report") / "run"
     args = ["run", "upmarket-shift", "--steps", "80", "--seed", "2", "--set", "run.customers=1500"]
-    result = CliRunner().invoke(cli, [*args, "--out", str(out)])
+    result = CliRunner().invoke(cli, [*args, "--set", "run.currency=EUR", "--out", str(out)])
     assert result.exit_code == 0, result.output
     result = CliRunner().invoke(cli, ["report", str(out)])
     assert result.exit_code == 0, result.output
@@ -144,7 +144,7 @@ def test_run_report_has_headline_tables_and_plots(run_dir: Path) -> None:
     assert "If our customers move upmarket fast" in html
     assert "marketing density" in html and "DPMO" in html
     if summary["contraction_onset"] is not None:
-        assert f"contracted from step {summary['contraction_onset']} on" in html
+        assert f"contracted from week {summary['contraction_onset']} on" in html
     assert "Sensitivity of the platform" in html and "Value-transfer chain" in html
     n_png = len(list(run_dir.rglob("*.png")))
     assert n_png >= 5 and html.count('src="data:image/png;base64,') == n_png
@@ -452,3 +452,119 @@ def test_plots_speak_in_time_and_money(comparison_dir: Path) -> None:
     html = _html(comparison_dir)
     captions = re.findall(r"<figcaption class=muted>(.*?)</figcaption>", html)
     assert captions and not [c for c in captions if c.endswith(".png")]
+
+
+def test_run_report_speaks_in_currency_weeks_and_words(run_dir: Path) -> None:
+    """The run's report writes numbers as the comparison report does: money in the
+    scenario's currency with separators, the horizon in years and weeks, shares in
+    percent, sigma with the level its counts support, captions in words."""
+    import html as htmllib
+
+    from analysis.html import CAPTIONS, money, percent
+    from sim.outcomes import find
+    from sim.tables import sigma_text
+
+    text = htmllib.unescape(_html(run_dir))
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert "1.5 years (80 weeks)" in text and "1,500 customers" in text
+    assert "Amounts are in EUR" in text and "money units" not in text
+    cards = dict(re.findall(r"<div class=k>(.*?)</div><div class=v>(.*?)</div>", text))
+    assert cards["total profit"] == money(summary["profit_total"], "EUR")
+    big = [k for k in ("dpmo", "revenue_total", "profit_total") if abs(summary[k]) >= 1000]
+    assert big  # separators: every amount of 1,000 or more has one
+    assert all(f"{abs(summary[k]):,.0f}" in cards[find(k).label] for k in big)  # type: ignore[union-attr]
+    assert cards["total revenue"] == money(summary["revenue_total"], "EUR")
+    assert cards["marketing density"] == percent(summary["marketing_density"])
+    assert cards["final market share"] == percent(summary["market_share_final"])
+    assert cards["sigma level (shifted)"] == sigma_text(
+        summary["sigma_level"], summary["sigma_level_lower"]
+    )
+    assert "≥" in cards["sigma level (shifted)"]
+    onset = summary["contraction_onset"]
+    assert cards["contraction onset"] == ("none" if onset is None else f"week {onset}")
+    assert all(v.strip() for v in cards.values())
+    assert "lag median (weeks)" in text
+    captions = re.findall(r"<figcaption class=muted>(.*?)</figcaption>", text)
+    assert len(captions) == len(list(run_dir.rglob("*.png")))
+    assert CAPTIONS["cum_profit"] in captions and CAPTIONS["sigma_level"] in captions
+    assert not [c for c in captions if c.endswith(".png") or "_" in c]
+
+
+def _drawn(monkeypatch: pytest.MonkeyPatch) -> dict[str, object]:
+    """Record every figure analysis.plots saves, by file name, instead of drawing it."""
+    import analysis.plots
+
+    figures: dict[str, object] = {}
+
+    def keep(fig: object, path: Path) -> Path:
+        figures[path.name] = fig
+        return path
+
+    monkeypatch.setattr(analysis.plots, "save_figure", keep)
+    return figures
+
+
+def test_run_plots_have_time_and_money_axes(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import pandas as pd
+
+    from analysis.plots import plot_run
+
+    n = 300
+    rng = np.random.default_rng(1)
+    ts = pd.DataFrame(
+        {
+            "step": np.arange(n),
+            "share_focal": rng.uniform(0.2, 0.4, n),
+            "share_rival": rng.uniform(0.2, 0.4, n),
+            "marketing_density": rng.uniform(0, 1, n),
+            "sigma_level": rng.uniform(1, 3, n),
+            "sigma_level_lower": rng.uniform(0.5, 1, n),
+            "profit": rng.uniform(100, 200, n),
+            "alignment": rng.uniform(0, 1, n),
+            "contraction": (np.arange(n) > 200).astype(float),
+            "demand_core/entry": rng.uniform(0, 1, n),
+        }
+    )
+    figures = _drawn(monkeypatch)
+    plot_run(ts, tmp_path, "EUR", 52)
+    assert set(figures) >= {
+        "market_share.png",
+        "marketing_density.png",
+        "sigma_level.png",
+        "cum_profit.png",
+        "alignment.png",
+        "demand_structure.png",
+    }
+    for name, fig in figures.items():
+        ax = fig.axes[0]  # type: ignore[attr-defined]
+        assert ax.get_xlabel() == "years", name
+        assert ax.get_lines()[0].get_xdata()[-1] == pytest.approx((n - 1) / 52), name
+    sigma = figures["sigma_level.png"].axes[0]  # type: ignore[attr-defined]
+    assert [t.get_text() for t in sigma.get_legend().get_texts()] == [
+        "sigma level (shifted)",
+        "sigma level supported (95% lower bound)",
+    ]
+    profit = figures["cum_profit.png"].axes[0]  # type: ignore[attr-defined]
+    assert profit.get_ylabel() == "EUR"
+    assert profit.yaxis.get_major_formatter()(12000.0, 0) == "12,000"
+    figures.clear()
+    plot_run(ts.iloc[:60], tmp_path, "EUR", 52)
+    assert {fig.axes[0].get_xlabel() for fig in figures.values()} == {"weeks"}  # type: ignore[attr-defined]
+    figures.clear()
+    plot_run(ts.iloc[:60], tmp_path, "EUR", 12)  # a monthly calendar: 5 years of months
+    assert {fig.axes[0].get_xlabel() for fig in figures.values()} == {"years"}  # type: ignore[attr-defined]
+
+
+def test_demandsim_run_draws_its_plots_in_the_scenarios_units(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    figures = _drawn(monkeypatch)
+    args = ["run", "baseline", "--steps", "30", "--set", "run.customers=300"]
+    result = CliRunner().invoke(
+        cli, [*args, "--set", "run.currency=CHF", "--out", str(tmp_path / "r")]
+    )
+    assert result.exit_code == 0, result.output
+    assert figures and {f.axes[0].get_xlabel() for f in figures.values()} == {"weeks"}  # type: ignore[attr-defined]
+    assert figures["cum_profit.png"].axes[0].get_ylabel() == "CHF"  # type: ignore[attr-defined]

@@ -21,10 +21,11 @@ from typing import Any
 from analysis.compare.run_report import run_report
 from analysis.html import (
     CHAIN_HEAD,
-    DET_HEAD,
     amount,
+    caption,
     chain_rows,
     describe,
+    det_head,
     detection_rows,
     esc,
     fmt,
@@ -98,28 +99,6 @@ def reading(
             "they do not show that the two sides are equal.</p>"
         )
     return out
-
-
-#: Captions of the comparison's plots, by file name (without .png).
-CAPTIONS: dict[str, str] = {
-    "compare_market_share": "The focal firm's market share over time on each side (mean of the "
-    "replications, 95% band).",
-    "compare_marketing_density": "Marketing density: the share of the needs the firm should "
-    "market that it marketed in time, so far.",
-    "compare_sigma_level": "Sigma level of the needs marketed so far (headline sigma).",
-    "compare_sigma_level_lower": "The sigma level the counts so far support (95% lower bound).",
-    "compare_cum_profit": "Profit accumulated since the start on each side.",
-    "compare_alignment": "Alignment: the share of demand in cells where the firm sells a product.",
-    "diff_cum_profit": "The profit gap building up: cumulative profit of B minus A, paired by seed.",
-    "diff_market_share": "The market-share gap: B minus A, paired by seed.",
-    "tornado": "Sensitivity strip: the profit difference B − A with each assumption 20% lower "
-    "(blue) and higher (red); the black line is the finding.",
-}
-
-
-def caption(path: Path) -> str:
-    """A plot's caption in words (its title, for a plot this list does not know)."""
-    return CAPTIONS.get(path.stem, path.stem.replace("_", " "))
 
 
 def comparison_report(directory: Path) -> str:
@@ -269,11 +248,7 @@ def comparison_report(directory: Path) -> str:
         "share of events the focal records reflected within the horizon H, and the lag.</p>"
     )
     det = meta.get("detection", {})
-    head = (
-        [h.replace("(steps)", "(weeks)") for h in DET_HEAD]
-        if units.weeks_per_step == 1.0
-        else DET_HEAD
-    )
+    head = det_head(units.weeks_per_step)
     for side, label in (("A", la), ("B", lb)):
         if det.get(side):
             body.append(f"<h3>{side}: {esc(label)}</h3>" + table(head, detection_rows(det[side])))
