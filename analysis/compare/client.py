@@ -415,9 +415,14 @@ def sensitivity_section(meta: Mapping[str, Any], la: str, lb: str, figure: str) 
             ]
         )
     reps = strip.get("price_reps")
+    fewer = (
+        "(fewer than the comparison's replications, to keep the comparison quick)"
+        if reps and reps < int(meta.get("reps") or 0)
+        else "(all the comparison's replications)"
+    )
     prices = (
         f" Product prices change what customers choose, so they were rerun on the first {reps} "
-        "paired seeds (fewer than the comparison's replications, to keep the comparison quick); "
+        f"paired seeds {fewer}; "
         "their bars are the shift those reruns measured, added to the finding."
         if reps
         else " Product prices were not varied (they need reruns; compare --price-reps)."
