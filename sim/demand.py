@@ -139,6 +139,7 @@ def demand_step(
     key: np.ndarray,
     now: int,
     work: Workspace,
+    events: bool = False,
 ) -> DemandEvents:
     """Advance every customer's needs by one step.
 
@@ -151,6 +152,7 @@ def demand_step(
         unresolved: (N, C) bool, an unresolved complaint about the current supplier.
         key: the ``demand`` stream's Philox round keys; now: this step (the addresses).
         work: the model's workspace (its tally is kept up to date here).
+        events: the event engine (``sim.engine``) rather than the sweep.
     """
     n, C = state.need.shape
     tl = work.tally

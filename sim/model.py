@@ -25,6 +25,7 @@ from sim.choice import choice_step
 from sim.complaints import handle_complaints, unresolved_pair
 from sim.demand import DemandParams, demand_step
 from sim.detection import EV, DetectionTracker
+from sim.engine import resolve as resolve_engine
 from sim.events import Events
 from sim.firms import FirmBook
 from sim.generations import Generations, become_aware, hold_newest, substitute
@@ -98,6 +99,7 @@ class DemandModel(mesa.Model):
         rng: the run's seed (an integer in [0, 2**63)); ``None`` draws fresh entropy
             and records it in ``seed`` (pass ``scenario.run.seed`` for the scenario's own).
         overrides: dotted-field overrides applied when ``scenario`` is a name or path.
+        engine: ``"sweep"`` or ``"events"`` (``sim.engine``); ``None``: the default.
     """
 
     def __init__(
@@ -105,7 +107,10 @@ class DemandModel(mesa.Model):
         scenario: Scenario | str | Path = "baseline",
         rng: int | None = None,
         overrides: dict[str, Any] | None = None,
+        engine: str | None = None,
     ) -> None:
+        #: the engine of the per-customer rules (``sim.engine``)
+        self.engine = resolve_engine(engine)
         if not isinstance(scenario, Scenario):
             scenario = load_scenario(scenario, overrides=overrides)
         elif overrides:
@@ -234,9 +239,11 @@ class DemandModel(mesa.Model):
         quality, has = work.portfolios(firms)  # portfolios change only at the ends of a step
         d = self.spec.demand
         key = self.streams.key
+        events = self.engine == "events"
         ev = demand_step(
-            st, m, self.demand_params, has, quality, at_supplier, key("demand"), now, work
-        )
+            st, m, self.demand_params, has, quality, at_supplier, key("demand"), now, work,
+            events,
+        )  # fmt: skip
         # the awareness clocks of the later generations on sale (sim.generations)
         gens = self.generations
         aware_opened = become_aware(gens, st, m, has, self.graph, key("generations"), now, work)
@@ -250,7 +257,8 @@ class DemandModel(mesa.Model):
         self.ledger.open_step(st, firms[0], opened, now)
         exposure = work.exposure(self.n, m.n_categories, len(firms))
         contacts = [
-            platform_step(f, st, now, key(f"platform:{f.name}"), exposure, work, m) for f in firms
+            platform_step(f, st, now, key(f"platform:{f.name}"), exposure, work, m, events)
+            for f in firms
         ]
         if self._in_history:
             withhold(exposure, contacts)

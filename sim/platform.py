@@ -143,10 +143,12 @@ def platform_step(
     exposure: Exposure,
     work: Workspace,
     market: Market,
+    events: bool = False,
 ) -> Contacts:
     """Contacts, record refreshes and offers of one firm for one step (``key``: the
     Philox round keys of the firm's platform stream). Writes the firm's row of
-    ``exposure``, the step's record of what the platforms hand the choice."""
+    ``exposure``, the step's record of what the platforms hand the choice. ``events``:
+    the event engine (``sim.engine``) rather than the sweep."""
     n, C = state.need.shape
     spec = firm.spec.platform
     rec = keep_counts(firm, market)
