@@ -90,11 +90,11 @@ def sides(pair: Pair, customers: int, steps: int | None = None) -> tuple[Scenari
 
 
 def run_pair(
-    sa: Scenario, sb: Scenario, seed: int
+    sa: Scenario, sb: Scenario, seed: int, engine: str | None = None
 ) -> tuple[dict[str, float], dict[str, float], float]:
-    """Both sides on ``seed``: their scalar outcomes and the share of needs in the same
-    state at the end."""
-    ma, mb = DemandModel(sa, rng=seed), DemandModel(sb, rng=seed)
+    """Both sides on ``seed`` (on ``engine``, ``sim.engine``): their scalar outcomes and
+    the share of needs in the same state at the end."""
+    ma, mb = DemandModel(sa, rng=seed, engine=engine), DemandModel(sb, rng=seed, engine=engine)
     ma.run(sa.run.steps)
     mb.run(sb.run.steps)
     same = float(np.mean(ma.state.need == mb.state.need))

@@ -95,9 +95,10 @@ def _columns(names: Iterable[str]) -> list[str]:
     return [c for c in names if c in COLUMNS or c.startswith(PREFIXES)]
 
 
-def observe(sc: Scenario, seed: int) -> dict[str, float]:
-    """One replication's outcomes by key (NaN where the model leaves one empty)."""
-    model = DemandModel(sc, rng=seed)
+def observe(sc: Scenario, seed: int, engine: str | None = None) -> dict[str, float]:
+    """One replication's outcomes by key (NaN where the model leaves one empty), on
+    ``engine`` (``sim.engine``; ``None``: the default)."""
+    model = DemandModel(sc, rng=seed, engine=engine)
     steps = sc.run.steps
     cats = [c.name for c in sc.categories]
     out: dict[str, float] = {}
@@ -140,12 +141,12 @@ def describe(samples: Sequence[dict[str, float]]) -> dict[str, dict[str, float]]
 
 
 def replicate(
-    sc: Scenario, seeds: Sequence[int], progress: Any = None
+    sc: Scenario, seeds: Sequence[int], progress: Any = None, engine: str | None = None
 ) -> dict[str, dict[str, float]]:
-    """``describe`` of the replications of ``sc`` on ``seeds``."""
+    """``describe`` of the replications of ``sc`` on ``seeds`` (on ``engine``)."""
     samples = []
     for s in seeds:
-        samples.append(observe(sc, s))
+        samples.append(observe(sc, s, engine))
         if progress:
             progress()
     return describe(samples)

@@ -26,17 +26,20 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
-from numba import prange
+from numba import njit, prange
 
 from sim.jit import CHUNK, chunks, kernel, parallel_kernel, threads_for
 from sim.market import Market, per_step
 from sim.rng import (
+    DEMAND_EVENT,
     DEMAND_SERVED,
     DEMAND_STATE,
     address,
     blocks_into,
     customer_blocks_into,
     pair_at,
+    philox,
+    unit,
 )
 from sim.scenario import Scenario
 from sim.state import ACTIVE, LATENT, NONE, SERVED, CustomerState
@@ -75,6 +78,89 @@ class DemandParams:
             satisfaction_gain=d.satisfaction_gain,
             fail_offset=d.failure_quality_offset,
         )
+
+
+#: a candidate step that never comes (a need whose every hazard is zero)
+NEVER_STEP = np.iinfo(np.int32).max
+
+
+@dataclass
+class DemandCalendar:
+    """The event engine's calendar of the demand rule (docs/performance.md, "The
+    event-driven engine"). Each need has its own chain of candidate steps: the next
+    after a candidate at step t is t + G, G geometric with the category's ``bound``
+    (a probability per step at least every hazard a need of the category can meet in
+    any state), drawn from the need's block at step t. The chain depends on the seed,
+    the customer, the category and the bound only, never on the need's state, so two
+    scenarios that differ in a platform share it (common random numbers). At a
+    candidate the need meets the hazard of the state it is in then with probability
+    hazard / bound (thinning): a need's transitions happen with the sweep's
+    probability per step, and only candidates draw.
+
+    The bound reads the demand's rates and the categories' failure, lifetime and
+    upmarket settings (with the worst quality, satisfaction and age a need can have),
+    none of which a decision or a scripted event changes mid-run.
+    """
+
+    bound: np.ndarray  # (C,) float64 candidate probability per step
+    log_miss: np.ndarray  # (C,) float64 log(1 - bound): -inf for 1, 0 for 0
+    next: np.ndarray  # (N, C) int32 each need's next candidate step
+
+    @classmethod
+    def start(
+        cls, params: DemandParams, market: Market, n: int, key: np.ndarray, start: int
+    ) -> DemandCalendar:
+        """The calendar of a market whose history starts at step ``start``: every
+        chain starts from a candidate at ``start`` (a step no rule runs), so its first
+        candidate falls in the history."""
+        bound = candidate_bound(params, market)
+        with np.errstate(divide="ignore"):
+            log_miss = np.log1p(-bound)
+        nxt = np.empty((n, bound.size), np.int32)
+        first_candidates(key, address(start), start, log_miss, nxt)
+        return cls(bound=bound, log_miss=log_miss, next=nxt)
+
+
+def candidate_bound(params: DemandParams, market: Market) -> np.ndarray:
+    """(C,) the probability per step of a need's candidate steps: the largest chance a
+    need of the category has to change in one step, in any state. An open need's is its
+    state's rate; a served need's is at most failure at the worst quality (0) plus churn
+    with an unresolved complaint plus an upmarket move at the largest age, satisfaction
+    and segment rate (the three competing in one step never exceed their sum)."""
+    fail = np.clip(params.fail_offset * market.p_fail, 0.0, 1.0)
+    churn = min(max(params.p_churn, params.p_churn * params.complaint_churn), 1.0)
+    g = params.age_gain_per_step
+    life = market.lifetime.astype(np.float64)
+    years = np.maximum(np.maximum(1.0 + g, 1.0 + g * (life - 1.0)), 0.0)
+    sg = 1.0 + 0.5 * abs(params.satisfaction_gain)
+    rate = max(float(market.seg_up_rate.max(initial=0.0)), 0.0)
+    up = np.where(market.tier_count > 1, -np.expm1(-rate * years * sg), 0.0)
+    served = np.minimum(fail + churn + up, 1.0)
+    unserved = np.maximum(params.p_emerge, max(params.p_activate, params.p_expire))
+    return np.clip(np.maximum(served, unserved), 0.0, 1.0).astype(np.float64)
+
+
+@njit(inline="always")
+def skip(now, u, log_miss):  # type: ignore[no-untyped-def]
+    """The candidate step after one at ``now``: now + G, G geometric on 1, 2, ...
+    with success probability 1 - exp(log_miss), by inversion of the uniform ``u``."""
+    if log_miss == 0.0:
+        return NEVER_STEP
+    if log_miss == -np.inf:
+        return now + 1
+    g = math.floor(math.log1p(-u) / log_miss)
+    return min(now + 1 + min(g, 2.0**31), NEVER_STEP)
+
+
+@kernel
+def first_candidates(rk, step_addr, start, log_miss, nxt):  # type: ignore[no-untyped-def]
+    """Every need's first candidate after the chain's start (block of category c at
+    ``start``: word 1)."""
+    n, C = nxt.shape
+    for i in range(n):
+        for c in range(C):
+            w = philox(rk, i, step_addr, DEMAND_EVENT, c)
+            nxt[i, c] = skip(start, unit(w[1]), log_miss[c])
 
 
 class DemandInputs(NamedTuple):
@@ -139,7 +225,7 @@ def demand_step(
     key: np.ndarray,
     now: int,
     work: Workspace,
-    events: bool = False,
+    calendar: DemandCalendar | None = None,
 ) -> DemandEvents:
     """Advance every customer's needs by one step.
 
@@ -152,7 +238,8 @@ def demand_step(
         unresolved: (N, C) bool, an unresolved complaint about the current supplier.
         key: the ``demand`` stream's Philox round keys; now: this step (the addresses).
         work: the model's workspace (its tally is kept up to date here).
-        events: the event engine (``sim.engine``) rather than the sweep.
+        calendar: the event engine's calendar (``DemandCalendar``); ``None``: the
+            sweep, every need drawing every step.
     """
     n, C = state.need.shape
     tl = work.tally
@@ -180,17 +267,17 @@ def demand_step(
         seg_comp=market.seg_complement,
         has=np.ascontiguousarray(has_product),
     )
+    truth = (state.need, state.tier, state.supplier, state.held, state.age, state.satisfaction)
     with threads_for(n):
-        found = demand_kernel(
-            (state.need, state.tier, state.supplier, state.held, state.age, state.satisfaction),
-            state.segment,
-            unresolved,
-            key,
-            address(now),
-            inputs,
-            ev_pos,
-            ev_type,
-        )
+        if calendar is None:
+            found = demand_kernel(
+                truth, state.segment, unresolved, key, address(now), inputs, ev_pos, ev_type
+            )
+        else:
+            found = demand_event_kernel(
+                truth, state.segment, unresolved, key, address(now), now, inputs,
+                (calendar.next, calendar.bound, calendar.log_miss), ev_pos, ev_type,
+            )  # fmt: skip
     ev = gather_events(
         found, state.tier, state.supplier, ev_pos, ev_type, market.complement_target,
         tl.cells, tl.served,
@@ -245,6 +332,49 @@ def _event_lists(ev_pos: np.ndarray, ev_type: np.ndarray, m: int):  # type: igno
         out[at[3] : at[4]], out[at[4] : at[5]], out[at[5] : at[6]],
         out[at[6] : at[7]], out[at[7] : at[8]], out[at[8] : at[9]],
     )  # fmt: skip
+
+
+@njit(inline="always")
+def _open_moves(s, j, nf, sup, C, ev_pos, ev_type, m):  # type: ignore[no-untyped-def]
+    """An open need at flat position ``j`` in state ``s`` moves on (none to latent,
+    latent to active, active lapses), recorded at slot ``m``."""
+    if s == NONE:
+        nf[j] = LATENT
+        ev_type[m] = E_EMERGED
+    elif s == LATENT:
+        nf[j] = ACTIVE
+        ev_type[m] = E_ACTIVATED
+    else:
+        nf[j] = EXPIRING  # NONE at the end: failures must see it was active
+        i = j // C
+        sup[i, j - i * C] = -1
+        ev_type[m] = E_EXPIRED
+    ev_pos[m] = j
+
+
+@njit(inline="always")
+def _served_moves(e, i, c, need, held, age, ev_pos, ev_type, m):  # type: ignore[no-untyped-def]
+    """A served need's event ``e`` recorded at slot ``m``: but for a move upmarket the
+    product is gone or unfit, and the need active again."""
+    ev_pos[m] = i * need.shape[1] + c
+    ev_type[m] = e
+    if e != E_UP:
+        need[i, c] = ACTIVE
+        held[i, c] = -1
+        age[i, c] = 0
+
+
+@njit(inline="always")
+def _close_chunk(nf, C, comp_target, ev_pos, ev_type, start, m):  # type: ignore[no-untyped-def]
+    """The end of a chunk's rule: lapsed needs become none, then the complement needs
+    the failures opened become latent (events ``start``..``m - 1``)."""
+    for k in range(start, m):
+        if ev_type[k] == E_EXPIRED:
+            nf[ev_pos[k]] = NONE
+    for k in range(start, m):  # the complement needs open last
+        if ev_type[k] == E_FAILED_COMPLEMENT:
+            i = ev_pos[k] // C
+            nf[i * C + comp_target[ev_pos[k] - i * C]] = LATENT
 
 
 @parallel_kernel
@@ -370,17 +500,7 @@ def _demand_chunk(
             srv_u[ns] = x
             ns += s == SERVED
             if x < thr[c * 4 + s]:  # rare (never for a served need)
-                if s == NONE:
-                    nf[j] = LATENT
-                    ev_type[m] = E_EMERGED
-                elif s == LATENT:
-                    nf[j] = ACTIVE
-                    ev_type[m] = E_ACTIVATED
-                else:
-                    nf[j] = EXPIRING  # NONE at the end: failures must see it was active
-                    sup[i, c] = -1
-                    ev_type[m] = E_EXPIRED
-                ev_pos[m] = j
+                _open_moves(s, j, nf, sup, C, ev_pos, ev_type, m)
                 m += 1
             j += 1
     # pass 2: served needs: failure, wear-out, churn, upmarket (in that precedence).
@@ -436,18 +556,164 @@ def _demand_chunk(
                 tier[i, c] = nt
                 e = E_UP if has[f, c, nt] else E_UNSERVED
         if e != 0:  # rare
-            ev_pos[m] = j
-            ev_type[m] = e
+            _served_moves(e, i, c, need, held, age, ev_pos, ev_type, m)
             m += 1
-            if e != E_UP:  # the need is active again: the product is gone or unfit
-                need[i, c] = ACTIVE
-                held[i, c] = -1
-                age[i, c] = 0
-    for k in range(start, m):
-        if ev_type[k] == E_EXPIRED:
-            nf[ev_pos[k]] = NONE
-    for k in range(start, m):  # the complement needs open last
-        if ev_type[k] == E_FAILED_COMPLEMENT:
-            i = ev_pos[k] // C
-            nf[i * C + comp_target[ev_pos[k] - i * C]] = LATENT
+    _close_chunk(nf, C, comp_target, ev_pos, ev_type, start, m)
+    return m - start
+
+
+# ---------------------------------------------------------------------- event engine
+@parallel_kernel
+def demand_event_kernel(
+    truth: tuple,  # the customers' (need, tier, supplier, held, age, satisfaction), in place
+    segment: np.ndarray,  # (N,) int8
+    unresolved: np.ndarray,  # (N, C) bool
+    rk: np.ndarray,  # the demand stream's Philox round keys
+    step_addr: int,  # this step's address in the streams
+    now: int,  # this step
+    inputs: DemandInputs,
+    calendar: tuple,  # ``DemandCalendar``'s (next, bound, log_miss); next changed in place
+    ev_pos: np.ndarray,  # (N * C,) int32 out: at most one event per position
+    ev_type: np.ndarray,  # (N * C,) int8 out
+) -> np.ndarray:
+    """``demand_kernel`` on the event engine: the rule for the needs with something due
+    (a candidate step or a wear-out), chunks in parallel (``_event_chunk``), the events
+    recorded as ``demand_kernel`` records them."""
+    n = truth[0].shape[0]
+    found = np.empty(chunks(n), np.int64)
+    for k in prange(found.size):
+        lo = k * CHUNK
+        found[k] = _event_chunk(
+            lo, min(lo + CHUNK, n), truth, segment, unresolved, rk, step_addr, now, inputs,
+            calendar, ev_pos, ev_type,
+        )  # fmt: skip
+    return found
+
+
+@kernel
+def _event_chunk(
+    lo: int,  # the chunk's customers: lo..hi-1
+    hi: int,
+    truth: tuple,  # (need, tier, supplier, held, age, satisfaction), in place
+    segment: np.ndarray,
+    unresolved: np.ndarray,
+    rk: np.ndarray,
+    step_addr: int,
+    now: int,
+    inputs: DemandInputs,
+    calendar: tuple,
+    ev_pos: np.ndarray,  # out: the chunk's events from slot lo * C on
+    ev_type: np.ndarray,
+) -> int:
+    """The rule for one chunk of customers on the event engine (the arguments are
+    ``demand_event_kernel``'s); returns the number of events recorded, as
+    ``_demand_chunk``.
+
+    A sweep that draws nothing ages the served needs and lists the positions due: a
+    candidate step, or a served need reaching its lifetime. Each candidate draws its
+    block (word 1 places the chain's next candidate). Then, as the sweep's passes and
+    in their order: open needs meet their state's hazard (word 0); served needs
+    failure (word 0), wear-out, churn (word 2) and an upmarket move (word 3), each
+    thinned so that its chance in the step is the sweep's (a wear-out takes the need
+    whatever the draws but a failure).
+    """
+    need, tier, sup, held, age, sat = truth
+    nxt, bound, log_miss = calendar
+    thr, quality, p_fail_c, has = inputs.thr, inputs.quality, inputs.p_fail, inputs.has
+    fail_offset, lifetime, tier_count = inputs.fail_offset, inputs.lifetime, inputs.tier_count
+    p_churn, p_churn_hot = inputs.p_churn, inputs.p_churn_hot
+    seg_up, age_gain, sat_gain = inputs.seg_up, inputs.age_gain, inputs.sat_gain
+    comp_target, seg_comp = inputs.comp_target, inputs.seg_comp
+    C = need.shape[1]
+    nf = need.reshape(-1)
+    af = age.reshape(-1)
+    xf = nxt.reshape(-1)
+    start = lo * C
+    m = start  # the next event slot
+    # the sweep: age the served needs, list the positions due, the candidates among them
+    for j in range(start, hi * C):  # ages below the lifetime (at most 32767)
+        af[j] += np.int16(nf[j] == SERVED)
+    due = np.empty((hi - lo) * C, np.int64)
+    nd = 0
+    now32 = np.int32(now)
+    for i in range(lo, hi):
+        for c in range(C):
+            j = i * C + c
+            if xf[j] == now32 or (af[j] >= lifetime[c] and nf[j] == SERVED):
+                due[nd] = j
+                nd += 1
+    cand = np.empty(nd, np.int64)  # each due position's block in ``u``, -1 none
+    key_i = np.empty(nd, np.int64)
+    key_b = np.empty(nd, np.int64)
+    nc = 0
+    for r in range(nd):
+        j = due[r]
+        i = j // C
+        is_cand = xf[j] == now
+        key_i[nc] = i
+        key_b[nc] = j - i * C
+        cand[r] = nc if is_cand else -1
+        nc += is_cand
+    u = np.empty(4 * nc, np.float64)
+    blocks_into(rk, step_addr, DEMAND_EVENT, key_i[:nc], key_b[:nc], u)
+    for r in range(nd):  # the chains move on
+        q = cand[r]
+        if q >= 0:
+            c = due[r] % C
+            xf[due[r]] = skip(now, u[4 * q + 1], log_miss[c])
+    # open needs: emergence, activation, expiry (the sweep's first pass)
+    for r in range(nd):
+        q = cand[r]
+        j = due[r]
+        s = nf[j]
+        if q < 0 or s == SERVED:
+            continue
+        i = j // C
+        c = j - i * C
+        if u[4 * q] * bound[c] < thr[c * 4 + s]:
+            _open_moves(s, j, nf, sup, C, ev_pos, ev_type, m)
+            m += 1
+    # served needs: failure, wear-out, churn, upmarket (the sweep's second pass)
+    for r in range(nd):
+        j = due[r]
+        if nf[j] != SERVED:
+            continue
+        q = cand[r]
+        i = j // C
+        c = j - i * C
+        a = np.int64(age[i, c])
+        f = sup[i, c]
+        pf = min(max((fail_offset - quality[f, c, held[i, c]]) * p_fail_c[c], 0.0), 1.0)
+        b = bound[c]
+        # at a candidate each exit has a word of its own, thinned so that its chance
+        # in the step is the sweep's: failure pf, churn (1 - pf) pc, the move
+        # (1 - pf)(1 - pc) h; a change of one hazard moves no other exit's draw
+        x = u[4 * q] * b if q >= 0 else 2.0  # on [0, bound) at a candidate
+        e = 0
+        if x < pf:  # failure
+            e = E_FAILED
+            tc = comp_target[c]
+            # the complement cell must have had no need before the step (as in
+            # ``_demand_chunk``)
+            if tc >= 0 and need[i, tc] == NONE and x / pf < seg_comp[segment[i]]:
+                e = E_FAILED_COMPLEMENT
+        elif a >= lifetime[c]:
+            e = E_WORN
+        elif q >= 0:
+            pc = p_churn_hot if unresolved[i, c] else p_churn
+            churn = (1.0 - pf) * pc
+            if u[4 * q + 2] * (b - pf) < churn:
+                e = E_CHURNED
+            elif tier[i, c] < tier_count[c] - 1:
+                years = np.float64(a) * age_gain + 1.0
+                sg = max((np.float64(sat[i, c]) - 0.5) * sat_gain + 1.0, 0.0)
+                h = -math.expm1(-seg_up[segment[i]] * years * sg)
+                if u[4 * q + 3] * (b - pf - churn) < (1.0 - pf) * (1.0 - pc) * h:
+                    nt = tier[i, c] + 1
+                    tier[i, c] = nt
+                    e = E_UP if has[f, c, nt] else E_UNSERVED
+        if e != 0:  # rare
+            _served_moves(e, i, c, need, held, age, ev_pos, ev_type, m)
+            m += 1
+    _close_chunk(nf, C, comp_target, ev_pos, ev_type, start, m)
     return m - start

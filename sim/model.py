@@ -23,7 +23,7 @@ import numpy as np
 from sim import network, outputs
 from sim.choice import choice_step
 from sim.complaints import handle_complaints, unresolved_pair
-from sim.demand import DemandParams, demand_step
+from sim.demand import DemandCalendar, DemandParams, demand_step
 from sim.detection import EV, DetectionTracker
 from sim.engine import resolve as resolve_engine
 from sim.events import Events
@@ -153,6 +153,12 @@ class DemandModel(mesa.Model):
             phase_u = self.streams.platform(f.name).random(n)
             f.records = init_records(f, self.state, f.coverage_u, phase_u, start)
         self.demand_params = DemandParams.from_scenario(sc, m)
+        #: the event engine's calendar of the demand rule (``None`` on the sweep)
+        self.calendar = (
+            DemandCalendar.start(self.demand_params, m, n, self.streams.key("demand"), start)
+            if self.engine == "events"
+            else None
+        )
         self.horizon = m.clock.steps(sc.run.detection_horizon_weeks, 1)  # H, in steps
         self.ledger = OpportunityLedger(n, m.n_categories)
         #: the output row of the last step measured (``sim.outputs.metric_row``)
@@ -242,7 +248,7 @@ class DemandModel(mesa.Model):
         events = self.engine == "events"
         ev = demand_step(
             st, m, self.demand_params, has, quality, at_supplier, key("demand"), now, work,
-            events,
+            self.calendar,
         )  # fmt: skip
         # the awareness clocks of the later generations on sale (sim.generations)
         gens = self.generations

@@ -53,6 +53,7 @@ _TO_UNIT = 2.0**-53
 
 # draw kinds (the ``purpose`` part of an address); each rule reads its own stream
 DEMAND_STATE, DEMAND_SERVED = 0, 1  # demand: a need's state draw; a served need's pair
+DEMAND_EVENT = 2  # demand, event engine: a need's block at one of its candidate steps
 CONTACT, READ_LINK = 0, 1  # platform: a customer's contact; a contacted need's pair
 # choice: a customer's neighbour; an active need's block; the week of a step in which
 # a firm reaches an active need (steps longer than a week)

@@ -10,8 +10,10 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from sim import DemandModel
+from sim.engine import ENGINES
 from sim.jit import CHUNK
 from tests.helpers import small
 
@@ -29,8 +31,11 @@ print(json.dumps({"ts": ts.to_json(), "summary": m.summary(), "need": m.state.ne
 """
 
 
-def _run(kind: str, jit: bool, n: int = 80, threads: int | None = None) -> dict:
+def _run(
+    kind: str, jit: bool, n: int = 80, threads: int | None = None, engine: str = "sweep"
+) -> dict:
     env = dict(os.environ)
+    env["DEMANDSIM_ENGINE"] = engine
     if not jit:
         env["NUMBA_DISABLE_JIT"] = "1"
     if threads is not None:
@@ -46,19 +51,23 @@ def _run(kind: str, jit: bool, n: int = 80, threads: int | None = None) -> dict:
     return json.loads(out.stdout)  # type: ignore[no-any-return]
 
 
-def test_plain_python_gives_the_compiled_numbers() -> None:
+@pytest.mark.parametrize("engine", ENGINES)
+def test_plain_python_gives_the_compiled_numbers(engine: str) -> None:
     for kind in ("watts-strogatz", "mean-field"):
-        compiled, plain = _run(kind, jit=True), _run(kind, jit=False)
+        compiled, plain = _run(kind, True, engine=engine), _run(kind, False, engine=engine)
         assert plain == compiled
         assert json.loads(compiled["ts"])["revenue"]  # a run that sold something
 
 
-def test_the_numbers_do_not_depend_on_the_threads() -> None:
+@pytest.mark.parametrize("engine", ENGINES)
+def test_the_numbers_do_not_depend_on_the_threads(engine: str) -> None:
     # more customers than one chunk of the parallel loops (sim.jit.CHUNK), so that the
-    # two threads share the chunks of every step
+    # threads share the chunks of every step (four threads on any machine: more threads
+    # than cores is allowed, and interleaves the chunks differently again)
     n = 3 * CHUNK + 100
-    one, two = _run("watts-strogatz", True, n, threads=1), _run("watts-strogatz", True, n, 2)
-    assert one == two
+    one = _run("watts-strogatz", True, n, 1, engine)
+    for threads in (2, 4):
+        assert _run("watts-strogatz", True, n, threads, engine) == one
     assert json.loads(one["ts"])["revenue"]
 
 

@@ -60,6 +60,7 @@ from benchmarks.reference_statistics import (
     replicate,
     scenario,
 )
+from sim.engine import ENGINES
 
 REPS = 8
 SEEDS = tuple(range(10_001, 10_001 + REPS))  # none of the reference's
@@ -144,11 +145,12 @@ def reference() -> dict[str, Any]:
 
 
 @pytest.mark.slow
-def test_engine_agrees_with_the_reference(reference: dict[str, Any]) -> None:
+@pytest.mark.parametrize("engine", ENGINES)
+def test_engine_agrees_with_the_reference(reference: dict[str, Any], engine: str) -> None:
     comparisons = []
     for name in SCENARIOS:
         ref = reference["scenarios"][name]["outcomes"]
-        comparisons += compare(name, ref, replicate(scenario(name), SEEDS))
+        comparisons += compare(name, ref, replicate(scenario(name), SEEDS, engine=engine))
     assert len(comparisons) > 400
     rejected = holm(comparisons)
     assert not rejected, _worst(rejected)

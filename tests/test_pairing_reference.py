@@ -32,6 +32,7 @@ import numpy as np
 import pytest
 
 from benchmarks import pairing_reference as pr
+from sim.engine import ENGINES
 
 REPS = 8
 SEEDS = tuple(range(30_001, 30_001 + REPS))  # none of the reference's
@@ -83,12 +84,13 @@ def _z(new: float, se_new: float, ref: float, se_ref: float) -> float:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("engine", ENGINES)
 def test_the_flagship_pair_pairs_as_strongly_as_the_reference(
-    reference: dict[str, Any],
+    reference: dict[str, Any], engine: str
 ) -> None:
     rec = reference["pairs"]["flagship"]
     sa, sb = pr.sides(pr.PAIR_BY_NAME["flagship"], reference["customers"], reference["steps"])
-    runs = [pr.run_pair(sa, sb, s) for s in SEEDS]
+    runs = [pr.run_pair(sa, sb, s, engine) for s in SEEDS]
     same = np.array([r[2] for r in runs])
     ref = rec["same_state"]
     zs = {"same_state": _z(same.mean(), same.std(ddof=1) / math.sqrt(REPS), ref["mean"], ref["se"])}

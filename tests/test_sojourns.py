@@ -32,6 +32,7 @@ import pytest
 from scipy.stats import chi2
 
 from sim import DemandModel
+from sim.engine import ENGINES
 from sim.scenario import build_scenario
 from sim.state import ACTIVE, LATENT, NONE, SERVED
 from tests.helpers import NO_DEFECTS
@@ -124,8 +125,14 @@ RATE_OF = {NONE: "emergence_rate", LATENT: "activation_rate", ACTIVE: "expiry_ra
 MAX_DURATION = 12  # durations grouped 1 .. 12, then 13 and more; 0 is "since step 0"
 
 
+@pytest.fixture(scope="module", params=ENGINES)
+def engine(request: pytest.FixtureRequest) -> str:
+    """Each engine of the rules (``sim.engine``): the same closed forms hold for both."""
+    return str(request.param)
+
+
 @pytest.fixture(scope="module")
-def cycle() -> dict[int, Hazards]:
+def cycle(engine: str) -> dict[int, Hazards]:
     """Needs cycling none → latent → active → none (nothing is ever sold). Per state:
     exits by time in the state (group 0 for sojourns under way at step 0, whose start is
     unknown; group k for sojourns that began k steps before)."""
@@ -135,7 +142,7 @@ def cycle() -> dict[int, Hazards]:
     ]
     shares = {"initial_served": 0.0, "initial_active": 1 / 3, "initial_latent": 1 / 3}
     sc = _market(CYCLE_CUSTOMERS, cats, {**shares, **RATES}, {"tier_mix": [1.0]})
-    model = DemandModel(sc, rng=7)
+    model = DemandModel(sc, rng=7, engine=engine)
     need = model.state.need.ravel().copy()
     tier0 = model.state.tier.copy()
     entered = np.full(need.shape, -1, dtype=np.int64)  # -1: under way at step 0
@@ -218,7 +225,7 @@ class ServedRun:
     cause: np.ndarray
 
 
-def _served_run() -> ServedRun:
+def _served_run(engine: str) -> ServedRun:
     """Every need served at step 0 by a firm that sells only the lower of two tiers: an
     upmarket move leaves the need unserved, so each exit shows in the state. Run until
     every need has worn out at the latest."""
@@ -245,7 +252,7 @@ def _served_run() -> ServedRun:
         "failure_quality_offset": OFFSET,
     }
     seg = {"tier_mix": [1.0, 0.0], "upmarket_rate": SERVED_RATES["upmarket_rate"]}
-    model = DemandModel(_market(SERVED_CUSTOMERS, cats, demand, seg), rng=3)
+    model = DemandModel(_market(SERVED_CUSTOMERS, cats, demand, seg), rng=3, engine=engine)
     st = model.state
     assert (st.need == SERVED).all() and (st.held == 0).all() and (st.tier == 0).all()
     n, C = st.need.shape
@@ -308,8 +315,8 @@ class ServedTables:
 
 
 @pytest.fixture(scope="module")
-def served() -> ServedTables:
-    run = _served_run()
+def served(engine: str) -> ServedTables:
+    run = _served_run(engine)
     n = run.left.size
     hz = [Hazards(len(QUALITIES) * BANDS) for _ in CAUSES]
     surv = np.ones(n)
