@@ -137,6 +137,22 @@ class DetectionTracker:
         _km_medians(self.det_lag.a, self.cens_lag.a, self.pending.a, pick, now, out)
         return out.tolist()
 
+    def row_measures(self, now: int) -> tuple[float, list[float]]:
+        """What the time series reads at step ``now``, in one compiled pass: the
+        detected share of all types (``detected_share``) and the median lags of all
+        types and of each type in ``EV`` order (``lag_medians``)."""
+        for g in (self.det_lag, self.cens_lag, self.pending):
+            g.ensure(now + 2)
+        for g in (self.events, self.within):
+            g.ensure(now)
+        out = np.empty(len(_ROW_SETS) + 1, dtype=np.float64)
+        _row_measures(
+            self.det_lag.a, self.cens_lag.a, self.pending.a, self.events.a, self.within.a,
+            _ROW_SETS, now, self.horizon, out,
+        )  # fmt: skip
+        share, *lags = out.tolist()
+        return share, lags
+
     def detected_share(self, kinds: list[int], now: int) -> float:
         """Share of events at least H steps old that were detected within H."""
         last = now - self.horizon
@@ -171,6 +187,41 @@ class DetectionTracker:
                 "lag_p90": p90,
             }
         return out
+
+
+#: the sets of event types whose median lag the time series reports: all, then each
+_ROW_SETS = np.vstack(
+    [np.ones(len(EVENT_TYPES), dtype=np.bool_), np.eye(len(EVENT_TYPES), dtype=np.bool_)]
+)
+
+
+@kernel
+def _row_measures(
+    det_lag: np.ndarray,  # (K, >= now + 2) int64 detections by type and lag
+    cens_lag: np.ndarray,  # (K, >= now + 2) int64 missed events by type and duration
+    pending: np.ndarray,  # (K, >= now + 1) int64 undetected events by type and step
+    events: np.ndarray,  # (K, >= now + 1) int64 events by type and step
+    within: np.ndarray,  # (K, >= now + 1) int64 detected within the horizon, by step
+    pick: np.ndarray,  # (S, K) bool: the types of each set of the median lags
+    now: int,
+    horizon: int,
+    out: np.ndarray,  # (S + 1,) float64 out: the detected share, then the median lags
+) -> None:
+    """``detected_share`` of all types and ``lag_medians`` of ``pick``'s sets: the
+    same integer counts and the same division, in one call."""
+    _km_medians(det_lag, cens_lag, pending, pick, now, out[1:])
+    out[0] = np.nan
+    last = now - horizon
+    if last < 0:
+        return
+    ev = 0
+    got = 0
+    for k in range(events.shape[0]):
+        for t in range(last + 1):
+            ev += events[k, t]
+            got += within[k, t]
+    if ev != 0:
+        out[0] = got / ev
 
 
 @kernel

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.detection import EV, EVENT_TYPES, DetectionTracker
+from sim.detection import EV, DetectionTracker
 from sim.firms import FirmBook
 from sim.ledger import OpportunityLedger
 from sim.market import Market
@@ -100,12 +100,17 @@ def metric_row(acc: Accounts) -> dict[str, float]:
     m, f = acc.market, acc.books[0]
     now = acc.now
     led = acc.ledger
-    cells, per_firm = acc.tally.cells, acc.tally.served
-    D = cells.astype(np.float64)
-    total_d = D.sum()
-    alignment = float((D * f.has).sum() / total_d) if total_d else math.nan
-    n_served = max(int(per_firm.sum()), 1)
-    focal_served = int(per_firm[0])
+    # the small tallies as plain Python numbers, read once: their sums are exact (counts
+    # far below 2**53), so the shares are the same floats as numpy's, without a numpy
+    # call for each
+    d_cells, has = acc.tally.cells.tolist(), f.has.tolist()
+    per_firm = acc.tally.served.tolist()
+    total = sum(map(sum, d_cells))
+    pairs = zip(d_cells, has, strict=True)
+    sold = sum(d for d_row, h_row in pairs for d, h in zip(d_row, h_row, strict=True) if h)
+    alignment = sold / total if total else math.nan
+    n_served = max(sum(per_firm), 1)
+    focal_served = per_firm[0]
     weighted = focal_served * (alignment if alignment == alignment else 0.0)
     cs = acc.contraction
     rule, clock = acc.spec.contraction, m.clock
@@ -115,9 +120,8 @@ def metric_row(acc: Accounts) -> dict[str, float]:
         contraction_update(cs, weighted, now, rule.drop, clock.steps(rule.consecutive_weeks, 1))
     mdens = led.effective_total / led.opportunities_total if led.opportunities_total else math.nan
     d_ppm = dpmo(led.defects_total, led.opportunities_total)
-    all_k = list(range(len(EVENT_TYPES)))
     cum_profit = f.revenue - f.contact_cost - f.development_cost
-    lags = acc.tracker.lag_medians([all_k] + [[k] for k in EV.values()], now)
+    detected, lags = acc.tracker.row_measures(now)
     row: dict[str, float] = {
         "step": now,
         "opportunities": led.step_opportunities,
@@ -130,7 +134,7 @@ def metric_row(acc: Accounts) -> dict[str, float]:
         ),
         "dpmo": d_ppm,
         **sigma_measures(led.defects_total, led.opportunities_total),
-        "detected_share": acc.tracker.detected_share(all_k, now),
+        "detected_share": detected,
         "detection_lag_median": lags[0],
         "alignment": alignment,
         "market_share": focal_served / n_served,
@@ -143,11 +147,8 @@ def metric_row(acc: Accounts) -> dict[str, float]:
         "contraction": int(bool(cs.active)),
         "contacts": f.contacts,
     }
-    # plain Python numbers read once (the same values: the counts are exact in float64)
-    for firm, served in zip(acc.books, per_firm.tolist(), strict=True):
+    for firm, served in zip(acc.books, per_firm, strict=True):
         row[f"share_{firm.name}"] = served / n_served
-    d_cells, has = D.tolist(), f.has.tolist()
-    total = float(total_d)
     for c, k, demand_key, product_key in _cell_keys(m.category_names, m.tier_names):
         row[demand_key] = d_cells[c][k] / total if total else 0.0
         row[product_key] = int(has[c][k])
