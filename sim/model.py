@@ -24,7 +24,7 @@ from sim import network, outputs
 from sim.choice import choice_step
 from sim.complaints import handle_complaints, unresolved_pair
 from sim.demand import DemandParams, demand_step
-from sim.detection import EV, DetectionTracker
+from sim.detection import EV, DetectionTracker, in_standard
 from sim.engine import resolve as resolve_engine
 from sim.events import Events
 from sim.firms import FirmBook
@@ -216,8 +216,7 @@ class DemandModel(mesa.Model):
         if flat_idx.size == 0:  # most steps of a small market: no numpy calls
             return flat_idx
         f = self.books[0]
-        cust, cat = np.divmod(flat_idx, self.market.n_categories)
-        return flat_idx[f.std_segments[self.state.segment[cust]] & f.std_cat[cat]]
+        return in_standard(flat_idx, self.state.segment, f.std_segments, f.std_cat)
 
     # ------------------------------------------------------------------ step
     def step(self) -> None:

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from sim import DemandModel
-from sim.detection import EV, EVENT_TYPES
+from sim.detection import EV, EVENT_TYPES, DetectionTracker, in_standard
 from sim.strategy import binomials
 
 
@@ -44,3 +44,62 @@ def test_the_rows_detection_measures_are_those_of_the_trackers_own_statistics(
     assert (now >= tr.horizon) == (not math.isnan(share))  # a share once H steps are old
     if steps == 40:  # lags are measured by then: the comparison bites
         assert not all(math.isnan(x) for x in lags)
+
+
+def _reference_occur(tr: DetectionTracker, kind: int, idx: np.ndarray, now: int) -> None:
+    """The tracker's bookkeeping of events in numpy (the form its kernels replace)."""
+    pt, ptt = tr.pend_type.reshape(-1), tr.pend_t.reshape(-1)
+    old = idx[pt[idx] >= 0]
+    np.add.at(tr.cens_lag.a, (pt[old].astype(np.int64), now - ptt[old].astype(np.int64)), 1)
+    np.add.at(tr.pending.a, (pt[old].astype(np.int64), ptt[old].astype(np.int64)), -1)
+    pt[idx], ptt[idx] = kind, now
+    tr.events.a[kind, now] += idx.size
+    tr.pending.a[kind, now] += idx.size
+
+
+def _reference_detect(tr: DetectionTracker, idx: np.ndarray, now: int) -> None:
+    pt, ptt = tr.pend_type.reshape(-1), tr.pend_t.reshape(-1)
+    hit = idx[pt[idx] >= 0]
+    kinds, t_ev = pt[hit].astype(np.int64), ptt[hit].astype(np.int64)
+    np.add.at(tr.det_lag.a, (kinds, now - t_ev), 1)
+    np.add.at(tr.pending.a, (kinds, t_ev), -1)
+    ok = now - t_ev <= tr.horizon
+    np.add.at(tr.within.a, (kinds[ok], t_ev[ok]), 1)
+    pt[hit] = -1
+
+
+def test_the_trackers_compiled_bookkeeping_is_numpys_with_overwrites_and_repeats() -> None:
+    rng = np.random.default_rng(3)
+    ours, ref = DetectionTracker(50, 3, 4), DetectionTracker(50, 3, 4)
+    for now in range(1, 120):
+        for _ in range(2):
+            # positions drawn with repeats, among few, so that events overwrite others
+            idx = rng.integers(0, 150, size=int(rng.integers(0, 12)))
+            kind = int(rng.integers(0, len(EVENT_TYPES)))
+            if rng.random() < 0.5:
+                ours.occur(kind, idx, now)
+                _reference_occur(ref, kind, idx, now)
+            else:
+                ours.detect(idx, now)
+                _reference_detect(ref, idx, now)
+    assert int(ref.cens_lag.a.sum()) > 20 and int(ref.within.a.sum()) > 20
+    assert int(ref.det_lag.a[:, 5:].sum()) > 0  # some detected after the horizon
+    for name in ("pend_type", "pend_t"):
+        np.testing.assert_array_equal(getattr(ours, name), getattr(ref, name))
+    for name in ("events", "pending", "within", "det_lag", "cens_lag"):
+        a, b = getattr(ours, name).a, getattr(ref, name).a
+        np.testing.assert_array_equal(a[:, : b.shape[1]], b)
+        assert not a[:, b.shape[1] :].any()
+
+
+def test_in_standard_keeps_the_positions_of_the_standards_segments_and_categories() -> None:
+    rng = np.random.default_rng(4)
+    segment = rng.integers(0, 3, size=200).astype(np.int8)
+    std_segments, std_cat = np.array([True, False, True]), np.array([False, True, True, True])
+    idx = rng.permutation(800)[:300].astype(np.int64)
+    cust, cat = np.divmod(idx, 4)
+    want = idx[std_segments[segment[cust]] & std_cat[cat]]
+    got = in_standard(idx, segment, std_segments, std_cat)
+    assert 0 < want.size < idx.size
+    np.testing.assert_array_equal(got, want)
+    assert got.dtype == want.dtype
