@@ -275,7 +275,7 @@ class DemandModel(mesa.Model):
         )  # fmt: skip
         # a ready customer holds the newest generation it is aware of
         sales, moved = hold_newest(
-            gens, st, m, np.stack([f.offers for f in firms]), quality, sales,
+            gens, st, m, work.offers(firms), quality, sales,
             key("generations"), now, work, d.misfit_satisfaction,
         )  # fmt: skip
         counts.complaints_raised += book_sales(firms, sales, st, m, tr, now)

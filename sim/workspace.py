@@ -64,6 +64,8 @@ class Workspace:
     #: all firms' (F, C, T) product quality and cells on sale, and the portfolio
     #: versions they were stacked for (``portfolios``)
     portfolio_tables: tuple[tuple[int, ...], np.ndarray, np.ndarray] | None = None
+    #: all firms' (F, C, T) offer tiers and the portfolio versions they were stacked for
+    offer_table: tuple[tuple[int, ...], np.ndarray] | None = None
 
     @classmethod
     def for_state(cls, state: CustomerState, n_tiers: int, n_firms: int) -> Workspace:
@@ -93,6 +95,15 @@ class Workspace:
             quality = np.stack([f.quality for f in firms]).astype(np.float64, copy=False)
             got = self.portfolio_tables = (key, quality, np.stack([f.has for f in firms]))
         return got[1], got[2]
+
+    def offers(self, firms: Sequence[Any]) -> np.ndarray:
+        """All firms' (F, C, T) offer tiers (``FirmBook.offers``), stacked again only
+        when a portfolio changed (the offers change with it)."""
+        key = tuple(f.portfolio_version for f in firms)
+        got = self.offer_table
+        if got is None or got[0] != key:
+            got = self.offer_table = (key, np.stack([f.offers for f in firms]))
+        return got[1]
 
     def exposure(self, n: int, n_cat: int, n_firms: int) -> Exposure:
         """The storage of this step's ``Exposure`` for ``n`` customers, ``n_cat``
