@@ -11,6 +11,7 @@ import pytest
 
 from sim import DemandModel
 from sim.detection import EV, EVENT_TYPES, DetectionTracker, in_standard
+from sim.sales import _told
 from sim.strategy import binomials
 
 
@@ -103,3 +104,34 @@ def test_in_standard_keeps_the_positions_of_the_standards_segments_and_categorie
     assert 0 < want.size < idx.size
     np.testing.assert_array_equal(got, want)
     assert got.dtype == want.dtype
+
+
+def test_the_workspaces_offers_follow_every_portfolio_change() -> None:
+    model = DemandModel("baseline", rng=2, overrides={"run.customers": 300})
+    firms, work = model.books, model.work
+    first = work.offers(firms)
+    np.testing.assert_array_equal(first, np.stack([f.offers for f in firms]))
+    assert work.offers(firms) is first  # kept while no portfolio changes
+    c, k = np.argwhere(~firms[1].has)[0]  # a cell the competitor does not sell
+    firms[1].add_product(int(c), int(k), -1.0, -1.0, model.t)
+    again = work.offers(firms)
+    np.testing.assert_array_equal(again, np.stack([f.offers for f in firms]))
+    assert not np.array_equal(again, first)
+    firms[1].retire_product(int(c), int(k))
+    np.testing.assert_array_equal(work.offers(firms), first)
+
+
+def test_the_sales_that_tell_the_firm_and_raise_complaints_are_numpys_selections() -> None:
+    rng = np.random.default_rng(6)
+    n_flat, now, firm = 600, 9, 1
+    desired = rng.integers(0, 3, size=n_flat).astype(np.int8)
+    complaint = rng.integers(-1, 2, size=n_flat).astype(np.int8)
+    complaint_t = rng.integers(7, 10, size=n_flat).astype(np.int32)
+    idx = rng.permutation(n_flat)[:200].astype(np.int64)
+    tier = rng.integers(0, 3, size=idx.size).astype(np.int8)
+    wanted, raised = _told(idx, tier, desired, complaint, complaint_t, firm, now)
+    want_c = idx[complaint[idx] == firm]
+    want_c = want_c[complaint_t[want_c] == now]
+    assert 0 < want_c.size < idx.size
+    np.testing.assert_array_equal(wanted, idx[desired[idx] == tier])
+    np.testing.assert_array_equal(raised, want_c)
