@@ -135,3 +135,12 @@ def test_the_sales_that_tell_the_firm_and_raise_complaints_are_numpys_selections
     assert 0 < want_c.size < idx.size
     np.testing.assert_array_equal(wanted, idx[desired[idx] == tier])
     np.testing.assert_array_equal(raised, want_c)
+
+
+def test_the_exposure_record_is_kept_while_the_sizes_stay() -> None:
+    work = DemandModel("baseline", rng=2, overrides={"run.customers": 300}).work
+    first = work.exposure(300, 2, 2)
+    assert work.exposure(300, 2, 2) is first
+    other = work.exposure(301, 2, 2)
+    assert other.contacted.shape == (2, 301) and other.offered.shape == (2, 301, 2)
+    assert first.contacted.shape == (2, 300)
