@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass, field
+from itertools import compress
 from typing import Any
 
 import numpy as np
@@ -83,15 +84,20 @@ class Accounts:
 
 @functools.cache
 def _cell_keys(
-    categories: tuple[str, ...], tiers: tuple[tuple[str, ...], ...]
-) -> tuple[tuple[int, int, str, str], ...]:
-    """(c, k, demand column, product column) of each cell of a market, in row order:
-    built once per market layout rather than every step."""
+    categories: tuple[str, ...], tiers: tuple[tuple[str, ...], ...], n_tiers: int
+) -> tuple[tuple[int, str, str], ...]:
+    """(position in a flattened (C, ``n_tiers``) table, demand column, product column)
+    of each cell of a market, in row order: built once per market layout rather than
+    every step."""
     return tuple(
-        (c, k, f"demand_{cat}_{tier}", f"product_{cat}_{tier}")
+        (c * n_tiers + k, f"demand_{cat}_{tier}", f"product_{cat}_{tier}")
         for c, cat in enumerate(categories)
         for k, tier in enumerate(tiers[c])
     )
+
+
+#: the time series' column of each event type's median lag, in ``EV`` order
+_LAG_KEYS = tuple(f"lag_{name}" for name in EV)
 
 
 def metric_row(acc: Accounts) -> dict[str, float]:
@@ -103,11 +109,10 @@ def metric_row(acc: Accounts) -> dict[str, float]:
     # the small tallies as plain Python numbers, read once: their sums are exact (counts
     # far below 2**53), so the shares are the same floats as numpy's, without a numpy
     # call for each
-    d_cells, has = acc.tally.cells.tolist(), f.has.tolist()
+    d_cells, has = acc.tally.cells.ravel().tolist(), f.has.ravel().tolist()
     per_firm = acc.tally.served.tolist()
-    total = sum(map(sum, d_cells))
-    pairs = zip(d_cells, has, strict=True)
-    sold = sum(d for d_row, h_row in pairs for d, h in zip(d_row, h_row, strict=True) if h)
+    total = sum(d_cells)
+    sold = sum(compress(d_cells, has))  # the demand in the cells the firm sells
     alignment = sold / total if total else math.nan
     n_served = max(sum(per_firm), 1)
     focal_served = per_firm[0]
@@ -149,17 +154,17 @@ def metric_row(acc: Accounts) -> dict[str, float]:
     }
     for firm, served in zip(acc.books, per_firm, strict=True):
         row[f"share_{firm.name}"] = served / n_served
-    for c, k, demand_key, product_key in _cell_keys(m.category_names, m.tier_names):
-        row[demand_key] = d_cells[c][k] / total if total else 0.0
-        row[product_key] = int(has[c][k])
+    for j, demand_key, product_key in _cell_keys(m.category_names, m.tier_names, m.n_tiers):
+        row[demand_key] = d_cells[j] / total if total else 0.0
+        row[product_key] = int(has[j])
     # successive generations: the focal firm's customers in each, the series a
     # Norton-Bass fit reads (only where a category supersedes another)
     st = acc.state
     for c in m.generations:
         mine = (st.need[:, c] == SERVED) & (st.supplier[:, c] == 0)
         row[f"adopters_{m.category_names[c]}"] = int(np.count_nonzero(mine))
-    for name, lag in zip(EV, lags[1:], strict=True):
-        row[f"lag_{name}"] = lag if now else math.nan
+    for lag_key, lag in zip(_LAG_KEYS, lags[1:], strict=True):
+        row[lag_key] = lag if now else math.nan
     return row
 
 
