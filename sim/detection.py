@@ -56,42 +56,41 @@ class DetectionTracker:
         self.within = _Grow(K)  # [type, t_event] -> detected within H
         self.det_lag = _Grow(K)  # [type, lag] -> detected with that lag
         self.cens_lag = _Grow(K)  # [type, duration] -> missed (overwritten) after that long
+        #: the step of the first event (None: none yet): no event pending is older
+        self.first: int | None = None
 
     # ------------------------------------------------------------ recording
     def occur(self, kind: int, flat_idx: np.ndarray, now: int) -> None:
         """Events of one type happened now at (customer*C + category) positions."""
         if flat_idx.size == 0:
             return
-        pt = self.pend_type.reshape(-1)
-        ptt = self.pend_t.reshape(-1)
-        old = flat_idx[pt[flat_idx] >= 0]
-        if old.size:
-            self._censor(pt[old].astype(np.int64), now - ptt[old].astype(np.int64), ptt[old])
-        pt[flat_idx] = kind
-        ptt[flat_idx] = now
-        self.add_events(kind, flat_idx.size, now)
+        if self.first is None:
+            self.first = now
+        for g in (self.events, self.pending):
+            g.ensure(now)
+        # an event still pending is overwritten: missed, after at most now - first steps
+        self.cens_lag.ensure(now - self.first)
+        _occur(
+            kind, flat_idx, now, self.pend_type.reshape(-1), self.pend_t.reshape(-1),
+            self.cens_lag.a, self.pending.a, self.events.a,
+        )  # fmt: skip
 
     def add_events(self, kind: int, count: int, now: int) -> None:
         for g in (self.events, self.pending):
             g.ensure(now)
             g.a[kind, now] += count
 
-    def _censor(self, kinds: np.ndarray, durations: np.ndarray, t_events: np.ndarray) -> None:
-        self.cens_lag.ensure(int(durations.max(initial=0)))
-        _censor_counts(kinds, durations, t_events.astype(np.int64), self.cens_lag.a, self.pending.a)
-
     def detect(self, flat_idx: np.ndarray, now: int) -> None:
         """The records now reflect the truth at these positions."""
-        if flat_idx.size == 0:
+        if flat_idx.size == 0 or self.first is None:  # nothing pending
             return
-        pt = self.pend_type.reshape(-1)
-        hit = flat_idx[pt[flat_idx] >= 0]
-        if hit.size == 0:
-            return
-        kinds = pt[hit].astype(np.int64)
-        t_ev = self.pend_t.reshape(-1)[hit].astype(np.int64)
-        self.record_detection(kinds, t_ev, now)
-        pt[hit] = -1
+        self.det_lag.ensure(now - self.first)
+        for g in (self.pending, self.within):
+            g.ensure(now)
+        _detect(
+            flat_idx, now, self.horizon, self.pend_type.reshape(-1), self.pend_t.reshape(-1),
+            self.det_lag.a, self.pending.a, self.within.a,
+        )  # fmt: skip
 
     def record_detection(self, kinds: np.ndarray, t_events: np.ndarray, now: int) -> None:
         lags = now - t_events
@@ -137,6 +136,22 @@ class DetectionTracker:
         _km_medians(self.det_lag.a, self.cens_lag.a, self.pending.a, pick, now, out)
         return out.tolist()
 
+    def row_measures(self, now: int) -> tuple[float, list[float]]:
+        """What the time series reads at step ``now``, in one compiled pass: the
+        detected share of all types (``detected_share``) and the median lags of all
+        types and of each type in ``EV`` order (``lag_medians``)."""
+        for g in (self.det_lag, self.cens_lag, self.pending):
+            g.ensure(now + 2)
+        for g in (self.events, self.within):
+            g.ensure(now)
+        out = np.empty(len(_ROW_SETS) + 1, dtype=np.float64)
+        _row_measures(
+            self.det_lag.a, self.cens_lag.a, self.pending.a, self.events.a, self.within.a,
+            _ROW_SETS, now, self.horizon, out,
+        )  # fmt: skip
+        share, *lags = out.tolist()
+        return share, lags
+
     def detected_share(self, kinds: list[int], now: int) -> float:
         """Share of events at least H steps old that were detected within H."""
         last = now - self.horizon
@@ -171,6 +186,57 @@ class DetectionTracker:
                 "lag_p90": p90,
             }
         return out
+
+
+@kernel
+def in_standard(
+    flat_idx: np.ndarray,  # positions (customer*C + category)
+    segment: np.ndarray,  # (N,) each customer's segment
+    std_segments: np.ndarray,  # (S,) bool the standard's segments
+    std_cat: np.ndarray,  # (C,) bool the categories with a cell in the standard
+) -> np.ndarray:
+    """The positions among ``flat_idx`` whose customer's segment and category a firm's
+    standard covers, in their order (the events the focal platform should detect)."""
+    C = std_cat.size
+    keep = np.empty(flat_idx.size, dtype=np.bool_)
+    for r in range(flat_idx.size):
+        keep[r] = std_segments[segment[flat_idx[r] // C]] and std_cat[flat_idx[r] % C]
+    return flat_idx[keep]
+
+
+#: the sets of event types whose median lag the time series reports: all, then each
+_ROW_SETS = np.vstack(
+    [np.ones(len(EVENT_TYPES), dtype=np.bool_), np.eye(len(EVENT_TYPES), dtype=np.bool_)]
+)
+
+
+@kernel
+def _row_measures(
+    det_lag: np.ndarray,  # (K, >= now + 2) int64 detections by type and lag
+    cens_lag: np.ndarray,  # (K, >= now + 2) int64 missed events by type and duration
+    pending: np.ndarray,  # (K, >= now + 1) int64 undetected events by type and step
+    events: np.ndarray,  # (K, >= now + 1) int64 events by type and step
+    within: np.ndarray,  # (K, >= now + 1) int64 detected within the horizon, by step
+    pick: np.ndarray,  # (S, K) bool: the types of each set of the median lags
+    now: int,
+    horizon: int,
+    out: np.ndarray,  # (S + 1,) float64 out: the detected share, then the median lags
+) -> None:
+    """``detected_share`` of all types and ``lag_medians`` of ``pick``'s sets: the
+    same integer counts and the same division, in one call."""
+    _km_medians(det_lag, cens_lag, pending, pick, now, out[1:])
+    out[0] = np.nan
+    last = now - horizon
+    if last < 0:
+        return
+    ev = 0
+    got = 0
+    for k in range(events.shape[0]):
+        for t in range(last + 1):
+            ev += events[k, t]
+            got += within[k, t]
+    if ev != 0:
+        out[0] = got / ev
 
 
 @kernel
@@ -216,18 +282,54 @@ def _km_medians(
 
 
 @kernel
-def _censor_counts(
-    kinds: np.ndarray,  # int64 event types
-    durations: np.ndarray,  # int64 steps each was pending
-    t_events: np.ndarray,  # int64 their steps
+def _occur(
+    kind: int,
+    flat_idx: np.ndarray,  # positions (customer*C + category) of the events
+    now: int,
+    pend_type: np.ndarray,  # (N*C,) int8 type pending at each position (-1: none)
+    pend_t: np.ndarray,  # (N*C,) int32 its step
     cens_lag: np.ndarray,  # (K, steps) int64 [type, duration] -> missed, added to
-    pending: np.ndarray,  # (K, steps) int64 [type, t_event] -> undetected, taken from
+    pending: np.ndarray,  # (K, steps) int64 [type, t_event] -> undetected
+    events: np.ndarray,  # (K, steps) int64 [type, t_event] -> events
 ) -> None:
-    """Count events overwritten before they were seen (``np.add.at`` as one loop: the
-    same integer counts, without numpy's per-call cost at a few events a step)."""
-    for r in range(kinds.size):
-        cens_lag[kinds[r], durations[r]] += 1
-        pending[kinds[r], t_events[r]] -= 1
+    """``DetectionTracker.occur`` in one call: the events pending at the positions
+    (as they were before this call) are missed, then the new ones are pending."""
+    for r in range(flat_idx.size):
+        i = flat_idx[r]
+        if pend_type[i] >= 0:
+            t = np.int64(pend_t[i])
+            cens_lag[pend_type[i], now - t] += 1
+            pending[pend_type[i], t] -= 1
+    for r in range(flat_idx.size):
+        pend_type[flat_idx[r]] = kind
+        pend_t[flat_idx[r]] = now
+    events[kind, now] += flat_idx.size
+    pending[kind, now] += flat_idx.size
+
+
+@kernel
+def _detect(
+    flat_idx: np.ndarray,  # positions the records now reflect
+    now: int,
+    horizon: int,
+    pend_type: np.ndarray,  # (N*C,) int8 type pending at each position (-1: none)
+    pend_t: np.ndarray,  # (N*C,) int32 its step
+    det_lag: np.ndarray,  # (K, steps) int64 [type, lag] -> detected, added to
+    pending: np.ndarray,  # [type, t_event] -> undetected, taken from
+    within: np.ndarray,  # [type, t_event] -> detected within the horizon, added to
+) -> None:
+    """``DetectionTracker.detect`` in one call: the events pending at the positions (as
+    they were before this call) are detected now, and nothing is pending there."""
+    for r in range(flat_idx.size):
+        i = flat_idx[r]
+        if pend_type[i] >= 0:
+            k, t = pend_type[i], np.int64(pend_t[i])
+            det_lag[k, now - t] += 1
+            pending[k, t] -= 1
+            if now - t <= horizon:
+                within[k, t] += 1
+    for r in range(flat_idx.size):
+        pend_type[flat_idx[r]] = -1
 
 
 @kernel
@@ -240,7 +342,8 @@ def _detection_counts(
     pending: np.ndarray,  # [type, t_event] -> undetected, taken from
     within: np.ndarray,  # [type, t_event] -> detected within the horizon, added to
 ) -> None:
-    """Count detected events (``np.add.at`` as one loop, as ``_censor_counts``)."""
+    """Count detected events (``np.add.at`` as one loop: the same integer counts,
+    without numpy's per-call cost at a few events a step)."""
     for r in range(kinds.size):
         det_lag[kinds[r], lags[r]] += 1
         pending[kinds[r], t_events[r]] -= 1

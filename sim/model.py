@@ -24,7 +24,7 @@ from sim import network, outputs
 from sim.choice import choice_step
 from sim.complaints import handle_complaints, unresolved_pair
 from sim.demand import DemandCalendar, DemandParams, demand_step
-from sim.detection import EV, DetectionTracker
+from sim.detection import EV, DetectionTracker, in_standard
 from sim.engine import resolve as resolve_engine
 from sim.events import Events
 from sim.firms import FirmBook
@@ -222,8 +222,7 @@ class DemandModel(mesa.Model):
         if flat_idx.size == 0:  # most steps of a small market: no numpy calls
             return flat_idx
         f = self.books[0]
-        cust, cat = np.divmod(flat_idx, self.market.n_categories)
-        return flat_idx[f.std_segments[self.state.segment[cust]] & f.std_cat[cat]]
+        return in_standard(flat_idx, self.state.segment, f.std_segments, f.std_cat)
 
     # ------------------------------------------------------------------ step
     def step(self) -> None:
@@ -282,7 +281,7 @@ class DemandModel(mesa.Model):
         )  # fmt: skip
         # a ready customer holds the newest generation it is aware of
         sales, moved = hold_newest(
-            gens, st, m, np.stack([f.offers for f in firms]), quality, sales,
+            gens, st, m, work.offers(firms), quality, sales,
             key("generations"), now, work, d.misfit_satisfaction,
         )  # fmt: skip
         counts.complaints_raised += book_sales(firms, sales, st, m, tr, now)

@@ -12,11 +12,12 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass, field
+from itertools import compress
 from typing import Any
 
 import numpy as np
 
-from sim.detection import EV, EVENT_TYPES, DetectionTracker
+from sim.detection import EV, DetectionTracker
 from sim.firms import FirmBook
 from sim.ledger import OpportunityLedger
 from sim.market import Market
@@ -83,15 +84,20 @@ class Accounts:
 
 @functools.cache
 def _cell_keys(
-    categories: tuple[str, ...], tiers: tuple[tuple[str, ...], ...]
-) -> tuple[tuple[int, int, str, str], ...]:
-    """(c, k, demand column, product column) of each cell of a market, in row order:
-    built once per market layout rather than every step."""
+    categories: tuple[str, ...], tiers: tuple[tuple[str, ...], ...], n_tiers: int
+) -> tuple[tuple[int, str, str], ...]:
+    """(position in a flattened (C, ``n_tiers``) table, demand column, product column)
+    of each cell of a market, in row order: built once per market layout rather than
+    every step."""
     return tuple(
-        (c, k, f"demand_{cat}_{tier}", f"product_{cat}_{tier}")
+        (c * n_tiers + k, f"demand_{cat}_{tier}", f"product_{cat}_{tier}")
         for c, cat in enumerate(categories)
         for k, tier in enumerate(tiers[c])
     )
+
+
+#: the time series' column of each event type's median lag, in ``EV`` order
+_LAG_KEYS = tuple(f"lag_{name}" for name in EV)
 
 
 def metric_row(acc: Accounts) -> dict[str, float]:
@@ -100,12 +106,16 @@ def metric_row(acc: Accounts) -> dict[str, float]:
     m, f = acc.market, acc.books[0]
     now = acc.now
     led = acc.ledger
-    cells, per_firm = acc.tally.cells, acc.tally.served
-    D = cells.astype(np.float64)
-    total_d = D.sum()
-    alignment = float((D * f.has).sum() / total_d) if total_d else math.nan
-    n_served = max(int(per_firm.sum()), 1)
-    focal_served = int(per_firm[0])
+    # the small tallies as plain Python numbers, read once: their sums are exact (counts
+    # far below 2**53), so the shares are the same floats as numpy's, without a numpy
+    # call for each
+    d_cells, has = acc.tally.cells.ravel().tolist(), f.has.ravel().tolist()
+    per_firm = acc.tally.served.tolist()
+    total = sum(d_cells)
+    sold = sum(compress(d_cells, has))  # the demand in the cells the firm sells
+    alignment = sold / total if total else math.nan
+    n_served = max(sum(per_firm), 1)
+    focal_served = per_firm[0]
     weighted = focal_served * (alignment if alignment == alignment else 0.0)
     cs = acc.contraction
     rule, clock = acc.spec.contraction, m.clock
@@ -115,9 +125,8 @@ def metric_row(acc: Accounts) -> dict[str, float]:
         contraction_update(cs, weighted, now, rule.drop, clock.steps(rule.consecutive_weeks, 1))
     mdens = led.effective_total / led.opportunities_total if led.opportunities_total else math.nan
     d_ppm = dpmo(led.defects_total, led.opportunities_total)
-    all_k = list(range(len(EVENT_TYPES)))
     cum_profit = f.revenue - f.contact_cost - f.development_cost
-    lags = acc.tracker.lag_medians([all_k] + [[k] for k in EV.values()], now)
+    detected, lags = acc.tracker.row_measures(now)
     row: dict[str, float] = {
         "step": now,
         "opportunities": led.step_opportunities,
@@ -130,7 +139,7 @@ def metric_row(acc: Accounts) -> dict[str, float]:
         ),
         "dpmo": d_ppm,
         **sigma_measures(led.defects_total, led.opportunities_total),
-        "detected_share": acc.tracker.detected_share(all_k, now),
+        "detected_share": detected,
         "detection_lag_median": lags[0],
         "alignment": alignment,
         "market_share": focal_served / n_served,
@@ -143,22 +152,19 @@ def metric_row(acc: Accounts) -> dict[str, float]:
         "contraction": int(bool(cs.active)),
         "contacts": f.contacts,
     }
-    # plain Python numbers read once (the same values: the counts are exact in float64)
-    for firm, served in zip(acc.books, per_firm.tolist(), strict=True):
+    for firm, served in zip(acc.books, per_firm, strict=True):
         row[f"share_{firm.name}"] = served / n_served
-    d_cells, has = D.tolist(), f.has.tolist()
-    total = float(total_d)
-    for c, k, demand_key, product_key in _cell_keys(m.category_names, m.tier_names):
-        row[demand_key] = d_cells[c][k] / total if total else 0.0
-        row[product_key] = int(has[c][k])
+    for j, demand_key, product_key in _cell_keys(m.category_names, m.tier_names, m.n_tiers):
+        row[demand_key] = d_cells[j] / total if total else 0.0
+        row[product_key] = int(has[j])
     # successive generations: the focal firm's customers in each, the series a
     # Norton-Bass fit reads (only where a category supersedes another)
     st = acc.state
     for c in m.generations:
         mine = (st.need[:, c] == SERVED) & (st.supplier[:, c] == 0)
         row[f"adopters_{m.category_names[c]}"] = int(np.count_nonzero(mine))
-    for name, lag in zip(EV, lags[1:], strict=True):
-        row[f"lag_{name}"] = lag if now else math.nan
+    for lag_key, lag in zip(_LAG_KEYS, lags[1:], strict=True):
+        row[lag_key] = lag if now else math.nan
     return row
 
 

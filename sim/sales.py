@@ -5,9 +5,12 @@ what the focal firm's sales tell its detection of changes."""
 
 from __future__ import annotations
 
+import numpy as np
+
 from sim.choice import Sales
 from sim.detection import EV, DetectionTracker
 from sim.firms import FirmBook
+from sim.jit import kernel
 from sim.market import Market
 from sim.records import record_sales
 from sim.state import CustomerState
@@ -41,12 +44,36 @@ def book_sales(
         book_revenue(f, s, C)
         record_sales(f, s.idx, s.tier, market)
         count_adopters(f, s.tier, s.idx % C, now)
-        new_c = s.idx[state.complaint.reshape(-1)[s.idx] == f.index]
-        new_c = new_c[state.complaint_t.reshape(-1)[new_c] == now]
+        wanted, new_c = _told(
+            s.idx, s.tier, state.tier.reshape(-1), state.complaint.reshape(-1),
+            state.complaint_t.reshape(-1), f.index, now,
+        )  # fmt: skip
         raised += int(new_c.size)
         if f.index == 0:  # the focal firm
             # a sale shows the firm what it sold: the truth where that is what the
             # customer wanted
-            tracker.detect(s.idx[state.tier.reshape(-1)[s.idx] == s.tier], now)
+            tracker.detect(wanted, now)
             tracker.occur(EV["complaint"], new_c, now)
     return raised
+
+
+@kernel
+def _told(
+    idx: np.ndarray,  # a firm's sales: flat (customer*C + category) positions
+    tier: np.ndarray,  # the tiers sold
+    desired: np.ndarray,  # (N*C,) int8 the tier each customer wants
+    complaint: np.ndarray,  # (N*C,) int8 the firm complained about, -1 none
+    complaint_t: np.ndarray,  # (N*C,) int32 the step the complaint was raised
+    firm: int,
+    now: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The sales at the tier the customer wants, and those that raised a complaint
+    about the firm now, each in the sales' order (one call instead of a numpy call
+    for each comparison and selection)."""
+    wanted = np.empty(idx.size, dtype=np.bool_)
+    raised = np.empty(idx.size, dtype=np.bool_)
+    for r in range(idx.size):
+        i = idx[r]
+        wanted[r] = desired[i] == tier[r]
+        raised[r] = complaint[i] == firm and complaint_t[i] == now
+    return idx[wanted], idx[raised]

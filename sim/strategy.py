@@ -40,6 +40,15 @@ def launch_target(firm: FirmBook, n_customers: int) -> int:
     return max(1, int(round(firm.spec.strategy.launch_target * n_customers)))
 
 
+def binomials(rng: np.random.Generator, n: list[int], p: float) -> list[int]:
+    """``rng.binomial(n, p)`` for a short list ``n`` (a small array's cells in row
+    order): the same numbers, and the same stream afterwards, from one scalar draw per
+    cell (numpy's array draw calls the same sampler cell by cell, and a cell of 0 draws
+    nothing), without the array draw's fixed cost, a large part of a small market's
+    planning."""
+    return [rng.binomial(k, p) if k else 0 for k in n]
+
+
 def plan(
     firm: FirmBook, market: Market, now: int, n_customers: int, rng: np.random.Generator
 ) -> None:
@@ -73,10 +82,12 @@ def plan(
     wanted, known = believed_demand(firm, market)
     # the hand-off to product planning loses each believed need with its defect rate
     link = LINK["handoff_to_design"]
-    passed = rng.binomial(wanted, 1.0 - firm.defect_rate[link])
-    firm.chain_opp[link] += int(wanted.sum())
-    firm.chain_def[link] += int((wanted - passed).sum())
-    developing = np.zeros_like(firm.has)
+    counts = wanted.ravel().tolist()
+    kept = binomials(rng, counts, 1.0 - firm.defect_rate[link])
+    firm.chain_opp[link] += sum(counts)
+    firm.chain_def[link] += sum(counts) - sum(kept)
+    passed = np.array(kept, dtype=np.int64).reshape(wanted.shape)
+    developing = np.zeros(firm.has.shape, dtype=np.bool_)
     for d in firm.developing:
         developing[d.cell] = True
     persistence = firm.clock.steps(spec.persistence_weeks, 1)

@@ -64,6 +64,10 @@ class Workspace:
     #: all firms' (F, C, T) product quality and cells on sale, and the portfolio
     #: versions they were stacked for (``portfolios``)
     portfolio_tables: tuple[tuple[int, ...], np.ndarray, np.ndarray] | None = None
+    #: all firms' (F, C, T) offer tiers and the portfolio versions they were stacked for
+    offer_table: tuple[tuple[int, ...], np.ndarray] | None = None
+    #: the step's ``Exposure`` (arrays of ``arrays``) and the sizes it was made for
+    exposure_storage: tuple[tuple[int, int, int], Exposure] | None = None
 
     @classmethod
     def for_state(cls, state: CustomerState, n_tiers: int, n_firms: int) -> Workspace:
@@ -94,13 +98,27 @@ class Workspace:
             got = self.portfolio_tables = (key, quality, np.stack([f.has for f in firms]))
         return got[1], got[2]
 
+    def offers(self, firms: Sequence[Any]) -> np.ndarray:
+        """All firms' (F, C, T) offer tiers (``FirmBook.offers``), stacked again only
+        when a portfolio changed (the offers change with it)."""
+        key = tuple(f.portfolio_version for f in firms)
+        got = self.offer_table
+        if got is None or got[0] != key:
+            got = self.offer_table = (key, np.stack([f.offers for f in firms]))
+        return got[1]
+
     def exposure(self, n: int, n_cat: int, n_firms: int) -> Exposure:
         """The storage of this step's ``Exposure`` for ``n`` customers, ``n_cat``
-        categories and ``n_firms`` firms (the same arrays every step)."""
-        return Exposure(
-            contacted=self.array("contacted", (n_firms, n), np.bool_),
-            offered=self.array("offered", (n_firms, n, n_cat), np.int8),
-            table=self.array("tables", (n_firms, 3), np.float64),
-            kind=self.array("kinds", (n_firms, n), np.uint8),
-            weekly=self.array("weekly", (n_firms, 3), np.float64),
-        )
+        categories and ``n_firms`` firms (the same arrays every step, and the same
+        record while the sizes stay)."""
+        got = self.exposure_storage
+        if got is None or got[0] != (n, n_cat, n_firms):
+            storage = Exposure(
+                contacted=self.array("contacted", (n_firms, n), np.bool_),
+                offered=self.array("offered", (n_firms, n, n_cat), np.int8),
+                table=self.array("tables", (n_firms, 3), np.float64),
+                kind=self.array("kinds", (n_firms, n), np.uint8),
+                weekly=self.array("weekly", (n_firms, 3), np.float64),
+            )
+            got = self.exposure_storage = ((n, n_cat, n_firms), storage)
+        return got[1]
