@@ -5,15 +5,12 @@ numbers; runs of any length; Mesa's loop stops."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import numpy as np
 
 from sim import DemandModel
 from sim.jit import CHUNK
-from tests.helpers import small
+from tests.helpers import script_json, small
 
 SCRIPT = """
 import json, sys
@@ -30,20 +27,7 @@ print(json.dumps({"ts": ts.to_json(), "summary": m.summary(), "need": m.state.ne
 
 
 def _run(kind: str, jit: bool, n: int = 80, threads: int | None = None) -> dict:
-    env = dict(os.environ)
-    if not jit:
-        env["NUMBA_DISABLE_JIT"] = "1"
-    if threads is not None:
-        env["NUMBA_NUM_THREADS"] = str(threads)
-    out = subprocess.run(
-        [sys.executable, "-c", SCRIPT, kind, str(n)],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=True,
-        timeout=600,
-    )
-    return json.loads(out.stdout)  # type: ignore[no-any-return]
+    return script_json(SCRIPT, [kind, str(n)], jit, threads)  # type: ignore[no-any-return]
 
 
 def test_plain_python_gives_the_compiled_numbers() -> None:
