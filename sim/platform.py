@@ -205,7 +205,8 @@ def platform_step(
     skip_p = -1.0
     if events and spec.targeting == "homogeneous":
         skip_p = float(step_density(spec, firm.clock))
-    elif rec.chain is not None:  # targeting changed: a later chain is drawn afresh
+    elif spec.targeting != "homogeneous" and rec.chain is not None:
+        # personalized now: chains drawn afresh if it turns homogeneous again
         rec.chain, rec.chain_p = None, -1.0
     fb = LINK["feedback"]
     spy = firm.clock.steps_per_year
