@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 from scipy import stats
 
 from sim import DemandModel
@@ -34,12 +35,14 @@ def _chains(p: float, n: int, steps: int, kind: np.ndarray | None = None) -> np.
     lq = math.log1p(-p) if 0.0 < p < 1.0 else 0.0
     out = np.zeros((steps + 1, n), np.bool_)
     for now in range(1, steps + 1):
+        due = chain == now
         hits = 0
         for lo in range(0, n, CHUNK):
             hi = min(lo + CHUNK, n)
             got = _skip_chunk(lo, hi, kind, chain, p, lq, rk, address(now), now, who, contacted, offered)  # fmt: skip
             assert np.array_equal(who[lo : lo + got], np.flatnonzero(contacted[lo:hi]) + lo)
             hits += got
+        assert np.array_equal(contacted, due & (kind > 0))  # the covered due, only
         assert (chain > now).all()  # none in the past, none now
         assert (offered == -1).all()
         out[now] = contacted
@@ -76,8 +79,9 @@ def test_gaps_between_contacts_are_geometric() -> None:
     assert abs(got - mean) < Z * math.sqrt(var / m.sum())
 
 
-def test_contacts_per_step_of_the_chains() -> None:
-    p, n, steps = 0.1, 30_000, 40
+@pytest.mark.parametrize("p", [0.02, 0.3])
+def test_contacts_per_step_of_the_chains(p: float) -> None:
+    n, steps = 20_000, 60
     out = _chains(p, n, steps)
     per_step = out[1:].sum(axis=1)
     # every customer-step is a Bernoulli(p) (a chain of geometric skips from a
