@@ -178,6 +178,22 @@ def test_a_new_density_moves_the_rate_from_the_next_step() -> None:
     assert _within(got.sum(), n_cov * 4, 0.3)
 
 
+def test_a_firms_contacts_move_with_nothing_but_its_own_platform() -> None:
+    # another firm's platform and the demand process changed: the same focal contacts,
+    # step for step (common random numbers by construction)
+    base = _model(3_000)
+    other = _model(3_000, **{"competitors.0.platform.density": 0.5, "demand.emergence_rate": 2.0})
+    n, C, F = base.n, base.market.n_categories, len(base.books)
+    differ = 0
+    for _ in range(8):
+        base.step()
+        other.step()
+        a, b = base.work.exposure(n, C, F), other.work.exposure(n, C, F)
+        assert np.array_equal(a.contacted[0], b.contacted[0])
+        differ += not np.array_equal(a.contacted[1], b.contacted[1])
+    assert differ > 0  # the rival's own contacts did move
+
+
 def test_the_sweep_keeps_no_chains() -> None:
     sc = small(n=500, **{"focal.platform.targeting": "homogeneous", "run.warmup_weeks": 2})
     model = DemandModel(sc, rng=5, engine="sweep").run(2)
