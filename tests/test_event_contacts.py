@@ -14,7 +14,7 @@ from scipy import stats
 
 from sim import DemandModel
 from sim.jit import CHUNK
-from sim.platform import NO_CANDIDATE, _skip_chunk, draw_chains
+from sim.platform import NO_CANDIDATE, _skip_chunk, draw_chains, step_density
 from sim.rng import address, round_keys
 from tests.helpers import script_json, small
 
@@ -146,12 +146,14 @@ def _within(count: float, cells: float, p: float) -> bool:
     return abs(count - cells * p) < Z * math.sqrt(cells * p * (1 - p))
 
 
-def test_contacts_per_step_match_the_covered_times_p() -> None:
-    model = _model(8_000)
+@pytest.mark.parametrize("steps_per_year", [52, 12])
+def test_contacts_per_step_match_the_covered_times_p(steps_per_year: int) -> None:
+    model = _model(8_000, **{"run.steps_per_year": steps_per_year})
     steps = 15
     got = _steps(model, steps)
     for j, f in enumerate(model.books):  # the focal firm and the rival, both homogeneous
-        p = f.spec.platform.density  # weekly steps
+        p = step_density(f.spec.platform, f.clock)  # the density times the weeks of a step
+        assert (p == f.spec.platform.density) == (steps_per_year == 52)
         assert _within(got[:, j].sum(), f.records.n_covered * steps, p)  # type: ignore[union-attr]
 
 
