@@ -48,6 +48,11 @@ class Records:
     kind: np.ndarray | None = None  # (N,) uint8 0 not covered, 1 covered, 2 ... open need
     n_open: np.ndarray | None = None  # (1,) int64 customers of kind 2
     n_covered: int = -1  # customers in the platform (-1: to be counted)
+    # the event engine's homogeneous contacts (``sim.platform``): each customer's next
+    # candidate step, and the contact probability per step its chain was drawn with
+    # (None: no chain; drawn when a step needs one)
+    chain: np.ndarray | None = None  # (N,) int32
+    chain_p: float = -1.0
 
 
 @dataclass

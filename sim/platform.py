@@ -19,6 +19,17 @@ needs-identification or product-communication link fails.
 Every draw is addressed (``sim.rng``): changing one firm's parameters moves no other
 process's random numbers.
 
+The event engine (``sim.engine``) finds a homogeneous platform's random contacts
+without a draw per covered customer per step (docs/model.md §7.8): each customer has
+a chain of candidate steps fixed on the calendar, the next one a geometric skip from
+the last (``next_candidate``), drawn from the customer's own uniform at the candidate's
+step; a candidate contacts the customer if the customer is covered then (thinning).
+A customer's contacts are so a pure function of the seed, the firm, the contact
+probability and the customer's coverage, whatever other customers do. The chains
+start at the market's history (``contact_chain``) and are drawn again, from the step
+of the change, when the contact probability changes (exact: the geometric law has no
+memory). Personalized contacts keep their schedule on either engine.
+
 The rule is one compiled kernel (``platform_kernel``: contacts, then reads and
 offers, each in chunks of customers run in parallel) and its wrapper
 (``platform_step``). It keeps the firm's believed counts per cell and its customers'
@@ -30,6 +41,7 @@ one row per firm.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -42,7 +54,15 @@ from sim.jit import CHUNK, chunks, kernel, parallel_kernel, threads_for
 from sim.links import band_edge, overload_rate
 from sim.market import Market
 from sim.records import keep_counts, update_kind, update_record
-from sim.rng import CONTACT, READ_LINK, address, customer_blocks_into, pair_at, uniform
+from sim.rng import (
+    CONTACT,
+    CONTACT_SKIP,
+    READ_LINK,
+    address,
+    customer_blocks_into,
+    pair_at,
+    uniform,
+)
 from sim.scenario import Platform
 from sim.state import ACTIVE, LATENT, NEVER, NO_FIRM, NONE, SERVED, CustomerState
 from sim.workspace import Exposure, Workspace
@@ -98,9 +118,14 @@ class PlatformInputs(NamedTuple):
     offers: np.ndarray  # (C, T) int64 the firm's closest tier to each desired tier, -1 none
     tier_count: np.ndarray  # (C,) int64
     std_cat: np.ndarray  # (C,) bool: categories in the firm's standard
+    skip_p: float  # contacts on the records' chains with this probability (-1: drawn)
 
 
 WEEKLY = Clock(WEEKS_PER_YEAR)
+#: a contact chain's next candidate when there is none (contact probability 0)
+NO_CANDIDATE = 2**31 - 1
+#: the chain argument of ``platform_kernel`` when contacts are drawn, not chained
+_NO_CHAIN = np.empty(0, dtype=np.int32)
 #: the links whose opportunities and defects ``platform_kernel`` tallies, in order
 _TALLIED = np.array((LINK["feedback"], *CONTACT_LINKS), dtype=np.int64)
 
@@ -135,6 +160,21 @@ def contact_table(
     return np.minimum(np.array([0.0, 1.0, p.focus]) * scale, 1.0)
 
 
+def contact_chain(rec: Records, p: float, key: np.ndarray, t: int) -> np.ndarray:
+    """The records' contact chains (the event engine's homogeneous contacts) for the
+    contact probability ``p`` per step: drawn from step ``t`` (each customer's first
+    candidate a geometric skip from ``t``, drawn at ``t``'s address) when there are none
+    yet or they were drawn for another probability. A platform step passes the step
+    before it: the first of the market's history draws them at the history's start, the
+    first after a decision (``set_platform``) at the step the decision was taken."""
+    if rec.chain is None or rec.chain_p != p:
+        if rec.chain is None:
+            rec.chain = np.empty(rec.covered.size, dtype=np.int32)
+        draw_chains(rec.chain, key, address(t), t, p)
+        rec.chain_p = p
+    return rec.chain
+
+
 def platform_step(
     firm: FirmBook,
     state: CustomerState,
@@ -162,6 +202,12 @@ def platform_step(
     if firm.clock.weeks_per_step > 1.0:
         exposure.weekly[f] = contact_table(spec, n_cov, int(rec.n_open[0]), rec.kind, WEEKLY)
     tallies = np.zeros(7, dtype=np.int64)
+    skip_p = -1.0
+    if events and spec.targeting == "homogeneous":
+        skip_p = float(step_density(spec, firm.clock))
+    elif spec.targeting != "homogeneous" and rec.chain is not None:
+        # personalized now: chains drawn afresh if it turns homogeneous again
+        rec.chain, rec.chain_p = None, -1.0
     fb = LINK["feedback"]
     spy = firm.clock.steps_per_year
     inputs = PlatformInputs(
@@ -175,10 +221,13 @@ def platform_step(
         offers=firm.offers,
         tier_count=market.tier_count,
         std_cat=firm.std_cat,
+        skip_p=skip_p,
     )
     with threads_for(n):
+        chain = contact_chain(rec, skip_p, key, now - 1) if skip_p >= 0.0 else _NO_CHAIN
         read_ok, offered_at = platform_kernel(
             rec.kind,
+            chain,
             key,
             address(now),
             now,
@@ -230,6 +279,7 @@ def misread(need, tier, top, v):  # type: ignore[no-untyped-def]
 @parallel_kernel
 def platform_kernel(
     kind: np.ndarray,  # (N,) uint8: 0 uncovered, 1 covered, 2 covered with an open need
+    chain: np.ndarray,  # (N,) int32 next candidate steps (``inputs.skip_p`` >= 0), else empty
     rk: np.ndarray,  # the platform stream's Philox round keys
     step_addr: int,  # this step's address in the streams
     now: int,
@@ -263,14 +313,21 @@ def platform_kernel(
     n, C = truth[0].shape
     T = believed.shape[1]
     n_chunks = chunks(n)
-    table, scheduled = inputs.table, inputs.scheduled
+    table, scheduled, p = inputs.table, inputs.scheduled, inputs.skip_p
+    lq = math.log1p(-p) if 0.0 < p < 1.0 else 0.0
     hits = np.empty(n_chunks, np.int64)  # contacts per chunk, listed in ``who`` from lo on
     for k in prange(n_chunks):
         lo = k * CHUNK
-        hits[k] = _contact_chunk(
-            lo, min(lo + CHUNK, n), kind, table, scheduled, rk, step_addr, records[3], now,
-            who, contacted, offered,
-        )  # fmt: skip
+        if p >= 0.0:
+            hits[k] = _skip_chunk(
+                lo, min(lo + CHUNK, n), kind, chain, p, lq, rk, step_addr, now, who,
+                contacted, offered,
+            )  # fmt: skip
+        else:
+            hits[k] = _contact_chunk(
+                lo, min(lo + CHUNK, n), kind, table, scheduled, rk, step_addr, records[3],
+                now, who, contacted, offered,
+            )  # fmt: skip
     first = np.empty(n_chunks + 1, np.int64)  # contacts before each chunk
     first[0] = 0
     for k in range(n_chunks):
@@ -388,6 +445,77 @@ def _contact_chunk(
     for i in range(lo, hi):
         who[lo + n_con] = i
         n_con += contacted[i]
+    return n_con
+
+
+@njit(inline="always")
+def next_candidate(t, u, p, lq):  # type: ignore[no-untyped-def]
+    """The candidate step after one at step ``t``: t + G, G geometric on {1, 2, ...}
+    with success probability ``p`` (``lq``: log(1 - p)), by inversion of the uniform
+    ``u`` in [0, 1): G = 1 + floor(log(1 - u) / log(1 - p)), so P(G > k) = (1 - p)^k.
+    ``NO_CANDIDATE`` for p = 0, or past the int32 steps."""
+    if p >= 1.0:
+        return np.int32(t + 1)
+    if p <= 0.0:
+        return np.int32(NO_CANDIDATE)
+    x = math.floor(math.log1p(-u) / lq)
+    if x >= NO_CANDIDATE - 1 - t:
+        return np.int32(NO_CANDIDATE)
+    return np.int32(t + 1 + np.int64(x))
+
+
+@parallel_kernel
+def draw_chains(chain: np.ndarray, rk: np.ndarray, step_addr: int, t: int, p: float) -> None:
+    """Every customer's next candidate step as if step ``t`` (address ``step_addr``)
+    were a candidate of each (``next_candidate`` of the customer's skip uniform at
+    ``t``), into ``chain`` (N,) int32."""
+    n = chain.size
+    lq = math.log1p(-p) if 0.0 < p < 1.0 else 0.0
+    for k in prange(chunks(n)):
+        lo = k * CHUNK
+        for i in range(lo, min(lo + CHUNK, n)):
+            chain[i] = next_candidate(t, uniform(rk, step_addr, i, CONTACT_SKIP, 0), p, lq)
+
+
+@kernel
+def _skip_chunk(
+    lo: int,  # the chunk's customers: lo..hi-1
+    hi: int,
+    kind: np.ndarray,
+    chain: np.ndarray,  # (N,) int32 each customer's next candidate step, moved on here
+    p: float,  # the contact probability per step
+    lq: float,  # log(1 - p)
+    rk: np.ndarray,
+    step_addr: int,
+    now: int,
+    who: np.ndarray,  # out: the customers contacted, from slot lo on
+    contacted: np.ndarray,  # out
+    offered: np.ndarray,  # out: the chunk's rows set to -1 (no offer yet)
+) -> int:
+    """Who of customers lo..hi-1 is contacted on the contact chains: the customers
+    whose candidate step is now, if covered (kind > 0). Every due chain moves on to its
+    next candidate, covered or not (thinning), so that a customer's candidates do not
+    depend on when it is covered. Returns the number contacted.
+
+    A branch-free pass over the chunk lists the due customers; their skip uniforms
+    (at this step's address) are drawn two a call, then each chain moves on."""
+    offered[lo:hi] = -1
+    contacted[lo:hi] = False
+    due = np.empty(hi - lo, np.int32)
+    n_due = 0
+    for i in range(lo, hi):
+        due[n_due] = i
+        n_due += chain[i] == now
+    u = np.empty(4 * n_due, np.float64)  # the draws (block 0, word 0), two a call
+    customer_blocks_into(rk, step_addr, CONTACT_SKIP, due[:n_due], 1, u)
+    n_con = 0
+    for r in range(n_due):
+        i = np.int64(due[r])  # type: ignore[assignment]
+        chain[i] = next_candidate(now, u[4 * r], p, lq)
+        on = kind[i] > 0
+        contacted[i] = on
+        who[lo + n_con] = i
+        n_con += on
     return n_con
 
 

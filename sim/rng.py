@@ -54,7 +54,9 @@ _TO_UNIT = 2.0**-53
 # draw kinds (the ``purpose`` part of an address); each rule reads its own stream
 DEMAND_STATE, DEMAND_SERVED = 0, 1  # demand: a need's state draw; a served need's pair
 DEMAND_EVENT = 2  # demand, event engine: a need's block at one of its candidate steps
-CONTACT, READ_LINK = 0, 1  # platform: a customer's contact; a contacted need's pair
+# platform: a customer's contact; a contacted need's pair; the skip from a candidate
+# step of a customer's contact chain to the next (the event engine's homogeneous contacts)
+CONTACT, READ_LINK, CONTACT_SKIP = 0, 1, 2
 # choice: a customer's neighbour; an active need's block; the week of a step in which
 # a firm reaches an active need (steps longer than a week)
 NEIGHBOUR, CHOICE, DECISION_WEEK = 0, 1, 2

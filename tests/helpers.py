@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -132,3 +133,31 @@ def bash(command: str) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=300,
     )
+
+
+def script_json(
+    script: str,
+    args: list[str],
+    jit: bool = True,
+    threads: int | None = None,
+    engine: str | None = None,
+) -> Any:
+    """What a Python ``script`` run in its own process with ``args`` prints as JSON:
+    compiled, or as plain Python (``NUMBA_DISABLE_JIT=1``); on ``threads`` numba threads
+    (``NUMBA_NUM_THREADS``) if given; on ``engine`` (``DEMANDSIM_ENGINE``) if given."""
+    env = dict(os.environ)
+    if engine is not None:
+        env["DEMANDSIM_ENGINE"] = engine
+    if not jit:
+        env["NUMBA_DISABLE_JIT"] = "1"
+    if threads is not None:
+        env["NUMBA_NUM_THREADS"] = str(threads)
+    out = subprocess.run(
+        [sys.executable, "-c", script, *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+        timeout=600,
+    )
+    return json.loads(out.stdout)

@@ -5,9 +5,6 @@ numbers; runs of any length; Mesa's loop stops."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -15,7 +12,7 @@ import pytest
 from sim import DemandModel
 from sim.engine import ENGINES
 from sim.jit import CHUNK
-from tests.helpers import small
+from tests.helpers import script_json, small
 
 SCRIPT = """
 import json, sys
@@ -34,21 +31,7 @@ print(json.dumps({"ts": ts.to_json(), "summary": m.summary(), "need": m.state.ne
 def _run(
     kind: str, jit: bool, n: int = 80, threads: int | None = None, engine: str = "sweep"
 ) -> dict:
-    env = dict(os.environ)
-    env["DEMANDSIM_ENGINE"] = engine
-    if not jit:
-        env["NUMBA_DISABLE_JIT"] = "1"
-    if threads is not None:
-        env["NUMBA_NUM_THREADS"] = str(threads)
-    out = subprocess.run(
-        [sys.executable, "-c", SCRIPT, kind, str(n)],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=True,
-        timeout=600,
-    )
-    return json.loads(out.stdout)  # type: ignore[no-any-return]
+    return script_json(SCRIPT, [kind, str(n)], jit, threads, engine)  # type: ignore[no-any-return]
 
 
 @pytest.mark.parametrize("engine", ENGINES)
