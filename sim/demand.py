@@ -633,15 +633,20 @@ def _event_chunk(
     # the sweep: age the served needs, list the positions due, the candidates among them
     for j in range(start, hi * C):  # ages below the lifetime (at most 32767)
         af[j] += np.int16(nf[j] == SERVED)
-    due = np.empty((hi - lo) * C, np.int64)
+    # every rule that ends a product sets the need's age to 0, so an age at the
+    # lifetime is a served need wearing out now
+    w = (hi - lo) * C
+    life = np.empty(w, np.int16)  # each position's lifetime, for a loop without index arithmetic
+    for k in range(w):
+        life[k] = lifetime[k % C]
+    due = np.empty(w, np.int64)
     nd = 0
     now32 = np.int32(now)
-    for i in range(lo, hi):
-        for c in range(C):
-            j = i * C + c
-            if xf[j] == now32 or (af[j] >= lifetime[c] and nf[j] == SERVED):
-                due[nd] = j
-                nd += 1
+    for k in range(w):
+        j = start + k
+        if (xf[j] == now32) | (af[j] == life[k]):
+            due[nd] = j
+            nd += 1
     cand = np.empty(nd, np.int64)  # each due position's block in ``u``, -1 none
     key_i = np.empty(nd, np.int64)
     key_b = np.empty(nd, np.int64)
