@@ -37,6 +37,7 @@ from sim.rng import (
     address,
     blocks_into,
     customer_blocks_into,
+    next_candidate,
     pair_at,
     philox,
     unit,
@@ -80,10 +81,6 @@ class DemandParams:
         )
 
 
-#: a candidate step that never comes (a need whose every hazard is zero)
-NEVER_STEP = np.iinfo(np.int32).max
-
-
 @dataclass
 class DemandCalendar:
     """The event engine's calendar of the demand rule (docs/performance.md, "The
@@ -103,7 +100,7 @@ class DemandCalendar:
     """
 
     bound: np.ndarray  # (C,) float64 candidate probability per step
-    log_miss: np.ndarray  # (C,) float64 log(1 - bound): -inf for 1, 0 for 0
+    log_miss: np.ndarray  # (C,) float64 log(1 - bound) (0 where the bound is 0 or 1)
     next: np.ndarray  # (N, C) int32 each need's next candidate step
 
     @classmethod
@@ -114,10 +111,10 @@ class DemandCalendar:
         chain starts from a candidate at ``start`` (a step no rule runs), so its first
         candidate falls in the history."""
         bound = candidate_bound(params, market)
-        with np.errstate(divide="ignore"):
-            log_miss = np.log1p(-bound)
+        inner = (bound > 0.0) & (bound < 1.0)
+        log_miss = np.where(inner, np.log1p(-np.where(inner, bound, 0.0)), 0.0)
         nxt = np.empty((n, bound.size), np.int32)
-        first_candidates(key, address(start), start, log_miss, nxt)
+        first_candidates(key, address(start), start, bound, log_miss, nxt)
         return cls(bound=bound, log_miss=log_miss, next=nxt)
 
 
@@ -140,27 +137,15 @@ def candidate_bound(params: DemandParams, market: Market) -> np.ndarray:
     return np.clip(np.maximum(served, unserved), 0.0, 1.0).astype(np.float64)
 
 
-@njit(inline="always")
-def skip(now, u, log_miss):  # type: ignore[no-untyped-def]
-    """The candidate step after one at ``now``: now + G, G geometric on 1, 2, ...
-    with success probability 1 - exp(log_miss), by inversion of the uniform ``u``."""
-    if log_miss == 0.0:
-        return NEVER_STEP
-    if log_miss == -np.inf:
-        return now + 1
-    g = math.floor(math.log1p(-u) / log_miss)
-    return min(now + 1 + min(g, 2.0**31), NEVER_STEP)
-
-
 @kernel
-def first_candidates(rk, step_addr, start, log_miss, nxt):  # type: ignore[no-untyped-def]
+def first_candidates(rk, step_addr, start, bound, log_miss, nxt):  # type: ignore[no-untyped-def]
     """Every need's first candidate after the chain's start (block of category c at
     ``start``: word 1)."""
     n, C = nxt.shape
     for i in range(n):
         for c in range(C):
             w = philox(rk, i, step_addr, DEMAND_EVENT, c)
-            nxt[i, c] = skip(start, unit(w[1]), log_miss[c])
+            nxt[i, c] = next_candidate(start, unit(w[1]), bound[c], log_miss[c])
 
 
 class DemandInputs(NamedTuple):
@@ -665,7 +650,7 @@ def _event_chunk(
         q = cand[r]
         if q >= 0:
             c = due[r] % C
-            xf[due[r]] = skip(now, u[4 * q + 1], log_miss[c])
+            xf[due[r]] = next_candidate(now, u[4 * q + 1], bound[c], log_miss[c])
     # open needs: emergence, activation, expiry (the sweep's first pass)
     for r in range(nd):
         q = cand[r]

@@ -22,7 +22,7 @@ process's random numbers.
 The event engine (``sim.engine``) finds a homogeneous platform's random contacts
 without a draw per covered customer per step (docs/model.md §7.8): each customer has
 a chain of candidate steps fixed on the calendar, the next one a geometric skip from
-the last (``next_candidate``), drawn from the customer's own uniform at the candidate's
+the last (``sim.rng.next_candidate``), drawn from the customer's own uniform at the candidate's
 step; a candidate contacts the customer if the customer is covered then (thinning).
 A customer's contacts are so a pure function of the seed, the firm, the contact
 probability and the customer's coverage, whatever other customers do. The chains
@@ -60,6 +60,7 @@ from sim.rng import (
     READ_LINK,
     address,
     customer_blocks_into,
+    next_candidate,
     pair_at,
     uniform,
 )
@@ -122,8 +123,6 @@ class PlatformInputs(NamedTuple):
 
 
 WEEKLY = Clock(WEEKS_PER_YEAR)
-#: a contact chain's next candidate when there is none (contact probability 0)
-NO_CANDIDATE = 2**31 - 1
 #: the chain argument of ``platform_kernel`` when contacts are drawn, not chained
 _NO_CHAIN = np.empty(0, dtype=np.int32)
 #: the links whose opportunities and defects ``platform_kernel`` tallies, in order
@@ -446,22 +445,6 @@ def _contact_chunk(
         who[lo + n_con] = i
         n_con += contacted[i]
     return n_con
-
-
-@njit(inline="always")
-def next_candidate(t, u, p, lq):  # type: ignore[no-untyped-def]
-    """The candidate step after one at step ``t``: t + G, G geometric on {1, 2, ...}
-    with success probability ``p`` (``lq``: log(1 - p)), by inversion of the uniform
-    ``u`` in [0, 1): G = 1 + floor(log(1 - u) / log(1 - p)), so P(G > k) = (1 - p)^k.
-    ``NO_CANDIDATE`` for p = 0, or past the int32 steps."""
-    if p >= 1.0:
-        return np.int32(t + 1)
-    if p <= 0.0:
-        return np.int32(NO_CANDIDATE)
-    x = math.floor(math.log1p(-u) / lq)
-    if x >= NO_CANDIDATE - 1 - t:
-        return np.int32(NO_CANDIDATE)
-    return np.int32(t + 1 + np.int64(x))
 
 
 @parallel_kernel

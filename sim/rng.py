@@ -29,6 +29,7 @@ can overflow, so the same functions run compiled (numba) and as plain Python
 from __future__ import annotations
 
 import hashlib
+import math
 
 import numpy as np
 from llvmlite import ir
@@ -230,6 +231,27 @@ def pair_at(buf, r, sub):  # type: ignore[no-untyped-def]
     Two draws a rule needs together, and two subs (categories) a block."""
     o = 4 * r + 2 * (sub & 1)
     return buf[o], buf[o + 1]
+
+
+#: a chain's next candidate step when there is none (probability 0, or past int32 steps)
+NEVER_STEP = 2**31 - 1
+
+
+@njit(inline="always")
+def next_candidate(t, u, p, lq):  # type: ignore[no-untyped-def]
+    """The candidate step after one at step ``t`` on a chain of candidate steps (the
+    event engine's calendars): t + G, G geometric on {1, 2, ...} with success
+    probability ``p`` per step (``lq``: log(1 - p), for 0 < p < 1), by inversion of
+    the uniform ``u`` in [0, 1): G = 1 + floor(log(1 - u) / log(1 - p)), so
+    P(G > k) = (1 - p)^k. ``NEVER_STEP`` for p = 0, or past the int32 steps."""
+    if p >= 1.0:
+        return np.int32(t + 1)
+    if p <= 0.0:
+        return np.int32(NEVER_STEP)
+    x = math.floor(math.log1p(-u) / lq)
+    if x >= NEVER_STEP - 1 - t:
+        return np.int32(NEVER_STEP)
+    return np.int32(t + 1 + np.int64(x))
 
 
 @njit(inline="always")

@@ -14,8 +14,8 @@ from scipy import stats
 
 from sim import DemandModel
 from sim.jit import CHUNK
-from sim.platform import NO_CANDIDATE, _skip_chunk, draw_chains, step_density
-from sim.rng import address, round_keys
+from sim.platform import _skip_chunk, draw_chains, step_density
+from sim.rng import NEVER_STEP, address, round_keys
 from tests.helpers import script_json, small
 
 #: a z-score (or its chi-square counterpart) beyond this fails a statistical check
@@ -108,7 +108,7 @@ def test_every_step_and_never() -> None:
     assert not never.any()
     chain = np.empty(10, np.int32)
     draw_chains(chain, round_keys(1, "platform:focal"), address(7), 7, 0.0)
-    assert (chain == NO_CANDIDATE).all()
+    assert (chain == NEVER_STEP).all()
 
 
 def _model(n: int, **overrides: object) -> DemandModel:

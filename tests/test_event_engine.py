@@ -14,8 +14,8 @@ from scipy.stats import chi2
 
 from sim import DemandModel
 from sim.counts import cell_counts, served_by
-from sim.demand import NEVER_STEP, candidate_bound, first_candidates
-from sim.rng import address, round_keys
+from sim.demand import candidate_bound, first_candidates
+from sim.rng import NEVER_STEP, address, round_keys
 from sim.state import ACTIVE
 from tests.helpers import small
 
@@ -60,8 +60,8 @@ def test_candidate_gaps_are_geometric(bound: float) -> None:
     (chi-square over the first bands, p > 1e-4); b = 1 makes every step a candidate."""
     n, C = 250_000, 4
     nxt = np.empty((n, C), np.int32)
-    log_miss = np.full(C, np.log1p(-bound) if bound < 1 else -np.inf)
-    first_candidates(round_keys(5, "demand"), address(-10), -10, log_miss, nxt)
+    log_miss = np.full(C, np.log1p(-bound) if bound < 1 else 0.0)
+    first_candidates(round_keys(5, "demand"), address(-10), -10, np.full(C, bound), log_miss, nxt)
     gaps = (nxt + 10).ravel().astype(np.int64)
     assert gaps.min() >= 1
     if bound == 1.0:
@@ -79,7 +79,7 @@ def test_candidate_gaps_are_geometric(bound: float) -> None:
 
 def test_a_zero_bound_never_comes() -> None:
     nxt = np.empty((10, 2), np.int32)
-    first_candidates(round_keys(5, "demand"), address(0), 0, np.zeros(2), nxt)
+    first_candidates(round_keys(5, "demand"), address(0), 0, np.zeros(2), np.zeros(2), nxt)
     assert (nxt == NEVER_STEP).all()
 
 
