@@ -30,6 +30,7 @@ import copy
 import math
 import statistics
 import time
+from collections.abc import Callable
 
 import numba
 import numpy as np
@@ -38,6 +39,7 @@ from numba import njit
 from benchmarks.timing import timed
 from benchmarks.workloads import SEED, workload
 from sim import DemandModel
+from sim.firms import FirmBook
 from sim.jit import CHUNK
 from sim.platform import _contact_chunk, _skip_chunk, contact_table, platform_step, step_density
 from sim.rng import STEP_OFFSET
@@ -71,37 +73,54 @@ def _ms(times: list[float]) -> float:
     return statistics.median(times) * 1e3
 
 
+def paired_steps(
+    model: DemandModel,
+    reps: int,
+    step: Callable[[FirmBook, int, np.ndarray, bool], object],
+    header: str,
+) -> None:
+    """Times ``step(firm, now, key, which)`` of each firm for ``which`` False and True
+    in turn at each of ``reps`` steps after the model's (the order alternating, the
+    first step's calls, which compile, left out), each ``which`` on its own copy of the
+    firm's records, moved on step by step on its own. Prints ``header``, then per firm
+    the milliseconds per step of False and of True, median (mean), and the ratio of
+    the medians."""
+    keys = [model.streams.key(f"platform:{f.name}") for f in model.books]
+    times: dict[tuple[int, bool], list[float]] = {}
+    records = [{True: f.records, False: copy.deepcopy(f.records)} for f in model.books]
+    for r in range(reps + 1):
+        now = model.t + 1 + r
+        for f, key in zip(model.books, keys, strict=True):
+            for which in (r % 2 == 1, r % 2 == 0):
+                f.records = records[f.index][which]
+                t = time.perf_counter()
+                step(f, now, key, which)
+                if r > 0:
+                    times.setdefault((f.index, which), []).append(time.perf_counter() - t)
+    for f in model.books:
+        f.records = records[f.index][True]
+    print(header)
+    for f in model.books:
+        a, b = times[f.index, False], times[f.index, True]
+        print(
+            f"  {f.name:6s} {f.spec.platform.targeting:12s} coverage "
+            f"{f.spec.platform.coverage:.2f}: {_ms(a):6.2f} "
+            f"({statistics.mean(a) * 1e3:6.2f}) {_ms(b):6.2f} "
+            f"({statistics.mean(b) * 1e3:6.2f}) {_ms(a) / _ms(b):5.2f}"
+        )
+
+
 def _platform_steps(model: DemandModel, reps: int) -> None:
     """``platform_step`` of each firm, sweep and events in turn, ``reps`` steps."""
     n, st, m, work = model.n, model.state, model.market, model.work
     exposure = work.exposure(n, m.n_categories, len(model.books))
-    keys = [model.streams.key(f"platform:{f.name}") for f in model.books]
-    times: dict[tuple[int, bool], list[float]] = {}
-    # each engine's records move on step by step on their own
-    records = [{True: f.records, False: copy.deepcopy(f.records)} for f in model.books]
-    for r in range(reps + 1):  # the first compiles
-        now = model.t + 1 + r
-        for f, key in zip(model.books, keys, strict=True):
-            for events in (r % 2 == 1, r % 2 == 0):
-                f.records = records[f.index][events]
-                t = time.perf_counter()
-                platform_step(f, st, now, key, exposure, work, m, events)
-                if r > 0:
-                    times.setdefault((f.index, events), []).append(time.perf_counter() - t)
-    for f in model.books:
-        f.records = records[f.index][True]
-    print(
+    paired_steps(
+        model,
+        reps,
+        lambda f, now, key, events: platform_step(f, st, now, key, exposure, work, m, events),
         f"platform_step over {reps} steps, ms per step per firm, median (mean): "
-        "sweep, events, sweep/events of the medians"
+        "sweep, events, sweep/events of the medians",
     )
-    for f in model.books:
-        sweep, ev = times[f.index, False], times[f.index, True]
-        print(
-            f"  {f.name:6s} {f.spec.platform.targeting:12s} coverage "
-            f"{f.spec.platform.coverage:.2f}: {_ms(sweep):6.2f} "
-            f"({statistics.mean(sweep) * 1e3:6.2f}) {_ms(ev):6.2f} "
-            f"({statistics.mean(ev) * 1e3:6.2f}) {_ms(sweep) / _ms(ev):5.2f}"
-        )
 
 
 def _contact_passes(model: DemandModel, first: int) -> None:
@@ -145,13 +164,18 @@ def _contact_passes(model: DemandModel, first: int) -> None:
         )
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m benchmarks.event_contacts", description=__doc__)
+def workload_args(ap: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """The options of the workload and its timed steps (``ap``, with them)."""
     ap.add_argument("--customers", type=int, default=1_000_000)
     ap.add_argument("--steps", type=int, default=3)
     ap.add_argument("--reps", type=int, default=STEPS)
     ap.add_argument("--threads", type=int, default=1)
-    a = ap.parse_args(argv)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.event_contacts", description=__doc__)
+    a = workload_args(ap).parse_args(argv)
     numba.set_num_threads(a.threads)
     t0 = time.perf_counter()
     model = DemandModel(workload(a.customers, a.steps + a.reps + 1), rng=SEED, engine="events")

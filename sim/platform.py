@@ -53,7 +53,7 @@ from sim.firms import CONTACT_LINKS, LINK, FirmBook, Records
 from sim.jit import CHUNK, chunks, kernel, parallel_kernel, threads_for
 from sim.links import band_edge, overload_rate
 from sim.market import Market
-from sim.records import keep_counts, update_kind, update_record
+from sim.records import keep_counts, update_record
 from sim.rng import (
     CONTACT,
     CONTACT_SKIP,
@@ -62,7 +62,9 @@ from sim.rng import (
     customer_blocks_into,
     next_candidate,
     pair_at,
+    philox2,
     uniform,
+    unit,
 )
 from sim.scenario import Platform
 from sim.state import ACTIVE, LATENT, NEVER, NO_FIRM, NONE, SERVED, CustomerState
@@ -174,6 +176,29 @@ def contact_chain(rec: Records, p: float, key: np.ndarray, t: int) -> np.ndarray
     return rec.chain
 
 
+def platform_inputs(
+    firm: FirmBook, market: Market, probability: np.ndarray, skip_p: float
+) -> PlatformInputs:
+    """What ``platform_kernel`` reads of the firm and the market at this step
+    (``probability``: the contact table, ``skip_p``: the chains' probability, -1 drawn)."""
+    spec = firm.spec.platform
+    fb = LINK["feedback"]
+    spy = firm.clock.steps_per_year
+    return PlatformInputs(
+        table=probability,
+        scheduled=spec.targeting == "personalized",
+        strength=float(spec.strength),
+        misread_rate=float(spec.misread_rate),
+        feedback=float(firm.defect_rate[fb]),
+        feedback_cap=float(firm.spec.capacity.feedback / spy),
+        link_rate=firm.defect_rate[_TALLIED[1:]],
+        offers=firm.offers,
+        tier_count=market.tier_count,
+        std_cat=firm.std_cat,
+        skip_p=skip_p,
+    )
+
+
 def platform_step(
     firm: FirmBook,
     state: CustomerState,
@@ -207,21 +232,7 @@ def platform_step(
     elif spec.targeting != "homogeneous" and rec.chain is not None:
         # personalized now: chains drawn afresh if it turns homogeneous again
         rec.chain, rec.chain_p = None, -1.0
-    fb = LINK["feedback"]
-    spy = firm.clock.steps_per_year
-    inputs = PlatformInputs(
-        table=probability,
-        scheduled=spec.targeting == "personalized",
-        strength=float(spec.strength),
-        misread_rate=float(spec.misread_rate),
-        feedback=float(firm.defect_rate[fb]),
-        feedback_cap=float(firm.spec.capacity.feedback / spy),
-        link_rate=firm.defect_rate[_TALLIED[1:]],
-        offers=firm.offers,
-        tier_count=market.tier_count,
-        std_cat=firm.std_cat,
-        skip_p=skip_p,
-    )
+    inputs = platform_inputs(firm, market, probability, skip_p)
     with threads_for(n):
         chain = contact_chain(rec, skip_p, key, now - 1) if skip_p >= 0.0 else _NO_CHAIN
         read_ok, offered_at = platform_kernel(
@@ -380,6 +391,19 @@ def _gather_reads(
     return n_ok, n_off
 
 
+#: past any gap between two steps: a due time beyond it is never reached
+_FAR = 2**62
+
+
+@njit(inline="always")
+def _steps_to(d):  # type: ignore[no-untyped-def]
+    """The fewest whole steps g with g >= d: for a whole number of steps g (below 2**53,
+    converted exactly) float(g) >= d exactly when g >= ceil(d)."""
+    if d > _FAR:
+        return np.int64(_FAR)
+    return np.int64(math.ceil(d))
+
+
 @kernel
 def _contact_chunk(
     lo: int,  # the chunk's customers: lo..hi-1
@@ -402,34 +426,51 @@ def _contact_chunk(
     A first pass settles every customer it can without a draw, and without branching
     on the customer (coverage and due dates are unpredictable branches, the largest
     cost of the pass); it lists those left to a draw, drawn in a second pass, and a
-    third lists the contacted in order."""
+    third lists the contacted in order. The list of those left to a draw is kept in
+    the chunk's slots of ``who``, read before the third pass writes them."""
     offered[lo:hi] = -1
-    dues = np.empty(3, np.float64)  # 1/p for each kind, divided once
-    for k in range(3):
-        p = np.float64(table[k])
-        dues[k] = 1.0 / p if p > 0.0 else 0.0
-    draw = np.empty(hi - lo, np.int32)  # the customers left to a draw
+    draw = who[lo:hi]  # the customers left to a draw
     n_draw = 0
     if scheduled:
         # due 1/p steps after the last contact, the fraction dithered by a draw
         # addressed to that contact, so the mean interval is exactly 1/p
+        # per kind: 1/p, divided once, and the whole steps a gap must reach to be
+        # due whatever the draw or due with it: a gap of whole steps g is at least a
+        # due time d exactly when g >= ceil(d) (``_steps_to``), compared without a
+        # conversion per customer; 0 steps of kinds never contacted
+        dues = np.empty(3, np.float64)
+        sure_at = np.empty(3, np.int64)
+        maybe_at = np.empty(3, np.int64)
+        on = np.empty(3, np.bool_)
+        for k in range(3):
+            p = np.float64(table[k])
+            on[k] = p > 0.0
+            dues[k] = 1.0 / p if p > 0.0 else 0.0
+            sure_at[k] = _steps_to(dues[k])
+            maybe_at[k] = _steps_to(dues[k] - 1.0)
         for i in range(lo, hi):
             k = kind[i]
             last = np.int64(seen[i])
-            gap = np.float64(now - last)
-            due = dues[k]
-            on = np.float64(table[k]) > 0.0
+            gap = now - last
             # never refreshed, or due whatever the draw
-            sure = on & ((last == NEVER) | (gap >= due))
+            sure = on[k] & ((last == NEVER) | (gap >= sure_at[k]))
             contacted[i] = sure
             draw[n_draw] = i
-            n_draw += on & (not sure) & (gap >= due - 1.0)  # else not due whatever the draw
-        for r in range(n_draw):
-            i = np.int64(draw[r])  # type: ignore[assignment]
+            n_draw += on[k] & (not sure) & (gap >= maybe_at[k])  # else not due whatever the draw
+        # the draws, each addressed to the customer's last contact, two a Philox call
+        for r in range(0, n_draw - 1, 2):
+            i, j = np.int64(draw[r]), np.int64(draw[r + 1])  # type: ignore[assignment]
+            li, lj = np.int64(seen[i]), np.int64(seen[j])
+            w = philox2(
+                rk, i, step_addr - (now - li), CONTACT, 0, j, step_addr - (now - lj), CONTACT, 0
+            )
+            contacted[i] = np.float64(now - li) >= dues[kind[i]] - unit(w[0])
+            contacted[j] = np.float64(now - lj) >= dues[kind[j]] - unit(w[4])
+        if n_draw & 1:
+            i = np.int64(draw[n_draw - 1])  # type: ignore[assignment]
             last = np.int64(seen[i])
-            gap = np.float64(now - last)
             u = uniform(rk, step_addr - (now - last), i, CONTACT, 0)
-            contacted[i] = gap >= dues[kind[i]] - u
+            contacted[i] = np.float64(now - last) >= dues[kind[i]] - u
     else:
         for i in range(lo, hi):
             contacted[i] = False
@@ -524,12 +565,14 @@ def _read_chunk(
     """The reads, record refreshes and offers of one chunk's contacts (the arguments are
     ``platform_kernel``'s)."""
     need, tier, sup = truth
-    rec_need, rec_tier, rec_sup, seen, known, covered = records
+    rec_need, rec_tier, rec_sup, seen, known, _ = records
     strength, misread_rate, link_rate = inputs.strength, inputs.misread_rate, inputs.link_rate
     offers, tier_count, std_cat = inputs.offers, inputs.tier_count, inputs.std_cat
     C = need.shape[1]
     lo0 = band_edge(0.0, link_rate[0])  # one uniform through both links
     lo1 = band_edge(lo0, link_rate[1])
+    wrong = max(1.0 - strength, 1e-12)  # the widths of the bands a uniform is rescaled to
+    passed = max(1.0 - fb, 1e-12)
     n_off = 0
     n_ok = 0
     n_read = 0
@@ -538,11 +581,10 @@ def _read_chunk(
     def0 = 0
     opp1 = 0
     def1 = 0
-    d_open = np.zeros(1, np.int64)
+    d_open = 0
     # the chunk's own counts, written out once: counts of neighbouring chunks share
     # cache lines, and threads writing them in turn would pass the lines to and fro
     d_believed = np.zeros_like(believed)
-    link_u = np.empty(C, dtype=np.float64)  # each need's link draw, from its read's pair
     # the pair of category c is half of block c // 2 (one block for two categories);
     # the chunk's blocks drawn first, two a Philox call
     nb = (C + 1) >> 1
@@ -551,15 +593,13 @@ def _read_chunk(
     for r in range(who.size):
         i = np.int64(who[r])  # type: ignore[assignment]
         for c in range(C):
-            j = i * C + c
-            x, ul = pair_at(pairs, r * nb + (c >> 1), c)
-            link_u[c] = ul
+            x, _ = pair_at(pairs, r * nb + (c >> 1), c)
             # the read: correct below strength; above it, wrong in the misread band
             correct = x < strength
             if correct:
                 v = x / strength
             else:
-                v = (x - strength) / max(1.0 - strength, 1e-12)
+                v = (x - strength) / wrong
                 if v >= misread_rate:
                     continue  # nothing recorded
                 v = v / misread_rate
@@ -568,23 +608,30 @@ def _read_chunk(
                 n_lost += 1
                 continue
             new_need, new_tier = need[i, c], tier[i, c]
-            if not correct:
-                w = (v - fb) / max(1.0 - fb, 1e-12)  # uniform again, past the feedback band
-                new_need, new_tier = misread(new_need, new_tier, tier_count[c] - 1, w)
             if correct:
-                read_ok[at + n_ok] = j
+                read_ok[at + n_ok] = i * C + c
                 n_ok += 1
+                s = sup[i, c]
+                if rec_sup[i, c] != s:  # written only if it changes: a clean line stays clean
+                    rec_sup[i, c] = s
+            else:
+                w = (v - fb) / passed  # uniform again, past the feedback band
+                new_need, new_tier = misread(new_need, new_tier, tier_count[c] - 1, w)
             update_record(i, c, new_need, new_tier, rec_need, rec_tier, d_believed)
-            if correct:
-                rec_sup[i, c] = sup[i, c]
         seen[i] = now
-        known[i] = True
-        update_kind(i, rec_need, covered, std_cat, kind, d_open)
+        if not known[i]:
+            known[i] = True
+        # the offers, and the customer's kind as the reads left it: a contacted customer
+        # is covered (kinds 1-2 only are contacted), so ``kind_of`` is 1 + an open need
+        # in the standard, without reading the coverage
+        k2 = False
         for c in range(C):
-            t = believed_offer(rec_need[i, c], rec_tier[i, c], offers[c])
+            b = rec_need[i, c]
+            k2 |= std_cat[c] & ((b == LATENT) | (b == ACTIVE))
+            t = believed_offer(b, rec_tier[i, c], offers[c])
             if t < 0:
                 continue
-            ul = link_u[c]
+            _, ul = pair_at(pairs, r * nb + (c >> 1), c)
             opp0 += 1
             if ul < lo0:
                 def0 += 1
@@ -596,9 +643,14 @@ def _read_chunk(
             offered[i, c] = t
             offered_at[at + n_off] = i * C + c
             n_off += 1
+        k = np.uint8(1 + k2)
+        was = kind[i]
+        if k != was:
+            d_open += int(k == 2) - int(was == 2)
+            kind[i] = k
     counts[0] = n_ok
     counts[1] = n_off
-    counts[2] = d_open[0]
+    counts[2] = d_open
     counts[3] = n_read
     counts[4] = n_lost
     counts[5] = opp0

@@ -87,7 +87,10 @@ def contact_kind(
 
 @njit(inline="always")
 def update_record(i, c, new_need, new_tier, rec_need, rec_tier, believed):  # type: ignore[no-untyped-def]
-    """Write one believed fact and keep the believed counts per cell."""
+    """Write one believed fact and keep the believed counts per cell (nothing written
+    when the record holds the fact already: its cache line stays clean)."""
+    if rec_need[i, c] == new_need and rec_tier[i, c] == new_tier:
+        return
     believed[c, rec_tier[i, c]] -= rec_need[i, c] >= LATENT
     believed[c, new_tier] += new_need >= LATENT
     rec_need[i, c] = new_need

@@ -170,3 +170,22 @@ def test_decisions_follow_records_not_truth() -> None:
         assert [(la.category, la.tier, la.kind) for la in seeing.focal.book.launches] == [
             ("core", "premium", "planned")
         ]
+
+
+def test_whole_steps_reach_a_due_time_as_the_float_comparison_does() -> None:
+    """The scheduled scan compares a gap of whole steps g with ceil(d) (``_steps_to``)
+    instead of float(g) >= d: the same answer for every gap and due time, at integers,
+    one ulp either side of them, and past any gap."""
+    from sim.platform import _steps_to
+
+    rng = np.random.default_rng(7)
+    dues = [0.0, 1.0, 2.0, 9.999999999999998, 10.0, 12.5, 2.0**40, 2.0**70, np.inf]
+    dues += list(1.0 / rng.uniform(1e-6, 1.0, 200))
+    for d in list(dues):
+        dues += [np.nextafter(d, -np.inf), np.nextafter(d, np.inf)]
+        dues.append(d - 1.0)
+    gaps = np.concatenate([np.arange(-3, 60), [2**30, 2**31 + 5, 2**40, 2**52]])
+    for d in dues:
+        at = _steps_to(d)
+        for g in gaps:
+            assert (float(g) >= d) == (int(g) >= at), (d, g, at)
