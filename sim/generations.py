@@ -15,7 +15,10 @@ Each customer carries two clocks for a later generation, independent of each oth
   chance p + q × A, with p and q the category's own ``awareness_p`` and
   ``awareness_q`` and A the share aware among the customer's neighbours (the whole
   population under mean-field mixing). One uniform per customer and step from the
-  ``generations`` stream, purpose ``AWARE``, sub the category.
+  ``generations`` stream, purpose ``AWARE``, sub the category. On the event engine
+  (``sim.engine``) a customer draws only at its candidate steps, a chain of geometric
+  skips at the largest chance a step can give (purpose ``AWARE_SKIP``), and becomes
+  aware there with its chance over that bound (thinning; ``start_chains``).
 
 A ready customer holds the newest generation it is aware of (``hold_newest``, after
 the choice): one who holds the earlier generation and is aware of the later one
@@ -38,15 +41,18 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.choice import Sales
+from sim.jit import kernel
 from sim.market import Market
 from sim.network import Graph
-from sim.rng import address, uniforms
+from sim.rng import address, next_candidate, uniform, uniforms
 from sim.schema import Category
 from sim.state import ACTIVE, LATENT, NO_FIRM, NONE, SERVED, CustomerState, satisfaction_of
 from sim.workspace import Workspace
 
 _EMPTY = np.empty(0, dtype=np.int64)
-AWARE, OWN = 0, 1  # purposes of the ``generations`` stream
+# purposes of the ``generations`` stream: the awareness draw, the own market, and (the
+# event engine) the skip from an awareness candidate step to the next
+AWARE, OWN, AWARE_SKIP = 0, 1, 2
 
 
 @dataclass
@@ -62,6 +68,24 @@ class Generations:
     aware: np.ndarray  # (N, C) bool: aware of the later generation c
     came_from: np.ndarray  # (N, C) int8: the firm left in the earlier market on
     # coming to generation c (its supplier there), -1 none
+    #: the event engine's awareness calendar (``start_chains``): each customer's next
+    #: candidate step per later generation, and the bound it is drawn at; None on the
+    #: sweep, which draws every customer every step
+    chain: np.ndarray | None = None  # (N, C) int32
+    bound: np.ndarray | None = None  # (C,) float64
+
+    def start_chains(self, key: np.ndarray, start: int, weeks_per_step: float) -> None:
+        """The event engine's awareness calendar from step ``start`` (the history's
+        first): candidate steps at the bound b = 1 − (1 − min(p + q, 1))^weeks, the
+        largest chance a step can give (every neighbour aware), thinned to the
+        customer's chance at each candidate (``become_aware``)."""
+        n, C = self.aware.shape
+        self.bound = np.zeros(C)
+        self.chain = np.empty((n, C), dtype=np.int32)
+        for c in self.later:
+            b = 1.0 - (1.0 - min(self.p[c] + self.q[c], 1.0)) ** weeks_per_step
+            self.bound[c] = b
+            _first_aware(key, address(start), start, c, b, _log_miss(b), self.chain)
 
     @classmethod
     def build(cls, categories: tuple[Category, ...], market: Market, n: int) -> Generations:
@@ -138,20 +162,33 @@ def become_aware(
     weeks = market.clock.weeks_per_step
     opened = []
     for c in gens.later:
-        if not has_product[:, c, :].any():
+        on_sale = bool(has_product[:, c, :].any())
+        if gens.chain is not None and gens.bound is not None:
+            # the event engine: the customers at a candidate step (every chain moves on,
+            # on sale or not, so that it stays on the calendar)
+            b = float(gens.bound[c])
+            mixing = graph.indptr is None
+            _aware_candidates(
+                key, address(now), now, c, gens.chain, b, _log_miss(b), gens.aware, on_sale,
+                float(gens.p[c]), float(gens.q[c]), weeks,
+                _NO_EDGES if mixing else graph.indptr, _NO_EDGES if mixing else graph.indices,
+                float(gens.aware[:, c].mean()) if mixing else 0.0,
+            )  # fmt: skip
+        if not on_sale:
             continue
         aware = gens.aware[:, c]
-        if graph.indptr is None:
-            share = np.full(n, aware.mean())
-        else:
-            deg = np.diff(graph.indptr)
-            hits = np.bincount(
-                np.repeat(np.arange(n), deg), weights=aware[graph.indices], minlength=n
-            )
-            share = hits / np.maximum(deg, 1)
-        weekly = np.minimum(gens.p[c] + gens.q[c] * share, 1.0)
-        chance = 1.0 - (1.0 - weekly) ** weeks
-        aware |= uniforms(key, address(now), n, AWARE, c) < chance
+        if gens.chain is None:  # the sweep: every customer draws every step
+            if graph.indptr is None:
+                share = np.full(n, aware.mean())
+            else:
+                deg = np.diff(graph.indptr)
+                hits = np.bincount(
+                    np.repeat(np.arange(n), deg), weights=aware[graph.indices], minlength=n
+                )
+                share = hits / np.maximum(deg, 1)
+            weekly = np.minimum(gens.p[c] + gens.q[c] * share, 1.0)
+            chance = 1.0 - (1.0 - weekly) ** weeks
+            aware |= uniforms(key, address(now), n, AWARE, c) < chance
         # a supplier that does not sell the later generation cannot upgrade its
         # customer: the customer's need there opens, for any firm to win
         e = market.supersedes[c]
@@ -303,3 +340,52 @@ def substitute(
         gens.came_from[idx, c] = np.where(left >= 0, left, state.supplier[idx, c])
         ended.append(_end(state, work, idx, e) * C + e)
     return np.concatenate(ended) if ended else _EMPTY
+
+
+_NO_EDGES = np.empty(0, dtype=np.int64)
+
+
+def _log_miss(b: float) -> float:
+    return float(np.log1p(-b)) if 0.0 < b < 1.0 else 0.0
+
+
+@kernel
+def _first_aware(rk, step_addr, start, c, b, lq, chain):  # type: ignore[no-untyped-def]
+    """Every customer's first awareness candidate of generation ``c`` after ``start``."""
+    for i in range(chain.shape[0]):
+        chain[i, c] = next_candidate(start, uniform(rk, step_addr, i, AWARE_SKIP, c), b, lq)
+
+
+@kernel
+def _aware_candidates(  # type: ignore[no-untyped-def]
+    rk, step_addr, now, c, chain, b, lq, aware, on_sale, p, q, weeks, indptr, indices, mixed
+):
+    """The event engine's awareness of generation ``c`` at step ``now``: each customer
+    at a candidate step moves its chain on (``AWARE_SKIP``) and, if the generation is
+    on sale and the customer not yet aware, becomes aware if its ``AWARE`` uniform × b
+    falls below its chance this step, 1 − (1 − min(p + q × share, 1))^weeks, share the
+    aware among its neighbours (``mixed``: among all customers, under mean-field
+    mixing), as the awareness stood before the step."""
+    n = chain.shape[0]
+    newly = np.empty(n, np.int64)
+    m = 0
+    for i in range(n):
+        if chain[i, c] != now:
+            continue
+        chain[i, c] = next_candidate(now, uniform(rk, step_addr, i, AWARE_SKIP, c), b, lq)
+        if not on_sale or aware[i, c]:
+            continue
+        if indptr.size == 0:
+            share = mixed
+        else:
+            lo, hi = indptr[i], indptr[i + 1]
+            hits = 0
+            for k in range(lo, hi):
+                hits += aware[indices[k], c]
+            share = hits / max(hi - lo, 1)
+        chance = 1.0 - (1.0 - min(p + q * share, 1.0)) ** weeks
+        if uniform(rk, step_addr, i, AWARE, c) * b < chance:
+            newly[m] = i
+            m += 1
+    for r in range(m):
+        aware[newly[r], c] = True

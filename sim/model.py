@@ -145,9 +145,13 @@ class DemandModel(mesa.Model):
         )
         self.generations = Generations.build(sc.categories, m, n)
         self.generations.open_own_markets(self.state, m, self.streams["generations"])
+        start = -m.clock.steps(sc.run.warmup_weeks)
+        if self.engine == "events" and self.generations.later:
+            self.generations.start_chains(
+                self.streams.key("generations"), start, m.clock.weeks_per_step
+            )
         # the market's history runs from this step to step 0 (scenario field
         # ``run.warmup_weeks``)
-        start = -m.clock.steps(sc.run.warmup_weeks)
         for f in self.books:
             f.coverage_u = self.streams.platform(f.name).random(n)
             phase_u = self.streams.platform(f.name).random(n)

@@ -104,3 +104,23 @@ def test_the_sweep_is_still_the_default(monkeypatch: pytest.MonkeyPatch) -> None
     assert model.engine == "sweep" and model.calendar is None
     with pytest.raises(ValueError, match="engine='clock' must be one of sweep, events"):
         DemandModel(small(n=100), rng=1, engine="clock")
+
+
+def test_awareness_has_one_candidate_ahead_and_the_sweep_draws_none() -> None:
+    """The later generation's awareness on the event engine: a chain per customer,
+    never in the past after a step, at the bound 1 − (1 − min(p + q, 1))^weeks; the
+    sweep keeps no chain."""
+    model = DemandModel(small("norton-bass-check", n=3000), rng=5, engine="events")
+    gens = model.generations
+    assert gens.chain is not None and gens.bound is not None and gens.later
+    for c in gens.later:
+        weeks = model.market.clock.weeks_per_step
+        b = 1 - (1 - min(gens.p[c] + gens.q[c], 1.0)) ** weeks
+        assert gens.bound[c] == pytest.approx(b)
+    for _ in range(60):  # past the later generation's launch
+        model.step()
+        for c in gens.later:
+            assert gens.chain[:, c].min() > model.t
+    assert gens.aware[:, list(gens.later)].any()
+    sweep = DemandModel(small("norton-bass-check", n=300), rng=5, engine="sweep")
+    assert sweep.generations.chain is None
