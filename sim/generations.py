@@ -44,7 +44,7 @@ from sim.choice import Sales
 from sim.jit import kernel
 from sim.market import Market
 from sim.network import Graph
-from sim.rng import address, next_candidate, uniform, uniforms
+from sim.rng import address, next_candidate, uniform, uniforms, uniforms_at
 from sim.schema import Category
 from sim.state import ACTIVE, LATENT, NO_FIRM, NONE, SERVED, CustomerState, satisfaction_of
 from sim.workspace import Workspace
@@ -269,7 +269,7 @@ def hold_newest(
         count = sellers.sum(axis=0)
         has = count > 0
         own, want_own, sellers, count = own[has], want_own[has], sellers[:, has], count[has]
-        u = uniforms(key, address(now), n, OWN, c)[own]
+        u = uniforms_at(key, address(now), own.astype(np.int64), OWN, c)
         rank = np.minimum((u * count).astype(np.int64), count - 1)
         f_own = (np.cumsum(sellers, axis=0) <= rank[None, :]).sum(axis=0)
         idx = np.concatenate([ups, own])

@@ -271,6 +271,16 @@ def uniforms(rk: np.ndarray, step: int, n: int, kind: int, sub: int) -> np.ndarr
     return out
 
 
+@kernel
+def uniforms_at(rk: np.ndarray, step: int, who: np.ndarray, kind: int, sub: int) -> np.ndarray:
+    """The uniforms of customers ``who`` at one (step, kind, sub): ``uniforms(...)[who]``
+    without drawing for the others."""
+    out = np.empty(who.size, dtype=np.float64)
+    for r in range(who.size):
+        out[r] = uniform(rk, step, who[r], kind, sub)
+    return out
+
+
 class Streams:
     """The run's streams: Philox keys for the per-customer rules, numpy generators for
     set-up and firm-level draws, each spawned from the seed by name (not position), so

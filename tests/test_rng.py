@@ -17,6 +17,7 @@ from sim.rng import (
     round_keys,
     uniform,
     uniforms,
+    uniforms_at,
 )
 
 
@@ -43,6 +44,9 @@ def test_uniforms_are_numpys_doubles_and_addressed() -> None:
     vec = uniforms(rk, 30, 50, 1, 6)
     assert all(vec[i] == uniform(rk, 30, i, 1, 6) for i in range(50))
     assert 0.3 < vec.mean() < 0.7 and len(set(vec.tolist())) == 50
+    # and drawing for some customers only gives theirs
+    who = np.array([7, 0, 49, 7, 23], dtype=np.int64)
+    np.testing.assert_array_equal(uniforms_at(rk, 30, who, 1, 6), vec[who])
 
 
 def test_blocks_drawn_two_a_call_are_the_blocks_drawn_one_by_one() -> None:
