@@ -39,12 +39,13 @@ import numba
 import numpy as np
 from numba import njit
 
+from benchmarks.active_scan import _by_words
 from benchmarks.timing import timed
 from benchmarks.workloads import workload
 from sim import DemandModel
 from sim import choice as choice_module
 from sim import model as model_module
-from sim.choice import _count_active, _list_active
+from sim.choice import _list_active
 from sim.jit import CHUNK
 from sim.rng import CHOICE, NEIGHBOUR, address, blocks_into
 
@@ -108,14 +109,6 @@ class _Bench:
 
 
 @njit
-def _count(nf, n, C):  # type: ignore[no-untyped-def]
-    na = 0
-    for lo in range(0, n, CHUNK):
-        na += _count_active(nf, lo * C, min(lo + CHUNK, n) * C)
-    return na
-
-
-@njit
 def _listing(nf, n, C, act):  # type: ignore[no-untyped-def]
     na = 0
     for lo in range(0, n, CHUNK):
@@ -157,14 +150,14 @@ def _passes(bench: _Bench) -> None:
 
     restore()
     nf, (n, C) = state.need.reshape(-1), state.need.shape
-    na = _count(nf, n, C)
+    na = _by_words(nf, n, C)
     act = np.empty(na, np.int64)
     _listing(nf, n, C, act)
     who, cat = act // C, act % C
     spare = np.empty(na, np.int64)
     rk, step = args[9], address(args[8])
     passes: dict[str, Callable[[], object]] = {
-        "count of the active needs": lambda: _count(nf, n, C),
+        "count of the active needs": lambda: _by_words(nf, n, C),
         "their listing": lambda: _listing(nf, n, C, act),
         "Philox blocks (neighbour, choice)": lambda: _draws(rk, step, who, cat, spare),
         "restoring the state": restore,
