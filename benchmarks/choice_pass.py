@@ -45,7 +45,6 @@ from benchmarks.workloads import workload
 from sim import DemandModel
 from sim import choice as choice_module
 from sim import model as model_module
-from sim.choice import _list_active
 from sim.jit import CHUNK
 from sim.rng import CHOICE, NEIGHBOUR, address, blocks_into
 
@@ -109,14 +108,6 @@ class _Bench:
 
 
 @njit
-def _listing(nf, n, C, act):  # type: ignore[no-untyped-def]
-    na = 0
-    for lo in range(0, n, CHUNK):
-        na += _list_active(nf, lo * C, min(lo + CHUNK, n) * C, act[na:])
-    return na
-
-
-@njit
 def _draws(rk, step, who, cat, out):  # type: ignore[no-untyped-def]
     """The pass's Philox blocks: a neighbour's per customer, a choice's per need."""
     m = 0
@@ -147,6 +138,15 @@ def _passes(bench: _Bench) -> None:
     def whole() -> None:
         restore()
         choice_module.choice_step(*args, **kw)
+
+    from sim.choice import _list_active  # (not in every commit --base may name)
+
+    @njit
+    def _listing(nf, n, C, act):  # type: ignore[no-untyped-def]
+        na = 0
+        for lo in range(0, n, CHUNK):
+            na += _list_active(nf, lo * C, min(lo + CHUNK, n) * C, act[na:])
+        return na
 
     restore()
     nf, (n, C) = state.need.reshape(-1), state.need.shape
