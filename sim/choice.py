@@ -174,12 +174,13 @@ def _count_active(nf, start, end):  # type: ignore[no-untyped-def]
     return na
 
 
-#: the byte index (0..7) of a word's lowest 0x80 bit, as the top byte of a product:
-#: for the bit of byte k, (bit >> 7) * _BYTE_INDEX shifts the constant up k bytes,
-#: so that its byte 7 - k, which holds k, lands on top. Byte k of a word is the need
-#: at position 8w + k on a little-endian machine only (on a big-endian one the bytes
-#: are visited one by one)
-_BYTE_INDEX = np.uint64(0x0001020304050607)
+#: the byte k (0..7) of a word's lowest 0x80 bit, by the bit's residue: the bit of
+#: byte k is 2^(8k+7), and 2^(8k) mod 37 differs for each k (a remainder by a
+#: constant, and no product that overflows, which plain Python would warn of). Byte k
+#: of a word is the need at position 8w + k on a little-endian machine only (on a
+#: big-endian one the bytes are visited one by one)
+_BYTE_OF = np.full(37, -1, dtype=np.int64)
+_BYTE_OF[[pow(2, 8 * k, 37) for k in range(8)]] = np.arange(8)
 _LITTLE_ENDIAN = sys.byteorder == "little"
 
 
@@ -203,7 +204,7 @@ def _list_active(nf, start, end, act):  # type: ignore[no-untyped-def]
             continue
         while m != np.uint64(0):
             low = m & (~m + np.uint64(1))
-            act[r] = at + np.int64(((low >> np.uint64(7)) * _BYTE_INDEX) >> np.uint64(56))
+            act[r] = at + _BYTE_OF[np.int64((low >> np.uint64(7)) % np.uint64(37))]
             r += 1
             m ^= low
     for j in range(whole, end):
