@@ -27,6 +27,7 @@ by ``sim.sales``.
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -38,7 +39,7 @@ from sim.jit import CHUNK, chunks, kernel, parallel_kernel, threads_for
 from sim.links import band_edge, overload_rate
 from sim.market import Market
 from sim.network import Graph
-from sim.rng import CHOICE, DECISION_WEEK, NEIGHBOUR, address, block, uniform
+from sim.rng import CHOICE, DECISION_WEEK, NEIGHBOUR, address, blocks_into, uniform
 from sim.scenario import Choice, WordOfMouth
 from sim.state import ACTIVE, SERVED, CustomerState, satisfaction
 from sim.workspace import Exposure, Workspace
@@ -77,6 +78,30 @@ class ChoiceParams(NamedTuple):
     outside: float  # utility of buying nothing
     misfit: float  # satisfaction lost per tier of misfit
     complaint_keep: float  # share of satisfaction kept on a complaint
+
+
+class Scratch(NamedTuple):
+    """The pick pass's work arrays, allocated once a step: a chunk uses the slots of
+    its own active needs (from its first slot on) and its own row."""
+
+    act: np.ndarray  # (na,) int64 the active needs' flat positions, then their category
+    who: np.ndarray  # (na,) int64 their customers (first once each, then one a need)
+    zero: np.ndarray  # (na,) int64 zeros: the neighbour's draw is block 0
+    draws: np.ndarray  # (4 na,) float64 each need's choice block
+    near: np.ndarray  # (4 na,) float64 each customer's neighbour block
+    nb_sup: np.ndarray  # (na,) int8 the firm serving the neighbour's cell, then the
+    # firm heard of by word of mouth, -1 none
+    nb_bad: np.ndarray  # (na,) int8 the firm of the neighbour's unresolved complaint, -1
+    desired: np.ndarray  # (na,) int8 each need's desired tier
+    incumbent: np.ndarray  # (na,) int8 its supplier
+    segment: np.ndarray  # (na,) int8 its customer's segment
+    shown: np.ndarray  # (F na,) int8 the tier each firm's offer shows it, -1 none
+    util: np.ndarray  # (chunks, F + 1) float64 the utilities, then cumulative weights
+    what: np.ndarray  # (chunks, 2F) int64 the tier each firm shows; its week
+    exposed: np.ndarray  # (chunks, F) bool
+    base: np.ndarray  # (S, F, C, T, T) float64 ``_base_utility``
+    heard: np.ndarray  # (F, 3) float64 word of mouth's bound on a need's uniform, by the
+    # firm and its contact kind: q / (1 - the contact probability)
 
 
 class Picks(NamedTuple):
@@ -147,6 +172,46 @@ def _count_active(nf, start, end):  # type: ignore[no-untyped-def]
     for j in range(whole, end):
         na += nf[j] == ACTIVE
     return na
+
+
+#: the byte k (0..7) of a word's lowest 0x80 bit, by the bit's residue: the bit of
+#: byte k is 2^(8k+7), and 2^(8k) mod 37 differs for each k (a remainder by a
+#: constant, and no product that overflows, which plain Python would warn of). Byte k
+#: of a word is the need at position 8w + k on a little-endian machine only (on a
+#: big-endian one the bytes are visited one by one)
+_BYTE_OF = np.full(37, -1, dtype=np.int64)
+_BYTE_OF[[pow(2, 8 * k, 37) for k in range(8)]] = np.arange(8)
+_LITTLE_ENDIAN = sys.byteorder == "little"
+
+
+@njit(inline="always")
+def _list_active(nf, start, end, act):  # type: ignore[no-untyped-def]
+    """The flat positions of the active needs among start..end-1 (``start`` a
+    multiple of 8) into ``act``, in order; returns their number. Eight need states a
+    word: a word with none is skipped (most are), and in the others only the active
+    bytes are visited, lowest first (the lowest set bit, then that bit cleared)."""
+    whole = start + (end - start) // 8 * 8
+    words = nf[start:whole].view(np.uint64)
+    r = 0
+    for w in range(words.size):
+        m = _active_bytes(words[w])
+        at = start + 8 * w
+        if not _LITTLE_ENDIAN:
+            for j in range(at, at + 8 if m != np.uint64(0) else at):
+                if nf[j] == ACTIVE:
+                    act[r] = j
+                    r += 1
+            continue
+        while m != np.uint64(0):
+            low = m & (~m + np.uint64(1))
+            act[r] = at + _BYTE_OF[np.int64((low >> np.uint64(7)) % np.uint64(37))]
+            r += 1
+            m ^= low
+    for j in range(whole, end):
+        if nf[j] == ACTIVE:
+            act[r] = j
+            r += 1
+    return r
 
 
 def choice_step(
@@ -286,11 +351,31 @@ def choice_kernel(
     pick_loyal = np.empty(na, dtype=np.bool_)
     pick_u = np.empty(na, dtype=np.float64)
     picks = Picks(pos, pick, pick_tier, pick_loyal, pick_u)
+    # scratch allocated once, not per chunk: each chunk works in the slots of its own
+    # active needs and its own row
+    work = Scratch(
+        act=np.empty(na, np.int64),
+        who=np.empty(na, np.int64),
+        zero=np.zeros(na, np.int64),
+        draws=np.empty(4 * na, np.float64),
+        near=np.empty(4 * na, np.float64),
+        nb_sup=np.empty(na, np.int8),
+        nb_bad=np.empty(na, np.int8),
+        desired=np.empty(na, np.int8),
+        incumbent=np.empty(na, np.int8),
+        segment=np.empty(na, np.int8),
+        shown=np.empty(F * na, np.int8),
+        util=np.empty((n_chunks, F + 1), np.float64),
+        what=np.empty((n_chunks, 2 * F), np.int64),
+        exposed=np.empty((n_chunks, F), np.bool_),
+        base=_base_utility(tb, price_sens, params),
+        heard=_heard_bound(ex.table, params.q),
+    )
     picked = np.empty(n_chunks, np.int64)
     for k in prange(n_chunks):
         picked[k] = _pick_chunk(
-            k * CHUNK, min(k * CHUNK + CHUNK, n), first[k + 1] - first[k], first[k], truth,
-            complaints, network, rk, step_addr, tb, ex, price_sens, params, picks,
+            k, k * CHUNK, min(k * CHUNK + CHUNK, n), first[k + 1] - first[k], first[k], truth,
+            complaints, network, rk, step_addr, tb, ex, params, picks, work,
         )  # fmt: skip
     # the chunks' picks together, in chunk order (a forward copy: never ahead of the
     # slots read), and the orders per firm
@@ -386,11 +471,43 @@ def choice_kernel(
 
 
 @kernel
+def _base_utility(tb: ChoiceTables, price_sens: np.ndarray, params: ChoiceParams) -> np.ndarray:
+    """(S, F, C, T, T) the utility of firm f's tier t in category c to a customer of
+    segment s who desires tier d, before loyalty and word of mouth: the same operations
+    in the same order as the pick's, once a step instead of once an option."""
+    quality, price = tb.quality, tb.price
+    fit, w_quality = params.fit, params.w_quality
+    F, C, T = quality.shape
+    S = price_sens.size
+    out = np.empty((S, F, C, T, T), np.float64)
+    for s in range(S):
+        ps = price_sens[s]
+        for f in range(F):
+            for c in range(C):
+                for t in range(T):
+                    for d in range(T):
+                        v = -fit * abs(np.float64(t) - np.float64(d)) + w_quality * quality[f, c, t]
+                        out[s, f, c, t, d] = v - ps * price[f, c, t]
+    return out
+
+
+@kernel
+def _heard_bound(table: np.ndarray, q: float) -> np.ndarray:
+    """(F, 3) word of mouth's bound on a need's uniform, by firm and contact kind."""
+    out = np.empty(table.shape, np.float64)
+    for f in range(table.shape[0]):
+        for kind in range(table.shape[1]):
+            out[f, kind] = q / max(1.0 - np.float64(table[f, kind]), 1e-12)
+    return out
+
+
+@kernel
 def _pick_chunk(
-    lo: int,  # the chunk's customers: lo..hi-1
+    k: int,  # the chunk
+    lo: int,  # its customers: lo..hi-1
     hi: int,
     na: int,  # their active needs
-    at: int,  # the chunk's first slot in the pick arrays
+    at: int,  # the chunk's first slot in the pick arrays and the scratch
     truth: tuple,
     complaints: tuple,
     network: tuple,
@@ -398,111 +515,118 @@ def _pick_chunk(
     step_addr: int,
     tb: ChoiceTables,
     ex: Exposure,
-    price_sens: np.ndarray,
     params: ChoiceParams,
     picks: Picks,  # out: from slot ``at`` on
+    work: Scratch,
 ) -> int:
     """Exposure and logit choice of one chunk's active needs (the arguments are
     ``choice_kernel``'s). Returns the number of picks."""
     need, tier, sup, held, age, sat = truth
     complaint, _, segment, unresolved = complaints
     indptr, indices, nb_need, nb_supplier = network
-    offers, quality, price = tb.offers, tb.quality, tb.price
-    contacted, offered, tables, kinds = ex.contacted, ex.offered, ex.table, ex.kind
+    offers = tb.offers
+    contacted, offered, kinds = ex.contacted, ex.offered, ex.kind
     weekly = ex.weekly
-    q, q_week, weeks = params.q, params.q_week, params.weeks
-    fit, w_quality, loyalty = params.fit, params.w_quality, params.loyalty
-    penalty, outside = params.penalty, params.outside
+    q_week, weeks = params.q_week, params.weeks
+    loyalty, penalty, outside = params.loyalty, params.penalty, params.outside
     pos, pick, pick_tier, pick_loyal = picks.pos, picks.firm, picks.tier, picks.loyal
     pick_u = picks.u
     n, C = need.shape
     F = offers.shape[0]
     mean_field = indptr.size == 0
-    # the active needs, listed without branching on the state, eight a word: a word
-    # with none is skipped (most are)
-    act_i = np.empty(na + C, np.int32)  # room for the last customer's unlisted needs
-    act_c = np.empty(na + C, np.int8)
-    nf = need.reshape(-1)
-    start, end = lo * C, hi * C
-    whole = start + (end - start) // 8 * 8
-    words = nf[start:whole].view(np.uint64)
-    r = 0
-    for w in range(words.size + 1):
-        if w < words.size:
-            if _active_bytes(words[w]) == 0:
-                continue
-            first, last = start + 8 * w, start + 8 * w + 8
-        else:
-            first, last = whole, end
-        i = first // C
-        c = first - i * C
-        for j in range(first, last):
-            act_i[r] = i
-            act_c[r] = c
-            r += nf[j] == ACTIVE
-            c += 1
-            if c == C:
-                c = 0
-                i += 1
+    end = at + na
+    act, who = work.act[at:end], work.who[at:end]
+    nb_sup, nb_bad = work.nb_sup[at:end], work.nb_bad[at:end]
+    base = work.base
+    # the active needs' positions, in order
+    _list_active(need.reshape(-1), lo * C, hi * C, act)
+    # the customers with an active need, once each, and their neighbour's uniform, two
+    # Philox counters a call
+    m = 0
+    last = -1
+    for r in range(na):
+        i = act[r] // C
+        who[m] = i
+        m += i != last
+        last = i
+    near = work.near[4 * at : 4 * end]
+    blocks_into(rk, step_addr, NEIGHBOUR, who[:m], work.zero[at : at + m], near)
     # the neighbour each customer with an active need talks to, then what that
     # neighbour's cell holds: a tight loop of independent loads, so the cache misses
     # of the random look-ups overlap instead of queueing one by one
-    nb_of = np.empty(na, dtype=np.int64)
-    last = -1
     nbr = -1
+    m = -1
+    last = -1
     for r in range(na):
-        i = np.int64(act_i[r])  # type: ignore[assignment]
+        j = act[r]
+        i = j // C
+        c = j - i * C
         if i != last:  # one neighbour per customer and step
             last = i
+            m += 1
+            u = near[4 * m]
             if mean_field:
-                nbr = min(np.int64(uniform(rk, step_addr, i, NEIGHBOUR, 0) * n), n - 1)
+                nbr = min(np.int64(u * n), n - 1)
             else:
                 start = indptr[i]
                 deg = indptr[i + 1] - start
                 if deg > 0:
-                    k = start + min(
-                        np.int64(uniform(rk, step_addr, i, NEIGHBOUR, 0) * deg), deg - 1
-                    )
-                    nbr = np.int64(indices[min(k, indices.size - 1)])  # type: ignore[assignment]
+                    kk = start + min(np.int64(u * deg), deg - 1)
+                    nbr = np.int64(indices[min(kk, indices.size - 1)])  # type: ignore[assignment]
                 else:
                     nbr = -1
-        nb_of[r] = nbr
-    nb_sup = np.empty(na, dtype=np.int8)
-    nb_bad = np.empty(na, dtype=np.int8)
-    for r in range(na):
-        b = nb_of[r]
-        c = np.int64(act_c[r])  # type: ignore[assignment]
-        bb = max(b, 0)
+        bb = max(nbr, 0)
         x = nb_need[bb, c]
         y = nb_supplier[bb, c]
         z = unresolved[bb, c]
         w = complaint[bb, c]
-        ok = b >= 0
+        ok = nbr >= 0
         nb_sup[r] = y if (ok and x == SERVED) else -1
         nb_bad[r] = w if (ok and z) else -1
-    util = np.empty(F + 1, dtype=np.float64)
-    exposed = np.empty(F, dtype=np.bool_)
-    week = np.zeros(F, dtype=np.int64)  # the week of a long step a firm reaches the customer
-    what = np.empty(F, dtype=np.int64)  # the tier each firm puts before the customer
-    n_pick = 0
+    # each active need's choice block, two Philox counters a call (the customer, and
+    # the category as the block)
     for r in range(na):
-        i = np.int64(act_i[r])  # type: ignore[assignment]
-        c = np.int64(act_c[r])  # type: ignore[assignment]
-        j = i * C + c
-        desired = tier[i, c]
-        incumbent = sup[i, c]
-        ns_ = nb_sup[r]
-        nbad = nb_bad[r]
-        uw, uc, us, _ = block(rk, step_addr, i, CHOICE, c)
+        i = act[r] // C
+        who[r] = i
+        act[r] = act[r] - i * C  # the category, for the moment
+    draws = work.draws[4 * at : 4 * end]
+    blocks_into(rk, step_addr, CHOICE, who, act, draws)
+    # what the picks read of each need, gathered first: a loop of independent loads,
+    # whose cache misses overlap (in the pick loop its branches would queue them)
+    desired_, incumbent_, segment_ = (
+        work.desired[at:end],
+        work.incumbent[at:end],
+        work.segment[at:end],
+    )
+    shown = work.shown[F * at : F * end]
+    bound = work.heard
+    for r in range(na):
+        i = who[r]
+        c = act[r]
+        desired_[r] = tier[i, c]
+        incumbent_[r] = sup[i, c]
+        segment_[r] = segment[i]
+        for f in range(F):
+            shown[r * F + f] = offered[f, i, c]
         # word of mouth: the firm serving the neighbour, if it did not contact this
         # customer, with probability q / (1 - its contact probability)
-        wom = -1
-        if (
-            ns_ >= 0
-            and not contacted[ns_, i]
-            and uw < q / max(1.0 - np.float64(tables[ns_, kinds[ns_, i]]), 1e-12)
-        ):
-            wom = ns_
+        ns_ = nb_sup[r]
+        b = max(ns_, 0)
+        heard = (ns_ >= 0) & (not contacted[b, i]) & (draws[4 * r] < bound[b, kinds[b, i]])
+        nb_sup[r] = ns_ if heard else -1
+    util, exposed = work.util[k], work.exposed[k]
+    what = work.what[k, :F]  # the tier each firm puts before the customer
+    week = work.what[k, F:]  # the week of a long step a firm reaches the customer
+    n_pick = 0
+    for r in range(na):
+        i = who[r]
+        c = act[r]
+        j = i * C + c
+        desired = desired_[r]
+        incumbent = incumbent_[r]
+        wom = nb_sup[r]
+        nbad = nb_bad[r]
+        uc, us = draws[4 * r + 1], draws[4 * r + 2]
         any_e = False
         for f in range(F):
             # a customer who meets its incumbent or hears of a firm asks for what it
@@ -511,7 +635,7 @@ def _pick_chunk(
             if (incumbent == f or wom == f) and offers[f, c, desired] >= 0:
                 what[f] = offers[f, c, desired]
             else:
-                what[f] = offered[f, i, c]
+                what[f] = shown[r * F + f]
             e = what[f] >= 0
             exposed[f] = e
             any_e |= e
@@ -533,12 +657,10 @@ def _pick_chunk(
                 weeks,
             )
         top = outside
-        ps = price_sens[segment[i]]
+        bs = base[segment_[r]]
         for f in range(F):
             if exposed[f]:
-                t = what[f]
-                v = -fit * abs(np.float64(t) - np.float64(desired)) + w_quality * quality[f, c, t]
-                v = v - ps * price[f, c, t]
+                v = bs[f, c, what[f], desired]
                 v = v + loyalty * (1.0 if incumbent == f else 0.0)
                 v = v - penalty * (1.0 if nbad == f else 0.0)
                 util[f] = v
@@ -550,15 +672,15 @@ def _pick_chunk(
                 x = util[f] - top
                 cum += 1.0 if x == 0.0 else math.exp(x)
             util[f] = cum  # cumulative weights, in place (exp(-inf) = 0 adds nothing)
-        k = 0
+        kf = 0
         for f in range(F + 1):
-            k += uc > util[f] / cum
-        k = min(k, F)
-        if k < F:
+            kf += uc > util[f] / cum
+        kf = min(kf, F)
+        if kf < F:
             pos[at + n_pick] = j
-            pick[at + n_pick] = k
-            pick_tier[at + n_pick] = what[k]
-            pick_loyal[at + n_pick] = incumbent == k
+            pick[at + n_pick] = kf
+            pick_tier[at + n_pick] = what[kf]
+            pick_loyal[at + n_pick] = incumbent == kf
             pick_u[at + n_pick] = us
             n_pick += 1
     return n_pick

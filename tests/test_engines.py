@@ -52,3 +52,18 @@ def test_active_needs_counted_eight_a_word_are_numpys_count() -> None:
             nf = rng.choice(states, size).astype(np.int8)
             for start in range(0, size, 8):
                 assert _count_active(nf, start, size) == np.count_nonzero(nf[start:] == ACTIVE)
+
+
+def test_active_needs_listed_by_their_bits_are_numpys_positions() -> None:
+    from sim.choice import _list_active
+
+    rng = np.random.default_rng(4)
+    # every byte value, words with several active needs, tails not a whole word
+    for size in (0, 1, 7, 8, 9, 64, 1001):
+        for states in (np.arange(-128, 128), np.arange(4), np.array([ACTIVE, 0])):
+            nf = rng.choice(states, size).astype(np.int8)
+            for start in range(0, size, 8):
+                want = start + np.flatnonzero(nf[start:] == ACTIVE)
+                act = np.full(want.size + 1, -7, dtype=np.int64)
+                assert _list_active(nf, start, size, act) == want.size
+                assert np.array_equal(act[:-1], want) and act[-1] == -7
