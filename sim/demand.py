@@ -37,6 +37,7 @@ from sim.rng import (
     address,
     blocks_into,
     customer_blocks_into,
+    log_miss,
     next_candidate,
     pair_at,
     philox,
@@ -102,6 +103,7 @@ class DemandCalendar:
     bound: np.ndarray  # (C,) float64 candidate probability per step
     log_miss: np.ndarray  # (C,) float64 log(1 - bound) (0 where the bound is 0 or 1)
     next: np.ndarray  # (N, C) int32 each need's next candidate step
+    life: np.ndarray  # (CHUNK * C,) int16 the lifetime of each position of a chunk
 
     @classmethod
     def start(
@@ -111,11 +113,13 @@ class DemandCalendar:
         chain starts from a candidate at ``start`` (a step no rule runs), so its first
         candidate falls in the history."""
         bound = candidate_bound(params, market)
-        inner = (bound > 0.0) & (bound < 1.0)
-        log_miss = np.where(inner, np.log1p(-np.where(inner, bound, 0.0)), 0.0)
+        lq = np.array([log_miss(b) for b in bound])
         nxt = np.empty((n, bound.size), np.int32)
-        first_candidates(key, address(start), start, bound, log_miss, nxt)
-        return cls(bound=bound, log_miss=log_miss, next=nxt)
+        first_candidates(key, address(start), start, bound, lq, nxt)
+        # each position of a chunk's needs with its category's lifetime: the due
+        # needs are listed in one flat loop over the chunk (``_event_chunk``)
+        life = np.tile(market.lifetime.astype(np.int16), CHUNK)
+        return cls(bound=bound, log_miss=lq, next=nxt, life=life)
 
 
 def candidate_bound(params: DemandParams, market: Market) -> np.ndarray:
@@ -261,7 +265,7 @@ def demand_step(
         else:
             found = demand_event_kernel(
                 truth, state.segment, unresolved, key, address(now), now, inputs,
-                (calendar.next, calendar.bound, calendar.log_miss), ev_pos, ev_type,
+                (calendar.next, calendar.bound, calendar.log_miss, calendar.life), ev_pos, ev_type,
             )  # fmt: skip
     ev = gather_events(
         found, state.tier, state.supplier, ev_pos, ev_type, market.complement_target,
@@ -557,7 +561,7 @@ def demand_event_kernel(
     step_addr: int,  # this step's address in the streams
     now: int,  # this step
     inputs: DemandInputs,
-    calendar: tuple,  # ``DemandCalendar``'s (next, bound, log_miss); next changed in place
+    calendar: tuple,  # ``DemandCalendar``'s (next, bound, log_miss, life); next changed in place
     ev_pos: np.ndarray,  # (N * C,) int32 out: at most one event per position
     ev_type: np.ndarray,  # (N * C,) int8 out
 ) -> np.ndarray:
@@ -603,7 +607,7 @@ def _event_chunk(
     whatever the draws but a failure).
     """
     need, tier, sup, held, age, sat = truth
-    nxt, bound, log_miss = calendar
+    nxt, bound, lq, life = calendar
     thr, quality, p_fail_c, has = inputs.thr, inputs.quality, inputs.p_fail, inputs.has
     fail_offset, lifetime, tier_count = inputs.fail_offset, inputs.lifetime, inputs.tier_count
     p_churn, p_churn_hot = inputs.p_churn, inputs.p_churn_hot
@@ -621,9 +625,6 @@ def _event_chunk(
     # every rule that ends a product sets the need's age to 0, so an age at the
     # lifetime is a served need wearing out now
     w = (hi - lo) * C
-    life = np.empty(w, np.int16)  # each position's lifetime, for a loop without index arithmetic
-    for k in range(w):
-        life[k] = lifetime[k % C]
     due = np.empty(w, np.int64)
     nd = 0
     now32 = np.int32(now)
@@ -650,7 +651,7 @@ def _event_chunk(
         q = cand[r]
         if q >= 0:
             c = due[r] % C
-            xf[due[r]] = next_candidate(now, u[4 * q + 1], bound[c], log_miss[c])
+            xf[due[r]] = next_candidate(now, u[4 * q + 1], bound[c], lq[c])
     # open needs: emergence, activation, expiry (the sweep's first pass)
     for r in range(nd):
         q = cand[r]

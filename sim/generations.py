@@ -44,7 +44,7 @@ from sim.choice import Sales
 from sim.jit import kernel
 from sim.market import Market
 from sim.network import Graph
-from sim.rng import address, next_candidate, uniform, uniforms, uniforms_at
+from sim.rng import address, log_miss, next_candidate, uniform, uniforms, uniforms_at
 from sim.schema import Category
 from sim.state import ACTIVE, LATENT, NO_FIRM, NONE, SERVED, CustomerState, satisfaction_of
 from sim.workspace import Workspace
@@ -85,7 +85,7 @@ class Generations:
         for c in self.later:
             b = 1.0 - (1.0 - min(self.p[c] + self.q[c], 1.0)) ** weeks_per_step
             self.bound[c] = b
-            _first_aware(key, address(start), start, c, b, _log_miss(b), self.chain)
+            _first_aware(key, address(start), start, c, b, log_miss(b), self.chain)
 
     @classmethod
     def build(cls, categories: tuple[Category, ...], market: Market, n: int) -> Generations:
@@ -169,7 +169,7 @@ def become_aware(
             b = float(gens.bound[c])
             mixing = graph.indptr is None
             _aware_candidates(
-                key, address(now), now, c, gens.chain, b, _log_miss(b), gens.aware, on_sale,
+                key, address(now), now, c, gens.chain, b, log_miss(b), gens.aware, on_sale,
                 float(gens.p[c]), float(gens.q[c]), weeks,
                 _NO_EDGES if mixing else graph.indptr, _NO_EDGES if mixing else graph.indices,
                 float(gens.aware[:, c].mean()) if mixing else 0.0,
@@ -343,10 +343,6 @@ def substitute(
 
 
 _NO_EDGES = np.empty(0, dtype=np.int64)
-
-
-def _log_miss(b: float) -> float:
-    return float(np.log1p(-b)) if 0.0 < b < 1.0 else 0.0
 
 
 @kernel

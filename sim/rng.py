@@ -237,6 +237,12 @@ def pair_at(buf, r, sub):  # type: ignore[no-untyped-def]
 NEVER_STEP = 2**31 - 1
 
 
+def log_miss(p: float) -> float:
+    """log(1 - p), the ``lq`` of ``next_candidate`` (0 where p is 0 or 1, which
+    ``next_candidate`` settles without it)."""
+    return float(np.log1p(-p)) if 0.0 < p < 1.0 else 0.0
+
+
 @njit(inline="always")
 def next_candidate(t, u, p, lq):  # type: ignore[no-untyped-def]
     """The candidate step after one at step ``t`` on a chain of candidate steps (the
