@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import os
 import sys
 from typing import Any
 
@@ -81,6 +82,12 @@ def cli() -> None:
     A SCENARIO argument is a bundled name (see `demandsim scenarios list`) or a
     path to a TOML file.
     """
+    from demandsim.errors import BadInput
+    from sim.engine import ENGINES
+
+    engine = os.environ.get("DEMANDSIM_ENGINE")
+    if engine is not None and engine not in ENGINES:  # before any work starts
+        raise BadInput(f"DEMANDSIM_ENGINE={engine!r}: must be one of {', '.join(ENGINES)}")
 
 
 def main(argv: list[str] | None = None) -> Any:

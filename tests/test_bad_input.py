@@ -65,6 +65,17 @@ def old_run(tmp_path: Path) -> Path:
     return out
 
 
+def test_an_unknown_engine_in_the_environment(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    old_run: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DEMANDSIM_ENGINE", "fast")
+    argv = ["run", "baseline", "--steps", "2", "--out", str(old_run)]
+    refused(capsys, argv, tmp_path, "DEMANDSIM_ENGINE", "'fast'", "sweep, events")
+
+
 # ---------------------------------------------------------------- help
 
 
