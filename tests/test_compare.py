@@ -185,15 +185,18 @@ def test_pairing_on_the_flagship_comparison_reduces_variance() -> None:
     a, b, _ = resolve_sides("baseline", "insensitive-platform", {"run.customers": 2000})
     # three years: past the insensitive firm's late premium launch, whose timing its own
     # beliefs set (inside the second year that timing alone makes the difference vary)
-    comp = run_comparison(a, b, reps=10, steps=156, seed=100, jobs=1)
+    comp = run_comparison(a, b, reps=20, steps=156, seed=100, jobs=1)
     table = comp.table().set_index("outcome")
     # Both sides start from the same market (a common history) and share every random
     # number; profit pairs less well, as it adds the lumpy cost of each side's own
-    # product developments, which its own platform's beliefs set off. The final share
-    # carries the timing of those launches too (the insensitive firm's late premium and
-    # its failed complement): pairing removes about half of its variance (over these
-    # seeds 0.44 to 0.56 of it remains at 104 to 208 steps, 0.2 to 0.4 of revenue's).
-    for outcome, keep in (("revenue_total", 0.6), ("market_share_final", 0.7)):
+    # product developments, which its own platform's beliefs set off. Revenue keeps 0.15
+    # to 0.45 of its unpaired variance in groups of 20 seeds (0.12 to 0.68 in groups of
+    # 10; seeds 100-159 on both engines), well below 0.6 and far from 1. The final
+    # share carries the timing of those launches too (the insensitive firm's late premium
+    # and its failed complement): one pair whose launches fall apart dominates a group's
+    # variance (0.08 to 0.84 in groups of 20), so for it the claim is only that the
+    # paired interval is the narrower one.
+    for outcome, keep in (("revenue_total", 0.6), ("market_share_final", None)):
         row = table.loc[outcome]
         va = np.var([s[outcome] for s in comp.summaries_a], ddof=1)
         vb = np.var([s[outcome] for s in comp.summaries_b], ddof=1)
@@ -205,7 +208,8 @@ def test_pairing_on_the_flagship_comparison_reduces_variance() -> None:
             ddof=1,
         )
         assert row["variance_reduction"] == pytest.approx(1 - vd / (va + vb))
-        assert vd < keep * (va + vb), f"{outcome}: pairing bought too little"
+        if keep is not None:
+            assert vd < keep * (va + vb), f"{outcome}: pairing bought too little"
         assert row["paired_hi"] - row["paired_lo"] < row["welch_hi"] - row["welch_lo"]
     # and the comparison sees what the scenario is about
     assert table.loc["profit_total", "paired_hi"] < 0

@@ -98,10 +98,12 @@ def test_two_scenarios_that_differ_in_a_platform_share_the_calendar() -> None:
     assert (a.state.need != b.state.need).any()  # the platforms did make a difference
 
 
-def test_the_sweep_is_still_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_event_engine_is_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("DEMANDSIM_ENGINE", raising=False)
     model = DemandModel(small(n=100), rng=1)
-    assert model.engine == "sweep" and model.calendar is None
+    assert model.engine == "events" and model.calendar is not None
+    sweep = DemandModel(small(n=100), rng=1, engine="sweep")
+    assert sweep.engine == "sweep" and sweep.calendar is None
     with pytest.raises(ValueError, match="engine='clock' must be one of sweep, events"):
         DemandModel(small(n=100), rng=1, engine="clock")
 
