@@ -18,6 +18,9 @@ from sim.model import DemandModel
 #: The networks whose neighbour arrays are typed differently, each compiled once, with
 #: the seconds each took on the development machine from an empty cache (an estimate).
 KINDS: tuple[tuple[str, float], ...] = (("watts-strogatz", 60.0), ("mean-field", 30.0))
+#: Steps of each short run: long enough that no kernel is left to compile in a real run
+#: (``benchmarks.run``'s first workload after filling the cache compiles nothing).
+STEPS = 60
 
 
 def compile_kernels(say: bool = False) -> None:
@@ -38,8 +41,10 @@ def compile_kernels(say: bool = False) -> None:
                 file=sys.stderr,
                 flush=True,
             )
+        # STEPS reach every rule a run calls, the rarest last: a complaint's resolution
+        # by step 10, the detection of the rival's launch at step 41 (seed 1)
         DemandModel("baseline", rng=1, overrides={"run.customers": 200, "network.kind": kind}).run(
-            2
+            STEPS
         )
         left -= seconds
         if say:
