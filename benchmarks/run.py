@@ -550,6 +550,7 @@ def main(argv: list[str] | None = None) -> int:
 
 #: sections of the results file recorded by other benchmarks, which a new run keeps
 KEPT = (
+    "## The switch to the event engine",
     "## Fixed cost per step of a small market",
     "## Sweep machinery: cost per run of a known-answer sweep",
 )
