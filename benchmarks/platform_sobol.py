@@ -106,8 +106,13 @@ class _Worktree:
 
 
 def timed(args: argparse.Namespace) -> dict[str, list[float]]:
-    """Wall seconds of each sweep, by tree label, measured alternately."""
+    """Wall seconds of each sweep, by tree label, measured alternately; printed with
+    the seconds its runs took inside the workers (their records' ``seconds``)."""
     import contextlib
+
+    import pyarrow.parquet as pq
+
+    from benchmarks.bench_sweep import _run_seconds
 
     times: dict[str, list[float]] = {}
     with contextlib.ExitStack() as stack, tempfile.TemporaryDirectory(prefix="ps-out-") as tmp:
@@ -120,11 +125,15 @@ def timed(args: argparse.Namespace) -> dict[str, list[float]]:
             times[label] = []
         for i in range(args.repeat):
             for label, tree in trees.items():
-                wall = _sweep(tree, Path(tmp) / f"{label[:12]}-{i}", args.workers, args.runs)
+                out = Path(tmp) / f"{label[:12]}-{i}"
+                wall = _sweep(tree, out, args.workers, args.runs)
                 times[label].append(wall)
+                runs = _run_seconds(out)
+                n = pq.read_metadata(out / "results.parquet").num_rows  # the runs made
                 print(
-                    f"  {label[:12]:>12} #{i + 1}: {wall:8.2f} s wall "
-                    f"(load {os.getloadavg()[0]:.1f})",
+                    f"  {label[:12]:>12} #{i + 1}: {wall:8.2f} s wall; runs inside the workers "
+                    f"{runs:7.2f} s ({runs / n * 1000:.0f} ms a run), wall - runs / workers "
+                    f"{wall - runs / args.workers:6.2f} s (load {os.getloadavg()[0]:.1f})",
                     flush=True,
                 )
     return times
