@@ -275,3 +275,21 @@ def test_a_second_sweep_on_a_busy_folder_is_refused(tmp_path: Path) -> None:
             executor=InProcess(),
             trusted=True,
         )
+
+
+def test_an_unknown_series_column_is_refused_alike_here_and_on_workers(tmp_path: Path) -> None:
+    """The columns come from a small model in this process, or on the worker processes
+    (the driver then never imports the model): the same refusal, nothing written."""
+    from analysis.runs.executors import InlineExecutor
+
+    spec = _spec(tmp_path, SPEC.replace('"dpmo"]', '"share_nobody"]'))
+    said = []
+    for name, executor in [("here", InlineExecutor()), ("workers", 2)]:
+        out = tmp_path / name
+        with pytest.raises(InputError) as err:
+            run_sweep(spec, out, executor=executor)
+        said.append(str(err.value))
+        assert not out.exists()
+    assert said[0] == said[1]
+    assert said[0].startswith("outcomes.timeseries.1 = 'share_nobody': expected one of ")
+    assert "market_share" in said[0].split("expected one of ")[1].split(", ")

@@ -13,6 +13,7 @@ import dataclasses
 import math
 import time
 import traceback
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -277,18 +278,41 @@ def _manifest(spec: SweepSpec, plan: Plan, spec_path: Path | None) -> dict[str, 
     }
 
 
-def _check_timeseries(spec: SweepSpec) -> None:
-    """Name an unknown time-series column before any run starts, not in every run."""
-    wanted = [c for c in spec.timeseries if c != "*"]
-    if not wanted or runner_name(spec.runner) != DEFAULT_RUNNER:
-        return
+def model_columns(task: dict[str, Any]) -> dict[str, Any]:
+    """The time-series columns of a small model of ``task["scenario"]`` (sorted; None
+    when it does not build: the runs themselves will report what is wrong).
+
+    A task for an executor: on a worker process it also loads the kernels that
+    worker's runs use, and the driver never imports the model.
+    """
     try:
         from sim import DemandModel
 
-        small = build_scenario(spec.base, {"run.customers": 200})
-        columns = set(DemandModel(small, rng=0).datacollector.get_model_vars_dataframe().columns)
-    except Exception:  # the runs themselves will report what is wrong
+        small = build_scenario(task["scenario"], {"run.customers": 200})
+        model = DemandModel(small, rng=0)
+        columns: list[str] | None = sorted(model.datacollector.get_model_vars_dataframe().columns)
+    except Exception:
+        columns = None
+    return {"run_id": task["run_id"], "columns": columns}
+
+
+def _check_timeseries(spec: SweepSpec, ex: Any = None) -> None:
+    """Name an unknown time-series column before any run starts, not in every run
+    (the columns from a small model on ``ex``'s worker processes when ``ex`` is
+    local ones, else in this process)."""
+    from analysis.runs.executors import LocalExecutor
+
+    wanted = [c for c in spec.timeseries if c != "*"]
+    if not wanted or runner_name(spec.runner) != DEFAULT_RUNNER:
         return
+    task = {"run_id": "columns", "scenario": spec.base}
+    if isinstance(ex, LocalExecutor):
+        (found,) = list(ex.run(model_columns, [task]))
+    else:
+        found = model_columns(task)
+    if found["columns"] is None:
+        return
+    columns = set(found["columns"])
     for i, col in enumerate(spec.timeseries):
         if col != "*" and col not in columns:
             raise field_error(
@@ -310,6 +334,25 @@ def _preload(runner: str) -> list[str] | None:
     if runner_name(runner) == DEFAULT_RUNNER:
         return None
     return ["analysis.sweeps.run", runner_name(runner).split(":")[0]]
+
+
+def _local_executor(
+    executor: Any, workers: int | None, scheduler: str | None, runner: str
+) -> tuple[Any, bool] | None:
+    """Local worker processes made before the plan (and whether ours to close), or None
+    (a cluster, this process, a caller's executor of another kind): the check of the
+    time-series columns runs on them (``_check_timeseries``); they start with it."""
+    import os
+
+    from analysis.runs.executors import LocalExecutor, make_executor, resolve_executor
+
+    if executor is None:
+        if scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS"):
+            return None
+        return make_executor(workers, None, _preload(runner)), True
+    if isinstance(executor, int) and not isinstance(executor, bool) and executor > 1:
+        return resolve_executor(executor)
+    return (executor, False) if isinstance(executor, LocalExecutor) else None
 
 
 def _resolve_runner(name: str) -> None:
@@ -389,138 +432,153 @@ def run_sweep(
     store = SweepStore(out)
     if store.manifest_path.exists():  # refuse another sweep's folder before any work
         _same_sweep(store.read_manifest(), sweep_hash, out)
-    _check_timeseries(spec)
-    plan = make_plan(spec)
-    with store.lock():
-        manifest = store.read_manifest()
-        _same_sweep(manifest, sweep_hash, out)
-        if manifest is None:
-            manifest = _manifest(spec, plan, spec_path)
-            manifest["spec_hash"] = sweep_hash
-            store.write_samples(spec.names, plan.matrix)
-            store.write_manifest(manifest)
-        else:
-            import numpy as np
-
-            try:
-                on_disk = store.read_samples(spec.names)
-            except Exception:
-                on_disk = None
-            if samples is not None and on_disk is not None and _nested(on_disk, plan.matrix):
-                # The same sweep at another base size: its runs stay, the plan changes.
-                grown = _manifest(spec, plan, spec_path)
-                for key in ("rows", "table_rows", "runs", "normalized"):
-                    manifest[key] = grown[key]
-                manifest["samples"] = samples
+    early = _local_executor(executor, workers, scheduler, spec.runner)
+    try:
+        with ThreadPoolExecutor(1) as planner:
+            # sampling (SALib's import) while the worker processes start and check
+            planned = planner.submit(make_plan, spec)
+            _check_timeseries(spec, early[0] if early else None)
+            plan = planned.result()
+        with store.lock():
+            manifest = store.read_manifest()
+            _same_sweep(manifest, sweep_hash, out)
+            if manifest is None:
+                manifest = _manifest(spec, plan, spec_path)
+                manifest["spec_hash"] = sweep_hash
                 store.write_samples(spec.names, plan.matrix)
-                on_disk = plan.matrix
-            if (
-                on_disk is None
-                or on_disk.shape != plan.matrix.shape
-                or not np.array_equal(on_disk, plan.matrix)
-            ):
-                store.write_samples(spec.names, plan.matrix)
-                if on_disk is not None:
-                    raise InputError(
-                        f"--out {str(out)!r}: its sample matrix differs from this one "
-                        "(another SALib version?); use a new folder"
-                    )
-        store.clean_temporaries()
-        code = code_hash()
-        if progress is not None and manifest.get("code_hash") not in (None, code):
-            progress.write(
-                "sweep: warning: the model's source changed since this sweep started; runs already "
-                "on disk came from the old source (use a new --out for a sweep of one version)\n"
-            )
-        done, bad = store.scan(plan.tasks, sweep_hash)
-        unexpected = store.unexpected_files(set(plan.tasks))
-        if progress is not None and (bad or unexpected):
-            if bad:
-                progress.write(
-                    f"sweep: {len(bad)} run files unreadable or foreign: moved to quarantine/, runs redone\n"
-                )
-            if unexpected:
-                progress.write(
-                    f"sweep: ignoring {len(unexpected)} files in runs/ that belong to no run of this sweep\n"
-                )
-        todo = [
-            t
-            for rid, t in plan.tasks.items()
-            if rid not in done or (retry_failed and done[rid] == "error")
-        ]
-        todo.sort(key=lambda t: t["run_id"])
-        session: dict[str, Any] = {
-            "started": now(),
-            "todo": len(todo),
-            "found": len(done),
-            "quarantined": len(bad),
-            "demandsim_version": versions().get("demandsim"),
-            "git_commit": git_commit(),
-            "code_hash": code,
-        }
-        ran = 0
-        if todo:
-            if executor is None:
-                ex, owned = make_executor(workers, scheduler, _preload(spec.runner)), True
+                store.write_manifest(manifest)
             else:
-                ex, owned = resolve_executor(executor)
-            client = getattr(ex, "client", None)
-            if client is not None:  # a Dask cluster: the same code everywhere
-                from analysis.runs.cluster import check_workers
+                import numpy as np
 
                 try:
-                    check_workers(client)
-                except BaseException:
+                    on_disk = store.read_samples(spec.names)
+                except Exception:
+                    on_disk = None
+                if samples is not None and on_disk is not None and _nested(on_disk, plan.matrix):
+                    # The same sweep at another base size: its runs stay, the plan changes.
+                    grown = _manifest(spec, plan, spec_path)
+                    for key in ("rows", "table_rows", "runs", "normalized"):
+                        manifest[key] = grown[key]
+                    manifest["samples"] = samples
+                    store.write_samples(spec.names, plan.matrix)
+                    on_disk = plan.matrix
+                if (
+                    on_disk is None
+                    or on_disk.shape != plan.matrix.shape
+                    or not np.array_equal(on_disk, plan.matrix)
+                ):
+                    store.write_samples(spec.names, plan.matrix)
+                    if on_disk is not None:
+                        raise InputError(
+                            f"--out {str(out)!r}: its sample matrix differs from this one "
+                            "(another SALib version?); use a new folder"
+                        )
+            store.clean_temporaries()
+            code = code_hash()
+            if progress is not None and manifest.get("code_hash") not in (None, code):
+                progress.write(
+                    "sweep: warning: the model's source changed since this sweep started; runs already "
+                    "on disk came from the old source (use a new --out for a sweep of one version)\n"
+                )
+            done, bad = store.scan(plan.tasks, sweep_hash)
+            unexpected = store.unexpected_files(set(plan.tasks))
+            if progress is not None and (bad or unexpected):
+                if bad:
+                    progress.write(
+                        f"sweep: {len(bad)} run files unreadable or foreign: moved to quarantine/, runs redone\n"
+                    )
+                if unexpected:
+                    progress.write(
+                        f"sweep: ignoring {len(unexpected)} files in runs/ that belong to no run of this sweep\n"
+                    )
+            todo = [
+                t
+                for rid, t in plan.tasks.items()
+                if rid not in done or (retry_failed and done[rid] == "error")
+            ]
+            todo.sort(key=lambda t: t["run_id"])
+            session: dict[str, Any] = {
+                "started": now(),
+                "todo": len(todo),
+                "found": len(done),
+                "quarantined": len(bad),
+                "demandsim_version": versions().get("demandsim"),
+                "git_commit": git_commit(),
+                "code_hash": code,
+            }
+            ran = 0
+            if todo:
+                if early is not None:
+                    ex, owned = early
+                elif executor is None:
+                    ex, owned = make_executor(workers, scheduler, _preload(spec.runner)), True
+                else:
+                    ex, owned = resolve_executor(executor)
+                client = getattr(ex, "client", None)
+                if client is not None:  # a Dask cluster: the same code everywhere
+                    from analysis.runs.cluster import check_workers
+
+                    try:
+                        check_workers(client)
+                    except BaseException:
+                        if owned:
+                            ex.close()
+                        raise
+                session["executor"] = ex.description
+                if progress is not None:
+                    progress.write(
+                        f"sweep: {len(plan.tasks)} runs ({len(done)} already done, {len(todo)} to run) "
+                        f"on {ex.description}\n"
+                    )
+                bar = Progress(len(plan.tasks), len(todo), progress)
+                try:
+                    for record in _in_batches(ex, todo):
+                        rid = record["run_id"]
+                        store.hold(record, plan.tasks[rid], sweep_hash)
+                        if store.loose + store.held >= fold_every:
+                            store.fold(sweep_hash)
+                        elif store.held_for() >= HOLD_SECONDS:
+                            store.spill(sweep_hash)
+                        done[rid] = record["status"]
+                        ran += 1
+                        bar.update(record)
+                finally:
+                    store.spill(sweep_hash)  # what finished is kept, whatever stopped the loop
                     if owned:
                         ex.close()
-                    raise
-            session["executor"] = ex.description
-            if progress is not None:
-                progress.write(
-                    f"sweep: {len(plan.tasks)} runs ({len(done)} already done, {len(todo)} to run) "
-                    f"on {ex.description}\n"
+                    session["finished"] = now()
+                    session["ran"] = ran
+                    manifest.setdefault("sessions", []).append(session)
+                    complete = all(rid in done for rid in plan.tasks)
+                    manifest["status"] = "complete" if complete else "incomplete"
+                    store.write_manifest(manifest)
+            complete = all(rid in done for rid in plan.tasks)
+            failed = sum(1 for rid in plan.tasks if done.get(rid) == "error")
+            if complete:
+                if store.part_files():  # a large sweep ends folded; a small one is left as is
+                    store.fold(sweep_hash)
+                store.compact(
+                    plan.rows,
+                    plan.seeds,
+                    plan.points,
+                    spec.names,
+                    sweep_hash,
+                    counts_of(spec.runner),
                 )
-            bar = Progress(len(plan.tasks), len(todo), progress)
-            try:
-                for record in _in_batches(ex, todo):
-                    rid = record["run_id"]
-                    store.hold(record, plan.tasks[rid], sweep_hash)
-                    if store.loose + store.held >= fold_every:
-                        store.fold(sweep_hash)
-                    elif store.held_for() >= HOLD_SECONDS:
-                        store.spill(sweep_hash)
-                    done[rid] = record["status"]
-                    ran += 1
-                    bar.update(record)
-            finally:
-                store.spill(sweep_hash)  # what finished is kept, whatever stopped the loop
-                if owned:
-                    ex.close()
+            manifest["status"] = "complete" if complete else "incomplete"
+            manifest["counts"] = {
+                "runs": len(plan.tasks),
+                "ok": len(plan.tasks) - failed,
+                "failed": failed,
+            }
+            if not todo:
                 session["finished"] = now()
-                session["ran"] = ran
+                session["ran"] = 0
                 manifest.setdefault("sessions", []).append(session)
-                complete = all(rid in done for rid in plan.tasks)
-                manifest["status"] = "complete" if complete else "incomplete"
-                store.write_manifest(manifest)
-        complete = all(rid in done for rid in plan.tasks)
-        failed = sum(1 for rid in plan.tasks if done.get(rid) == "error")
-        if complete:
-            if store.part_files():  # a large sweep ends folded; a small one is left as is
-                store.fold(sweep_hash)
-            store.compact(
-                plan.rows, plan.seeds, plan.points, spec.names, sweep_hash, counts_of(spec.runner)
-            )
-        manifest["status"] = "complete" if complete else "incomplete"
-        manifest["counts"] = {
-            "runs": len(plan.tasks),
-            "ok": len(plan.tasks) - failed,
-            "failed": failed,
-        }
-        if not todo:
-            session["finished"] = now()
-            session["ran"] = 0
-            manifest.setdefault("sessions", []).append(session)
-        store.write_manifest(manifest)
+            store.write_manifest(manifest)
+    finally:
+        if early is not None and early[1]:
+            early[0].close()
     return SweepResult(
         out=Path(out),
         total=len(plan.tasks),

@@ -139,8 +139,8 @@ class SweepStore:
     def write_run(self, record: dict[str, Any], task: dict[str, Any], sweep_hash: str) -> None:
         """Write one finished run atomically (one row; time series as list columns)."""
         table = self._run_table(record, task, sweep_hash)
-        self._tables.pop(record["run_id"], None)
         _write_arrow(self.run_path(record["run_id"]), table)
+        self._tables[record["run_id"]] = table  # what compaction reads, without the file
         self.loose += 1
 
     def hold(self, record: dict[str, Any], task: dict[str, Any], sweep_hash: str) -> None:
@@ -167,8 +167,8 @@ class SweepStore:
             return
         held, self._held = self._held, {}
         for rid, table in held.items():
-            self._tables.pop(rid, None)
             _write_arrow(self.run_path(rid), table)
+            self._tables[rid] = table  # what compaction reads, without reading the file
             self.loose += 1
 
     def _run_table(self, record: dict[str, Any], task: dict[str, Any], sweep_hash: str) -> Any:
@@ -416,12 +416,15 @@ class SweepStore:
             table = table.filter(pa.array(keep))
             seen.update(table.column("run_id").to_pylist())
             take(table)
+        loose = []
         for rid in sorted(wanted - seen):
             table = self.read_run(rid, sweep_hash)
             if table is None:
                 raise InputError(f"run {rid}: missing or invalid run file; run the sweep again")
-            take(table)
+            loose.append(table.replace_schema_metadata(None))
             seen.add(rid)
+        for i in range(0, len(loose), 256):  # one table of many rows, as a part file is
+            take(_merge(loose[i : i + 256]))
         runs = pd.concat(frames, ignore_index=True).set_index("run_id")
         outcome_names = sorted(
             c for c in runs.columns if c not in TABLE_META and c not in param_names
