@@ -553,6 +553,7 @@ KEPT = (
     "## The switch to the event engine",
     "## Fixed cost per step of a small market",
     "## Sweep machinery: cost per run of a known-answer sweep",
+    "## Small runs: `platform-sobol` before and after",
 )
 
 
