@@ -17,7 +17,7 @@ personalized platforms, the rival's homogeneous one) on the event engine and run
   between the engines; the personalized ones show the noise of the measure.
 - the homogeneous platform's contact pass alone, ``STEPS`` steps in one compiled loop
   over the chunks: the sweep's draw per covered customer (``_contact_chunk``) against
-  the chains (``_skip_chunk``, each repetition on a fresh copy of the same chains, so
+  the chains (``sim.contact_chains.skip_chunk``, each repetition on a fresh copy of the same chains, so
   that each does the same steps' work), milliseconds per step (median of 3) and
   contacts per step; and the chains' scan alone: a step before every chain's next
   candidate, at which no one is due.
@@ -39,9 +39,10 @@ from numba import njit
 from benchmarks.timing import timed
 from benchmarks.workloads import SEED, workload
 from sim import DemandModel
+from sim.contact_chains import skip_chunk
 from sim.firms import FirmBook
 from sim.jit import CHUNK
-from sim.platform import _contact_chunk, _skip_chunk, contact_table, platform_step, step_density
+from sim.platform import _contact_chunk, contact_table, platform_step, step_density
 from sim.rng import STEP_OFFSET
 
 #: steps of the contact pass timed one after the other
@@ -63,7 +64,7 @@ def _contact_steps(chained, kind, table, chain, rest, first, steps, out):  # typ
         for lo in range(0, n, CHUNK):
             hi = min(lo + CHUNK, n)
             if chained:
-                hits += _skip_chunk(lo, hi, kind, chain, p, lq, rk, at, now, who, contacted, offered)  # fmt: skip
+                hits += skip_chunk(lo, hi, kind, chain, p, lq, rk, at, now, who, contacted, offered)  # fmt: skip
             else:
                 hits += _contact_chunk(lo, hi, kind, table, False, rk, at, seen, now, who, contacted, offered)  # fmt: skip
     return hits

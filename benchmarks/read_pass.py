@@ -9,9 +9,9 @@ Builds the benchmark workload (``benchmarks.workloads``: the focal and niche fir
 personalized platforms, the rival's homogeneous one) on ``--engine`` and runs
 ``--steps`` steps. Then, on one thread, at each of ``--reps`` further steps, each
 firm's step taken apart as ``platform_kernel`` does it, each part in one compiled loop
-over the chunks: the contact pass (``_contact_chunk``, or ``_skip_chunk`` on the
-chains), the read pass (``_read_chunk``: reads, record refreshes, offers) and the
-chunks' lists put together (``_gather_reads``). Milliseconds per step per firm
+over the chunks: the contact pass (``_contact_chunk``, or ``sim.contact_chains.skip_chunk`` on the
+chains), the read pass (``sim.reads.read_chunk``: reads, record refreshes, offers) and the
+chunks' lists put together (``gather_reads``). Milliseconds per step per firm
 (median over the steps), contacts per step, and the read pass per contact.
 
 ``--against DIR``: ``platform_step`` of another checkout (``DIR/sim/platform.py`` and
@@ -41,19 +41,11 @@ from benchmarks.event_contacts import paired_steps, workload_args
 from benchmarks.workloads import SEED, workload
 from sim import DemandModel
 from sim import platform as here
+from sim.contact_chains import NO_CHAIN, contact_chain, skip_chunk
 from sim.jit import CHUNK, chunks
 from sim.links import overload_rate
-from sim.platform import (
-    _NO_CHAIN,
-    _contact_chunk,
-    _gather_reads,
-    _read_chunk,
-    _skip_chunk,
-    contact_chain,
-    contact_table,
-    platform_inputs,
-    step_density,
-)
+from sim.platform import _contact_chunk, contact_table, platform_inputs, step_density
+from sim.reads import gather_reads, read_chunk
 from sim.records import keep_counts
 from sim.rng import address
 
@@ -70,7 +62,7 @@ def _contact_pass(kind, chain, inputs, rk, step_addr, now, seen, out, hits):  # 
         lo = k * CHUNK
         hi = min(lo + CHUNK, n)
         if p >= 0.0:
-            hits[k] = _skip_chunk(lo, hi, kind, chain, p, lq, rk, step_addr, now, who, contacted, offered)  # fmt: skip
+            hits[k] = skip_chunk(lo, hi, kind, chain, p, lq, rk, step_addr, now, who, contacted, offered)  # fmt: skip
         else:
             hits[k] = _contact_chunk(lo, hi, kind, inputs.table, inputs.scheduled, rk, step_addr, seen, now, who, contacted, offered)  # fmt: skip
 
@@ -87,7 +79,7 @@ def _read_pass(hits, rk, step_addr, inputs, truth, records, kind, now, who, offe
     fb = overload_rate(inputs.feedback, np.float64(first[hits.size]), inputs.feedback_cap)
     for k in range(hits.size):
         lo = k * CHUNK
-        _read_chunk(
+        read_chunk(
             who[lo : lo + hits[k]], first[k] * C, rk, step_addr, inputs, fb, truth, records,
             kind, d_believed[k], now, offered, read_ok, offered_at, counts[k],
         )  # fmt: skip
@@ -129,7 +121,7 @@ def _passes(model: DemandModel, reps: int, events: bool, first: int) -> None:
             if events and spec.targeting == "homogeneous":
                 skip_p = float(step_density(spec, f.clock))
             inputs = platform_inputs(f, m, prob, skip_p)
-            chain = contact_chain(rec, skip_p, key, now - 1) if skip_p >= 0.0 else _NO_CHAIN
+            chain = contact_chain(rec, skip_p, key, now - 1) if skip_p >= 0.0 else NO_CHAIN
             truth = (st.need, st.tier, st.supplier)
             records = (rec.need, rec.tier, rec.supplier, rec.seen, rec.known, rec.covered)
             at = address(now)
@@ -138,7 +130,7 @@ def _passes(model: DemandModel, reps: int, events: bool, first: int) -> None:
             t1 = time.perf_counter()
             _read_pass(hits, key, at, inputs, truth, records, rec.kind, now, who, offered, lists)
             t2 = time.perf_counter()
-            _gather_reads(lists[0], lists[3], lists[4], lists[1], lists[2], rec.believed, rec.n_open)  # fmt: skip
+            gather_reads(lists[0], lists[3], lists[4], lists[1], lists[2], rec.believed, rec.n_open)  # fmt: skip
             t3 = time.perf_counter()
             if r > 0:
                 for part, s in (("contact", t1 - t0), ("read", t2 - t1), ("gather", t3 - t2)):

@@ -26,13 +26,14 @@ the last (``sim.rng.next_candidate``), drawn from the customer's own uniform at 
 step; a candidate contacts the customer if the customer is covered then (thinning).
 A customer's contacts are so a pure function of the seed, the firm, the contact
 probability and the customer's coverage, whatever other customers do. The chains
-start at the market's history (``contact_chain``) and are drawn again, from the step
+start at the market's history (``sim.contact_chains``) and are drawn again, from the step
 of the change, when the contact probability changes (exact: the geometric law has no
 memory). Personalized contacts keep their schedule on either engine.
 
 The rule is one compiled kernel (``platform_kernel``: contacts, then reads and
 offers, each in chunks of customers run in parallel) and its wrapper
-(``platform_step``). It keeps the firm's believed counts per cell and its customers'
+(``platform_step``); the reads and offers of a chunk are ``sim.reads``, the event
+engine's contact chains ``sim.contact_chains``. It keeps the firm's believed counts per cell and its customers'
 contact kinds up to date as records change (``sim.records``), so that targeting and
 planning need not recount them. Each rule here is handed the firm's ``FirmBook``;
 what the platforms hand the choice is the step's ``Exposure`` (``sim.workspace``),
@@ -43,31 +44,28 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import NamedTuple
 
 import numpy as np
 from numba import njit, prange
 
 from sim.calendar import WEEKS_PER_YEAR, Clock
+from sim.contact_chains import NO_CHAIN, contact_chain, skip_chunk
 from sim.firms import CONTACT_LINKS, LINK, FirmBook, Records
 from sim.jit import CHUNK, chunks, kernel, parallel_kernel, threads_for
-from sim.links import band_edge, overload_rate
+from sim.links import overload_rate
 from sim.market import Market
-from sim.records import keep_counts, update_record
+from sim.reads import PlatformInputs, gather_reads, read_chunk
+from sim.records import keep_counts
 from sim.rng import (
     CONTACT,
-    CONTACT_SKIP,
-    READ_LINK,
     address,
     customer_blocks_into,
-    next_candidate,
-    pair_at,
     philox2,
     uniform,
     unit,
 )
 from sim.scenario import Platform
-from sim.state import ACTIVE, LATENT, NEVER, NO_FIRM, NONE, SERVED, CustomerState
+from sim.state import NEVER, NO_FIRM, NONE, SERVED, CustomerState
 from sim.workspace import Exposure, Workspace
 
 
@@ -107,26 +105,7 @@ def init_records(
     return Records(covered=covered, known=known, need=need, tier=tier, supplier=sup, seen=seen)
 
 
-class PlatformInputs(NamedTuple):
-    """What ``platform_kernel`` reads of the firm's platform and portfolio and of the
-    market (one record, so that a new parameter is one line here and its use)."""
-
-    table: np.ndarray  # (3,) float64 contact probability per kind
-    scheduled: bool  # contacts on the records' schedule (personalized), else at random
-    strength: float  # chance a read is correct
-    misread_rate: float  # chance that a failed read records a wrong value
-    feedback: float  # the feedback link's base defect rate
-    feedback_cap: float  # contacts per step the feedback link handles (0 = unlimited)
-    link_rate: np.ndarray  # (2,) float64 defect rates of the contact links
-    offers: np.ndarray  # (C, T) int64 the firm's closest tier to each desired tier, -1 none
-    tier_count: np.ndarray  # (C,) int64
-    std_cat: np.ndarray  # (C,) bool: categories in the firm's standard
-    skip_p: float  # contacts on the records' chains with this probability (-1: drawn)
-
-
 WEEKLY = Clock(WEEKS_PER_YEAR)
-#: the chain argument of ``platform_kernel`` when contacts are drawn, not chained
-_NO_CHAIN = np.empty(0, dtype=np.int32)
 #: the links whose opportunities and defects ``platform_kernel`` tallies, in order
 _TALLIED = np.array((LINK["feedback"], *CONTACT_LINKS), dtype=np.int64)
 
@@ -159,21 +138,6 @@ def contact_table(
         total = float(np.choose(kind, [0.0, 1.0, p.focus]).sum())
     scale = density * n_cov / total
     return np.minimum(np.array([0.0, 1.0, p.focus]) * scale, 1.0)
-
-
-def contact_chain(rec: Records, p: float, key: np.ndarray, t: int) -> np.ndarray:
-    """The records' contact chains (the event engine's homogeneous contacts) for the
-    contact probability ``p`` per step: drawn from step ``t`` (each customer's first
-    candidate a geometric skip from ``t``, drawn at ``t``'s address) when there are none
-    yet or they were drawn for another probability. A platform step passes the step
-    before it: the first of the market's history draws them at the history's start, the
-    first after a decision (``set_platform``) at the step the decision was taken."""
-    if rec.chain is None or rec.chain_p != p:
-        if rec.chain is None:
-            rec.chain = np.empty(rec.covered.size, dtype=np.int32)
-        draw_chains(rec.chain, key, address(t), t, p)
-        rec.chain_p = p
-    return rec.chain
 
 
 def platform_inputs(
@@ -234,7 +198,7 @@ def platform_step(
         rec.chain, rec.chain_p = None, -1.0
     inputs = platform_inputs(firm, market, probability, skip_p)
     with threads_for(n):
-        chain = contact_chain(rec, skip_p, key, now - 1) if skip_p >= 0.0 else _NO_CHAIN
+        chain = contact_chain(rec, skip_p, key, now - 1) if skip_p >= 0.0 else NO_CHAIN
         read_ok, offered_at = platform_kernel(
             rec.kind,
             chain,
@@ -263,29 +227,6 @@ def platform_step(
 
 
 # ---------------------------------------------------------------------- kernels
-@njit(inline="always")
-def believed_offer(rec_need, rec_tier, offers_c):  # type: ignore[no-untyped-def]
-    """The tier a firm offers on what its record of one need says (-1: no offer): a
-    believed open need (latent or active), at the firm's closest tier to the believed
-    desired one. Records only: a poor read makes a poor offer."""
-    if rec_need != LATENT and rec_need != ACTIVE:
-        return -1
-    return offers_c[rec_tier]
-
-
-@njit(inline="always")
-def misread(need, tier, top, v):  # type: ignore[no-untyped-def]
-    """What a failed read records when it records something wrong (``v`` uniform): an
-    open need where there is none, or the need at a neighbouring tier."""
-    if need != LATENT and need != ACTIVE:
-        return LATENT, tier
-    if top == 0:  # a single tier: no neighbour to mistake it for
-        return need, tier
-    if (v < 0.5 and tier > 0) or tier >= top:
-        return need, tier - 1
-    return need, tier + 1
-
-
 @parallel_kernel
 def platform_kernel(
     kind: np.ndarray,  # (N,) uint8: 0 uncovered, 1 covered, 2 covered with an open need
@@ -329,7 +270,7 @@ def platform_kernel(
     for k in prange(n_chunks):
         lo = k * CHUNK
         if p >= 0.0:
-            hits[k] = _skip_chunk(
+            hits[k] = skip_chunk(
                 lo, min(lo + CHUNK, n), kind, chain, p, lq, rk, step_addr, now, who,
                 contacted, offered,
             )  # fmt: skip
@@ -346,49 +287,21 @@ def platform_kernel(
     fb = overload_rate(inputs.feedback, np.float64(n_con), inputs.feedback_cap)
     read_ok = np.empty(n_con * C, dtype=np.int64)
     offered_at = np.empty(n_con * C, dtype=np.int64)
-    counts = np.empty((n_chunks, 9), np.int64)  # see ``_read_chunk``
+    counts = np.empty((n_chunks, 9), np.int64)  # see ``read_chunk``
     d_believed = np.empty((n_chunks, C, T), np.int64)
     for k in prange(n_chunks):
         lo = k * CHUNK
-        _read_chunk(
+        read_chunk(
             who[lo : lo + hits[k]], first[k] * C, rk, step_addr, inputs, fb, truth, records,
             kind, d_believed[k], now, offered, read_ok, offered_at, counts[k],
         )  # fmt: skip
-    n_ok, n_off = _gather_reads(first, counts, d_believed, read_ok, offered_at, believed, n_open)
+    n_ok, n_off = gather_reads(first, counts, d_believed, read_ok, offered_at, believed, n_open)
     tallies[0] = n_con
     for r in range(6):
         tallies[1 + r] = 0
         for k in range(n_chunks):
             tallies[1 + r] += counts[k, 3 + r]
     return read_ok[:n_ok], offered_at[:n_off]  # type: ignore[return-value]
-
-
-@kernel
-def _gather_reads(
-    first: np.ndarray,  # (chunks + 1,) contacts before each chunk
-    counts: np.ndarray,  # (chunks, 9) see ``_read_chunk``
-    d_believed: np.ndarray,  # (chunks, C, T) each chunk's change of the believed counts
-    read_ok: np.ndarray,  # the chunks' lists, each from C times its first contact on
-    offered_at: np.ndarray,
-    believed: np.ndarray,  # (C, T) kept up to date
-    n_open: np.ndarray,  # (1,) kept up to date
-) -> tuple[int, int]:
-    """The chunks' lists moved together in chunk order, and their counts added to the
-    kept ones. Returns the lengths of the lists."""
-    C = d_believed.shape[1]
-    n_ok = 0
-    n_off = 0
-    for k in range(counts.shape[0]):
-        at = first[k] * C  # never before n_ok or n_off: a forward copy is safe
-        for r in range(counts[k, 0]):
-            read_ok[n_ok + r] = read_ok[at + r]
-        for r in range(counts[k, 1]):
-            offered_at[n_off + r] = offered_at[at + r]
-        n_ok += counts[k, 0]
-        n_off += counts[k, 1]
-        n_open[0] += counts[k, 2]
-        believed += d_believed[k]
-    return n_ok, n_off
 
 
 #: past any gap between two steps: a due time beyond it is never reached
@@ -486,180 +399,6 @@ def _contact_chunk(
         who[lo + n_con] = i
         n_con += contacted[i]
     return n_con
-
-
-@parallel_kernel
-def draw_chains(chain: np.ndarray, rk: np.ndarray, step_addr: int, t: int, p: float) -> None:
-    """Every customer's next candidate step as if step ``t`` (address ``step_addr``)
-    were a candidate of each (``next_candidate`` of the customer's skip uniform at
-    ``t``), into ``chain`` (N,) int32."""
-    n = chain.size
-    lq = math.log1p(-p) if 0.0 < p < 1.0 else 0.0
-    for k in prange(chunks(n)):
-        lo = k * CHUNK
-        for i in range(lo, min(lo + CHUNK, n)):
-            chain[i] = next_candidate(t, uniform(rk, step_addr, i, CONTACT_SKIP, 0), p, lq)
-
-
-@kernel
-def _skip_chunk(
-    lo: int,  # the chunk's customers: lo..hi-1
-    hi: int,
-    kind: np.ndarray,
-    chain: np.ndarray,  # (N,) int32 each customer's next candidate step, moved on here
-    p: float,  # the contact probability per step
-    lq: float,  # log(1 - p)
-    rk: np.ndarray,
-    step_addr: int,
-    now: int,
-    who: np.ndarray,  # out: the customers contacted, from slot lo on
-    contacted: np.ndarray,  # out
-    offered: np.ndarray,  # out: the chunk's rows set to -1 (no offer yet)
-) -> int:
-    """Who of customers lo..hi-1 is contacted on the contact chains: the customers
-    whose candidate step is now, if covered (kind > 0). Every due chain moves on to its
-    next candidate, covered or not (thinning), so that a customer's candidates do not
-    depend on when it is covered. Returns the number contacted.
-
-    A branch-free pass over the chunk lists the due customers; their skip uniforms
-    (at this step's address) are drawn two a call, then each chain moves on."""
-    offered[lo:hi] = -1
-    contacted[lo:hi] = False
-    due = np.empty(hi - lo, np.int32)
-    n_due = 0
-    for i in range(lo, hi):
-        due[n_due] = i
-        n_due += chain[i] == now
-    u = np.empty(4 * n_due, np.float64)  # the draws (block 0, word 0), two a call
-    customer_blocks_into(rk, step_addr, CONTACT_SKIP, due[:n_due], 1, u)
-    n_con = 0
-    for r in range(n_due):
-        i = np.int64(due[r])  # type: ignore[assignment]
-        chain[i] = next_candidate(now, u[4 * r], p, lq)
-        on = kind[i] > 0
-        contacted[i] = on
-        who[lo + n_con] = i
-        n_con += on
-    return n_con
-
-
-@kernel
-def _read_chunk(
-    who: np.ndarray,  # the chunk's contacted customers
-    at: int,  # the chunk's first slot in ``read_ok`` and ``offered_at``
-    rk: np.ndarray,
-    step_addr: int,
-    inputs: PlatformInputs,
-    fb: float,  # the feedback link's defect rate at this step's load
-    truth: tuple,
-    records: tuple,
-    kind: np.ndarray,
-    believed: np.ndarray,  # (C, T) int64 out: the chunk's change of the believed counts
-    now: int,
-    offered: np.ndarray,
-    read_ok: np.ndarray,  # out: from slot ``at`` on
-    offered_at: np.ndarray,  # out: from slot ``at`` on
-    counts: np.ndarray,  # (9,) int64 out: read_ok and offered_at written, change of
-    # n_open, feedback opportunities and defects, contact links' opportunities and defects
-) -> None:
-    """The reads, record refreshes and offers of one chunk's contacts (the arguments are
-    ``platform_kernel``'s)."""
-    need, tier, sup = truth
-    rec_need, rec_tier, rec_sup, seen, known, _ = records
-    strength, misread_rate, link_rate = inputs.strength, inputs.misread_rate, inputs.link_rate
-    offers, tier_count, std_cat = inputs.offers, inputs.tier_count, inputs.std_cat
-    C = need.shape[1]
-    lo0 = band_edge(0.0, link_rate[0])  # one uniform through both links
-    lo1 = band_edge(lo0, link_rate[1])
-    wrong = max(1.0 - strength, 1e-12)  # the widths of the bands a uniform is rescaled to
-    passed = max(1.0 - fb, 1e-12)
-    n_off = 0
-    n_ok = 0
-    n_read = 0
-    n_lost = 0
-    opp0 = 0
-    def0 = 0
-    opp1 = 0
-    def1 = 0
-    d_open = 0
-    # the chunk's own counts, written out once: counts of neighbouring chunks share
-    # cache lines, and threads writing them in turn would pass the lines to and fro
-    d_believed = np.zeros_like(believed)
-    # the pair of category c is half of block c // 2 (one block for two categories);
-    # the chunk's blocks drawn first, two a Philox call
-    nb = (C + 1) >> 1
-    pairs = np.empty(4 * nb * who.size, np.float64)
-    customer_blocks_into(rk, step_addr, READ_LINK, who, nb, pairs)
-    for r in range(who.size):
-        i = np.int64(who[r])  # type: ignore[assignment]
-        for c in range(C):
-            x, _ = pair_at(pairs, r * nb + (c >> 1), c)
-            # the read: correct below strength; above it, wrong in the misread band
-            correct = x < strength
-            if correct:
-                v = x / strength
-            else:
-                v = (x - strength) / wrong
-                if v >= misread_rate:
-                    continue  # nothing recorded
-                v = v / misread_rate
-            n_read += 1
-            if v < fb:  # the finding does not reach the records
-                n_lost += 1
-                continue
-            new_need, new_tier = need[i, c], tier[i, c]
-            if correct:
-                read_ok[at + n_ok] = i * C + c
-                n_ok += 1
-                s = sup[i, c]
-                if rec_sup[i, c] != s:  # written only if it changes: a clean line stays clean
-                    rec_sup[i, c] = s
-            else:
-                w = (v - fb) / passed  # uniform again, past the feedback band
-                new_need, new_tier = misread(new_need, new_tier, tier_count[c] - 1, w)
-            update_record(i, c, new_need, new_tier, rec_need, rec_tier, d_believed)
-        seen[i] = now
-        if not known[i]:
-            known[i] = True
-        # the offers, and the customer's kind as the reads left it: a contacted customer
-        # is covered (kinds 1-2 only are contacted), so ``kind_of`` is 1 + an open need
-        # in the standard, without reading the coverage
-        k2 = False
-        for c in range(C):
-            b = rec_need[i, c]
-            k2 |= std_cat[c] & ((b == LATENT) | (b == ACTIVE))
-            t = believed_offer(b, rec_tier[i, c], offers[c])
-            if t < 0:
-                continue
-            _, ul = pair_at(pairs, r * nb + (c >> 1), c)
-            opp0 += 1
-            if ul < lo0:
-                def0 += 1
-                continue
-            opp1 += 1
-            if ul < lo1:
-                def1 += 1
-                continue
-            offered[i, c] = t
-            offered_at[at + n_off] = i * C + c
-            n_off += 1
-        k = np.uint8(1 + k2)
-        was = kind[i]
-        if k != was:
-            d_open += int(k == 2) - int(was == 2)
-            kind[i] = k
-    counts[0] = n_ok
-    counts[1] = n_off
-    counts[2] = d_open
-    counts[3] = n_read
-    counts[4] = n_lost
-    counts[5] = opp0
-    counts[6] = def0
-    counts[7] = opp1
-    counts[8] = def1
-    for c in range(C):  # element by element: numba compiles an array-to-slice copy
-        for t in range(believed.shape[1]):  # with seconds of error-message formatting
-            believed[c, t] = d_believed[c, t]
 
 
 def withhold(exposure: Exposure, contacts: list[Contacts]) -> None:

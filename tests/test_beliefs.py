@@ -17,7 +17,8 @@ from sim.firms import FirmBook, Records
 from sim.ledger import OpportunityLedger
 from sim.model import DemandModel as Model
 from sim.model import FirmAgent
-from sim.platform import believed_offer, contact_table
+from sim.platform import contact_table
+from sim.reads import believed_offer
 from sim.scenario import Platform
 from sim.state import ACTIVE, LATENT, NEVER, NONE, SERVED, CustomerState
 from sim.strategy import plan

@@ -13,8 +13,9 @@ import pytest
 from scipy import stats
 
 from sim import DemandModel
+from sim.contact_chains import draw_chains, skip_chunk
 from sim.jit import CHUNK
-from sim.platform import _skip_chunk, draw_chains, step_density
+from sim.platform import step_density
 from sim.rng import NEVER_STEP, address, round_keys
 from tests.helpers import script_json, small
 
@@ -39,7 +40,7 @@ def _chains(p: float, n: int, steps: int, kind: np.ndarray | None = None) -> np.
         hits = 0
         for lo in range(0, n, CHUNK):
             hi = min(lo + CHUNK, n)
-            got = _skip_chunk(lo, hi, kind, chain, p, lq, rk, address(now), now, who, contacted, offered)  # fmt: skip
+            got = skip_chunk(lo, hi, kind, chain, p, lq, rk, address(now), now, who, contacted, offered)  # fmt: skip
             assert np.array_equal(who[lo : lo + got], np.flatnonzero(contacted[lo:hi]) + lo)
             hits += got
         assert np.array_equal(contacted, due & (kind > 0))  # the covered due, only
