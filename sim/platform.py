@@ -1,6 +1,7 @@
 """The marketing platform (seed 004; docs/model.md §7.8): coverage, density, strength,
 targeting: the contacts that read and refresh a firm's records, and the offers made
-on them. With ``sim.records`` (the counts kept on the records, the booking of a firm's
+on them. With ``sim.reads`` (the reads and record refreshes of each chunk of
+contacts) and ``sim.records`` (the counts kept on the records, the booking of a firm's
 own sales, decisions), it is the only module that writes records.
 
 Each step every firm contacts some of the customers in its platform: with

@@ -2,8 +2,8 @@
 believed counts per cell and each customer's contact kind, kept up to date wherever a
 record changes (``update_record``, ``update_kind``); the booking of a firm's own sales
 (``record_sales``: a sale shows what was sold, not what was wanted); and a platform
-decision taken mid-run (``change_platform``). With ``sim.platform``, whose contacts
-read and refresh records, this is the only module that writes them; both are handed
+decision taken mid-run (``change_platform``). With ``sim.platform`` and ``sim.reads``,
+whose contacts read and refresh records, this is the only module that writes them; both are handed
 the firm's ``FirmBook``.
 """
 
