@@ -139,7 +139,7 @@ def _passes(bench: _Bench) -> None:
         restore()
         choice_module.choice_step(*args, **kw)
 
-    from sim.choice import _list_active  # (not in every commit --base may name)
+    from sim.choice_kernels import _list_active
 
     @njit
     def _listing(nf, n, C, act):  # type: ignore[no-untyped-def]

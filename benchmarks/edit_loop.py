@@ -57,7 +57,7 @@ atexit.register(lambda: [print('compiled', k, round(v, 2)) for k, v in _spent.it
 
 
 #: ``--caller``: a module of the copy whose one kernel calls three rules' kernels
-CALLER_MODULE = """from sim.choice import choice_kernel
+CALLER_MODULE = """from sim.choice_kernels import choice_kernel
 from sim.demand_kernels import demand_kernel
 from sim.jit import kernel
 from sim.platform import platform_kernel
