@@ -84,9 +84,11 @@ def scenario(name: str, overrides: dict[str, Any] | None = None) -> Scenario:
 
 
 def fingerprint(sc: Scenario) -> str:
-    """A hash of the scenario's validated fields (its customers and seed left out)."""
+    """A hash of the scenario's validated fields (its customers, its seed and the words
+    of its description left out: what would change the model's numbers)."""
     plain = to_plain(sc)
-    plain["run"] = {k: v for k, v in plain["run"].items() if k not in ("customers", "seed")}
+    left_out = ("customers", "seed", "description")
+    plain["run"] = {k: v for k, v in plain["run"].items() if k not in left_out}
     text = json.dumps(plain, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
