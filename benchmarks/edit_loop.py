@@ -128,7 +128,6 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         where = Path(tmp)
         shutil.copytree(ROOT / "sim", where / "sim", ignore=shutil.ignore_patterns("__pycache__"))
-        shutil.copytree(ROOT / "scenarios", where / "scenarios")
         if args.caller:
             (where / "sim" / "caller_probe.py").write_text(CALLER_MODULE)
         cold = timed_run(where, caller=args.caller)  # every kernel into the copy's cache
