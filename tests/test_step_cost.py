@@ -11,7 +11,7 @@ import pytest
 
 from sim import DemandModel
 from sim.detection import EV, EVENT_TYPES, DetectionTracker, in_standard
-from sim.sales import _told
+from sim.records import record_sales
 from sim.strategy import binomials
 
 
@@ -121,19 +121,27 @@ def test_the_workspaces_offers_follow_every_portfolio_change() -> None:
 
 
 def test_the_sales_that_tell_the_firm_and_raise_complaints_are_numpys_selections() -> None:
+    model = DemandModel("baseline", rng=6, overrides={"run.customers": 300}).run(3)
+    st, firm, now = model.state, model.books[1], 9
     rng = np.random.default_rng(6)
-    n_flat, now, firm = 600, 9, 1
-    desired = rng.integers(0, 3, size=n_flat).astype(np.int8)
-    complaint = rng.integers(-1, 2, size=n_flat).astype(np.int8)
-    complaint_t = rng.integers(7, 10, size=n_flat).astype(np.int32)
+    n_flat = st.tier.size
+    st.complaint[:] = rng.integers(-1, 2, size=st.complaint.shape)
+    st.complaint_t[:] = rng.integers(7, 10, size=st.complaint_t.shape)
     idx = rng.permutation(n_flat)[:200].astype(np.int64)
-    tier = rng.integers(0, 3, size=idx.size).astype(np.int8)
-    wanted, raised = _told(idx, tier, desired, complaint, complaint_t, firm, now)
-    want_c = idx[complaint[idx] == firm]
-    want_c = want_c[complaint_t[want_c] == now]
-    assert 0 < want_c.size < idx.size
-    np.testing.assert_array_equal(wanted, idx[desired[idx] == tier])
+    tier = rng.integers(0, 3, size=idx.size).astype(np.int64)
+    desired, complaint = st.tier.reshape(-1), st.complaint.reshape(-1)
+    want_w = idx[desired[idx] == tier]
+    want_c = idx[complaint[idx] == firm.index]
+    want_c = want_c[st.complaint_t.reshape(-1)[want_c] == now]
+    wanted, raised = record_sales(firm, idx, tier, model.market, st, now)
+    assert 0 < want_c.size < idx.size and 0 < want_w.size < idx.size
+    np.testing.assert_array_equal(wanted, want_w)
     np.testing.assert_array_equal(raised, want_c)
+    # and the records show what was sold
+    assert firm.records is not None
+    C = model.market.n_categories
+    np.testing.assert_array_equal(firm.records.tier[idx // C, idx % C], tier)
+    np.testing.assert_array_equal(firm.records.supplier[idx // C, idx % C], firm.index)
 
 
 def test_the_exposure_record_is_kept_while_the_sizes_stay() -> None:
