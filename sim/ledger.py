@@ -29,6 +29,9 @@ from sim.firms import FirmBook
 from sim.jit import kernel
 from sim.state import ACTIVE, LATENT, NEVER, CustomerState
 
+#: no positions (no cohort due)
+_NONE = np.empty(0, dtype=np.int64)
+
 #: ``OpportunityLedger.flags`` bits
 MARKED, CLOSED, JUDGED = 1, 2, 4
 
@@ -118,20 +121,24 @@ class OpportunityLedger:
         assert focal.records is not None
         response = focal.clock.steps(focal.spec.platform.standard.response_weeks, 1)
         counts = np.zeros(3, dtype=np.int64)
+        # the cohort due now, judged in the same compiled call (one is due each step
+        # once the first R steps are past; any other due are judged after it)
+        t, due = -1, _NONE
+        if self.cohorts and self.cohorts[0][0] <= now - response:
+            t, due = self.cohorts.popleft()
         _close_kernel(
             offered_at, offered, left, self.full, self._where(state, focal), self.open_t,
-            self.flags, now, response,
+            self.flags, now, response, due, t, focal.records.covered, counts,
         )  # fmt: skip
         self.full = False
         while self.cohorts and self.cohorts[0][0] <= now - response:
             t, pos = self.cohorts.popleft()
             _judge_kernel(pos, t, self.open_t, self.flags, focal.records.covered, counts)
-        counts[0] += self.deferred.pop(now, 0)
-        self._count(counts)
+        eff, excl, omis = counts.tolist()
+        self._count(eff + self.deferred.pop(now, 0), excl, omis)
 
-    def _count(self, counts: np.ndarray) -> None:
-        """Add judged opportunities: (effective, exclusion, omission)."""
-        eff, excl, omis = (int(x) for x in counts)
+    def _count(self, eff: int, excl: int, omis: int) -> None:
+        """Add judged opportunities: effective, of exclusion, of omission."""
         self.step_opportunities = eff + excl + omis
         self.step_defects = excl + omis
         self.step_exclusion = excl
@@ -240,9 +247,14 @@ def _close_kernel(
     flags: np.ndarray,
     now: int,
     response: int,  # steps within which potential demand should be marketed
+    due: np.ndarray,  # flat positions opened at step ``t``, to judge now (may be empty)
+    t: int,
+    covered: np.ndarray,  # (N,) bool the focal firm's platform
+    counts: np.ndarray,  # (3,) int64 out: (effective, exclusion, omission)
 ) -> None:
     """Mark the open opportunities an offer reached at the wanted tier in time; note
-    (and, when already judged, free) those whose need closed."""
+    (and, when already judged, free) those whose need closed; then judge the cohort
+    ``due`` (``_judge_kernel``)."""
     C, T, nf, tf, std, std_segments, segment = _flat(where)
     of = open_t.reshape(-1)
     fl = flags.reshape(-1)
@@ -263,6 +275,16 @@ def _close_kernel(
                 fl[j] = 0
             else:
                 fl[j] = fl[j] | CLOSED
+    _judge_cohort(due, t, of, fl, covered, C, counts)
+
+
+@njit(inline="always")
+def _judge_cohort(pos, t, of, fl, covered, C, counts):  # type: ignore[no-untyped-def]
+    """Judge the opportunities opened at step ``t`` that are still in their slot."""
+    for r in range(pos.size):
+        j = pos[r]
+        if of[j] == t:
+            _judge(j, of, fl, covered, C, counts)
 
 
 @kernel
@@ -275,10 +297,4 @@ def _judge_kernel(
     counts: np.ndarray,  # (3,) int64 out: (effective, exclusion, omission)
 ) -> None:
     """Judge the opportunities opened at step ``t`` that are still in their slot."""
-    C = open_t.shape[1]
-    of = open_t.reshape(-1)
-    fl = flags.reshape(-1)
-    for r in range(pos.size):
-        j = pos[r]
-        if of[j] == t:
-            _judge(j, of, fl, covered, C, counts)
+    _judge_cohort(pos, t, open_t.reshape(-1), flags.reshape(-1), covered, open_t.shape[1], counts)
