@@ -56,7 +56,9 @@ def alternate(a: argparse.Namespace) -> None:
     for _ in range(a.rounds):
         for name, tree in (("base", a.base), ("this", here)):
             out = subprocess.run(cmd, cwd=tree, capture_output=True, text=True, check=True)
-            runs[name] += [float(x.split()[2]) for x in out.stdout.splitlines() if "run" in x]
+            got = [float(x.split()[2]) for x in out.stdout.splitlines() if "run" in x]
+            print(f"{name}: " + " ".join(f"{x:.3f}" for x in got), flush=True)
+            runs[name] += got
     b, t = statistics.median(runs["base"]), statistics.median(runs["this"])
     print(f"{a.customers:,} customers, {a.rounds} rounds of {a.reps} runs of {a.steps} steps")
     print(f"base {b:.3f} ms, this {t:.3f} ms per step (CPU medians): ratio {b / t:.3f}")

@@ -13,6 +13,8 @@ threshold is withdrawn. Launches are evaluated against their adoption target.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from numba import njit
 
@@ -23,14 +25,15 @@ from sim.market import Market
 from sim.state import LATENT
 
 
-def believed_demand(firm: FirmBook, market: Market) -> tuple[np.ndarray, int]:
+def believed_demand(firm: FirmBook, market: Market, copy: bool = True) -> tuple[np.ndarray, int]:
     """Believed customers per cell (C, T) with a need there (latent, active or served,
-    by anyone), and the number of customers the firm knows at all."""
+    by anyone), and the number of customers the firm knows at all. ``copy=False``: the
+    records' own counts where they are kept (to read only)."""
     rec = firm.records
     assert rec is not None
     known = int(np.count_nonzero(rec.known))
     if rec.believed is not None:  # kept up to date as the records change
-        return rec.believed.copy(), known
+        return (rec.believed.copy() if copy else rec.believed), known
     # need states are NONE..SERVED, so latent | active | served is need >= LATENT
     return cell_counts(rec.tier, rec.need, LATENT, market.n_tiers), known
 
@@ -79,22 +82,28 @@ def plan(
         )
     if not spec.enabled:
         return
-    wanted, known = believed_demand(firm, market)
+    wanted, known = believed_demand(firm, market, copy=False)  # read, not changed
     # the hand-off to product planning loses each believed need with its defect rate
     link = LINK["handoff_to_design"]
     counts = wanted.ravel().tolist()
     kept = binomials(rng, counts, 1.0 - firm.defect_rate[link])
-    firm.chain_opp[link] += sum(counts)
-    firm.chain_def[link] += sum(counts) - sum(kept)
+    believed = sum(counts)
+    firm.chain_opp[link] += believed
+    firm.chain_def[link] += believed - sum(kept)
     passed = np.array(kept, dtype=np.int64).reshape(wanted.shape)
-    developing = np.zeros(firm.has.shape, dtype=np.bool_)
-    for d in firm.developing:
-        developing[d.cell] = True
+    if firm.developing:
+        developing = np.zeros(firm.has.shape, dtype=np.bool_)
+        for d in firm.developing:
+            developing[d.cell] = True
+    else:  # most steps: nothing in development (the kernel only reads it)
+        developing = _none_developing(firm.has.shape)
     persistence = firm.clock.steps(spec.persistence_weeks, 1)
     start, retire = _streaks(
         passed, known, firm.std_cells, firm.has, developing, float(spec.threshold),
         float(spec.retire_threshold), persistence, firm.above, firm.below,
     )  # fmt: skip
+    if not (start.size or retire.size):  # most steps: no numpy rows to loop over
+        return
     for c, k in start:
         start_development(firm, market, int(c), int(k), now)
     for c, k in retire:
@@ -108,6 +117,13 @@ def plan(
                     "tier": market.tier_names[c][k],
                 }
             )
+
+
+@functools.cache
+def _none_developing(shape: tuple[int, ...]) -> np.ndarray:
+    """No cell in development, (C, T): one array per shape, which nothing writes (a
+    writeable array, so that the kernel that reads it keeps its one signature)."""
+    return np.zeros(shape, dtype=np.bool_)
 
 
 @njit(inline="always")
