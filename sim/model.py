@@ -302,7 +302,8 @@ class DemandModel(mesa.Model):
         # the awareness clocks of the later generations on sale (sim.generations)
         gens = self.generations
         aware_opened = become_aware(gens, st, m, has, self.graph, key("generations"), now, work)
-        failed_over = np.concatenate([failed_over, aware_opened])
+        if aware_opened.size:  # most steps none: ``ev.opened`` concatenates them anyway
+            failed_over = np.concatenate([failed_over, aware_opened])
         counts.step_churn = int(ev.churned.size)
         counts.churn_total += counts.step_churn
         tr.occur(EV["latent_to_active"], self._in_focal_standard(ev.activated), now)
