@@ -244,22 +244,26 @@ class DemandModel(mesa.Model):
         30 µs, a few per cent of a small market's step: docs/performance.md). Anything
         else scheduled, a logger listening at INFO, or a changed schedule: Mesa's own
         step, unchanged."""
-        gen = self._default_schedule
-        ev = gen._current_event
-        heap = self._event_list._events
         now: float = self.time + 1  # type: ignore[has-type]
-        sch = gen.schedule
-        if (
-            len(heap) != 1
-            or heap[0] is not ev
-            or ev.time != now
-            or not gen._active
-            or gen._paused
-            or sch.interval != 1
-            or sch.end is not None
-            or sch.count is not None
-            or _MESA_LOG.isEnabledFor(logging.INFO)
-        ):
+        try:  # Mesa 3.5's own fields; a release without them takes Mesa's step
+            gen = self._default_schedule
+            ev = gen._current_event
+            heap = self._event_list._events
+            sch = gen.schedule
+            short = (
+                gen._active
+                and not gen._paused
+                and hasattr(gen, "_execution_count")
+                and len(heap) == 1
+                and heap[0] is ev
+                and ev.time == now
+                and sch.interval == 1
+                and sch.end is None
+                and sch.count is None
+            )
+        except AttributeError:
+            short = False
+        if not short or _MESA_LOG.isEnabledFor(logging.INFO):
             super()._wrapped_step()
             return
         self.time = now
