@@ -1,6 +1,6 @@
 """The choice's count of active needs, eight need states a word, against one state at a
 time: the measure behind ``sim.choice_kernels._count_active`` and the word scan of
-``sim.choice_kernels._pick_chunk``.
+``sim.choice_kernels._talk``.
 
     python -m benchmarks.active_scan [--customers 1000000] [--steps 5]
 

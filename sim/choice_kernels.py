@@ -2,9 +2,11 @@
 ``sim.choice.choice_step``: the active needs found from the bits of the need states
 (``_count_active``, ``_list_active``), each active need's exposure in the step's first
 week (``first_week``), the utility before loyalty and word of mouth tabled per step
-(``_base_utility``), and the pick of each chunk's active needs (``_pick_chunk``, run
-in parallel by ``choice_kernel``). ``ChoiceTables``, ``ChoiceParams``, ``Scratch`` and
-``Picks`` are the records the kernels read and fill.
+(``_base_utility``), and the pick of each chunk's active needs (``_pick_all``: the
+chunks in parallel, each in three stages, ``_talk``, ``_gather`` and ``_choose``), then
+the sale links and the sales booked (``_sell``); ``choice_kernel`` calls them in turn.
+``ChoiceTables``, ``ChoiceParams``, ``Scratch`` and ``Picks`` are the records the
+kernels read and fill.
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ class Scratch(NamedTuple):
     zero: np.ndarray  # (na,) int64 zeros: the neighbour's draw is block 0
     draws: np.ndarray  # (4 na,) float64 each need's choice block
     near: np.ndarray  # (4 na,) float64 each customer's neighbour block
+    nbr: np.ndarray  # (na,) int64 each customer's slot in the network, then its neighbour
     nb_sup: np.ndarray  # (na,) int8 the firm serving the neighbour's cell, then the
     # firm heard of by word of mouth, -1 none
     nb_bad: np.ndarray  # (na,) int8 the firm of the neighbour's unresolved complaint, -1
@@ -185,7 +188,7 @@ def first_week(exposed, week, incumbent, wom, kind, weekly, q_week, rk, step_add
         exposed[f] = exposed[f] and week[f] == first
 
 
-@parallel_kernel
+@kernel
 def choice_kernel(
     truth: tuple,  # (need, tier, supplier, held, age, satisfaction), changed by the sales
     complaints: tuple,  # (complaint (N, C) int8, its step (N, C) int32, segment, unresolved)
@@ -204,37 +207,89 @@ def choice_kernel(
     """Exposure, logit choice and sales. Returns (positions, firm, tier, complaint,
     loyal) of the completed sales, in position order (``loyal``: bought from the
     incumbent)."""
-    need, tier, sup, held, age, sat = truth
-    complaint, complaint_t, segment, unresolved = complaints
-    quality, link_rate, link_cap = tb.quality, tb.link_rate, tb.link_cap
-    misfit, complaint_keep = params.misfit, params.complaint_keep
+    first = _first_slots(truth[0])
+    picks = _pick_arrays(first[-1])
+    work = _scratch(first[-1], first.size - 1, tb, ex, price_sens, params)
+    picked = _pick_all(
+        first, truth, complaints, network, rk, step_addr, tb, ex, params, picks, work
+    )
+    return _sell(first, picked, picks, truth, complaints, tb, params, now, served, chain)
+
+
+@parallel_kernel
+def _pick_all(
+    first: np.ndarray,  # (chunks + 1,) each chunk's first slot
+    truth: tuple,
+    complaints: tuple,
+    network: tuple,
+    rk: np.ndarray,
+    step_addr: int,
+    tb: ChoiceTables,
+    ex: Exposure,
+    params: ChoiceParams,
+    picks: Picks,  # out: each chunk's picks from its first slot on
+    work: Scratch,
+) -> np.ndarray:
+    """Every active need picks, on the state before any sale of this step: the chunks
+    in parallel, each in three stages (``_talk``, ``_gather``, ``_choose``). Returns
+    each chunk's number of picks."""
+    n = truth[0].shape[0]
+    n_chunks = first.size - 1
+    picked = np.empty(n_chunks, np.int64)
+    for k in prange(n_chunks):
+        # the chunk's customers lo..hi-1, its active needs, its first slot
+        lo, hi, na, at = k * CHUNK, min(k * CHUNK + CHUNK, n), first[k + 1] - first[k], first[k]
+        _talk(lo, hi, na, at, truth, complaints, network, rk, step_addr, work)
+        _gather(na, at, truth, complaints, rk, step_addr, ex, work)
+        picked[k] = _choose(k, na, at, rk, step_addr, tb, ex, params, picks, work)
+    return picked
+
+
+@kernel
+def _first_slots(need: np.ndarray) -> np.ndarray:
+    """(chunks + 1,) the active needs before each chunk of customers, and in all (a
+    quick serial count, so that the chunks' picks go to slots of their own)."""
     n, C = need.shape
-    F = tb.offers.shape[0]
-    # the active needs before each chunk of customers (a quick serial count, so that
-    # the chunks' picks go to slots of their own)
     n_chunks = chunks(n)
     nf = need.reshape(-1)
-    first = np.empty(n_chunks + 1, np.int64)  # (no array expression in a parallel kernel)
+    first = np.empty(n_chunks + 1, np.int64)
     first[0] = 0
     for k in range(n_chunks):
         first[k + 1] = first[k] + _count_active(nf, k * CHUNK * C, min(k * CHUNK + CHUNK, n) * C)
-    na = first[n_chunks]
-    # 1) every active need picks, on the state before any sale of this step; each
-    # chunk's picks from the slot of its first active need on
-    pos = np.empty(na, dtype=np.int64)
-    pick = np.empty(na, dtype=np.int64)
-    pick_tier = np.empty(na, dtype=np.int64)
-    pick_loyal = np.empty(na, dtype=np.bool_)
-    pick_u = np.empty(na, dtype=np.float64)
-    picks = Picks(pos, pick, pick_tier, pick_loyal, pick_u)
-    # scratch allocated once, not per chunk: each chunk works in the slots of its own
-    # active needs and its own row
-    work = Scratch(
+    return first
+
+
+@kernel
+def _pick_arrays(na: int) -> Picks:
+    """The pick arrays of a step with ``na`` active needs."""
+    return Picks(
+        np.empty(na, dtype=np.int64),
+        np.empty(na, dtype=np.int64),
+        np.empty(na, dtype=np.int64),
+        np.empty(na, dtype=np.bool_),
+        np.empty(na, dtype=np.float64),
+    )
+
+
+@kernel
+def _scratch(
+    na: int,
+    n_chunks: int,
+    tb: ChoiceTables,
+    ex: Exposure,
+    price_sens: np.ndarray,
+    params: ChoiceParams,
+) -> Scratch:
+    """The scratch of a step with ``na`` active needs, allocated once, not per chunk:
+    each chunk works in the slots of its own active needs and its own row."""
+    F = tb.offers.shape[0]
+    return Scratch(
         act=np.empty(na, np.int64),
         who=np.empty(na, np.int64),
         zero=np.zeros(na, np.int64),
         draws=np.empty(4 * na, np.float64),
         near=np.empty(4 * na, np.float64),
+        nbr=np.empty(na, np.int64),
         nb_sup=np.empty(na, np.int8),
         nb_bad=np.empty(na, np.int8),
         desired=np.empty(na, np.int8),
@@ -247,19 +302,35 @@ def choice_kernel(
         base=_base_utility(tb, price_sens, params),
         heard=_heard_bound(ex.table, params.q),
     )
-    picked = np.empty(n_chunks, np.int64)
-    for k in prange(n_chunks):
-        picked[k] = _pick_chunk(
-            k, k * CHUNK, min(k * CHUNK + CHUNK, n), first[k + 1] - first[k], first[k], truth,
-            complaints, network, rk, step_addr, tb, ex, params, picks, work,
-        )  # fmt: skip
+
+
+@kernel
+def _sell(
+    first: np.ndarray,  # (chunks + 1,) each chunk's first slot
+    picked: np.ndarray,  # (chunks,) each chunk's picks
+    picks: Picks,
+    truth: tuple,
+    complaints: tuple,
+    tb: ChoiceTables,
+    params: ChoiceParams,
+    now: int,
+    served: np.ndarray,
+    chain: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The picks through the sale links, and the sales booked in the customers' state
+    (``choice_kernel``'s arguments and result)."""
+    need, tier, sup, held, age, sat = truth
+    complaint, complaint_t, _, _ = complaints
+    quality, link_rate, link_cap = tb.quality, tb.link_rate, tb.link_cap
+    misfit, complaint_keep = params.misfit, params.complaint_keep
+    C = need.shape[1]
+    F = tb.offers.shape[0]
+    pos, pick, pick_tier, pick_loyal, pick_u = picks
     # the chunks' picks together, in chunk order (a forward copy: never ahead of the
     # slots read), and the orders per firm
-    orders = np.empty(F, dtype=np.int64)
-    for f in range(F):
-        orders[f] = 0
+    orders = np.zeros(F, dtype=np.int64)
     n_pick = 0
-    for k in range(n_chunks):
+    for k in range(picked.size):
         for r in range(first[k], first[k] + picked[k]):
             pos[n_pick] = pos[r]
             pick[n_pick] = pick[r]
@@ -377,43 +448,19 @@ def _heard_bound(table: np.ndarray, q: float) -> np.ndarray:
     return out
 
 
-@kernel
-def _pick_chunk(
-    k: int,  # the chunk
-    lo: int,  # its customers: lo..hi-1
-    hi: int,
-    na: int,  # their active needs
-    at: int,  # the chunk's first slot in the pick arrays and the scratch
-    truth: tuple,
-    complaints: tuple,
-    network: tuple,
-    rk: np.ndarray,
-    step_addr: int,
-    tb: ChoiceTables,
-    ex: Exposure,
-    params: ChoiceParams,
-    picks: Picks,  # out: from slot ``at`` on
-    work: Scratch,
-) -> int:
-    """Exposure and logit choice of one chunk's active needs (the arguments are
-    ``choice_kernel``'s). Returns the number of picks."""
-    need, tier, sup, held, age, sat = truth
-    complaint, _, segment, unresolved = complaints
+@njit(inline="always")
+def _talk(lo, hi, na, at, truth, complaints, network, rk, step_addr, work):  # type: ignore[no-untyped-def]
+    """The first stage of a chunk's picks: its active needs listed (customers lo..hi-1,
+    into the slots from ``at``), the neighbour each of their customers talks to, and
+    what that neighbour's cell holds (``work.nb_sup``, ``work.nb_bad``)."""
+    need = truth[0]
+    complaint, _, _, unresolved = complaints
     indptr, indices, nb_need, nb_supplier = network
-    offers = tb.offers
-    contacted, offered, kinds = ex.contacted, ex.offered, ex.kind
-    weekly = ex.weekly
-    q_week, weeks = params.q_week, params.weeks
-    loyalty, penalty, outside = params.loyalty, params.penalty, params.outside
-    pos, pick, pick_tier, pick_loyal = picks.pos, picks.firm, picks.tier, picks.loyal
-    pick_u = picks.u
     n, C = need.shape
-    F = offers.shape[0]
     mean_field = indptr.size == 0
     end = at + na
     act, who = work.act[at:end], work.who[at:end]
     nb_sup, nb_bad = work.nb_sup[at:end], work.nb_bad[at:end]
-    base = work.base
     # the active needs' positions, in order
     _list_active(need.reshape(-1), lo * C, hi * C, act)
     # the customers with an active need, once each, and their neighbour's uniform, two
@@ -427,9 +474,26 @@ def _pick_chunk(
         last = i
     near = work.near[4 * at : 4 * end]
     blocks_into(rk, step_addr, NEIGHBOUR, who[:m], work.zero[at : at + m], near)
-    # the neighbour each customer with an active need talks to, then what that
-    # neighbour's cell holds: a tight loop of independent loads, so the cache misses
-    # of the random look-ups overlap instead of queueing one by one
+    # the neighbour each of them talks to: first the slot of its row in the network
+    # (a stream through ``indptr``), then the neighbour in that slot, in a loop of
+    # nothing but independent loads, whose cache misses (a slot a customer, tens of
+    # bytes apart) overlap instead of queueing one by one behind the loop's branches
+    nb = work.nbr[at : at + m]
+    for q in range(m):
+        i = who[q]
+        u = near[4 * q]
+        if mean_field:
+            nb[q] = min(np.int64(u * n), n - 1)
+        else:
+            start = indptr[i]
+            deg = indptr[i + 1] - start
+            nb[q] = start + min(np.int64(u * deg), deg - 1) if deg > 0 else -1
+    if not mean_field:
+        top = indices.size - 1
+        for q in range(m):
+            kk = nb[q]
+            nb[q] = np.int64(indices[min(max(kk, 0), top)]) if kk >= 0 else -1
+    # then what the neighbour's cell holds, need by need
     nbr = -1
     m = -1
     last = -1
@@ -440,17 +504,7 @@ def _pick_chunk(
         if i != last:  # one neighbour per customer and step
             last = i
             m += 1
-            u = near[4 * m]
-            if mean_field:
-                nbr = min(np.int64(u * n), n - 1)
-            else:
-                start = indptr[i]
-                deg = indptr[i + 1] - start
-                if deg > 0:
-                    kk = start + min(np.int64(u * deg), deg - 1)
-                    nbr = np.int64(indices[min(kk, indices.size - 1)])  # type: ignore[assignment]
-                else:
-                    nbr = -1
+            nbr = nb[m]
         bb = max(nbr, 0)
         x = nb_need[bb, c]
         y = nb_supplier[bb, c]
@@ -459,6 +513,20 @@ def _pick_chunk(
         ok = nbr >= 0
         nb_sup[r] = y if (ok and x == SERVED) else -1
         nb_bad[r] = w if (ok and z) else -1
+
+
+@njit(inline="always")
+def _gather(na, at, truth, complaints, rk, step_addr, ex, work):  # type: ignore[no-untyped-def]
+    """The second stage: each active need's choice block, and what the picks read of
+    it, gathered in a loop of independent loads, whose cache misses overlap (in the
+    pick loop its branches would queue them); whether word of mouth is heard."""
+    _, tier, sup, _, _, _ = truth
+    segment = complaints[2]
+    contacted, offered, kinds = ex.contacted, ex.offered, ex.kind
+    C = tier.shape[1]
+    F = offered.shape[0]
+    end = at + na
+    act, who, nb_sup = work.act[at:end], work.who[at:end], work.nb_sup[at:end]
     # each active need's choice block, two Philox counters a call (the customer, and
     # the category as the block)
     for r in range(na):
@@ -467,8 +535,6 @@ def _pick_chunk(
         act[r] = act[r] - i * C  # the category, for the moment
     draws = work.draws[4 * at : 4 * end]
     blocks_into(rk, step_addr, CHOICE, who, act, draws)
-    # what the picks read of each need, gathered first: a loop of independent loads,
-    # whose cache misses overlap (in the pick loop its branches would queue them)
     desired_, incumbent_, segment_ = (
         work.desired[at:end],
         work.incumbent[at:end],
@@ -490,6 +556,31 @@ def _pick_chunk(
         b = max(ns_, 0)
         heard = (ns_ >= 0) & (not contacted[b, i]) & (draws[4 * r] < bound[b, kinds[b, i]])
         nb_sup[r] = ns_ if heard else -1
+
+
+@njit(inline="always")
+def _choose(k, na, at, rk, step_addr, tb, ex, params, picks, work):  # type: ignore[no-untyped-def]
+    """The last stage: each active need's exposure and logit pick, from slot ``at``
+    on. Returns the number of picks."""
+    offers = tb.offers
+    kinds, weekly = ex.kind, ex.weekly
+    q_week, weeks = params.q_week, params.weeks
+    loyalty, penalty, outside = params.loyalty, params.penalty, params.outside
+    pos, pick, pick_tier, pick_loyal = picks.pos, picks.firm, picks.tier, picks.loyal
+    pick_u = picks.u
+    C = offers.shape[1]
+    F = offers.shape[0]
+    end = at + na
+    act, who = work.act[at:end], work.who[at:end]
+    nb_sup, nb_bad = work.nb_sup[at:end], work.nb_bad[at:end]
+    draws = work.draws[4 * at : 4 * end]
+    desired_, incumbent_, segment_ = (
+        work.desired[at:end],
+        work.incumbent[at:end],
+        work.segment[at:end],
+    )
+    shown = work.shown[F * at : F * end]
+    base = work.base
     util, exposed = work.util[k], work.exposed[k]
     what = work.what[k, :F]  # the tier each firm puts before the customer
     week = work.what[k, F:]  # the week of a long step a firm reaches the customer
