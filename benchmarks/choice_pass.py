@@ -18,7 +18,10 @@ as the loaded copy, so the two run in processes of their own.)
 
 Without ``--base``, then, on one thread and the state of the last step, passes of this
 commit's kernel over all chunks (``sim.choice``): the count of the active needs, their
-listing, the Philox blocks the picks read, and the whole ``choice_step``.
+listing, the Philox blocks the picks read, and the whole ``choice_step``; then the
+kernel up to each of its stages (``STAGES``), in the CPU time of the one thread. The
+figures behind the choice's passes are in docs/performance.md ("Choice", and "Where
+the choice's time goes at 1M").
 """
 
 from __future__ import annotations
@@ -125,15 +128,8 @@ def _draws(rk, step, who, cat, out):  # type: ignore[no-untyped-def]
 def _stage_runner() -> Callable[..., int]:
     """``choice_kernel`` up to a stage: built on demand, as a base commit's kernels
     (``--base``) may not have the stages."""
-    from sim.choice_kernels import (
-        _choose,
-        _first_slots,
-        _gather,
-        _pick_arrays,
-        _scratch,
-        _sell,
-        _talk,
-    )
+    from sim.choice_kernels import _first_slots, _pick_arrays, _scratch, _sell
+    from sim.choice_picks import _choose, _gather, _talk
 
     @njit
     def _upto(
@@ -224,7 +220,7 @@ def _passes(bench: _Bench) -> None:
         restore()
         choice_module.choice_step(*args, **kw)
 
-    from sim.choice_kernels import _list_active
+    from sim.choice_picks import _list_active
 
     @njit
     def _listing(nf, n, C, act):  # type: ignore[no-untyped-def]
