@@ -1,6 +1,6 @@
 """The choice's count of active needs, eight need states a word, against one state at a
-time: the measure behind ``sim.choice_kernels._count_active`` and the word scan of
-``sim.choice_kernels._pick_chunk``.
+time: the measure behind ``sim.choice_picks._count_active`` and the word scan of
+``sim.choice_picks._talk``.
 
     python -m benchmarks.active_scan [--customers 1000000] [--steps 5]
 
@@ -21,7 +21,7 @@ from numba import njit
 from benchmarks.timing import timed
 from benchmarks.workloads import workload
 from sim import DemandModel
-from sim.choice_kernels import _count_active
+from sim.choice_picks import _count_active
 from sim.jit import CHUNK
 from sim.state import ACTIVE
 

@@ -18,7 +18,10 @@ as the loaded copy, so the two run in processes of their own.)
 
 Without ``--base``, then, on one thread and the state of the last step, passes of this
 commit's kernel over all chunks (``sim.choice``): the count of the active needs, their
-listing, the Philox blocks the picks read, and the whole ``choice_step``.
+listing, the Philox blocks the picks read, and the whole ``choice_step``; then the
+kernel up to each of its stages (``STAGES``), in the CPU time of the one thread. The
+figures behind the choice's passes are in docs/performance.md ("Choice", and "Where
+the choice's time goes at 1M").
 """
 
 from __future__ import annotations
@@ -45,8 +48,9 @@ from benchmarks.workloads import workload
 from sim import DemandModel
 from sim import choice as choice_module
 from sim import model as model_module
-from sim.jit import CHUNK
+from sim.jit import CHUNK, chunks
 from sim.rng import CHOICE, NEIGHBOUR, address, blocks_into
+from sim.state import ACTIVE
 
 #: the state the choice writes, besides its arguments' firm counters
 _WRITTEN = ("need", "supplier", "held", "age", "satisfaction", "complaint", "complaint_t")
@@ -71,7 +75,7 @@ class _Bench:
         arrays = [getattr(state, a) for a in _WRITTEN] + [work.tally.served]
         arrays += [f.chain_opp for f in firms] + [f.chain_def for f in firms]
         saved = [a.copy() for a in arrays]
-        self.active.append(int(np.count_nonzero(state.need == 1)))
+        self.active.append(int(np.count_nonzero(state.need == ACTIVE)))
         self.last = (args, kw, saved)
         names = list(self.variants)
         if self.calls % 2:
@@ -121,6 +125,83 @@ def _draws(rk, step, who, cat, out):  # type: ignore[no-untyped-def]
     blocks_into(rk, step, CHOICE, who, cat, buf)
 
 
+def _stage_runner() -> Callable[..., int]:
+    """``choice_kernel`` up to a stage: built on demand, as a base commit's kernels
+    (``--base``) may not have the stages."""
+    from sim.choice_kernels import _first_slots, _pick_arrays, _scratch, _sell
+    from sim.choice_picks import _choose, _gather, _talk
+
+    @njit
+    def _upto(
+        stage, truth, complaints, network, rk, step, tb, ex, price_sens, params, now, served, chain
+    ):  # type: ignore[no-untyped-def]
+        """``choice_kernel`` on one thread, up to its stage ``stage`` (``STAGES``)."""
+        n = truth[0].shape[0]
+        n_chunks = chunks(n)
+        first = _first_slots(truth[0])
+        if stage == 0:
+            return first[n_chunks]
+        picks = _pick_arrays(first[n_chunks])
+        work = _scratch(first[n_chunks], n_chunks, tb, ex, price_sens, params)
+        picked = np.zeros(n_chunks, np.int64)
+        for k in range(n_chunks if stage >= 2 else 0):
+            lo, hi, na, at = k * CHUNK, min(k * CHUNK + CHUNK, n), first[k + 1] - first[k], first[k]
+            _talk(lo, hi, na, at, truth, complaints, network, rk, step, work)
+            if stage >= 3:
+                _gather(na, at, truth, complaints, rk, step, ex, work)
+            if stage >= 4:
+                picked[k] = _choose(k, na, at, rk, step, tb, ex, params, picks, work)
+        if stage >= 5:
+            _sell(first, picked, picks, truth, complaints, tb, params, now, served, chain)
+        return first[n_chunks]
+
+    return _upto  # type: ignore[no-any-return]
+
+
+#: the stages of ``choice_kernel``, each timed with those before it
+STAGES = (
+    "count of the active needs (serial)",
+    "+ pick arrays and scratch",
+    "+ listing, neighbours (_talk)",
+    "+ choice blocks, gather (_gather)",
+    "+ exposure and picks (_choose)",
+    "+ sale links and booking (_sell)",
+)
+
+
+def _stages(args: tuple[Any, ...], kw: dict[str, Any], restore: Callable[[], None]) -> None:
+    """``choice_kernel`` up to each of its stages on one thread, on the state of
+    ``choice_step(*args, **kw)``: the CPU time of the calling thread (the machine is
+    shared: its wall time is not), the state restored before each call, untimed."""
+    got: list[tuple[Any, ...]] = []
+    kernel = choice_module.choice_kernel
+
+    def spy(*a: Any) -> Any:
+        got.append(a)
+        return kernel(*a)
+
+    restore()
+    choice_module.choice_kernel = spy  # type: ignore[assignment]
+    try:
+        choice_module.choice_step(*args, **kw)
+    finally:
+        choice_module.choice_kernel = kernel  # type: ignore[assignment]
+    ka = got[0]
+    _upto = _stage_runner()
+
+    def cpu(stage: int) -> float:
+        restore()
+        t = time.thread_time()
+        _upto(stage, *ka)
+        return time.thread_time() - t
+
+    print("choice_kernel up to each stage: one thread's CPU ms, min and median of 15")
+    for stage, name in enumerate(STAGES):
+        cpu(stage)
+        t = [cpu(stage) for _ in range(15)]
+        print(f"  {name:40s} {1e3 * min(t):7.3f} {1e3 * statistics.median(t):7.3f}")
+
+
 def _passes(bench: _Bench) -> None:
     """This commit's passes on one thread, on the last step's state: minimum and
     median of 15 (the minimum is the least disturbed by other work on the machine)."""
@@ -139,7 +220,7 @@ def _passes(bench: _Bench) -> None:
         restore()
         choice_module.choice_step(*args, **kw)
 
-    from sim.choice_kernels import _list_active
+    from sim.choice_picks import _list_active
 
     @njit
     def _listing(nf, n, C, act):  # type: ignore[no-untyped-def]
@@ -168,6 +249,7 @@ def _passes(bench: _Bench) -> None:
         fn()
         t = timed(fn, 15)
         print(f"  {name:36s} {1e3 * min(t):7.3f} {1e3 * statistics.median(t):7.3f}")
+    _stages(args, kw, restore)
 
 
 def _measure(a: argparse.Namespace) -> _Bench:

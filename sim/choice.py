@@ -16,8 +16,8 @@ mouth. The chosen firm's sale links may lose the sale; its after-sale links may
 raise a complaint.
 
 The rule is one compiled kernel (``choice_kernel``: the picks in chunks of customers
-run in parallel, ``_pick_chunk``; the sale links and the sales after them; all in
-``sim.choice_kernels``) and its wrapper (``choice_step``). What it reads travels as records declared once: the
+run in parallel, ``_pick_all``, stage by stage in ``sim.choice_picks``; the sale
+links and the sales after them; in ``sim.choice_kernels``) and its wrapper (``choice_step``). What it reads travels as records declared once: the
 platforms' ``Exposure`` of the step (``sim.workspace``), the firms' ``ChoiceTables``
 (which change only with a portfolio and are rebuilt when one does) and the scenario's
 ``ChoiceParams``. What the sales change in the firms' records and accounts is booked

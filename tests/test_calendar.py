@@ -94,7 +94,7 @@ def test_a_long_step_decides_in_the_first_week_a_firm_is_met() -> None:
     week 0. A firm that contacts its kind every week (firm 1) is met that week too; one
     that contacts it with chance c a week (firm 2) is met first in week 0 with chance
     c / (1 - (1 - c)^k), within 4 binomial standard errors."""
-    from sim.choice_kernels import first_week
+    from sim.choice_picks import first_week
     from sim.rng import address, round_keys
 
     rk = round_keys(7, "behaviour")

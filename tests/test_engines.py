@@ -43,7 +43,7 @@ def test_counting_passes_match_numpy() -> None:
 
 
 def test_active_needs_counted_eight_a_word_are_numpys_count() -> None:
-    from sim.choice_kernels import _count_active
+    from sim.choice_picks import _count_active
 
     rng = np.random.default_rng(3)
     # every byte value, and lengths whose tail is not a whole word
@@ -55,7 +55,7 @@ def test_active_needs_counted_eight_a_word_are_numpys_count() -> None:
 
 
 def test_active_needs_listed_by_their_bits_are_numpys_positions() -> None:
-    from sim.choice_kernels import _list_active
+    from sim.choice_picks import _list_active
 
     rng = np.random.default_rng(4)
     # every byte value, words with several active needs, tails not a whole word
