@@ -271,13 +271,11 @@ class DemandModel(mesa.Model):
         self._user_step()
         gen._execution_count += 1
         ev.time = now + 1  # the next step: the only event of the list, so still its head
-        if len(heap) > 1:  # the step scheduled something: a heap again, what is due runs
+        if len(heap) > 1:  # the step scheduled something: a heap again, and what is
+            # due by ``now`` runs as Mesa's step runs it (from the unit's start)
             heapq.heapify(heap)
-            while heap and heap[0].time <= now:
-                due = heapq.heappop(heap)
-                self.time = due.time
-                due.execute()
-            self.time = now
+            self.time = now - 1
+            self._advance_time(now)
 
     def step(self) -> None:
         """Advance the market by one period."""

@@ -17,7 +17,7 @@ from sim.firms import FirmBook, Records
 from sim.jit import kernel
 from sim.market import Market
 from sim.scenario import Firm
-from sim.state import ACTIVE, LATENT, SERVED, CustomerState
+from sim.state import ACTIVE, LATENT, SERVED
 
 
 def keep_counts(firm: FirmBook, market: Market) -> Records:
@@ -38,23 +38,12 @@ def keep_counts(firm: FirmBook, market: Market) -> Records:
     return rec
 
 
-def record_sales(
-    firm: FirmBook,
-    flat_idx: np.ndarray,
-    tiers: np.ndarray,
-    market: Market,
-    state: CustomerState,
-    now: int,
-) -> tuple[np.ndarray, np.ndarray]:
+def record_sales(firm: FirmBook, flat_idx: np.ndarray, tiers: np.ndarray, market: Market) -> None:
     """A sale tells the firm what it sold, not what the customer wanted: the buyer's
-    record for that category becomes a need served by the firm at the tier sold.
-
-    Returns what the sales of step ``now`` tell beyond that, read from the truth
-    (``state``) in the same compiled pass: the sales at the tier the customer wants,
-    and those that raised a complaint about the firm now, each in the sales' order."""
+    record for that category becomes a need served by the firm at the tier sold."""
     rec = keep_counts(firm, market)
     assert rec.kind is not None and rec.believed is not None and rec.n_open is not None
-    return _record_sales_kernel(  # type: ignore[no-any-return]
+    _record_sales_kernel(
         np.ascontiguousarray(flat_idx, dtype=np.int64),
         np.ascontiguousarray(tiers, dtype=np.int64),
         firm.index,
@@ -67,8 +56,6 @@ def record_sales(
         rec.believed,
         rec.kind,
         rec.n_open,
-        (state.tier, state.complaint, state.complaint_t),
-        now,
     )
 
 
@@ -132,27 +119,17 @@ def _record_sales_kernel(
     believed: np.ndarray,
     kind: np.ndarray,
     n_open: np.ndarray,
-    truth: tuple,  # (N, C) the tier each customer wants, the firm complained about
-    # (-1 none) and the step of the complaint
-    now: int,
-) -> tuple[np.ndarray, np.ndarray]:
-    """``record_sales``, keeping the believed counts and contact kinds; returns the
-    sales at the wanted tier and those that raised a complaint about the firm now."""
-    desired, complaint, complaint_t = truth
+) -> None:
+    """``record_sales``, keeping the believed counts and contact kinds."""
     C = rec_need.shape[1]
-    wanted = np.empty(pos.size, dtype=np.bool_)
-    raised = np.empty(pos.size, dtype=np.bool_)
     for r in range(pos.size):
         j = pos[r]
         i = j // C
         c = j - i * C
-        wanted[r] = desired[i, c] == sold[r]
-        raised[r] = complaint[i, c] == firm and complaint_t[i, c] == now
         update_record(i, c, SERVED, sold[r], rec_need, rec_tier, believed)
         rec_sup[i, c] = firm
         known[i] = True
         update_kind(i, rec_need, covered, std_cat, kind, n_open)
-    return pos[wanted], pos[raised]
 
 
 def change_platform(firm: FirmBook, spec: Firm, segment: np.ndarray, market: Market) -> None:

@@ -10,6 +10,7 @@ import numpy as np
 from sim.choice import Sales
 from sim.detection import EV, DetectionTracker
 from sim.firms import FirmBook
+from sim.jit import kernel
 from sim.market import Market
 from sim.records import record_sales
 from sim.state import CustomerState
@@ -42,8 +43,14 @@ def book_sales(
             continue
         cats = s.idx % C
         book_revenue(f, s, cats)
-        wanted, new_c = record_sales(f, s.idx, s.tier, market, state, now)
+        record_sales(f, s.idx, s.tier, market)
         count_adopters(f, s.tier, cats, now)
+        # what the sales tell beyond the records, read from the truth for the measures
+        # (the records themselves hold only what was sold)
+        wanted, new_c = _told(
+            s.idx, s.tier, state.tier.reshape(-1), state.complaint.reshape(-1),
+            state.complaint_t.reshape(-1), f.index, now,
+        )  # fmt: skip
         raised += int(new_c.size)
         if f.index == 0:  # the focal firm
             # a sale shows the firm what it sold: the truth where that is what the
@@ -51,3 +58,25 @@ def book_sales(
             tracker.detect(wanted, now)
             tracker.occur(EV["complaint"], new_c, now)
     return raised
+
+
+@kernel
+def _told(
+    idx: np.ndarray,  # a firm's sales: flat (customer*C + category) positions
+    tier: np.ndarray,  # the tiers sold
+    desired: np.ndarray,  # (N*C,) int8 the tier each customer wants
+    complaint: np.ndarray,  # (N*C,) int8 the firm complained about, -1 none
+    complaint_t: np.ndarray,  # (N*C,) int32 the step the complaint was raised
+    firm: int,
+    now: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The sales at the tier the customer wants, and those that raised a complaint
+    about the firm now, each in the sales' order (one call instead of a numpy call
+    for each comparison and selection)."""
+    wanted = np.empty(idx.size, dtype=np.bool_)
+    raised = np.empty(idx.size, dtype=np.bool_)
+    for r in range(idx.size):
+        i = idx[r]
+        wanted[r] = desired[i] == tier[r]
+        raised[r] = complaint[i] == firm and complaint_t[i] == now
+    return idx[wanted], idx[raised]

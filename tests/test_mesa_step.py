@@ -69,3 +69,47 @@ def test_scheduled_events_run_when_due() -> None:
     assert (m.time, m.steps, m.t) == (6.0, 6, 6)
     (ev,) = m._event_list._events
     assert ev.time == 7.0
+
+
+def test_events_scheduled_during_a_step_run_as_in_mesas_step() -> None:
+    seen: dict[str, list[tuple[float, int]]] = {"fast": [], "slow": []}
+    models = {}
+    log = logging.getLogger("MESA.mesa.model")
+    for name in ("fast", "slow"):
+        m = _model()
+        models[name] = m
+        inner = m._user_step
+
+        class Probe:
+            def __init__(self, m: DemandModel, out: list[tuple[float, int]]) -> None:
+                self.m, self.out = m, out
+
+            def __call__(self) -> None:
+                self.out.append((self.m.time, self.m.t))
+
+        probe = Probe(m, seen[name])
+        m._probe = probe  # type: ignore[attr-defined]  # Mesa holds a weak reference
+
+        def stepper(m: DemandModel = m, inner=inner, probe: Probe = probe) -> None:  # type: ignore[no-untyped-def]
+            inner()
+            if m.steps == 2:  # due now, and half a unit on
+                m.schedule_event(probe, at=m.time)
+                m.schedule_event(probe, at=m.time + 0.5)
+
+        m._user_step = stepper  # type: ignore[method-assign]
+        level = log.level
+        if name == "slow":
+            log.setLevel(logging.INFO)  # Mesa's own step
+        try:
+            for _ in range(2):
+                m.step()
+            # the event due at the step's time ran inside that step, the later one not yet
+            assert seen[name] == [(2.0, 2)]
+            for _ in range(3):
+                m.step()
+        finally:
+            log.setLevel(level)
+    assert seen["fast"] == seen["slow"] == [(2.0, 2), (2.5, 2)]
+    assert models["fast"].time == models["slow"].time == 5.0
+    (ev,) = models["fast"]._event_list._events
+    assert ev.time == 6.0

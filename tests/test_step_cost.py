@@ -12,6 +12,7 @@ import pytest
 from sim import DemandModel
 from sim.detection import EV, EVENT_TYPES, DetectionTracker, in_standard
 from sim.records import record_sales
+from sim.sales import _told
 from sim.strategy import binomials
 
 
@@ -133,7 +134,10 @@ def test_the_sales_that_tell_the_firm_and_raise_complaints_are_numpys_selections
     want_w = idx[desired[idx] == tier]
     want_c = idx[complaint[idx] == firm.index]
     want_c = want_c[st.complaint_t.reshape(-1)[want_c] == now]
-    wanted, raised = record_sales(firm, idx, tier, model.market, st, now)
+    wanted, raised = _told(
+        idx, tier, desired, complaint, st.complaint_t.reshape(-1), firm.index, now
+    )
+    record_sales(firm, idx, tier, model.market)
     assert 0 < want_c.size < idx.size and 0 < want_w.size < idx.size
     np.testing.assert_array_equal(wanted, want_w)
     np.testing.assert_array_equal(raised, want_c)
