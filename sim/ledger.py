@@ -176,28 +176,6 @@ def _flat(where):  # type: ignore[no-untyped-def]
     )
 
 
-@njit(inline="always")
-def _judge(j, of, fl, covered, C, counts):  # type: ignore[no-untyped-def]
-    """Judge opportunity ``j``: effective if marked; else, if its need is still open, a
-    defect (exclusion outside the platform, omission inside); else not counted. Frees
-    the slot when the need has closed."""
-    f = fl[j]
-    if f & JUDGED:
-        return
-    if f & MARKED:
-        counts[0] += 1
-    elif not f & CLOSED:
-        if covered[j // C]:
-            counts[2] += 1
-        else:
-            counts[1] += 1
-    if f & CLOSED:
-        of[j] = NEVER
-        fl[j] = 0
-    else:
-        fl[j] = f | JUDGED
-
-
 @kernel
 def _open_kernel(
     pos: np.ndarray,  # flat positions that may have to open (every position if ``full``)
@@ -280,11 +258,35 @@ def _close_kernel(
 
 @njit(inline="always")
 def _judge_cohort(pos, t, of, fl, covered, C, counts):  # type: ignore[no-untyped-def]
-    """Judge the opportunities opened at step ``t`` that are still in their slot."""
+    """Judge the opportunities opened at step ``t`` that are still in their slot and
+    not judged yet: effective if marked; else, if its need is still open, a defect
+    (exclusion outside the platform, omission inside); else not counted. Frees the
+    slot when the need has closed, else marks it judged.
+
+    The loop has no branch on what it loads: every entry writes its slot back (the
+    same values where nothing is judged) and adds 0 or 1 to each count, so that the
+    outcomes, which vary from entry to entry, cost no mispredicted branch
+    (docs/performance.md, "The opportunity ledger's passes"). An entry sees what the
+    entries before it wrote, as in a loop that branches."""
+    eff = 0
+    excl = 0
+    omis = 0
     for r in range(pos.size):
         j = pos[r]
-        if of[j] == t:
-            _judge(j, of, fl, covered, C, counts)
+        o = of[j]
+        f = fl[j]
+        due = (o == t) & ((f & JUDGED) == 0)
+        missed = due & ((f & (MARKED | CLOSED)) == 0)
+        inside = covered[j // C]
+        eff += due & ((f & MARKED) != 0)
+        excl += missed & (not inside)
+        omis += missed & inside
+        free = due & ((f & CLOSED) != 0)
+        of[j] = NEVER if free else o
+        fl[j] = 0 if free else (f | JUDGED if due else f)
+    counts[0] += eff
+    counts[1] += excl
+    counts[2] += omis
 
 
 @kernel
