@@ -12,7 +12,8 @@ from numba import prange
 
 from sim.firms import FirmBook
 from sim.jit import CHUNK, chunks, kernel, parallel_kernel
-from sim.state import NO_FIRM, SERVED, CustomerState, satisfaction_of
+from sim.state import NO_FIRM, SERVED, CustomerState
+from sim.state import satisfaction as satisfaction_one
 from sim.workspace import Workspace
 
 
@@ -49,20 +50,50 @@ def handle_complaints(
     complaint is a fact a successful read reveals: ``read_ok`` holds the flat positions
     whose read reached the records); a served customer's satisfaction returns to what
     its product gives. Returns the number resolved."""
-    comp = state.complaint.reshape(-1)
-    hit = read_ok[comp[read_ok] == firm.index]
-    if hit.size == 0:
+    if read_ok.size == 0:
         return 0
-    C = state.need.shape[1]
-    comp[hit] = NO_FIRM
-    served = hit[state.need.reshape(-1)[hit] == SERVED]
-    held = state.held.reshape(-1)[served].astype(np.int64)
-    sup = state.supplier.reshape(-1)[served].astype(np.int64)
-    q = quality_table[sup, served % C, held]
-    state.satisfaction.reshape(-1)[served] = satisfaction_of(
-        q, held, state.tier.reshape(-1)[served], misfit
-    )
-    return int(hit.size)
+    return int(
+        _resolve(
+            read_ok, firm.index, state.complaint.reshape(-1), state.need.reshape(-1),
+            state.held.reshape(-1), state.supplier.reshape(-1), state.tier.reshape(-1),
+            quality_table, misfit, state.satisfaction.reshape(-1),
+        )
+    )  # fmt: skip
+
+
+@kernel
+def _resolve(
+    read_ok: np.ndarray,  # flat positions (customer*C + category) whose read reached the records
+    firm: int,
+    complaint: np.ndarray,  # (N*C,) int8 firm complained about, -1 none; resolved ones cleared
+    need: np.ndarray,  # (N*C,) int8
+    held: np.ndarray,  # (N*C,) int8
+    supplier: np.ndarray,  # (N*C,) int8
+    desired: np.ndarray,  # (N*C,) int8 the tier each customer wants
+    quality_table: np.ndarray,  # (F, C, T) float64
+    misfit: float,
+    satisfaction: np.ndarray,  # (N*C,) float32, the served customers' rewritten
+) -> int:
+    """``handle_complaints`` in one call: the complaint slots of all the positions are
+    loaded first, in a loop without branches (the cache misses overlap), then the few
+    about ``firm`` are cleared, in order, and a served customer's satisfaction set to
+    what its product gives. Returns the number resolved."""
+    n = read_ok.size
+    C = quality_table.shape[1]
+    about = np.empty(n, dtype=np.int8)
+    for r in range(n):
+        about[r] = complaint[read_ok[r]]
+    hits = 0
+    for r in range(n):
+        if about[r] == firm:
+            hits += 1
+            j = read_ok[r]
+            complaint[j] = NO_FIRM
+            if need[j] == SERVED:
+                h = np.int64(held[j])
+                q = quality_table[np.int64(supplier[j]), j % C, h]
+                satisfaction[j] = satisfaction_one(q, h, desired[j], misfit)
+    return hits
 
 
 @parallel_kernel

@@ -196,11 +196,25 @@ def in_standard(
     std_cat: np.ndarray,  # (C,) bool the categories with a cell in the standard
 ) -> np.ndarray:
     """The positions among ``flat_idx`` whose customer's segment and category a firm's
-    standard covers, in their order (the events the focal platform should detect)."""
+    standard covers, in their order (the events the focal platform should detect).
+    The customers' segments are loaded first, in a loop of their own without branches
+    (their cache misses overlap), and not at all when the standard covers every
+    segment; a standard that covers every cell keeps all the positions
+    (docs/performance.md, "The detection tracker and the complaints")."""
     C = std_cat.size
-    keep = np.empty(flat_idx.size, dtype=np.bool_)
-    for r in range(flat_idx.size):
-        keep[r] = std_segments[segment[flat_idx[r] // C]] and std_cat[flat_idx[r] % C]
+    n = flat_idx.size
+    if std_segments.all() and std_cat.all():
+        return flat_idx.copy()
+    keep = np.empty(n, dtype=np.bool_)
+    if std_segments.all():
+        for r in range(n):
+            keep[r] = std_cat[flat_idx[r] % C]
+    else:
+        seg = np.empty(n, dtype=segment.dtype)
+        for r in range(n):
+            seg[r] = segment[flat_idx[r] // C]
+        for r in range(n):
+            keep[r] = std_segments[seg[r]] and std_cat[flat_idx[r] % C]
     return flat_idx[keep]
 
 
@@ -282,6 +296,38 @@ def _km_medians(
 
 
 @kernel
+def _pending_at(
+    flat_idx: np.ndarray,  # positions (customer*C + category)
+    pend_type: np.ndarray,  # (N*C,) int8 type pending at each position (-1: none)
+    pend_t: np.ndarray,  # (N*C,) int32 its step
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What is pending at the positions, as it is now: the types (n,) int8 (-1: none),
+    the entries of the pending ones in order (m,) int64, and their steps (m,) int64.
+
+    The random loads are made in loops of their own without branches, so that their
+    cache misses overlap: first the type at every position, then, once the few
+    pending entries are listed, their steps (docs/performance.md, "The detection
+    tracker and the complaints")."""
+    n = flat_idx.size
+    was = np.empty(n, dtype=np.int8)
+    for r in range(n):
+        was[r] = pend_type[flat_idx[r]]
+    m = 0
+    for r in range(n):
+        m += was[r] >= 0
+    hit = np.empty(m, dtype=np.int64)
+    h = 0
+    for r in range(n):
+        if was[r] >= 0:  # rare: few positions have an event pending
+            hit[h] = r
+            h += 1
+    ts = np.empty(m, dtype=np.int64)
+    for h in range(m):
+        ts[h] = pend_t[flat_idx[hit[h]]]
+    return was, hit, ts
+
+
+@kernel
 def _occur(
     kind: int,
     flat_idx: np.ndarray,  # positions (customer*C + category) of the events
@@ -294,12 +340,11 @@ def _occur(
 ) -> None:
     """``DetectionTracker.occur`` in one call: the events pending at the positions
     (as they were before this call) are missed, then the new ones are pending."""
-    for r in range(flat_idx.size):
-        i = flat_idx[r]
-        if pend_type[i] >= 0:
-            t = np.int64(pend_t[i])
-            cens_lag[pend_type[i], now - t] += 1
-            pending[pend_type[i], t] -= 1
+    was, hit, ts = _pending_at(flat_idx, pend_type, pend_t)
+    for h in range(hit.size):
+        k = was[hit[h]]
+        cens_lag[k, now - ts[h]] += 1
+        pending[k, ts[h]] -= 1
     for r in range(flat_idx.size):
         pend_type[flat_idx[r]] = kind
         pend_t[flat_idx[r]] = now
@@ -319,17 +364,16 @@ def _detect(
     within: np.ndarray,  # [type, t_event] -> detected within the horizon, added to
 ) -> None:
     """``DetectionTracker.detect`` in one call: the events pending at the positions (as
-    they were before this call) are detected now, and nothing is pending there."""
-    for r in range(flat_idx.size):
-        i = flat_idx[r]
-        if pend_type[i] >= 0:
-            k, t = pend_type[i], np.int64(pend_t[i])
-            det_lag[k, now - t] += 1
-            pending[k, t] -= 1
-            if now - t <= horizon:
-                within[k, t] += 1
-    for r in range(flat_idx.size):
-        pend_type[flat_idx[r]] = -1
+    they were before this call) are detected now, and nothing is pending there (a
+    position with nothing pending is left as it is)."""
+    was, hit, ts = _pending_at(flat_idx, pend_type, pend_t)
+    for h in range(hit.size):
+        k, t = was[hit[h]], ts[h]
+        det_lag[k, now - t] += 1
+        pending[k, t] -= 1
+        if now - t <= horizon:
+            within[k, t] += 1
+        pend_type[flat_idx[hit[h]]] = -1
 
 
 @kernel
