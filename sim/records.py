@@ -19,6 +19,11 @@ from sim.market import Market
 from sim.scenario import Firm
 from sim.state import ACTIVE, LATENT, SERVED
 
+#: sales booked per block by ``_record_sales_kernel``: the records a block reads or
+#: writes (six cache lines a sale) are loaded first, then booked while still in the
+#: first-level cache (docs/performance.md, "Booking the sales")
+BOOK_BLOCK = 64
+
 
 def keep_counts(firm: FirmBook, market: Market) -> Records:
     """The firm's records, with their believed counts per cell and its customers'
@@ -56,6 +61,7 @@ def record_sales(firm: FirmBook, flat_idx: np.ndarray, tiers: np.ndarray, market
         rec.believed,
         rec.kind,
         rec.n_open,
+        BOOK_BLOCK,
     )
 
 
@@ -119,17 +125,31 @@ def _record_sales_kernel(
     believed: np.ndarray,
     kind: np.ndarray,
     n_open: np.ndarray,
-) -> None:
-    """``record_sales``, keeping the believed counts and contact kinds."""
+    block: int,  # sales per block (``BOOK_BLOCK``)
+) -> int:
+    """``record_sales``, keeping the believed counts and contact kinds. The sales go by
+    blocks: a loop without branches first loads every record the block will read or
+    write, so that their cache misses overlap instead of waiting one by one behind the
+    booking's branches, then the block is booked, sale by sale in the list's order.
+    Returns a sum of the loaded values, which only keeps the loads from being
+    compiled away."""
     C = rec_need.shape[1]
-    for r in range(pos.size):
-        j = pos[r]
-        i = j // C
-        c = j - i * C
-        update_record(i, c, SERVED, sold[r], rec_need, rec_tier, believed)
-        rec_sup[i, c] = firm
-        known[i] = True
-        update_kind(i, rec_need, covered, std_cat, kind, n_open)
+    touched = 0
+    for b0 in range(0, pos.size, block):
+        b1 = min(pos.size, b0 + block)
+        for r in range(b0, b1):
+            i = pos[r] // C
+            touched += rec_need[i, 0] + rec_tier[i, 0] + rec_sup[i, 0]
+            touched += known[i] + covered[i] + kind[i]
+        for r in range(b0, b1):
+            j = pos[r]
+            i = j // C
+            c = j - i * C
+            update_record(i, c, SERVED, sold[r], rec_need, rec_tier, believed)
+            rec_sup[i, c] = firm
+            known[i] = True
+            update_kind(i, rec_need, covered, std_cat, kind, n_open)
+    return touched
 
 
 def change_platform(firm: FirmBook, spec: Firm, segment: np.ndarray, market: Market) -> None:
