@@ -20,7 +20,7 @@ from sim.scenario import Firm
 from sim.state import ACTIVE, LATENT, SERVED
 
 #: sales booked per block by ``_record_sales_kernel``: the records a block reads or
-#: writes (six cache lines a sale) are loaded first, then booked while still in the
+#: writes (five cache lines a sale) are loaded first, then booked while still in the
 #: first-level cache (docs/performance.md, "Booking the sales")
 BOOK_BLOCK = 64
 
@@ -56,7 +56,6 @@ def record_sales(firm: FirmBook, flat_idx: np.ndarray, tiers: np.ndarray, market
         rec.tier,
         rec.supplier,
         rec.known,
-        rec.covered,
         firm.std_cat,
         rec.believed,
         rec.kind,
@@ -66,15 +65,22 @@ def record_sales(firm: FirmBook, flat_idx: np.ndarray, tiers: np.ndarray, market
 
 
 @njit(inline="always")
-def kind_of(i, rec_need, covered, std_cat):  # type: ignore[no-untyped-def]
-    """Customer ``i``'s contact kind: 0 not covered, 1 covered, 2 covered with a believed
-    latent or active need in a standard category."""
+def open_need(i, rec_need, std_cat):  # type: ignore[no-untyped-def]
+    """1 if customer ``i``'s records believe a latent or active need in a standard
+    category, else 0."""
     k2 = np.uint8(0)
     for c in range(rec_need.shape[1]):
         x = rec_need[i, c]
         k2 |= np.uint8(std_cat[c] & ((x == LATENT) | (x == ACTIVE)))
+    return k2
+
+
+@njit(inline="always")
+def kind_of(i, rec_need, covered, std_cat):  # type: ignore[no-untyped-def]
+    """Customer ``i``'s contact kind: 0 not covered, 1 covered, 2 covered with a believed
+    latent or active need in a standard category."""
     cov = np.uint8(covered[i])
-    return cov + (k2 & cov)
+    return cov + (open_need(i, rec_need, std_cat) & cov)
 
 
 @kernel
@@ -104,9 +110,13 @@ def update_record(i, c, new_need, new_tier, rec_need, rec_tier, believed):  # ty
 
 
 @njit(inline="always")
-def update_kind(i, rec_need, covered, std_cat, kind, n_open):  # type: ignore[no-untyped-def]
-    """Recompute one customer's contact kind after its records changed."""
-    k = kind_of(i, rec_need, covered, std_cat)
+def update_kind(i, rec_need, std_cat, kind, n_open):  # type: ignore[no-untyped-def]
+    """Recompute one customer's contact kind after its records changed (see
+    ``kind_of``), without reading the coverage: the kind is 0 exactly when the customer
+    is not covered, and the coverage changes only with a recount of the kinds
+    (``change_platform``)."""
+    cov = np.uint8(kind[i] != 0)
+    k = cov + (open_need(i, rec_need, std_cat) & cov)
     n_open[0] += np.int64(k == 2) - np.int64(kind[i] == 2)
     kind[i] = k
 
@@ -120,7 +130,6 @@ def _record_sales_kernel(
     rec_tier: np.ndarray,
     rec_sup: np.ndarray,
     known: np.ndarray,
-    covered: np.ndarray,
     std_cat: np.ndarray,
     believed: np.ndarray,
     kind: np.ndarray,
@@ -140,7 +149,7 @@ def _record_sales_kernel(
         for r in range(b0, b1):
             i = pos[r] // C
             touched += rec_need[i, 0] + rec_tier[i, 0] + rec_sup[i, 0]
-            touched += known[i] + covered[i] + kind[i]
+            touched += known[i] + kind[i]
         for r in range(b0, b1):
             j = pos[r]
             i = j // C
@@ -148,7 +157,7 @@ def _record_sales_kernel(
             update_record(i, c, SERVED, sold[r], rec_need, rec_tier, believed)
             rec_sup[i, c] = firm
             known[i] = True
-            update_kind(i, rec_need, covered, std_cat, kind, n_open)
+            update_kind(i, rec_need, std_cat, kind, n_open)
     return touched
 
 

@@ -56,8 +56,7 @@ def test_sales_booked_by_blocks_are_the_sales_booked_one_by_one(order: str, bloc
     kind = np.empty(N, dtype=np.uint8)
     n_open = np.array([contact_kind(got["need"], got["covered"], std_cat, kind)])
     _record_sales_kernel(
-        pos, sold, firm, got["need"], got["tier"], got["sup"], got["known"], got["covered"],
-        std_cat, believed, kind, n_open, block,
+        pos, sold, firm, got["need"], got["tier"], got["sup"], got["known"], std_cat, believed, kind, n_open, block,
     )  # fmt: skip
 
     for k in rec:
