@@ -19,6 +19,11 @@ from sim.market import Market
 from sim.scenario import Firm
 from sim.state import ACTIVE, LATENT, SERVED
 
+#: sales booked per block by ``_record_sales_kernel``: the records a block reads or
+#: writes (five cache lines a sale) are loaded first, then booked while still in the
+#: first-level cache (docs/performance.md, "Booking the sales")
+BOOK_BLOCK = 64
+
 
 def keep_counts(firm: FirmBook, market: Market) -> Records:
     """The firm's records, with their believed counts per cell and its customers'
@@ -51,24 +56,31 @@ def record_sales(firm: FirmBook, flat_idx: np.ndarray, tiers: np.ndarray, market
         rec.tier,
         rec.supplier,
         rec.known,
-        rec.covered,
         firm.std_cat,
         rec.believed,
         rec.kind,
         rec.n_open,
+        BOOK_BLOCK,
     )
+
+
+@njit(inline="always")
+def open_need(i, rec_need, std_cat):  # type: ignore[no-untyped-def]
+    """1 if customer ``i``'s records believe a latent or active need in a standard
+    category, else 0."""
+    k2 = np.uint8(0)
+    for c in range(rec_need.shape[1]):
+        x = rec_need[i, c]
+        k2 |= np.uint8(std_cat[c] & ((x == LATENT) | (x == ACTIVE)))
+    return k2
 
 
 @njit(inline="always")
 def kind_of(i, rec_need, covered, std_cat):  # type: ignore[no-untyped-def]
     """Customer ``i``'s contact kind: 0 not covered, 1 covered, 2 covered with a believed
     latent or active need in a standard category."""
-    k2 = np.uint8(0)
-    for c in range(rec_need.shape[1]):
-        x = rec_need[i, c]
-        k2 |= np.uint8(std_cat[c] & ((x == LATENT) | (x == ACTIVE)))
     cov = np.uint8(covered[i])
-    return cov + (k2 & cov)
+    return cov + (open_need(i, rec_need, std_cat) & cov)
 
 
 @kernel
@@ -98,9 +110,13 @@ def update_record(i, c, new_need, new_tier, rec_need, rec_tier, believed):  # ty
 
 
 @njit(inline="always")
-def update_kind(i, rec_need, covered, std_cat, kind, n_open):  # type: ignore[no-untyped-def]
-    """Recompute one customer's contact kind after its records changed."""
-    k = kind_of(i, rec_need, covered, std_cat)
+def update_kind(i, rec_need, std_cat, kind, n_open):  # type: ignore[no-untyped-def]
+    """Recompute one customer's contact kind after its records changed (see
+    ``kind_of``), without reading the coverage: the kind is 0 exactly when the customer
+    is not covered, and the coverage changes only with a recount of the kinds
+    (``change_platform``)."""
+    cov = np.uint8(kind[i] != 0)
+    k = cov + (open_need(i, rec_need, std_cat) & cov)
     n_open[0] += np.int64(k == 2) - np.int64(kind[i] == 2)
     kind[i] = k
 
@@ -114,22 +130,35 @@ def _record_sales_kernel(
     rec_tier: np.ndarray,
     rec_sup: np.ndarray,
     known: np.ndarray,
-    covered: np.ndarray,
     std_cat: np.ndarray,
     believed: np.ndarray,
     kind: np.ndarray,
     n_open: np.ndarray,
-) -> None:
-    """``record_sales``, keeping the believed counts and contact kinds."""
+    block: int,  # sales per block (``BOOK_BLOCK``)
+) -> int:
+    """``record_sales``, keeping the believed counts and contact kinds. The sales go by
+    blocks: a loop without branches first loads every record the block will read or
+    write, so that their cache misses overlap instead of waiting one by one behind the
+    booking's branches, then the block is booked, sale by sale in the list's order.
+    Returns a sum of the loaded values, which only keeps the loads from being
+    compiled away."""
     C = rec_need.shape[1]
-    for r in range(pos.size):
-        j = pos[r]
-        i = j // C
-        c = j - i * C
-        update_record(i, c, SERVED, sold[r], rec_need, rec_tier, believed)
-        rec_sup[i, c] = firm
-        known[i] = True
-        update_kind(i, rec_need, covered, std_cat, kind, n_open)
+    touched = 0
+    for b0 in range(0, pos.size, block):
+        b1 = min(pos.size, b0 + block)
+        for r in range(b0, b1):
+            i = pos[r] // C
+            touched += rec_need[i, 0] + rec_tier[i, 0] + rec_sup[i, 0]
+            touched += known[i] + kind[i]
+        for r in range(b0, b1):
+            j = pos[r]
+            i = j // C
+            c = j - i * C
+            update_record(i, c, SERVED, sold[r], rec_need, rec_tier, believed)
+            rec_sup[i, c] = firm
+            known[i] = True
+            update_kind(i, rec_need, std_cat, kind, n_open)
+    return touched
 
 
 def change_platform(firm: FirmBook, spec: Firm, segment: np.ndarray, market: Market) -> None:
