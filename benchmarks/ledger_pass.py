@@ -1,7 +1,9 @@
 """The opportunity ledger's two passes of one large step, replayed against another
-commit's in the same process, on a cold cache.
+commit's in the same process, on a cold cache (``--against``, as the other in-process
+replays, ``benchmarks.read_pass`` and ``benchmarks.tracker_pass``; ``--base`` is for
+runs in child processes).
 
-    python -m benchmarks.ledger_pass --base DIR [--customers 1000000] [--warm 16]
+    python -m benchmarks.ledger_pass --against DIR [--customers 1000000] [--warm 16]
                                      [--reps 15] [--loops]
 
 Builds the benchmark workload (``benchmarks.workloads``), runs ``--warm`` steps, then
@@ -199,14 +201,14 @@ def _end(led: Any, out: Any) -> tuple[Any, ...]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m benchmarks.ledger_pass", description=__doc__)
-    ap.add_argument("--base", type=Path, required=True, help="a checkout of another commit")
+    ap.add_argument("--against", type=Path, required=True, help="a checkout of another commit")
     ap.add_argument("--customers", type=int, default=1_000_000)
     ap.add_argument("--warm", type=int, default=16)
     ap.add_argument("--reps", type=int, default=15)
     ap.add_argument("--loops", action="store_true", help="also time each loop alone")
     a = ap.parse_args(argv)
     here = Path(__file__).resolve().parents[1]
-    mods = {"base": _module(a.base.resolve() / "sim" / "ledger.py", "base_ledger"),
+    mods = {"base": _module(a.against.resolve() / "sim" / "ledger.py", "base_ledger"),
             "this": _module(here / "sim" / "ledger.py", "this_ledger")}  # fmt: skip
     calls = record(a.customers, a.warm)
     sweep = np.ones(12 * 1024 * 1024)  # 96 MB read between calls

@@ -197,24 +197,20 @@ def in_standard(
 ) -> np.ndarray:
     """The positions among ``flat_idx`` whose customer's segment and category a firm's
     standard covers, in their order (the events the focal platform should detect).
-    The customers' segments are loaded first, in a loop of their own without branches
-    (their cache misses overlap), and not at all when the standard covers every
-    segment; a standard that covers every cell keeps all the positions
-    (docs/performance.md, "The detection tracker and the complaints")."""
+    A standard that covers every cell keeps all the positions; otherwise the
+    customers' segments are loaded first, in a loop of their own without branches, so
+    that their cache misses overlap (docs/performance.md, "The detection tracker and
+    the complaints")."""
     C = std_cat.size
     n = flat_idx.size
     if std_segments.all() and std_cat.all():
         return flat_idx.copy()
+    seg = np.empty(n, dtype=segment.dtype)
+    for r in range(n):
+        seg[r] = segment[flat_idx[r] // C]
     keep = np.empty(n, dtype=np.bool_)
-    if std_segments.all():
-        for r in range(n):
-            keep[r] = std_cat[flat_idx[r] % C]
-    else:
-        seg = np.empty(n, dtype=segment.dtype)
-        for r in range(n):
-            seg[r] = segment[flat_idx[r] // C]
-        for r in range(n):
-            keep[r] = std_segments[seg[r]] and std_cat[flat_idx[r] % C]
+    for r in range(n):
+        keep[r] = std_segments[seg[r]] and std_cat[flat_idx[r] % C]
     return flat_idx[keep]
 
 

@@ -18,7 +18,7 @@ from sim.state import NO_FIRM, SERVED, satisfaction_of
 @pytest.mark.parametrize(
     "std_segments, std_cat",
     [
-        ([True, True, True], [False, True, True, True]),  # every segment: no segment read
+        ([True, True, True], [False, True, True, True]),  # every segment, not every category
         ([True, True, True], [True, True, True, True]),  # every cell: the list kept whole
         ([False, True, False], [True, True, True, True]),
     ],
