@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks.serial_passes import _hash, _timed
+from benchmarks.timing import checkout
 
 #: (label, module, attribute): the parts timed, as ``book_sales`` calls them
 PARTS = (
@@ -121,7 +122,7 @@ def replay(customers: int, blocks: list[int], reps: int = 9) -> None:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m benchmarks.book_pass", description=__doc__)
     ap.add_argument("--customers", type=int, default=1_000_000)
-    ap.add_argument("--base", type=Path, nargs="*", default=[], help="trees to compare with")
+    ap.add_argument("--base", type=checkout, nargs="*", default=[], help="trees to compare with")
     ap.add_argument("--rounds", type=int, default=2, help="child runs of each tree")
     ap.add_argument("--blocks", type=int, nargs="*", help="replay the kernel with these")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)

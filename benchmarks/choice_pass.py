@@ -43,7 +43,7 @@ import numpy as np
 from numba import njit
 
 from benchmarks.active_scan import _by_words
-from benchmarks.timing import timed
+from benchmarks.timing import checkout, timed
 from benchmarks.workloads import workload
 from sim import DemandModel
 from sim import choice as choice_module
@@ -290,7 +290,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--steps", type=int, default=20, help="steps timed")
     ap.add_argument("--engine", default="events", choices=("sweep", "events"))
     ap.add_argument("--threads", default="1,2", help="numba threads, comma-separated")
-    ap.add_argument("--base", type=Path, help="a checkout of the commit to compare with")
+    ap.add_argument("--base", type=checkout, help="a checkout of the commit to compare with")
     ap.add_argument("--rounds", type=int, default=2, help="child runs of each version")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = sys.argv[1:] if argv is None else argv

@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 from numba import njit
 
+from benchmarks.timing import checkout
 from sim.ledger import CLOSED, JUDGED, MARKED, _flat, _should
 from sim.state import NEVER
 
@@ -201,7 +202,7 @@ def _end(led: Any, out: Any) -> tuple[Any, ...]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m benchmarks.ledger_pass", description=__doc__)
-    ap.add_argument("--against", type=Path, required=True, help="a checkout of another commit")
+    ap.add_argument("--against", type=checkout, required=True, help="a checkout of another commit")
     ap.add_argument("--customers", type=int, default=1_000_000)
     ap.add_argument("--warm", type=int, default=16)
     ap.add_argument("--reps", type=int, default=15)

@@ -29,6 +29,8 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks.timing import checkout
+
 #: (label, module, owner class or None, attribute): the passes timed, as the model
 #: calls them (through its own module's names, or methods)
 PASSES = (
@@ -125,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--customers", type=int, default=1_000_000)
     ap.add_argument("--warm", type=int, default=12, help="steps run before timing")
     ap.add_argument("--steps", type=int, default=10, help="steps timed")
-    ap.add_argument("--base", type=Path, help="a checkout of the commit to compare with")
+    ap.add_argument("--base", type=checkout, help="a checkout of the commit to compare with")
     ap.add_argument("--rounds", type=int, default=2, help="child runs of each version")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     a = ap.parse_args(argv)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 
 def timed(fn: Callable[[], object], reps: int) -> list[float]:
@@ -15,3 +17,16 @@ def timed(fn: Callable[[], object], reps: int) -> list[float]:
         fn()
         times.append(time.perf_counter() - t)
     return times
+
+
+def checkout(text: str) -> Path:
+    """An argparse type for a tree of other code to compare with (``--base``,
+    ``--against``): a folder holding a ``sim`` package, or one short error naming the
+    value, before any run starts."""
+    path = Path(text)
+    if not (path / "sim" / "__init__.py").is_file():
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a checkout: a folder with the sim package is needed"
+            " (git archive COMMIT | tar -x -C DIR)"
+        )
+    return path

@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks.timing import checkout
 from benchmarks.workloads import workload
 from sim import DemandModel
 from sim import complaints as here_complaints
@@ -166,7 +167,7 @@ def replay(
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m benchmarks.tracker_pass", description=__doc__)
-    ap.add_argument("--against", type=Path, required=True, help="a checkout to compare with")
+    ap.add_argument("--against", type=checkout, required=True, help="a checkout to compare with")
     ap.add_argument("--customers", type=int, default=1_000_000)
     ap.add_argument("--warm", type=int, default=12)
     ap.add_argument("--steps", type=int, default=3)
