@@ -1,7 +1,8 @@
 """Each top-level line of one function of a small market's step, timed in a real run:
 what a line of ``DemandModel._advance`` (or of the planning, or the output row) costs.
 
-    python -m benchmarks.line_times [--target advance|plan|metric_row]
+    python -m benchmarks.line_times [--target advance|plan|metric_row|platform_step|
+                                     choice_step|demand_step|book_sales]
         [--customers 2000] [--steps 300]
 
 The function's source is compiled again with a clock read after each statement of its
@@ -23,8 +24,12 @@ import time
 from collections import defaultdict
 from typing import Any
 
+import sim.choice as sch
+import sim.demand as sd
 import sim.model as sm
 import sim.outputs as so
+import sim.platform as sp
+import sim.sales as ssa
 import sim.strategy as ss
 from sim import DemandModel
 
@@ -33,6 +38,10 @@ TARGETS = {
     "advance": (sm, "DemandModel", "_advance"),
     "plan": (ss, None, "plan"),
     "metric_row": (so, None, "metric_row"),
+    "platform_step": (sp, None, "platform_step"),
+    "choice_step": (sch, None, "choice_step"),
+    "demand_step": (sd, None, "demand_step"),
+    "book_sales": (ssa, None, "book_sales"),
 }
 
 
@@ -78,8 +87,8 @@ def main() -> None:
     model.run(a.steps)
     if owner:
         setattr(model, name, fn.__get__(model))
-    else:  # the model calls it through its module's globals
-        setattr(sm if a.target == "plan" else so, name, fn)
+    else:  # the model calls it through its module's globals (the output row: outputs')
+        setattr(so if a.target == "metric_row" else sm, name, fn)
     took.clear()
     model.run(a.steps)
     for line, ns in sorted(took.items()):

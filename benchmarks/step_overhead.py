@@ -2,7 +2,7 @@
 the compiled kernels and the Python around them, rule by rule.
 
     python -m benchmarks.step_overhead [--customers 2000 10000] [--steps 200]
-        [--scenario baseline] [--big 1000000 --big-steps 3]
+        [--scenario baseline] [--big 1000000 --big-steps 3] [--kernels K] [--fit K]
 
 For each size: a model is run ``steps`` steps plain (CPU per step and per
 customer-step, ``time.process_time``); then another is run ``steps`` steps to load
@@ -17,7 +17,11 @@ does not move), the kernels' part of it and the Python's. "Mesa's step" is what
 step" ``_advance``'s own lines. A timer costs under a microsecond a call (printed),
 counted in its caller's row: read the table for the split, the plain figure for the
 cost. ``--big`` runs a few plain steps of a large market to compare the CPU per
-customer-step.
+customer-step. ``--kernels K`` also lists the K kernels that cost most, each by its
+module and name, whatever part called it. ``--fit K`` (with two sizes or more) fits
+each part's and kernel's time per step as a fixed cost plus a cost per customer, least
+squares over the sizes, and lists the K of highest fixed cost: what a small market pays
+whatever its size.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 from numba.core.dispatcher import Dispatcher
 
 from sim import DemandModel
@@ -50,6 +55,8 @@ class Timers:
         self.steps = 0
         self._own: dict[str, int] = {}  # this step's
         self._kernel: dict[str, int] = {}
+        self.by_kernel: dict[str, list[int]] = {}  # per step, each kernel's own time
+        self._by_kernel: dict[str, int] = {}
         self.stack: list[list[Any]] = []  # [name, start, children's time]
 
     def part(self, name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -70,14 +77,16 @@ class Timers:
 
         return timed
 
-    def kernel_of(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+    def kernel_of(self, fn: Callable[..., Any], label: str = "") -> Callable[..., Any]:
         def timed(*a: Any, **k: Any) -> Any:
             t0 = _clock()
             try:
                 return fn(*a, **k)
             finally:
+                took = _clock() - t0
                 name = self.stack[-1][0] if self.stack else "outside the step"
-                self._kernel[name] = self._kernel.get(name, 0) + _clock() - t0
+                self._kernel[name] = self._kernel.get(name, 0) + took
+                self._by_kernel[label] = self._by_kernel.get(label, 0) + took
 
         return timed
 
@@ -85,8 +94,10 @@ class Timers:
         for name in self.own.keys() | self._own.keys():
             self.own.setdefault(name, [0] * self.steps).append(self._own.get(name, 0))
             self.kernel.setdefault(name, [0] * self.steps).append(self._kernel.get(name, 0))
+        for name in self.by_kernel.keys() | self._by_kernel.keys():
+            self.by_kernel.setdefault(name, [0] * self.steps).append(self._by_kernel.get(name, 0))
         self.steps += 1
-        self._own, self._kernel = {}, {}
+        self._own, self._kernel, self._by_kernel = {}, {}, {}
 
 
 def _patch_kernels(t: Timers, undo: list[tuple[Any, str, Any]]) -> None:
@@ -98,7 +109,7 @@ def _patch_kernels(t: Timers, undo: list[tuple[Any, str, Any]]) -> None:
         for attr, v in list(vars(mod).items()):
             if isinstance(v, Dispatcher):
                 undo.append((mod, attr, v))
-                setattr(mod, attr, t.kernel_of(v))
+                setattr(mod, attr, t.kernel_of(v, f"{mod_name}.{attr}"))
 
 
 #: the parts of ``DemandModel._advance`` called through ``sim.model``'s globals
@@ -167,7 +178,9 @@ def plain(name: str, customers: int, steps: int) -> float:
     return (time.process_time() - c0) * 1e3 / steps
 
 
-def table(name: str, customers: int, steps: int) -> None:
+def table(name: str, customers: int, steps: int, kernels: int = 0) -> dict[str, float]:
+    """Print the table of one market size; return each part's and each kernel's median
+    µs per step (kernels under their module's name), and the plain CPU per step."""
     ms = plain(name, customers, steps)
     print(f"\n{name}, {customers:,} customers, {steps} steps")
     print(f"plain: {ms:.3f} ms CPU per step, {ms * 1e3 / customers:.3f} µs per customer-step")
@@ -199,6 +212,28 @@ def table(name: str, customers: int, steps: int) -> None:
     py_step = statistics.median(a - b for a, b in zip(step, kstep, strict=True))
     print(f"{'whole step':28s} {'':6s} {statistics.median(step):8.1f} "
           f"{statistics.median(kstep):8.1f} {py_step:8.1f}")  # fmt: skip
+    if kernels:
+        print(f"\nthe {kernels} costliest kernels (median µs per step, all calls)")
+        kern = {k: statistics.median(v) / 1e3 for k, v in t.by_kernel.items()}
+        for k in sorted(kern, key=lambda k: -kern[k])[:kernels]:
+            print(f"{k:50s} {kern[k]:8.1f}")
+    kern = {k: statistics.median(v) / 1e3 for k, v in t.by_kernel.items()}
+    return {"plain step (CPU)": ms * 1e3, **med, **kern}
+
+
+def fit(sizes: list[int], rows: list[dict[str, float]], top: int) -> None:
+    """Each part's µs per step as ``fixed + per_customer * n``, least squares over the
+    market sizes: what a step costs whatever the size, and what each customer adds."""
+    x = np.array(sizes, float)
+    print(f"\nfixed and per-customer cost, least squares over {', '.join(map(str, sizes))}")
+    print(f"{'part':50s} {'fixed µs':>9s} {'ns/customer':>12s}")
+    names = [k for k in rows[0] if all(k in r for r in rows)]
+    got = {}
+    for k in names:
+        per, fixed = np.polyfit(x, [r[k] for r in rows], 1)
+        got[k] = (fixed, per * 1e3)
+    for k in sorted(got, key=lambda k: -got[k][0])[:top]:
+        print(f"{k:50s} {got[k][0]:9.1f} {got[k][1]:12.2f}")
 
 
 def main() -> None:
@@ -208,13 +243,17 @@ def main() -> None:
     ap.add_argument("--scenario", default="baseline")
     ap.add_argument("--big", type=int, default=0, help="customers of a large market (0: none)")
     ap.add_argument("--big-steps", type=int, default=3)
+    ap.add_argument("--kernels", type=int, default=0, help="also list the K costliest kernels")
+    ap.add_argument("--fit", type=int, default=0,
+                    help="over the sizes, the K parts of highest fixed cost a step")  # fmt: skip
     a = ap.parse_args()
     if a.big:
         ms = plain(a.scenario, a.big, a.big_steps)
         print(f"{a.scenario}, {a.big:,} customers: {ms:.1f} ms CPU per step, "
               f"{ms * 1e3 / a.big:.3f} µs per customer-step")  # fmt: skip
-    for n in a.customers:
-        table(a.scenario, n, a.steps)
+    rows = [table(a.scenario, n, a.steps, a.kernels) for n in a.customers]
+    if a.fit:
+        fit(a.customers, rows, a.fit)
 
 
 if __name__ == "__main__":

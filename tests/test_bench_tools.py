@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 
 from benchmarks.run import kept_sections
-from benchmarks.step_overhead import Timers
+from benchmarks.step_overhead import Timers, fit
 
 
 def test_a_new_results_file_keeps_the_recorded_sections_only() -> None:
@@ -29,7 +29,7 @@ def _spin(ms: float) -> None:
 
 def test_a_part_s_own_time_leaves_out_its_nested_parts_and_kernels_go_to_the_innermost() -> None:
     t = Timers()
-    kernel = t.kernel_of(lambda: _spin(2))
+    kernel = t.kernel_of(lambda: _spin(2), "k")
     inner = t.part("inner", lambda: (_spin(3), kernel()))
     outer = t.part("outer", lambda: (_spin(1), inner()))
     outer()
@@ -41,3 +41,16 @@ def test_a_part_s_own_time_leaves_out_its_nested_parts_and_kernels_go_to_the_inn
         assert 1 <= outer_ms < 1 + 20  # the nested part is not counted twice
         assert 2 <= t.kernel["inner"][step] / 1e6 < 2 + 20
         assert t.kernel["outer"][step] == 0
+        assert t.by_kernel["k"][step] == t.kernel["inner"][step]  # filed by name as well
+
+
+def test_the_fit_splits_a_step_into_its_fixed_cost_and_its_cost_per_customer(capsys) -> None:  # type: ignore[no-untyped-def]
+    sizes = [1000, 2000, 4000, 8000]
+    rows = [{"a": 50.0 + 0.02 * n, "b": 300.0 + 0.001 * n, "only here": 1.0} for n in sizes]
+    rows[-1].pop("only here")
+    fit(sizes, rows, top=5)
+    out = capsys.readouterr().out.splitlines()
+    parts = [line.split() for line in out[3:]]
+    assert [p[0] for p in parts] == ["b", "a"]  # highest fixed cost first; a part missing
+    assert [float(x) for x in parts[0][1:]] == [300.0, 1.0]  # at one size is left out
+    assert [float(x) for x in parts[1][1:]] == [50.0, 20.0]  # µs fixed, ns a customer
