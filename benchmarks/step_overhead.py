@@ -3,6 +3,7 @@ the compiled kernels and the Python around them, rule by rule.
 
     python -m benchmarks.step_overhead [--customers 2000 10000] [--steps 200]
         [--scenario baseline] [--big 1000000 --big-steps 3] [--kernels K] [--fit K]
+        [--threads]
 
 For each size: a model is run ``steps`` steps plain (CPU per step and per
 customer-step, ``time.process_time``); then another is run ``steps`` steps to load
@@ -21,7 +22,11 @@ customer-step. ``--kernels K`` also lists the K kernels that cost most, each by 
 module and name, whatever part called it. ``--fit K`` (with two sizes or more) fits
 each part's and kernel's time per step as a fixed cost plus a cost per customer, least
 squares over the sizes, and lists the K of highest fixed cost: what a small market pays
-whatever its size.
+whatever its size. ``--threads`` instead runs each size with one and two numba threads
+in turn, step by step (1, 2, 2, 1, ...), and prints each part's median wall time a step
+on each and their ratio: the machine's speed drifts by a third over minutes, so two
+runs minutes apart do not give a two-thread speed-up (docs/performance.md, "Two threads
+against one at 1M, part by part").
 """
 
 from __future__ import annotations
@@ -221,6 +226,45 @@ def table(name: str, customers: int, steps: int, kernels: int = 0) -> dict[str, 
     return {"plain step (CPU)": ms * 1e3, **med, **kern}
 
 
+def two_threads(name: str, customers: int, steps: int) -> None:
+    """Each part's median wall time a step on one and on two numba threads, the thread
+    count alternating step by step in one run (1, 2, 2, 1, ...), so that the machine's
+    drift over minutes does not enter the ratio."""
+    import numba
+
+    model = _scenario(name, customers, 3 * steps)
+    model.run(min(steps, 12))
+    t = Timers()
+    undo: list[tuple[Any, str, Any]] = []
+    _patch_kernels(t, undo)
+    _patch_model(model, t, undo)
+    counts = [1 + (s % 2) if (s // 2) % 2 == 0 else 2 - (s % 2) for s in range(2 * steps)]
+    before = numba.get_num_threads()
+    try:
+        for th in counts:
+            numba.set_num_threads(th)
+            model.run(1)
+    finally:
+        numba.set_num_threads(before)
+        for obj, attr, v in reversed(undo):
+            setattr(obj, attr, v)
+    per = {th: [i for i, c in enumerate(counts) if c == th] for th in (1, 2)}
+
+    def med(v: list[int], th: int) -> float:
+        return statistics.median(v[i] for i in per[th]) / 1e3
+
+    step = [sum(v[i] for v in t.own.values()) for i in range(t.steps)]
+    print(f"\n{name}, {customers:,} customers, {steps} steps on each thread count, alternating")
+    print(f"{'part (median µs per step)':50s} {'one':>9s} {'two':>9s} {'ratio':>6s}")
+    rows = {**t.own, **t.by_kernel}
+    for k in sorted(rows, key=lambda k: -med(rows[k], 1)):
+        one, two = med(rows[k], 1), med(rows[k], 2)
+        if one >= 50:
+            print(f"{k:50s} {one:9.1f} {two:9.1f} {one / two:5.2f}x")
+    one, two = med(step, 1), med(step, 2)
+    print(f"{'whole step':50s} {one:9.1f} {two:9.1f} {one / two:5.2f}x")
+
+
 def fit(sizes: list[int], rows: list[dict[str, float]], top: int) -> None:
     """Each part's µs per step as ``fixed + per_customer * n``, least squares over the
     market sizes: what a step costs whatever the size, and what each customer adds."""
@@ -244,6 +288,8 @@ def main() -> None:
     ap.add_argument("--big", type=int, default=0, help="customers of a large market (0: none)")
     ap.add_argument("--big-steps", type=int, default=3)
     ap.add_argument("--kernels", type=int, default=0, help="also list the K costliest kernels")
+    ap.add_argument("--threads", action="store_true",
+                    help="one and two threads step by step in one run, part by part")  # fmt: skip
     ap.add_argument("--fit", type=int, default=0,
                     help="over the sizes, the K parts of highest fixed cost a step")  # fmt: skip
     a = ap.parse_args()
@@ -251,6 +297,10 @@ def main() -> None:
         ms = plain(a.scenario, a.big, a.big_steps)
         print(f"{a.scenario}, {a.big:,} customers: {ms:.1f} ms CPU per step, "
               f"{ms * 1e3 / a.big:.3f} µs per customer-step")  # fmt: skip
+    if a.threads:
+        for n in a.customers:
+            two_threads(a.scenario, n, a.steps)
+        return
     rows = [table(a.scenario, n, a.steps, a.kernels) for n in a.customers]
     if a.fit:
         fit(a.customers, rows, a.fit)
