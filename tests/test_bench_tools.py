@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 
-from benchmarks.run import kept_sections
+from benchmarks.run import check_targets, kept_sections
 from benchmarks.step_overhead import Timers, fit
 
 
@@ -54,3 +54,27 @@ def test_the_fit_splits_a_step_into_its_fixed_cost_and_its_cost_per_customer(cap
     assert [p[0] for p in parts] == ["b", "a"]  # highest fixed cost first; a part missing
     assert [float(x) for x in parts[0][1:]] == [300.0, 1.0]  # at one size is left out
     assert [float(x) for x in parts[1][1:]] == [50.0, 20.0]  # µs fixed, ns a customer
+
+
+def test_the_event_engine_s_targets_are_judged_from_the_rows() -> None:
+    def row(name: str, impl: str, customers: int, cpu_s: float) -> dict[str, object]:
+        return {"name": name, "impl": impl, "customers": customers, "steps": 10,
+                "run_s": cpu_s, "run_cpu_s": cpu_s, "copy_s": cpu_s / 20, "setup_s": 1.0,
+                "model_bytes": 1, "peak_kb": 2, "base_kb": 1, "edges": 0}  # fmt: skip
+
+    rows = [row("100k", "engine", 100_000, 1.0), row("1M", "engine", 1_000_000, 12.0),
+            row("1M", "sweep", 1_000_000, 50.0)]  # fmt: skip
+    got = check_targets(rows, 0.1, {"customers": 1_000_000, "one_s": 0.09, "two_s": 0.045})
+    lines = {t.split(": ", 1)[1].split(":")[0]: t for t in got}
+    assert lines["event engine >= 4x the sweep in customer-steps per CPU second at 1M"].startswith(
+        "met"
+    )  # 50 / 12
+    assert lines["CPU per customer-step at 1M within 1.3x of 100k's"].endswith("1.20x")
+    assert lines["CPU per customer-step at 1M within 1.3x of 100k's"].startswith("met")
+    assert lines["two cores >= 1.8x one in wall time at 1,000,000"] == (
+        "met: two cores >= 1.8x one in wall time at 1,000,000: 2.00x"
+    )
+    step_vs_copy = "event engine, one step <= 1x one copy of every array the model holds"
+    assert lines[step_vs_copy].startswith("MISSED")  # a step is 20 copies
+    rows[2]["run_cpu_s"] = 40.0
+    assert check_targets(rows, 0.1)[-3].startswith("MISSED")  # 40 / 12 < 4
