@@ -16,8 +16,10 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from scipy.special import betaincinv, ndtri
-from scipy.stats import norm
+# scipy.special, not scipy.stats: the normal tail is ``ndtr`` (what ``scipy.stats.norm.sf``
+# computes, bit for bit), and importing scipy.stats costs about 0.9 s of every run's
+# start-up (docs/performance.md, "Start-up of a run")
+from scipy.special import betaincinv, ndtr, ndtri
 
 SHIFT = 1.5
 #: Cap of the conversion ``sigma_level`` (0 DPMO would be +inf sigma); no measured
@@ -104,7 +106,7 @@ def pooled_sigma_measures(counts: Iterable[Mapping[str, Any]]) -> dict[str, floa
 
 def dpmo_from_sigma(sigma: float, shift: float = SHIFT) -> float:
     """Inverse of ``sigma_level``: the DPMO a shifted sigma level stands for."""
-    return float(norm.sf(sigma - shift) * 1e6)
+    return float(ndtr(-(sigma - shift)) * 1e6)
 
 
 def opportunities_to_show(sigma: float, confidence: float = CONFIDENCE) -> float:

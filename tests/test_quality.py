@@ -68,3 +68,25 @@ def test_model_chain_rty_matches_its_links() -> None:
             assert link["dpmo"] == pytest.approx(link["defects"] / link["opportunities"] * 1e6)
     # every link of the chain was exercised in a 40-step run
     assert all(v["opportunities"] > 0 for v in s["chain"].values())
+
+
+@given(st.floats(min_value=-12.0, max_value=14.0, allow_nan=False))
+def test_dpmo_from_sigma_is_the_normal_tail_scipy_stats_gives_bit_for_bit(sigma: float) -> None:
+    from scipy.stats import norm
+
+    assert dpmo_from_sigma(sigma) == float(norm.sf(sigma - 1.5) * 1e6)
+
+
+def test_a_model_run_does_not_import_scipy_stats() -> None:
+    """scipy.stats costs about 0.9 s of every run's start-up; the sigma measures need
+    only scipy.special (docs/performance.md, "Start-up of a run")."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from sim import DemandModel; "
+        "DemandModel('baseline', rng=1, overrides={'run.customers': 300}).run(3); "
+        "print('scipy.stats' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False"]
