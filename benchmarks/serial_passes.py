@@ -1,5 +1,5 @@
-"""The serial passes of a large step, timed one by one: the opportunity ledger, the
-booking of sales, the detection tracker, the complaints, the focal standard's filter.
+"""The serial passes of a large step, timed one by one: the demand rule's gathering of
+its events, the opportunity ledger, the booking of sales, the detection tracker, the complaints, the focal standard's filter.
 
     python -m benchmarks.serial_passes [--customers 1000000] [--warm 12] [--steps 10]
                                        [--base DIR --rounds 2]
@@ -34,6 +34,7 @@ from benchmarks.timing import checkout
 #: (label, module, owner class or None, attribute): the passes timed, as the model
 #: calls them (through its own module's names, or methods)
 PASSES = (
+    ("demand events gathered", "sim.demand", None, "gather_events"),
     ("ledger: open", "sim.ledger", "OpportunityLedger", "open_step"),
     ("ledger: close and judge", "sim.ledger", "OpportunityLedger", "close_step"),
     ("booking the sales", "sim.model", None, "book_sales"),

@@ -190,29 +190,38 @@ def gather_events(
     complement, churned, expired."""
     C = tier.shape[1]
     m = 0
-    for k in range(found.size):
+    for k in range(found.size):  # the chunks' events together, in chunk order
         start = k * CHUNK * C
         for r in range(start, start + found[k]):
-            j = ev_pos[r]
-            e = ev_type[r]
-            ev_pos[m] = j
-            ev_type[m] = e
+            ev_pos[m] = ev_pos[r]
+            ev_type[m] = ev_type[r]
             m += 1
-            i = j // C
-            c = j - i * C
-            t = tier[i, c]
-            if e == E_ACTIVATED:
+    # the tier and supplier of every event's need loaded first, in a loop without
+    # branches, so that their cache misses overlap (a position has at most one event,
+    # so no event changes what a later one loads); then the counts, event by event
+    t_of = np.empty(m, np.int8)
+    f_of = np.empty(m, np.int8)
+    tf, sf = tier.reshape(-1), sup.reshape(-1)
+    for q in range(m):
+        t_of[q] = tf[ev_pos[q]]
+        f_of[q] = sf[ev_pos[q]]
+    for q in range(m):
+        j = ev_pos[q]
+        e = ev_type[q]
+        c = j % C
+        t = t_of[q]
+        if e == E_ACTIVATED:
+            cells[c, t] += 1
+        elif e == E_EXPIRED:
+            cells[c, t] -= 1
+        elif e != E_EMERGED:  # a served need's event
+            if e in (E_UP, E_UNSERVED):
+                cells[c, t - 1] -= 1
                 cells[c, t] += 1
-            elif e == E_EXPIRED:
-                cells[c, t] -= 1
-            elif e != E_EMERGED:  # a served need's event
-                if e in (E_UP, E_UNSERVED):
-                    cells[c, t - 1] -= 1
-                    cells[c, t] += 1
-                if e != E_UP:  # the need is active again
-                    served[sup[i, c]] -= 1
-                if e == E_CHURNED:
-                    sup[i, c] = -1
+            if e != E_UP:  # the need is active again
+                served[f_of[q]] -= 1
+            if e == E_CHURNED:
+                sf[j] = -1
     lists = _event_lists(ev_pos, ev_type, m)
     comp = lists[6]
     for k in range(comp.size):  # the complement needs the failures opened
