@@ -17,7 +17,9 @@ contact pass, the contacts' prefix, the read pass, the gathering), ``halves_chai
   per call, medians; the halves on two threads by a thread started per call and by a
   persistent worker (``Pair``);
 - **small markets**: the same at ``--small`` customers (one chunk: the one-thread path)
-  in microseconds per call, each call repeated;
+  in microseconds per call, each call repeated; then each version called again and
+  again on the state its last call left, where nothing is left to contact (what the
+  calls from Python cost);
 - **what a hand-off costs**: the two-thread runner over an empty kernel, a thread
   started per call against the persistent worker;
 - **compile**: each version's first call in a fresh process, on arguments a small
@@ -45,6 +47,10 @@ Figures (``nice -n 19 python -m benchmarks.thread_halves --kernels --compile-rep
   persistent worker, 162-205 µs with a thread started and joined per call;
 - 2,000 customers (one thread), µs per call, median of 40: personalized 61.76 ->
   63.54 (1.03x), homogeneous 44.13 -> 47.33 (1.07x);
+  called again and again on the state the last call left (``idle_calls``: nothing
+  left to contact; ``--skip compile handoff speed``, 01:31 UTC, the replay then
+  1.06x and 1.07x) 38.94 -> 35.93 and 13.98 -> 14.13: the two calls from Python
+  cost what the one does, the chunk code compiled apart from its loop is slower;
 - 1,000,000 customers, ms per call, median of 16 (wall): one thread, personalized
   17.35 -> 18.18 (1.05x), homogeneous 8.24 -> 9.07 (1.10x); two threads (the
   worker), personalized 10.18 -> 9.74 (0.96x), homogeneous 5.08 -> 5.37 (1.06x); with
@@ -82,6 +88,7 @@ from typing import Any
 import numba
 import numpy as np
 
+from benchmarks.timing import timed
 from sim.contact_chains import skip_chunk
 from sim.jit import CHUNK, PARALLEL_MIN_CHUNKS, kernel
 from sim.links import overload_rate
@@ -325,13 +332,10 @@ class Replay:
         self.wall: dict[tuple[str, bool], list[float]] = {}
         self.cpu: dict[tuple[str, bool], list[float]] = {}
         self.calls = 0
-        self.on = True
+        self.last: dict[bool, tuple[Any, ...]] = {}  # each firm kind's last arguments
 
     def __call__(self, *args: Any) -> Any:
-        from sim.platform import platform_kernel as base
-
-        if not self.on:
-            return base(*args)
+        self.last[args[5].scheduled] = args
         arrays = _arrays(args)
         saved = [a.copy() for a in arrays]
         names = list(self.variants)
@@ -416,6 +420,23 @@ def replay(customers: int, warm: int, steps: int, two: bool, reps: int, unit: fl
             w = statistics.median(bench.wall[v, scheduled])
             c = statistics.median(bench.cpu[v, scheduled])
             print(f"    {v:28s} {w * unit:8.2f} / {c * unit:8.2f}   {w / base:5.2f}x")
+    if not two:
+        idle_calls(bench)
+
+
+def idle_calls(bench: Replay, reps: int = 2000) -> None:
+    """Each variant called again and again on the state its last call left, where
+    nothing is left to contact: what the calls from Python cost (µs, median)."""
+    print("  the last calls again, nothing left to contact: µs per call (median of 2,000)")
+    numba.set_num_threads(1)
+    for scheduled, args in sorted(bench.last.items(), reverse=True):
+        got = []
+        for v, (fn, _threads) in bench.variants.items():
+            fn(*args)
+            got.append(
+                f"{v} {statistics.median(timed(lambda fn=fn, args=args: fn(*args), reps)) * 1e6:.2f}"
+            )
+        print(f"    {'personalized' if scheduled else 'homogeneous'}: {', '.join(got)}")
 
 
 def hand_off(n_chunks: int, reps: int = 2000) -> None:
