@@ -21,10 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -32,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks.serial_passes import _hash, _timed
-from benchmarks.timing import checkout
+from benchmarks.timing import checkout, in_turn
 
 #: (label, module, attribute): the parts timed, as ``book_sales`` calls them
 PARTS = (
@@ -137,23 +134,8 @@ def main(argv: list[str] | None = None) -> int:
         runs = {"this": [measure(a.customers, WARM, STEPS)]}
     else:
         here = Path(__file__).resolve().parents[1]
-        trees = {**{str(b): b.resolve() for b in a.base}, "this": here}
-        runs = {name: [] for name in trees}
-        for r in range(a.rounds):
-            for name in list(trees) if r % 2 == 0 else list(trees)[::-1]:
-                env = {**os.environ, "PYTHONPATH": f"{trees[name]}{os.pathsep}{here}"}
-                cmd = [
-                    sys.executable,
-                    __file__,
-                    "--child",
-                    "--customers",
-                    str(a.customers),
-                ]  # this script, their sim
-                out = subprocess.run(
-                    cmd, env=env, cwd=trees[name], capture_output=True, text=True, check=True
-                )
-                runs[name].append(json.loads(out.stdout.strip().splitlines()[-1]))
-                print(f"round {r + 1}: {name} done", file=sys.stderr, flush=True)
+        trees = {**{str(b): b for b in a.base}, "this": here}
+        runs = in_turn(__file__, trees, ["--customers", str(a.customers)], a.rounds)
         if len({x["hash"] for rs in runs.values() for x in rs}) != 1:
             raise SystemExit("the trees end in different states")
     print(

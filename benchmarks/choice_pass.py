@@ -29,9 +29,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -43,7 +41,7 @@ import numpy as np
 from numba import njit
 
 from benchmarks.active_scan import _by_words
-from benchmarks.timing import checkout, timed
+from benchmarks.timing import checkout, in_turn, timed
 from benchmarks.workloads import workload
 from sim import DemandModel
 from sim import choice as choice_module
@@ -268,21 +266,6 @@ def _measure(a: argparse.Namespace) -> _Bench:
     return bench
 
 
-def _children(a: argparse.Namespace, argv: list[str]) -> dict[str, list[dict[str, Any]]]:
-    """``--rounds`` runs of each version in child processes, taken in turn."""
-    here = Path(__file__).resolve().parents[1]
-    roots = {"base": a.base.resolve(), "this": here}
-    runs: dict[str, list[dict[str, Any]]] = {"base": [], "this": []}
-    for r in range(a.rounds):
-        for name in ("base", "this") if r % 2 == 0 else ("this", "base"):
-            env = {**os.environ, "PYTHONPATH": f"{roots[name]}{os.pathsep}{here}"}
-            cmd = [sys.executable, __file__, "--child", *argv]
-            got = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
-            runs[name].append(json.loads(got.stdout.strip().splitlines()[-1]))
-            print(f"round {r + 1}: {name} done", file=sys.stderr)
-    return runs
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m benchmarks.choice_pass", description=__doc__)
     ap.add_argument("--customers", type=int, default=1_000_000)
@@ -311,7 +294,8 @@ def main(argv: list[str] | None = None) -> int:
         runs = {"this": [json.loads(json.dumps(res))]}
     else:
         child_argv = [x for x in args if not x.startswith("--base") and x != str(a.base)]
-        runs = _children(a, child_argv)
+        trees = {"base": a.base, "this": Path(__file__).resolve().parents[1]}
+        runs = in_turn(__file__, trees, child_argv, a.rounds)
         if [r["hashes"] for r in runs["base"]] != [r["hashes"] for r in runs["this"]]:
             raise SystemExit("the two versions' choices differ")
     na = statistics.median(x for r in runs["this"] for x in r["active"])

@@ -19,17 +19,14 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
 import statistics
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from benchmarks.timing import checkout
+from benchmarks.timing import checkout, in_turn
 
 #: (label, module, owner class or None, attribute): the passes timed, as the model
 #: calls them (through its own module's names, or methods)
@@ -106,23 +103,6 @@ def measure(customers: int, warm: int, steps: int) -> dict[str, Any]:
     }
 
 
-def _children(a: argparse.Namespace) -> dict[str, list[dict[str, Any]]]:
-    here = Path(__file__).resolve().parents[1]
-    roots = {"base": a.base.resolve(), "this": here}
-    runs: dict[str, list[dict[str, Any]]] = {"base": [], "this": []}
-    argv = ["--customers", str(a.customers), "--warm", str(a.warm), "--steps", str(a.steps)]
-    for r in range(a.rounds):
-        for name in ("base", "this") if r % 2 == 0 else ("this", "base"):
-            env = {**os.environ, "PYTHONPATH": f"{roots[name]}{os.pathsep}{here}"}
-            cmd = [sys.executable, "-m", "benchmarks.serial_passes", "--child", *argv]
-            got = subprocess.run(
-                cmd, env=env, cwd=roots[name], capture_output=True, text=True, check=True
-            )
-            runs[name].append(json.loads(got.stdout.strip().splitlines()[-1]))
-            print(f"round {r + 1}: {name} done", file=sys.stderr, flush=True)
-    return runs
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m benchmarks.serial_passes", description=__doc__)
     ap.add_argument("--customers", type=int, default=1_000_000)
@@ -138,7 +118,9 @@ def main(argv: list[str] | None = None) -> int:
     if a.base is None:
         runs = {"this": [measure(a.customers, a.warm, a.steps)]}
     else:
-        runs = _children(a)
+        argv = ["--customers", str(a.customers), "--warm", str(a.warm), "--steps", str(a.steps)]
+        trees = {"base": a.base, "this": Path(__file__).resolve().parents[1]}
+        runs = in_turn(__file__, trees, argv, a.rounds)
         if {r["hash"] for rs in runs.values() for r in rs} != {runs["this"][0]["hash"]}:
             raise SystemExit("the two versions end in different states")
     names = list(runs)

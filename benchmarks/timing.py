@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 
 def timed(fn: Callable[[], object], reps: int) -> list[float]:
@@ -30,3 +36,39 @@ def checkout(text: str) -> Path:
             " (git archive COMMIT | tar -x -C DIR)"
         )
     return path
+
+
+def in_turn(
+    script: str, trees: dict[str, Path], argv: list[str], rounds: int
+) -> dict[str, list[dict[str, Any]]]:
+    """``rounds`` runs of ``script --child *argv`` for each tree, each in a child process
+    of its own, the trees taken in turn (their order reversed every other round, so
+    that none always runs first). A child imports its tree's packages (``sim``, and
+    ``analysis`` and ``demandsim`` where it has them) and this checkout's
+    ``benchmarks``, so that a tree older than the script can be measured by it; it
+    prints its result as JSON on its last line."""
+    here = Path(__file__).resolve().parents[1]
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in trees}
+    names = list(trees)
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = {}
+        for k, name in enumerate(names):
+            root = trees[name].resolve()
+            path = Path(tmp) / str(k)
+            path.mkdir()
+            for pkg in ("sim", "analysis", "demandsim"):
+                if (root / pkg).is_dir():
+                    (path / pkg).symlink_to(root / pkg)
+            (path / "benchmarks").symlink_to(here / "benchmarks")
+            paths[name] = (root, path)
+        for r in range(rounds):
+            for name in names if r % 2 == 0 else names[::-1]:
+                root, path = paths[name]
+                env = {**os.environ, "PYTHONPATH": str(path)}
+                cmd = [sys.executable, script, "--child", *argv]
+                got = subprocess.run(
+                    cmd, env=env, cwd=root, capture_output=True, text=True, check=True
+                )
+                runs[name].append(json.loads(got.stdout.strip().splitlines()[-1]))
+                print(f"round {r + 1}: {name} done", file=sys.stderr, flush=True)
+    return runs

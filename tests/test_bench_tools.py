@@ -7,6 +7,7 @@ import time
 
 from benchmarks.run import check_targets, kept_sections
 from benchmarks.step_overhead import Timers, fit
+from benchmarks.timing import in_turn
 
 
 def test_a_new_results_file_keeps_the_recorded_sections_only() -> None:
@@ -78,3 +79,25 @@ def test_the_event_engine_s_targets_are_judged_from_the_rows() -> None:
     assert lines[step_vs_copy].startswith("MISSED")  # a step is 20 copies
     rows[2]["run_cpu_s"] = 40.0
     assert check_targets(rows, 0.1)[-3].startswith("MISSED")  # 40 / 12 < 4
+
+
+def test_children_in_turn_import_their_tree_s_sim_and_this_checkout_s_benchmarks(
+    tmp_path, capsys
+) -> None:  # type: ignore[no-untyped-def]
+    trees = {}
+    for name in ("old", "new"):
+        (tmp_path / name / "sim").mkdir(parents=True)
+        (tmp_path / name / "sim" / "__init__.py").write_text(f"NAME = {name!r}\n")
+        trees[name] = tmp_path / name
+    script = tmp_path / "probe.py"
+    script.write_text(
+        "import json, sys, sim, benchmarks.timing as t\n"
+        "print(json.dumps({'sim': sim.NAME, 'in_turn': hasattr(t, 'in_turn'), 'argv': sys.argv[1:]}))\n"
+    )
+    runs = in_turn(str(script), trees, ["--x", "1"], rounds=2)
+    assert runs == {
+        name: [{"sim": name, "in_turn": True, "argv": ["--child", "--x", "1"]}] * 2
+        for name in ("old", "new")
+    }
+    order = [line.split(": ")[1] for line in capsys.readouterr().err.splitlines()]
+    assert order == ["old done", "new done", "new done", "old done"]
