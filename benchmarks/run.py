@@ -51,6 +51,9 @@ TARGET_OVER_SWEEP_1M = 4.0  # customer-steps per CPU second, against the sweep e
 TARGET_1M_OVER_100K = 1.3  # CPU per customer-step at 1M against 100k
 TARGET_TWO_CORES = 1.8  # wall time of a 1M step, one thread against two
 TARGET_COPY_RATIO_EVENTS = 1.0
+#: the smallest market whose rules run on all cores (``sim.jit.threads_for``: 32 chunks
+#: of 2,048 customers), kept here so that the driver does not import the model
+MIN_PARALLEL_CUSTOMERS = 32 * 2048
 
 
 # --------------------------------------------------------------------------- children
@@ -595,6 +598,12 @@ def main(argv: list[str] | None = None) -> int:
     for s in sizes + peer_sizes + one_sizes + sweep_sizes + threads_size:
         if s not in SIZES:
             ap.error(f"unknown workload {s!r}; known: {', '.join(SIZES)}")
+    if threads_size and SIZES[args.threads_size] < MIN_PARALLEL_CUSTOMERS:
+        ap.error(
+            f"--threads-size {args.threads_size}: runs on one thread whatever numba's count;"
+            f" known workloads of {MIN_PARALLEL_CUSTOMERS:,} customers or more: "
+            + ", ".join(k for k, n in SIZES.items() if n >= MIN_PARALLEL_CUSTOMERS)
+        )
     to_profile = []  # checked before anything runs
     for item in filter(None, args.profile.split(",")):
         name, _, k = item.partition(":")

@@ -42,6 +42,7 @@ import numpy as np
 from numba.core.dispatcher import Dispatcher
 
 from sim import DemandModel
+from sim.jit import CHUNK, PARALLEL_MIN_CHUNKS, chunks
 
 #: a cheap clock (the thread's CPU clock costs about 2 µs a read, more than many of the
 #: parts): on a shared machine a step is now and then interrupted, so the table reports
@@ -293,6 +294,14 @@ def main() -> None:
     ap.add_argument("--fit", type=int, default=0,
                     help="over the sizes, the K parts of highest fixed cost a step")  # fmt: skip
     a = ap.parse_args()
+    if a.fit and len(set(a.customers)) < 2:
+        ap.error(f"--fit {a.fit}: needs two market sizes or more in --customers, got {a.customers}")
+    small = [n for n in a.customers if chunks(n) < PARALLEL_MIN_CHUNKS]
+    if a.threads and small:
+        ap.error(
+            f"--threads: --customers {small[0]} runs on one thread whatever numba's count"
+            f" (fewer than {PARALLEL_MIN_CHUNKS * CHUNK:,} customers); give a larger market"
+        )
     if a.big:
         ms = plain(a.scenario, a.big, a.big_steps)
         print(f"{a.scenario}, {a.big:,} customers: {ms:.1f} ms CPU per step, "

@@ -101,3 +101,10 @@ def test_children_in_turn_import_their_tree_s_sim_and_this_checkout_s_benchmarks
     }
     order = [line.split(": ")[1] for line in capsys.readouterr().err.splitlines()]
     assert order == ["old done", "new done", "new done", "old done"]
+
+
+def test_the_benchmark_s_threshold_for_two_threads_is_the_model_s() -> None:
+    from benchmarks.run import MIN_PARALLEL_CUSTOMERS
+    from sim.jit import CHUNK, PARALLEL_MIN_CHUNKS
+
+    assert MIN_PARALLEL_CUSTOMERS == PARALLEL_MIN_CHUNKS * CHUNK
